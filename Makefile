@@ -1,0 +1,126 @@
+# ctl: restricted shell, broker daemon and PAM module. See README.md.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+LOCAL_CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon
+LOCAL_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
+	-Wno-unused-parameter -fstack-protector-strong \
+	-fstack-clash-protection -fPIE -MMD -MP
+LOCAL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+ifdef WERROR
+LOCAL_CFLAGS += -Werror
+endif
+
+ifdef SANITIZE
+SANITIZERS = address undefined
+ifneq ($(filter-out $(SANITIZERS),$(subst $(comma), ,$(SANITIZE))),)
+$(error SANITIZE: unknown sanitizer in "$(SANITIZE)"; use $(SANITIZERS))
+endif
+LOCAL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LOCAL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+comma = ,
+
+BROKER_LIBS = $(shell $(PKG_CONFIG) --libs libcurl jansson libconfig) -lpam
+SHELL_LIBS = $(shell $(PKG_CONFIG) --libs jansson libedit)
+SHELL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libedit)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+
+ALL_CFLAGS = $(LOCAL_CPPFLAGS) $(CPPFLAGS) $(LOCAL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LOCAL_LDFLAGS) $(LDFLAGS)
+
+B = build
+COMMON_SRC = common/proto.c common/names.c common/verbs.c
+BROKER_SRC = $(wildcard broker/*.c)
+SHELL_SRC = $(wildcard shell/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+BROKER_OBJ = $(BROKER_SRC:%.c=$(B)/%.o)
+SHELL_OBJ = $(SHELL_SRC:%.c=$(B)/%.o)
+BROKER_LIB_OBJ = $(filter-out $(B)/broker/main.o,$(BROKER_OBJ))
+SHELL_LIB_OBJ = $(filter-out $(B)/shell/main.o,$(SHELL_OBJ))
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+all: $(B)/ctl $(B)/ctld
+.PHONY: all
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -c $< -o $@
+
+$(B)/ctl: $(SHELL_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(SHELL_LIBS) -o $@
+
+$(B)/ctld: $(BROKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(BROKER_LIBS) -o $@
+
+# Unit tests link the archives, so the linker pulls in only what a test
+# uses and shell and broker objects never meet.
+$(B)/libcommon.a: $(COMMON_OBJ)
+$(B)/libbroker.a: $(BROKER_LIB_OBJ)
+$(B)/libshell.a: $(SHELL_LIB_OBJ)
+$(B)/%.a:
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -Ibroker -Ishell $(ALL_LDFLAGS) \
+		$< $(if $(filter test_sh_%,$*),$(B)/libshell.a) \
+		$(if $(filter test_bk_%,$*),$(B)/libbroker.a) $(B)/libcommon.a \
+		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -o $@
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+.PHONY: unit
+
+# Integration tests drive the real binaries against the real dockerd and
+# PAM: they need root. `make deps` installs and starts what they need.
+PYTEST ?= /usr/bin/python3 -m pytest
+integration: all
+	$(PYTEST) -v tests/integration
+.PHONY: integration
+
+check: unit integration
+.PHONY: check
+
+deps:
+	sh scripts/deps.sh
+.PHONY: deps
+
+demo: deps all
+	sh scripts/demo.sh
+.PHONY: demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(B)/ctl $(DESTDIR)$(BINDIR)/ctl
+	install -m 0755 $(B)/ctld $(DESTDIR)$(SBINDIR)/ctld
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 docs/man/ctl.1 $(DESTDIR)$(MANDIR)/man1/ctl.1
+	install -m 0644 docs/man/ctld.8 $(DESTDIR)$(MANDIR)/man8/ctld.8
+	install -d $(DESTDIR)$(SYSCONFDIR)/ctl $(DESTDIR)$(SYSCONFDIR)/pam.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf || \
+		install -m 0644 etc/ctld.conf $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/pam.d/ctl || \
+		install -m 0644 etc/pam.d/ctl $(DESTDIR)$(SYSCONFDIR)/pam.d/ctl
+.PHONY: install
+
+clean:
+	rm -rf $(B) tests/integration/__pycache__ .pytest_cache \
+		tests/integration/.pytest_cache
+.PHONY: clean
+
+-include $(COMMON_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(SHELL_OBJ:.o=.d)

@@ -1,0 +1,563 @@
+/*
+ * The verbs: resolve, decide, act on dockerd, answer.
+ *
+ * Invariants:
+ * 1. A name is resolved by inspect and accepted only if the container's
+ *    Name is exactly "/NAME": an ID, an ID prefix or another spelling
+ *    that dockerd would also accept resolves to "no such container".
+ * 2. Policy is decided on the resolved container's labels, and the
+ *    action then names the container by its full 64-hex ID only.
+ * 3. A container the caller may not use at all gets the same answer,
+ *    word for word and exit code, as one that does not exist; the audit
+ *    record keeps the real reason.
+ * 4. Every dockerd path is printed here from the pinned API version,
+ *    a validated name or ID, and numbers: never from client text.
+ * 5. start, stop and restart send no body.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "ctld.h"
+#include "names.h"
+
+#define CALL_TIMEOUT	30L
+
+struct outcome {
+	int		 exit;
+	char		 msg[320];
+	json_t		*data;
+};
+
+struct target {
+	char		 id[ID_LEN + 1];
+	const char	*owner;
+	const char	*group;
+	int		 tty;
+	json_t		*inspect;
+};
+
+struct ctx {
+	const struct config	*cf;
+	const struct identity	*who;
+	const struct request	*req;
+	int			 fd;
+	struct target		 t;
+	struct outcome		 out;
+	struct audit_rec	*audit;
+};
+
+typedef void (*handler)(struct ctx *);
+
+static void __attribute__((format(printf, 3, 4)))
+set_out(struct ctx *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->out.exit = code;
+	va_start(ap, fmt);
+	vsnprintf(x->out.msg, sizeof(x->out.msg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+not_found(struct ctx *x, const char *reason)
+{
+	set_out(x, EXIT_NOTFOUND, "no such container: %s", x->req->name);
+	x->audit->allow = 0;
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", reason);
+}
+
+static int
+id_valid(const char *s)
+{
+	return s != NULL && strlen(s) == ID_LEN &&
+	    strspn(s, "0123456789abcdef") == ID_LEN;
+}
+
+static const char *
+label(json_t *labels, const char *key)
+{
+	json_t *v = json_object_get(labels, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* dockerd failed: a transport or server error the user should see. */
+static void
+docker_failed(struct ctx *x, const struct docker_reply *r)
+{
+	set_out(x, EXIT_FAIL, "%s", r->error);
+	x->audit->result = "docker error";
+}
+
+/* Inspect by name; fills x->t. Returns 0, or -1 with x->out set. */
+static int
+resolve(struct ctx *x)
+{
+	struct docker_reply r;
+	const char *name, *id;
+	json_t *labels;
+	char path[256];
+
+	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
+	    x->cf->api_version, x->req->name);
+	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	    (r.status != 200 && r.status != 404)) {
+		not_found(x, "container lookup failed");
+		docker_failed(x, &r);
+		docker_reply_free(&r);
+		return -1;
+	}
+	if (r.status == 404) {
+		not_found(x, "no such container");
+		docker_reply_free(&r);
+		return -1;
+	}
+	x->t.inspect = r.body;
+	name = json_string_value(json_object_get(r.body, "Name"));
+	id = json_string_value(json_object_get(r.body, "Id"));
+	if (name == NULL || name[0] != '/' ||
+	    strcmp(name + 1, x->req->name) != 0) {
+		not_found(x, "name resolved to another container "
+		    "(ID prefix or alias)");
+		return -1;
+	}
+	if (!id_valid(id)) {
+		not_found(x, "malformed inspect answer");
+		set_out(x, EXIT_FAIL, "dockerd: malformed container ID");
+		return -1;
+	}
+	memcpy(x->t.id, id, ID_LEN + 1);
+	memcpy(x->audit->id, id, ID_LEN + 1);
+	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
+	x->t.owner = label(labels, x->cf->owner_label);
+	x->t.group = label(labels, x->cf->group_label);
+	x->t.tty = json_is_true(json_object_get(json_object_get(r.body,
+	    "Config"), "Tty"));
+	return 0;
+}
+
+static int
+authorize(struct ctx *x)
+{
+	struct decision d;
+
+	policy_decide(x->cf, x->who, x->req->verb->id, x->req->name,
+	    x->t.owner, x->t.group, &d);
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", d.reason);
+	if (d.allow) {
+		x->audit->allow = 1;
+		return 0;
+	}
+	if (d.visible)
+		set_out(x, EXIT_NOTFOUND, "%s: permission denied",
+		    x->req->verb->name);
+	else
+		not_found(x, d.reason);
+	return -1;
+}
+
+static void
+post_action(struct ctx *x, const char *action, const char *done)
+{
+	struct docker_reply r;
+	char path[256], q[32] = "";
+	long timeout = CALL_TIMEOUT;
+
+	if (x->req->time >= 0) {
+		snprintf(q, sizeof(q), "?t=%ld", x->req->time);
+		timeout += x->req->time;
+	} else
+		timeout += 10;
+	snprintf(path, sizeof(path), "/v%s/containers/%s/%s%s",
+	    x->cf->api_version, x->t.id, action, q);
+	if (docker_call(x->cf, "POST", path, timeout, &r) == -1 ||
+	    (r.status != 204 && r.status != 304)) {
+		if (r.status == 404)
+			not_found(x, "container vanished");
+		else
+			docker_failed(x, &r);
+		docker_reply_free(&r);
+		return;
+	}
+	x->out.data = json_pack("{s:s, s:s, s:b}", "name", x->req->name,
+	    "id", x->t.id, "changed", r.status == 204);
+	x->audit->result = r.status == 204 ? done : "unchanged";
+	docker_reply_free(&r);
+}
+
+static void
+do_start(struct ctx *x)
+{
+	post_action(x, "start", "started");
+}
+
+static void
+do_stop(struct ctx *x)
+{
+	post_action(x, "stop", "stopped");
+}
+
+static void
+do_restart(struct ctx *x)
+{
+	post_action(x, "restart", "restarted");
+}
+
+static json_t *
+jpath(json_t *j, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(j, a), b);
+}
+
+static void
+do_status(struct ctx *x)
+{
+	json_t *st = json_object_get(x->t.inspect, "State");
+	json_t *health = jpath(st, "Health", "Status");
+
+	x->out.data = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?,"
+	    " s:O?, s:O?, s:b}",
+	    "name", x->req->name,
+	    "id", x->t.id,
+	    "state", json_object_get(st, "Status"),
+	    "health", json_is_string(health) ? health : NULL,
+	    "started_at", json_object_get(st, "StartedAt"),
+	    "finished_at", json_object_get(st, "FinishedAt"),
+	    "exit_code", json_object_get(st, "ExitCode"),
+	    "restart_count", json_object_get(x->t.inspect, "RestartCount"),
+	    "image", jpath(x->t.inspect, "Config", "Image"),
+	    "tty", x->t.tty);
+	x->audit->result = "ok";
+}
+
+static json_int_t
+num(json_t *j)
+{
+	return json_is_integer(j) ? json_integer_value(j) : 0;
+}
+
+static double
+cpu_percent(json_t *s)
+{
+	json_t *cpu = json_object_get(s, "cpu_stats");
+	json_t *pre = json_object_get(s, "precpu_stats");
+	double cd, sd, online;
+
+	cd = (double)(num(jpath(cpu, "cpu_usage", "total_usage")) -
+	    num(jpath(pre, "cpu_usage", "total_usage")));
+	sd = (double)(num(json_object_get(cpu, "system_cpu_usage")) -
+	    num(json_object_get(pre, "system_cpu_usage")));
+	online = (double)num(json_object_get(cpu, "online_cpus"));
+	if (online == 0)
+		online = (double)json_array_size(jpath(cpu, "cpu_usage",
+		    "percpu_usage"));
+	if (cd <= 0 || sd <= 0)
+		return 0;
+	return cd / sd * online * 100.0;
+}
+
+static json_int_t
+memory_used(json_t *s)
+{
+	json_t *m = json_object_get(s, "memory_stats");
+	json_int_t usage = num(json_object_get(m, "usage")), cache;
+
+	cache = num(jpath(m, "stats", "total_inactive_file"));
+	if (cache == 0)
+		cache = num(jpath(m, "stats", "inactive_file"));
+	return cache < usage ? usage - cache : usage;
+}
+
+static void
+do_stats(struct ctx *x)
+{
+	struct docker_reply r;
+	char path[256];
+
+	snprintf(path, sizeof(path), "/v%s/containers/%s/stats?stream=false",
+	    x->cf->api_version, x->t.id);
+	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	    r.status != 200 || !json_is_object(r.body)) {
+		docker_failed(x, &r);
+		docker_reply_free(&r);
+		return;
+	}
+	x->out.data = json_pack("{s:s, s:s, s:f, s:I, s:I, s:I}",
+	    "name", x->req->name, "id", x->t.id,
+	    "cpu_percent", cpu_percent(r.body),
+	    "memory_used", memory_used(r.body),
+	    "memory_limit", num(jpath(r.body, "memory_stats", "limit")),
+	    "pids", num(jpath(r.body, "pids_stats", "current")));
+	x->audit->result = "ok";
+	docker_reply_free(&r);
+}
+
+/* Log bytes are gathered into frames of up to PROTO_MAX_LEN. */
+struct logsink {
+	int		 fd;
+	uint8_t		 type;
+	size_t		 len;
+	struct demux	 dm;
+	char		 syserr[256];
+	size_t		 syserrlen;
+	unsigned char	 buf[PROTO_MAX_LEN];
+};
+
+static int
+sink_flush(struct logsink *s)
+{
+	if (s->len == 0)
+		return 0;
+	if (proto_send(s->fd, s->type, s->buf, s->len) == -1)
+		return -1;
+	s->len = 0;
+	return 0;
+}
+
+static int
+sink_put(void *arg, int stream, const unsigned char *p, size_t len)
+{
+	struct logsink *s = arg;
+	uint8_t type = stream == 2 ? FRAME_STDERR : FRAME_STDOUT;
+	size_t n;
+
+	if (stream == 3) {
+		n = sizeof(s->syserr) - 1 - s->syserrlen;
+		n = len < n ? len : n;
+		memcpy(s->syserr + s->syserrlen, p, n);
+		s->syserrlen += n;
+		return 0;
+	}
+	if (type != s->type && sink_flush(s) == -1)
+		return -1;
+	s->type = type;
+	while (len > 0) {
+		n = sizeof(s->buf) - s->len;
+		n = len < n ? len : n;
+		memcpy(s->buf + s->len, p, n);
+		s->len += n;
+		p += n;
+		len -= n;
+		if (s->len == sizeof(s->buf) && sink_flush(s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+sink_raw(void *arg, const unsigned char *p, size_t len)
+{
+	struct logsink *s = arg;
+
+	if (sink_put(s, 1, p, len) == -1)
+		return -1;
+	return sink_flush(s);
+}
+
+static int
+sink_mux(void *arg, const unsigned char *p, size_t len)
+{
+	struct logsink *s = arg;
+
+	if (demux_feed(&s->dm, p, len, sink_put, s) == -1)
+		return -1;
+	return sink_flush(s);
+}
+
+static void
+logs_query(struct ctx *x, char *q, size_t len)
+{
+	const struct request *r = x->req;
+	size_t n;
+
+	n = (size_t)snprintf(q, len, "stdout=1&stderr=1%s%s",
+	    r->follow ? "&follow=1" : "", r->timestamps ? "&timestamps=1" : "");
+	if (r->tail >= 0)
+		n += (size_t)snprintf(q + n, len - n, "&tail=%ld", r->tail);
+	if (r->has_since)
+		n += (size_t)snprintf(q + n, len - n, "&since=%lld.%09ld",
+		    (long long)r->since.tv_sec, r->since.tv_nsec);
+	if (r->has_until)
+		snprintf(q + n, len - n, "&until=%lld.%09ld",
+		    (long long)r->until.tv_sec, r->until.tv_nsec);
+}
+
+static void
+do_logs(struct ctx *x)
+{
+	struct docker_reply r;
+	struct logsink *s;
+	char path[512], q[256];
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		set_out(x, EXIT_FAIL, "out of memory");
+		return;
+	}
+	s->fd = x->fd;
+	s->type = FRAME_STDOUT;
+	demux_init(&s->dm);
+	logs_query(x, q, sizeof(q));
+	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?%s",
+	    x->cf->api_version, x->t.id, q);
+	rc = docker_stream(x->cf, path, x->fd, x->t.tty ? sink_raw : sink_mux,
+	    s, &r);
+	if (rc == -2) {
+		x->out.exit = -1;	/* nobody to answer */
+		x->audit->result = "client left";
+	} else if (rc == -1 || r.status != 200) {
+		if (r.status == 0 && r.error[0] == '\0')
+			snprintf(r.error, sizeof(r.error),
+			    "malformed log stream from dockerd");
+		docker_failed(x, &r);
+	} else if (!x->t.tty && (!demux_done(&s->dm) || s->syserrlen > 0)) {
+		set_out(x, EXIT_FAIL, "error from daemon in stream: %s",
+		    s->syserrlen ? s->syserr : "truncated stream");
+		x->audit->result = "stream error";
+	} else
+		x->audit->result = "ok";
+	docker_reply_free(&r);
+	free(s);
+}
+
+static const char *
+list_name(json_t *c)
+{
+	json_t *names = json_object_get(c, "Names"), *n;
+	size_t i;
+	const char *s;
+
+	json_array_foreach(names, i, n) {
+		s = json_string_value(n);
+		if (s != NULL && s[0] == '/' && strchr(s + 1, '/') == NULL)
+			return s + 1;
+	}
+	return NULL;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t **)a,
+	    "name")), json_string_value(json_object_get(*(json_t **)b,
+	    "name")));
+}
+
+static void
+sort_list(json_t *arr)
+{
+	size_t i, n = json_array_size(arr);
+	json_t **v;
+
+	if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), by_name);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+static void
+do_ls(struct ctx *x)
+{
+	struct docker_reply r;
+	struct decision d;
+	json_t *list, *c, *labels;
+	const char *name;
+	char path[128];
+	size_t i;
+
+	snprintf(path, sizeof(path), "/v%s/containers/json?all=1",
+	    x->cf->api_version);
+	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	    r.status != 200 || !json_is_array(r.body)) {
+		docker_failed(x, &r);
+		docker_reply_free(&r);
+		return;
+	}
+	list = json_array();
+	json_array_foreach(r.body, i, c) {
+		name = list_name(c);
+		if (name == NULL || !id_valid(json_string_value(
+		    json_object_get(c, "Id"))))
+			continue;
+		labels = json_object_get(c, "Labels");
+		policy_decide(x->cf, x->who, VERB_LS, name,
+		    label(labels, x->cf->owner_label),
+		    label(labels, x->cf->group_label), &d);
+		if (!d.allow)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:O, s:O?, s:O?,"
+		    " s:O?}", "name", name, "id", json_object_get(c, "Id"),
+		    "state", json_object_get(c, "State"),
+		    "status", json_object_get(c, "Status"),
+		    "image", json_object_get(c, "Image")));
+	}
+	sort_list(list);
+	x->out.data = json_pack("{s:o}", "containers", list);
+	x->audit->allow = 1;
+	snprintf(x->audit->reason, sizeof(x->audit->reason),
+	    "lists only permitted containers");
+	x->audit->result = "ok";
+	docker_reply_free(&r);
+}
+
+static const handler handlers[VERB_COUNT] = {
+	[VERB_LS] = do_ls,
+	[VERB_STATUS] = do_status,
+	[VERB_START] = do_start,
+	[VERB_STOP] = do_stop,
+	[VERB_RESTART] = do_restart,
+	[VERB_LOGS] = do_logs,
+	[VERB_STATS] = do_stats,
+};
+
+static int
+send_done(int fd, const struct outcome *o)
+{
+	json_t *j;
+	int rc;
+
+	j = json_pack("{s:i, s:s?, s:O?}", "exit", o->exit,
+	    "error", o->exit ? o->msg : NULL, "data", o->data);
+	if (j == NULL)
+		return -1;
+	rc = proto_send_json(fd, FRAME_DONE, j);
+	json_decref(j);
+	return rc;
+}
+
+int
+action_run(const struct config *cf, const struct identity *who,
+    const struct request *req, int fd, struct audit_rec *audit)
+{
+	struct ctx x;
+	handler h = handlers[req->verb->id];
+
+	memset(&x, 0, sizeof(x));
+	x.cf = cf;
+	x.who = who;
+	x.req = req;
+	x.fd = fd;
+	x.audit = audit;
+	audit->result = "refused";
+	if (h == NULL)
+		set_out(&x, EXIT_USAGE, "unknown verb");
+	else if (!(req->verb->flags & VF_NAME) ||
+	    (resolve(&x) == 0 && authorize(&x) == 0))
+		h(&x);
+	audit->exit = x.out.exit;
+	if (x.out.exit >= 0)
+		send_done(fd, &x.out);
+	json_decref(x.out.data);
+	json_decref(x.t.inspect);
+	return x.out.exit;
+}

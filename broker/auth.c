@@ -1,0 +1,122 @@
+/*
+ * PAM: the account check on every connection.
+ *
+ * Invariants:
+ * 1. The PAM user is the name looked up from the kernel's uid, never a
+ *    name the client sent.
+ * 2. Any PAM result but PAM_SUCCESS denies, including "new password
+ *    required" (ctl cannot change passwords).
+ * 3. PAM's messages reach the user only through prompt frames on this
+ *    connection; answers are wiped after use.
+ */
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "ctld.h"
+
+struct convctx {
+	int	fd;
+	int	timeout_ms;
+};
+
+static const char *
+style_name(int style)
+{
+	switch (style) {
+	case PAM_PROMPT_ECHO_OFF:	return "echo_off";
+	case PAM_PROMPT_ECHO_ON:	return "echo_on";
+	case PAM_ERROR_MSG:		return "error";
+	case PAM_TEXT_INFO:		return "info";
+	}
+	return NULL;
+}
+
+/* Relays one message as a prompt frame; returns the reply text or NULL. */
+static char *
+relay(struct convctx *cc, const struct pam_message *m)
+{
+	struct frame *f;
+	const char *why, *style = style_name(m->msg_style);
+	json_t *j, *t;
+	char *answer = NULL;
+
+	if (style == NULL)
+		return NULL;
+	j = json_pack("{s:s, s:s}", "style", style, "text",
+	    m->msg ? m->msg : "");
+	if (j == NULL || proto_send_json(cc->fd, FRAME_PROMPT, j) == -1) {
+		json_decref(j);
+		return NULL;
+	}
+	json_decref(j);
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return NULL;
+	if (proto_recv(cc->fd, f, cc->timeout_ms, &why) == 1 &&
+	    f->type == FRAME_REPLY && (j = proto_json(f, &why)) != NULL) {
+		t = json_object_get(j, "text");
+		if (json_is_string(t) && json_object_size(j) == 1)
+			answer = strdup(json_string_value(t));
+		if (json_is_string(t))
+			explicit_bzero((char *)json_string_value(t),
+			    json_string_length(t));
+		json_decref(j);
+	}
+	explicit_bzero(f->buf, f->len);
+	free(f);
+	return answer;
+}
+
+static int
+conv(int n, const struct pam_message **msgs, struct pam_response **resp,
+    void *arg)
+{
+	struct pam_response *r;
+	int i;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		r[i].resp = relay(arg, msgs[i]);
+		if (r[i].resp == NULL)
+			goto fail;
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	for (i = 0; i < n; i++)
+		if (r[i].resp != NULL) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	free(r);
+	return PAM_CONV_ERR;
+}
+
+int
+auth_account(const struct config *cf, const struct identity *id, int fd,
+    char *err, size_t errlen)
+{
+	struct convctx cc = { fd, cf->client_timeout * 1000 };
+	struct pam_conv pc = { conv, &cc };
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	rc = pam_start(cf->pam_service, id->user, &pc, &pamh);
+	if (rc != PAM_SUCCESS) {
+		snprintf(err, errlen, "pam_start(%s, %s): %s",
+		    cf->pam_service, id->user, pam_strerror(pamh, rc));
+		return -1;
+	}
+	rc = pam_set_item(pamh, PAM_RUSER, id->user);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(pamh, PAM_SILENT);
+	if (rc != PAM_SUCCESS)
+		snprintf(err, errlen, "%s", pam_strerror(pamh, rc));
+	pam_end(pamh, rc);
+	return rc == PAM_SUCCESS ? 0 : -1;
+}

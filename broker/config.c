@@ -1,0 +1,638 @@
+/*
+ * Loading and checking ctld.conf (libconfig).
+ *
+ * Invariants:
+ * 1. The file is opened once with O_NOFOLLOW and checked on that same
+ *    descriptor: a regular file, owned by root, writable by nobody else.
+ * 2. Every key is known: a typo is an error with its line number, never
+ *    a silently ignored setting that an admin believes in force.
+ * 3. Verbs, paths, labels and patterns are checked here, once, so that
+ *    policy and docker code can rely on them.
+ * 4. A config that fails any check is not used; the caller keeps the old.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctld.h"
+
+struct ctx {
+	const char	*path;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+};
+
+struct keyspec {
+	const char	*name;
+	int		 type;
+	int		(*store)(struct ctx *, config_setting_t *,
+			    struct config *);
+};
+
+static void __attribute__((format(printf, 3, 4)))
+fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (c->failed++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL)
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->path,
+		    config_setting_source_line(s), msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
+}
+
+static int
+set_string(struct ctx *c, config_setting_t *s, char **dst)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || *v == '\0') {
+		fail(c, s, "%s: must be a non-empty string",
+		    config_setting_name(s));
+		return -1;
+	}
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL) {
+		fail(c, s, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_abspath(struct ctx *c, config_setting_t *s, char **dst)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || v[0] != '/' || strlen(v) >= 108) {
+		fail(c, s, "%s: must be an absolute path under 108 bytes",
+		    config_setting_name(s));
+		return -1;
+	}
+	return set_string(c, s, dst);
+}
+
+static int
+get_int(struct ctx *c, config_setting_t *s, int lo, int hi, int *dst)
+{
+	int v = config_setting_get_int(s);
+
+	if (v < lo || v > hi) {
+		fail(c, s, "%s: must be between %d and %d",
+		    config_setting_name(s), lo, hi);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int
+verb_mask(struct ctx *c, config_setting_t *arr, unsigned *mask)
+{
+	const struct verb *v;
+	config_setting_t *e;
+	const char *name;
+	int i;
+
+	*mask = 0;
+	for (i = 0; (e = config_setting_get_elem(arr, i)) != NULL; i++) {
+		name = config_setting_get_string(e);
+		if (name == NULL) {
+			fail(c, e, "%s: verbs must be strings",
+			    config_setting_name(arr));
+			return -1;
+		}
+		v = verb_find(name);
+		if (v == NULL || (v->flags & VF_LOCAL)) {
+			fail(c, e, "%s: unknown verb \"%s\"",
+			    config_setting_name(arr), name);
+			return -1;
+		}
+		*mask |= VERB_BIT(v->id);
+	}
+	return 0;
+}
+
+static int
+label_valid(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 128)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-/", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+st_listen_path(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return set_abspath(c, s, &cf->listen_path);
+}
+
+static int
+st_listen_mode(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	char digits[16];
+	unsigned long m;
+	char *end;
+	int v;
+
+	/* libconfig has no octal: read 0666 (seen as 666) as chmod does. */
+	v = config_setting_get_int(s);
+	if (config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		m = (unsigned long)v;
+	else {
+		snprintf(digits, sizeof(digits), "%d", v);
+		m = strtoul(digits, &end, 8);
+		if (*end != '\0' || v < 0)
+			m = 01000;
+	}
+	if (m > 0777) {
+		fail(c, s, "mode: must be a file mode such as 0666 or 0660");
+		return -1;
+	}
+	cf->listen_mode = (mode_t)m;
+	return 0;
+}
+
+static int
+st_docker_socket(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return set_abspath(c, s, &cf->docker_socket);
+}
+
+static int
+st_api_version(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || strncmp(v, "1.", 2) != 0 || strlen(v) < 3 ||
+	    strlen(v) > 4 || strspn(v + 2, "0123456789") != strlen(v + 2)) {
+		fail(c, s, "api_version: must look like \"1.41\"");
+		return -1;
+	}
+	return set_string(c, s, &cf->api_version);
+}
+
+static int
+st_pam_service(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || !label_valid(v) || strchr(v, '/') != NULL) {
+		fail(c, s, "service: must be a PAM service name");
+		return -1;
+	}
+	return set_string(c, s, &cf->pam_service);
+}
+
+static int
+st_audit_file(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return set_abspath(c, s, &cf->audit_file);
+}
+
+static int
+st_audit_syslog(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	cf->audit_syslog = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+st_label(struct ctx *c, config_setting_t *s, char **dst)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || !label_valid(v)) {
+		fail(c, s, "%s: not a valid label key",
+		    config_setting_name(s));
+		return -1;
+	}
+	return set_string(c, s, dst);
+}
+
+static int
+st_owner_label(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return st_label(c, s, &cf->owner_label);
+}
+
+static int
+st_group_label(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return st_label(c, s, &cf->group_label);
+}
+
+static int
+st_owner_verbs(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return verb_mask(c, s, &cf->owner_verbs);
+}
+
+static int
+st_client_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 1, 3600, &cf->client_timeout);
+}
+
+static int
+st_max_clients(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 1, 100000, &cf->max_clients);
+}
+
+static int
+st_max_per_user(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 1, 100000, &cf->max_per_user);
+}
+
+static int
+st_idle_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 0, 86400 * 7, &cf->idle_timeout);
+}
+
+static const struct keyspec listen_keys[] = {
+	{ "path", CONFIG_TYPE_STRING, st_listen_path },
+	{ "mode", CONFIG_TYPE_INT, st_listen_mode },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec docker_keys[] = {
+	{ "socket", CONFIG_TYPE_STRING, st_docker_socket },
+	{ "api_version", CONFIG_TYPE_STRING, st_api_version },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec pam_keys[] = {
+	{ "service", CONFIG_TYPE_STRING, st_pam_service },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec audit_keys[] = {
+	{ "file", CONFIG_TYPE_STRING, st_audit_file },
+	{ "syslog", CONFIG_TYPE_BOOL, st_audit_syslog },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec ownership_keys[] = {
+	{ "owner_label", CONFIG_TYPE_STRING, st_owner_label },
+	{ "group_label", CONFIG_TYPE_STRING, st_group_label },
+	{ "owner_verbs", CONFIG_TYPE_ARRAY, st_owner_verbs },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec limits_keys[] = {
+	{ "client_timeout", CONFIG_TYPE_INT, st_client_timeout },
+	{ "max_clients", CONFIG_TYPE_INT, st_max_clients },
+	{ "max_per_user", CONFIG_TYPE_INT, st_max_per_user },
+	{ NULL, 0, NULL }
+};
+static const struct keyspec shell_keys[] = {
+	{ "idle_timeout", CONFIG_TYPE_INT, st_idle_timeout },
+	{ NULL, 0, NULL }
+};
+
+static const struct {
+	const char		*name;
+	const struct keyspec	*keys;
+} sections[] = {
+	{ "listen", listen_keys },
+	{ "docker", docker_keys },
+	{ "pam", pam_keys },
+	{ "audit", audit_keys },
+	{ "ownership", ownership_keys },
+	{ "limits", limits_keys },
+	{ "shell", shell_keys },
+	{ "rules", NULL },
+};
+
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:		return "a group { ... }";
+	case CONFIG_TYPE_INT:		return "an integer";
+	case CONFIG_TYPE_STRING:	return "a string";
+	case CONFIG_TYPE_BOOL:		return "true or false";
+	case CONFIG_TYPE_ARRAY:		return "an array [ ... ]";
+	case CONFIG_TYPE_LIST:		return "a list ( ... )";
+	}
+	return "another type";
+}
+
+static int
+load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
+    struct config *cf)
+{
+	const struct keyspec *k;
+	config_setting_t *s;
+	int i;
+
+	if (config_setting_type(grp) != CONFIG_TYPE_GROUP) {
+		fail(c, grp, "%s: must be a group { ... }",
+		    config_setting_name(grp));
+		return -1;
+	}
+	for (i = 0; (s = config_setting_get_elem(grp, i)) != NULL; i++) {
+		for (k = ks; k->name != NULL; k++)
+			if (strcmp(k->name, config_setting_name(s)) == 0)
+				break;
+		if (k->name == NULL) {
+			fail(c, s, "unknown setting %s.%s",
+			    config_setting_name(grp), config_setting_name(s));
+			return -1;
+		}
+		if (config_setting_type(s) != k->type &&
+		    !(k->type == CONFIG_TYPE_ARRAY &&
+		    config_setting_type(s) == CONFIG_TYPE_LIST &&
+		    config_setting_length(s) == 0)) {
+			fail(c, s, "%s.%s: must be %s",
+			    config_setting_name(grp), k->name,
+			    type_name(k->type));
+			return -1;
+		}
+		if (k->store(c, s, cf) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static char **
+string_list(struct ctx *c, config_setting_t *arr, int patterns)
+{
+	config_setting_t *e;
+	const char *v;
+	char **out;
+	int i, n;
+
+	if (config_setting_type(arr) != CONFIG_TYPE_ARRAY) {
+		fail(c, arr, "%s: must be an array of strings [ ... ]",
+		    config_setting_name(arr));
+		return NULL;
+	}
+	n = config_setting_length(arr);
+	if (n == 0) {
+		fail(c, arr, "%s: must not be empty", config_setting_name(arr));
+		return NULL;
+	}
+	if ((out = calloc((size_t)n + 1, sizeof(*out))) == NULL) {
+		fail(c, arr, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(arr, i);
+		v = config_setting_get_string(e);
+		if (v == NULL || *v == '\0' || strlen(v) > 256 ||
+		    (!patterns && strpbrk(v, "?[]") != NULL)) {
+			fail(c, e, "%s: element %d is not a valid %s",
+			    config_setting_name(arr), i + 1,
+			    patterns ? "pattern" : "name");
+			goto bad;
+		}
+		if ((out[i] = strdup(v)) == NULL) {
+			fail(c, e, "out of memory");
+			goto bad;
+		}
+	}
+	return out;
+bad:
+	for (i = 0; out[i] != NULL; i++)
+		free(out[i]);
+	free(out);
+	return NULL;
+}
+
+static int
+load_rule(struct ctx *c, config_setting_t *r, struct rule *rule)
+{
+	config_setting_t *s;
+	const char *k;
+	int i;
+
+	rule->line = config_setting_source_line(r);
+	if (config_setting_type(r) != CONFIG_TYPE_GROUP) {
+		fail(c, r, "rules: each rule must be a group { ... }");
+		return -1;
+	}
+	for (i = 0; (s = config_setting_get_elem(r, i)) != NULL; i++) {
+		k = config_setting_name(s);
+		if (strcmp(k, "users") == 0)
+			rule->users = string_list(c, s, 0);
+		else if (strcmp(k, "groups") == 0)
+			rule->groups = string_list(c, s, 0);
+		else if (strcmp(k, "containers") == 0)
+			rule->containers = string_list(c, s, 1);
+		else if (strcmp(k, "verbs") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_ARRAY ||
+			    config_setting_length(s) == 0)
+				fail(c, s, "verbs: must be a non-empty array");
+			else
+				verb_mask(c, s, &rule->verbs);
+		} else if (strcmp(k, "deny") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+				fail(c, s, "deny: must be true or false");
+			rule->deny = config_setting_get_bool(s);
+		} else
+			fail(c, s, "unknown setting in rule: %s", k);
+		if (c->failed)
+			return -1;
+	}
+	if (rule->users == NULL && rule->groups == NULL)
+		fail(c, r, "rule needs users or groups");
+	else if (rule->containers == NULL)
+		fail(c, r, "rule needs containers");
+	else if (rule->verbs == 0)
+		fail(c, r, "rule needs verbs");
+	return c->failed ? -1 : 0;
+}
+
+static int
+load_rules(struct ctx *c, config_setting_t *list, struct config *cf)
+{
+	size_t i, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		fail(c, list, "rules: must be a list ( ... )");
+		return -1;
+	}
+	n = (size_t)config_setting_length(list);
+	if (n == 0)
+		return 0;
+	if ((cf->rules = calloc(n, sizeof(*cf->rules))) == NULL) {
+		fail(c, list, "out of memory");
+		return -1;
+	}
+	cf->nrules = n;
+	for (i = 0; i < n; i++)
+		if (load_rule(c, config_setting_get_elem(list, (int)i),
+		    &cf->rules[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+set_defaults(struct config *cf)
+{
+	cf->listen_path = strdup("/run/ctl/ctld.sock");
+	cf->listen_mode = 0666;
+	cf->docker_socket = strdup("/var/run/docker.sock");
+	cf->api_version = strdup("1.41");
+	cf->pam_service = strdup("ctl");
+	cf->audit_file = strdup("/var/log/ctl/audit.jsonl");
+	cf->audit_syslog = 1;
+	cf->owner_label = strdup("ctl.owner");
+	cf->group_label = strdup("ctl.group");
+	cf->client_timeout = 30;
+	cf->max_clients = 512;
+	cf->max_per_user = 64;
+	cf->idle_timeout = 900;
+	if (cf->listen_path == NULL || cf->docker_socket == NULL ||
+	    cf->api_version == NULL || cf->pam_service == NULL ||
+	    cf->audit_file == NULL || cf->owner_label == NULL ||
+	    cf->group_label == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+open_checked(struct ctx *c, int check_owner, FILE **fp)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		fail(c, NULL, "open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		fail(c, NULL, "fstat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		fail(c, NULL, "not a regular file");
+	else if (check_owner && st.st_uid != 0)
+		fail(c, NULL, "not owned by root (uid %u)",
+		    (unsigned)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		fail(c, NULL, "writable by group or others (mode %04o)",
+		    (unsigned)(st.st_mode & 07777));
+	if (c->failed || (*fp = fdopen(fd, "r")) == NULL) {
+		if (!c->failed)
+			fail(c, NULL, "fdopen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_root(struct ctx *c, config_t *lc, struct config *cf)
+{
+	config_setting_t *root, *s;
+	size_t i, n = sizeof(sections) / sizeof(sections[0]);
+	int j;
+
+	root = config_root_setting(lc);
+	for (j = 0; (s = config_setting_get_elem(root, j)) != NULL; j++) {
+		for (i = 0; i < n; i++)
+			if (strcmp(sections[i].name,
+			    config_setting_name(s)) == 0)
+				break;
+		if (i == n) {
+			fail(c, s, "unknown setting %s",
+			    config_setting_name(s));
+			return -1;
+		}
+		if (sections[i].keys == NULL) {
+			if (load_rules(c, s, cf) == -1)
+				return -1;
+		} else if (load_section(c, s, sections[i].keys, cf) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct config *
+config_load(const char *path, int check_owner, char *err, size_t errlen)
+{
+	struct ctx c = { path, err, errlen, 0 };
+	struct config *cf;
+	config_t lc;
+	FILE *fp;
+
+	if ((cf = calloc(1, sizeof(*cf))) == NULL ||
+	    (cf->path = strdup(path)) == NULL || set_defaults(cf) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		config_free(cf);
+		return NULL;
+	}
+	if (open_checked(&c, check_owner, &fp) == -1) {
+		config_free(cf);
+		return NULL;
+	}
+	config_init(&lc);
+	if (config_read(&lc, fp) != CONFIG_TRUE) {
+		snprintf(err, errlen, "%s:%d: %s", path,
+		    config_error_line(&lc), config_error_text(&lc));
+		c.failed = 1;
+	} else
+		load_root(&c, &lc, cf);
+	config_destroy(&lc);
+	fclose(fp);
+	if (c.failed) {
+		config_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+static void
+strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nrules; i++) {
+		strv_free(cf->rules[i].users);
+		strv_free(cf->rules[i].groups);
+		strv_free(cf->rules[i].containers);
+	}
+	free(cf->rules);
+	free(cf->path);
+	free(cf->listen_path);
+	free(cf->docker_socket);
+	free(cf->api_version);
+	free(cf->pam_service);
+	free(cf->audit_file);
+	free(cf->owner_label);
+	free(cf->group_label);
+	free(cf);
+}

@@ -1,0 +1,139 @@
+/* ctld: the ctl broker. One concern per file; this header joins them. */
+#ifndef CTLD_H
+#define CTLD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "proto.h"
+#include "verbs.h"
+
+#define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
+#define VERB_BIT(v)	(1u << (v))
+#define ID_LEN		64
+
+struct rule {
+	char		**users;	/* NULL-terminated; "*" matches all */
+	char		**groups;	/* NULL-terminated */
+	char		**containers;	/* NULL-terminated fnmatch patterns */
+	unsigned	  verbs;	/* VERB_BIT mask */
+	int		  deny;
+	int		  line;
+};
+
+struct config {
+	char		*path;
+	char		*listen_path;
+	mode_t		 listen_mode;
+	char		*docker_socket;
+	char		*api_version;
+	char		*pam_service;
+	char		*audit_file;
+	int		 audit_syslog;
+	char		*owner_label;
+	char		*group_label;
+	unsigned	 owner_verbs;
+	struct rule	*rules;
+	size_t		 nrules;
+	int		 client_timeout;	/* seconds to wait for a frame */
+	int		 max_clients;
+	int		 max_per_user;
+	int		 idle_timeout;		/* told to the shell */
+};
+
+struct identity {
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;
+	char		*user;
+	char		**groups;	/* NULL-terminated names */
+};
+
+struct decision {
+	int		 allow;
+	int		 visible;	/* the caller may use it at all */
+	char		 reason[160];
+};
+
+/* config.c */
+struct config	*config_load(const char *path, int check_owner, char *err,
+		    size_t errlen);
+void		 config_free(struct config *);
+
+/* policy.c */
+void	policy_decide(const struct config *, const struct identity *,
+	    enum verb_id, const char *name, const char *owner,
+	    const char *group, struct decision *);
+
+/* identity.c */
+int	identity_from_uid(uid_t, gid_t, pid_t, struct identity *, char *err,
+	    size_t errlen);
+void	identity_free(struct identity *);
+
+/* auth.c */
+int	auth_account(const struct config *, const struct identity *, int fd,
+	    char *err, size_t errlen);
+
+/* docker.c */
+struct docker_reply {
+	long	 status;	/* HTTP status, 0 if no answer */
+	json_t	*body;		/* parsed JSON or NULL */
+	char	 error[256];	/* what went wrong, for the user */
+};
+int	docker_call(const struct config *, const char *method,
+	    const char *path, long timeout, struct docker_reply *);
+void	docker_reply_free(struct docker_reply *);
+
+typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
+int	docker_stream(const struct config *, const char *path, int client_fd,
+	    docker_sink, void *ctx, struct docker_reply *);
+
+/* stream.c: Docker's multiplexed log stream */
+struct demux {
+	unsigned char	 hdr[8];
+	size_t		 hdrlen;
+	uint8_t		 type;
+	uint32_t	 left;
+};
+typedef int (*demux_out)(void *ctx, int stream, const unsigned char *,
+    size_t);
+void	demux_init(struct demux *);
+int	demux_feed(struct demux *, const unsigned char *, size_t, demux_out,
+	    void *ctx);
+int	demux_done(const struct demux *);
+
+/* audit.c */
+struct audit_rec {
+	const struct identity	*who;
+	const char		*verb;
+	const char		*name;
+	char			 id[ID_LEN + 1];
+	int			 allow;
+	char			 reason[200];
+	int			 exit;
+	const char		*result;
+	struct timespec		 start;
+};
+int	auditlog_open(const struct config *, char *err, size_t errlen);
+int	auditlog_write(const struct config *, const struct audit_rec *);
+
+/* actions.c */
+int	action_run(const struct config *, const struct identity *,
+	    const struct request *, int fd, struct audit_rec *);
+int	explain(const struct config *, const char *user, const char *verb,
+	    const char *name);
+
+/* session.c */
+void	session_run(const struct config *, int fd, uid_t, gid_t, pid_t);
+
+/* listen.c */
+int	listen_open(const struct config *, char *err, size_t errlen);
+
+/* log.c */
+extern int log_stderr;
+void	logmsg(int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif

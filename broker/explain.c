@@ -1,0 +1,61 @@
+/* ctld --explain USER VERB NAME: the decision and why, as sudo -l. */
+#include <err.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctld.h"
+#include "names.h"
+
+static const char *
+label(json_t *labels, const char *key)
+{
+	json_t *v = json_object_get(labels, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+explain(const struct config *cf, const char *user, const char *verbname,
+    const char *name)
+{
+	const struct verb *v = verb_find(verbname);
+	struct identity who;
+	struct docker_reply r;
+	struct decision d;
+	struct passwd *pw;
+	const char *cname;
+	json_t *labels;
+	char path[256], err[256];
+
+	if (v == NULL || (v->flags & VF_LOCAL))
+		errx(2, "unknown verb: %s", verbname);
+	if (!name_valid(name))
+		errx(2, "invalid container name: %s", name);
+	if ((pw = getpwnam(user)) == NULL)
+		errx(1, "no such user: %s", user);
+	if (identity_from_uid(pw->pw_uid, pw->pw_gid, 0, &who, err,
+	    sizeof(err)) == -1)
+		errx(1, "%s", err);
+	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
+	    cf->api_version, name);
+	if (docker_call(cf, "GET", path, 30, &r) == -1 ||
+	    (r.status != 200 && r.status != 404))
+		errx(1, "%s", r.error);
+	cname = json_string_value(json_object_get(r.body, "Name"));
+	if (r.status == 404 || cname == NULL || strcmp(cname + 1, name) != 0) {
+		printf("%s %s %s: denied: no container is named %s\n", user,
+		    v->name, name, name);
+		docker_reply_free(&r);
+		identity_free(&who);
+		return 1;
+	}
+	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
+	policy_decide(cf, &who, v->id, name, label(labels, cf->owner_label),
+	    label(labels, cf->group_label), &d);
+	printf("%s %s %s: %s: %s\n", user, v->name, name,
+	    d.allow ? "allowed" : "denied", d.reason);
+	docker_reply_free(&r);
+	identity_free(&who);
+	return d.allow ? 0 : 1;
+}

@@ -1,0 +1,98 @@
+/*
+ * The listening socket.
+ *
+ * Invariants:
+ * 1. The socket is created under umask 077 and only then given the
+ *    configured mode: no window with wider access.
+ * 2. A stale socket is replaced only if nobody answers on it; a live
+ *    one (another ctld) or anything that is not a socket is left alone.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctld.h"
+
+static int
+clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s: another ctld is listening", path);
+		return -1;
+	}
+	if (unlink(path) == -1) {
+		snprintf(err, errlen, "unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+listen_open(const struct config *cf, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)];
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    cf->listen_path) >= (int)sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", cf->listen_path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", cf->listen_path);
+	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (clear_stale(cf->listen_path, err, errlen) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "bind %s: %s", cf->listen_path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(cf->listen_path, cf->listen_mode) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		snprintf(err, errlen, "%s: %s", cf->listen_path,
+		    strerror(errno));
+		close(fd);
+		unlink(cf->listen_path);
+		return -1;
+	}
+	return fd;
+}

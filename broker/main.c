@@ -1,0 +1,346 @@
+/*
+ * ctld: start-up, the accept loop, signals.
+ *
+ * Invariants:
+ * 1. The daemon process never talks to a client beyond accept and
+ *    SO_PEERCRED: each connection is served by a forked child, so a
+ *    client that crashes, stalls or floods costs only its own child.
+ * 2. The configuration is loaded and checked before the socket exists;
+ *    a reload that fails any check keeps the running configuration.
+ * 3. Connection limits (global and per uid) are enforced here, from
+ *    kernel credentials, before a child is forked.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "ctld.h"
+
+#define CTLD_VERSION	"0.1"
+
+struct child {
+	pid_t	pid;
+	uid_t	uid;
+};
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+static struct child *children;
+static size_t nchildren, maxchildren;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ctld [-dt] [-f file]\n"
+	    "       ctld --explain user verb container [-f file]\n");
+	exit(2);
+}
+
+static void
+ensure_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void
+reap(void)
+{
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (i = 0; i < nchildren; i++)
+			if (children[i].pid == pid) {
+				children[i] = children[--nchildren];
+				break;
+			}
+}
+
+static size_t
+count_uid(uid_t uid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].uid == uid)
+			n++;
+	return n;
+}
+
+static int
+track(pid_t pid, uid_t uid)
+{
+	struct child *nc;
+
+	if (nchildren == maxchildren) {
+		nc = reallocarray(children, maxchildren * 2 + 16,
+		    sizeof(*nc));
+		if (nc == NULL)
+			return -1;
+		children = nc;
+		maxchildren = maxchildren * 2 + 16;
+	}
+	children[nchildren].pid = pid;
+	children[nchildren].uid = uid;
+	nchildren++;
+	return 0;
+}
+
+/* Over a limit: a short answer, audited, without forking. */
+static void
+turn_away(const struct config *cf, int fd, const struct ucred *cr,
+    const char *why)
+{
+	struct identity who = { cr->uid, cr->gid, cr->pid, NULL, NULL };
+	struct audit_rec a;
+	json_t *j;
+
+	memset(&a, 0, sizeof(a));
+	clock_gettime(CLOCK_REALTIME, &a.start);
+	a.who = &who;
+	a.result = "refused";
+	a.exit = EXIT_FAIL;
+	snprintf(a.reason, sizeof(a.reason), "%s", why);
+	j = json_pack("{s:i, s:s}", "exit", EXIT_FAIL, "error",
+	    "the ctl broker is busy: too many connections, try again later");
+	if (j != NULL) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		proto_send_json(fd, FRAME_DONE, j);
+		json_decref(j);
+	}
+	auditlog_write(cf, &a);
+}
+
+static void
+serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	pid_t pid;
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    len != sizeof(cr)) {
+		logmsg(LOG_ERR, "getsockopt(SO_PEERCRED): %s", strerror(errno));
+		return;
+	}
+	if (nchildren >= (size_t)cf->max_clients) {
+		turn_away(cf, cfd, &cr, "limits.max_clients reached");
+		return;
+	}
+	if (count_uid(cr.uid) >= (size_t)cf->max_per_user) {
+		turn_away(cf, cfd, &cr, "limits.max_per_user reached");
+		return;
+	}
+	pid = fork();
+	if (pid == -1) {
+		logmsg(LOG_ERR, "fork: %s", strerror(errno));
+		turn_away(cf, cfd, &cr, "fork failed");
+		return;
+	}
+	if (pid == 0) {
+		close(lfd);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigprocmask(SIG_SETMASK, orig, NULL);
+		session_run(cf, cfd, cr.uid, cr.gid, cr.pid);
+		_exit(0);
+	}
+	if (track(pid, cr.uid) == -1)
+		logmsg(LOG_ERR, "out of memory tracking child %d", (int)pid);
+}
+
+static struct config *
+reload(struct config *cf)
+{
+	struct config *ncf;
+	char err[512];
+
+	ncf = config_load(cf->path, 1, err, sizeof(err));
+	if (ncf == NULL) {
+		logmsg(LOG_ERR, "reload refused, keeping the running "
+		    "configuration: %s", err);
+		return cf;
+	}
+	if (auditlog_open(ncf, err, sizeof(err)) == -1) {
+		logmsg(LOG_ERR, "reload refused, keeping the running "
+		    "configuration: audit: %s", err);
+		config_free(ncf);
+		return cf;
+	}
+	if (strcmp(ncf->listen_path, cf->listen_path) != 0 ||
+	    ncf->listen_mode != cf->listen_mode)
+		logmsg(LOG_WARNING, "listen settings change only on restart");
+	logmsg(LOG_INFO, "configuration reloaded from %s", cf->path);
+	config_free(cf);
+	return ncf;
+}
+
+static void
+run(struct config *cf, int lfd)
+{
+	struct sigaction sa;
+	sigset_t block, orig;
+	struct pollfd p;
+	int cfd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	logmsg(LOG_INFO, "listening on %s", cf->listen_path);
+	while (!got_term) {
+		p.fd = lfd;
+		p.events = POLLIN;
+		if (ppoll(&p, 1, NULL, &orig) == -1 && errno != EINTR)
+			logmsg(LOG_ERR, "ppoll: %s", strerror(errno));
+		if (got_chld) {
+			got_chld = 0;
+			reap();
+		}
+		if (got_hup) {
+			got_hup = 0;
+			cf = reload(cf);
+		}
+		if (got_term || !(p.revents & POLLIN))
+			continue;
+		p.revents = 0;
+		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				logmsg(LOG_ERR, "accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE)
+				poll(NULL, 0, 100);
+			continue;
+		}
+		serve(cf, lfd, cfd, &orig);
+		close(cfd);
+	}
+	logmsg(LOG_INFO, "shutting down");
+	unlink(cf->listen_path);
+	close(lfd);
+	config_free(cf);
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		err(1, "fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		err(1, "setsid");
+	if (chdir("/") == -1)
+		err(1, "chdir /");
+	if (freopen("/dev/null", "r", stdin) == NULL ||
+	    freopen("/dev/null", "w", stdout) == NULL ||
+	    freopen("/dev/null", "w", stderr) == NULL)
+		err(1, "/dev/null");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "explain", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = CONFIG_DEFAULT;
+	int ch, foreground = 0, test = 0, explain_mode = 0, lfd;
+	struct config *cf;
+	char errbuf[512];
+
+	ensure_fds();
+	while ((ch = getopt_long(argc, argv, "df:thV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'E':
+			explain_mode = 1;
+			break;
+		case 'V':
+			printf("ctld %s\n", CTLD_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (explain_mode ? argc != 3 : argc != 0)
+		usage();
+	if ((cf = config_load(path, 1, errbuf, sizeof(errbuf))) == NULL)
+		errx(1, "%s", errbuf);
+	if (test) {
+		config_free(cf);
+		return 0;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		errx(1, "curl_global_init failed");
+	if (explain_mode)
+		return explain(cf, argv[0], argv[1], argv[2]);
+	if (geteuid() != 0)
+		warnx("not running as root: PAM account checks and dockerd "
+		    "access will likely fail");
+	log_stderr = foreground;
+	openlog("ctld", LOG_PID, LOG_AUTHPRIV);
+	signal(SIGPIPE, SIG_IGN);
+	if (auditlog_open(cf, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "audit: %s", errbuf);
+	if ((lfd = listen_open(cf, errbuf, sizeof(errbuf))) == -1)
+		errx(1, "%s", errbuf);
+	if (!foreground)
+		daemonize();
+	run(cf, lfd);
+	return 0;
+}

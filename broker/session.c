@@ -1,0 +1,181 @@
+/*
+ * One client connection, in its own process.
+ *
+ * Invariants:
+ * 1. The caller is who SO_PEERCRED says (read by the parent before the
+ *    fork); the account is checked through PAM before any request is read.
+ * 2. Frames arrive in the order hello, request (prompt replies inside
+ *    PAM); any other type, a bad frame or a timeout ends the session.
+ * 3. Every decision ends in exactly one audit record; a session that
+ *    cannot be audited answers nothing more.
+ * 4. Nothing here exits the daemon: this runs in a child, and the worst
+ *    a client can do is end its own child.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "ctld.h"
+
+struct session {
+	const struct config	*cf;
+	int			 fd;
+	struct identity		 who;
+	struct audit_rec	 audit;
+	struct frame		 f;
+};
+
+static void
+answer(struct session *s, int code, const char *msg)
+{
+	json_t *j = json_pack("{s:i, s:s}", "exit", code, "error", msg);
+
+	if (j != NULL)
+		proto_send_json(s->fd, FRAME_DONE, j);
+	json_decref(j);
+}
+
+/* Refuses before the request: tells the client, then audits. */
+static void
+refuse(struct session *s, int code, const char *msg, const char *reason)
+{
+	answer(s, code, msg);
+	s->audit.allow = 0;
+	s->audit.exit = code;
+	s->audit.result = "refused";
+	snprintf(s->audit.reason, sizeof(s->audit.reason), "%s", reason);
+	auditlog_write(s->cf, &s->audit);
+}
+
+/* Receives one JSON frame of the expected type; refuses otherwise. */
+static json_t *
+expect(struct session *s, uint8_t type)
+{
+	char reason[160];
+	const char *why;
+	json_t *j;
+	int rc;
+
+	rc = proto_recv(s->fd, &s->f, s->cf->client_timeout * 1000, &why);
+	if (rc == 0)
+		why = "connection closed";
+	else if (rc == 1 && s->f.type != type)
+		why = "unexpected frame type";
+	if (rc == 1 && s->f.type == type && (j = proto_json(&s->f, &why)))
+		return j;
+	snprintf(reason, sizeof(reason), "protocol error: %s (waiting for %s)",
+	    why, proto_type_name(type));
+	if (rc == 0)
+		logmsg(LOG_DEBUG, "uid %u: %s", (unsigned)s->who.uid, reason);
+	else
+		refuse(s, EXIT_USAGE, reason, reason);
+	return NULL;
+}
+
+static int
+hello(struct session *s)
+{
+	json_t *j, *v;
+	char msg[96];
+
+	if ((j = expect(s, FRAME_HELLO)) == NULL)
+		return -1;
+	v = json_object_get(j, "proto");
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION ||
+	    json_object_size(j) != 1) {
+		snprintf(msg, sizeof(msg), "protocol version %lld not supported "
+		    "(broker speaks %d)", json_is_integer(v) ?
+		    (long long)json_integer_value(v) : -1LL, PROTO_VERSION);
+		refuse(s, EXIT_FAIL, msg, "protocol version mismatch");
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int
+welcome(struct session *s)
+{
+	char host[256];
+	json_t *j;
+	int rc;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	j = json_pack("{s:i, s:s, s:s, s:i}", "proto", PROTO_VERSION,
+	    "user", s->who.user, "host", host,
+	    "idle_timeout", s->cf->idle_timeout);
+	if (j == NULL)
+		return -1;
+	rc = proto_send_json(s->fd, FRAME_WELCOME, j);
+	json_decref(j);
+	return rc;
+}
+
+static int
+account(struct session *s)
+{
+	char err[256], msg[320], reason[320];
+
+	if (auth_account(s->cf, &s->who, s->fd, err, sizeof(err)) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "account refused: %s", err);
+	snprintf(reason, sizeof(reason), "PAM account (%s): %s",
+	    s->cf->pam_service, err);
+	refuse(s, EXIT_AUTH, msg, reason);
+	return -1;
+}
+
+static void
+request(struct session *s)
+{
+	struct request req;
+	char why[160];
+	json_t *j;
+	int rc;
+
+	if ((j = expect(s, FRAME_REQUEST)) == NULL)
+		return;
+	rc = request_decode(j, time(NULL), &req, why, sizeof(why));
+	if (rc == -1) {
+		json_t *v = json_object_get(j, "verb");
+		if (json_is_string(v) && verb_find(json_string_value(v)))
+			s->audit.verb = verb_find(json_string_value(v))->name;
+		refuse(s, EXIT_USAGE, why, why);
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	s->audit.verb = req.verb->name;
+	s->audit.name = req.name;
+	action_run(s->cf, &s->who, &req, s->fd, &s->audit);
+	auditlog_write(s->cf, &s->audit);
+}
+
+void
+session_run(const struct config *cf, int fd, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct session *s;
+	char err[256];
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return;
+	s->cf = cf;
+	s->fd = fd;
+	s->who.uid = uid;
+	s->who.pid = pid;
+	s->audit.who = &s->who;
+	clock_gettime(CLOCK_REALTIME, &s->audit.start);
+	if (identity_from_uid(uid, gid, pid, &s->who, err, sizeof(err)) == -1) {
+		s->who.uid = uid;
+		s->who.pid = pid;
+		refuse(s, EXIT_AUTH, "unknown user", err);
+	} else if (hello(s) == 0 && account(s) == 0 && welcome(s) == 0)
+		request(s);
+	identity_free(&s->who);
+	free(s);
+}

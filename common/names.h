@@ -1,0 +1,14 @@
+/* Validation of user-supplied words: names, numbers, Docker time values. */
+#ifndef CTL_NAMES_H
+#define CTL_NAMES_H
+
+#include <time.h>
+
+#define NAME_MAX_LEN	128
+
+int	name_valid(const char *s);
+int	uint_parse(const char *s, unsigned long max, unsigned long *out);
+int	tail_parse(const char *s, unsigned long max, long *out);
+int	time_parse(const char *s, time_t now, struct timespec *out);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * Framing of the ctl protocol.
+ *
+ * Invariants:
+ * 1. No frame with an unknown type or a length above PROTO_MAX_LEN is
+ *    sent or accepted; the check is made on the header, before any
+ *    payload byte is read.
+ * 2. A short read, a timeout or a malformed frame is an error for that
+ *    connection only: nothing here exits or raises a signal (MSG_NOSIGNAL).
+ * 3. JSON control frames are objects no larger than PROTO_MAX_JSON and
+ *    are parsed with jansson's duplicate-key rejection.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static const char *const type_names[FRAME_TYPE_MAX + 1] = {
+	[FRAME_HELLO] = "hello",
+	[FRAME_WELCOME] = "welcome",
+	[FRAME_REQUEST] = "request",
+	[FRAME_STDOUT] = "stdout",
+	[FRAME_STDERR] = "stderr",
+	[FRAME_DONE] = "done",
+	[FRAME_PROMPT] = "prompt",
+	[FRAME_REPLY] = "reply",
+};
+
+const char *
+proto_type_name(uint8_t type)
+{
+	if (type == 0 || type > FRAME_TYPE_MAX)
+		return "unknown";
+	return type_names[type];
+}
+
+void
+proto_put_header(unsigned char hdr[PROTO_HDR_LEN], uint8_t type,
+    uint32_t len)
+{
+	hdr[0] = type;
+	hdr[1] = (len >> 24) & 0xff;
+	hdr[2] = (len >> 16) & 0xff;
+	hdr[3] = (len >> 8) & 0xff;
+	hdr[4] = len & 0xff;
+}
+
+int
+proto_parse_header(const unsigned char hdr[PROTO_HDR_LEN], uint8_t *type,
+    uint32_t *len)
+{
+	*type = hdr[0];
+	*len = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 |
+	    (uint32_t)hdr[3] << 8 | hdr[4];
+	if (*type == 0 || *type > FRAME_TYPE_MAX)
+		return -1;
+	if (*len > PROTO_MAX_LEN)
+		return -1;
+	return 0;
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+proto_send(int fd, uint8_t type, const void *buf, size_t len)
+{
+	unsigned char hdr[PROTO_HDR_LEN];
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+
+	if (type == 0 || type > FRAME_TYPE_MAX || len > PROTO_MAX_LEN) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	proto_put_header(hdr, type, (uint32_t)len);
+	memset(&mh, 0, sizeof(mh));
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)buf;
+	iov[1].iov_len = len;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ENOTSOCK)
+		n = 0;	/* a pipe in tests: fall back to plain writes */
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(hdr)) {
+		if (write_full(fd, hdr + n, sizeof(hdr) - (size_t)n) == -1)
+			return -1;
+		n = 0;
+	} else
+		n -= sizeof(hdr);
+	return write_full(fd, (const unsigned char *)buf + n, len - (size_t)n);
+}
+
+int
+proto_send_json(int fd, uint8_t type, json_t *msg)
+{
+	char *s;
+	int rc;
+
+	s = json_dumps(msg, JSON_COMPACT);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = proto_send(fd, type, s, strlen(s));
+	free(s);
+	return rc;
+}
+
+/* Returns bytes read (len on success), or 0 on EOF at start, -1 error. */
+static int
+read_full(int fd, unsigned char *buf, size_t len, int timeout_ms,
+    const char **why)
+{
+	struct pollfd pfd;
+	size_t got = 0;
+	ssize_t n;
+	int rc;
+
+	while (got < len) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, timeout_ms);
+		if (rc < 0) {
+			if (errno == EINTR) {
+				*why = "interrupted";
+				return -1;
+			}
+			*why = "poll failed";
+			return -1;
+		}
+		if (rc == 0) {
+			*why = "timed out";
+			return -1;
+		}
+		n = read(fd, buf + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			*why = "read failed";
+			return -1;
+		}
+		if (n == 0) {
+			if (got == 0)
+				return 0;
+			*why = "truncated frame";
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+int
+proto_recv(int fd, struct frame *f, int timeout_ms, const char **why)
+{
+	unsigned char hdr[PROTO_HDR_LEN];
+	int rc;
+
+	rc = read_full(fd, hdr, sizeof(hdr), timeout_ms, why);
+	if (rc <= 0)
+		return rc;
+	if (proto_parse_header(hdr, &f->type, &f->len) == -1) {
+		*why = f->len > PROTO_MAX_LEN ? "oversize frame" :
+		    "unknown frame type";
+		return -1;
+	}
+	if (f->len > 0) {
+		rc = read_full(fd, f->buf, f->len, timeout_ms, why);
+		if (rc == 0) {
+			*why = "truncated frame";
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	f->buf[f->len] = '\0';
+	return 1;
+}
+
+json_t *
+proto_json(const struct frame *f, const char **why)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (f->len > PROTO_MAX_JSON) {
+		*why = "control message too large";
+		return NULL;
+	}
+	j = json_loadb((const char *)f->buf, f->len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL) {
+		*why = "malformed JSON";
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*why = "control message is not an object";
+		return NULL;
+	}
+	return j;
+}

@@ -1,0 +1,63 @@
+/* The ctl wire protocol: see docs/PROTOCOL.md. */
+#ifndef CTL_PROTO_H
+#define CTL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define PROTO_VERSION	1
+#define PROTO_HDR_LEN	5		/* u8 type, u32 big-endian length */
+#define PROTO_MAX_LEN	65536		/* hard maximum payload, both ways */
+#define PROTO_MAX_JSON	16384		/* control messages are small */
+
+enum frame_type {
+	FRAME_HELLO = 1,	/* c->b JSON {"proto":1} */
+	FRAME_WELCOME,		/* b->c JSON {"proto":1,"user":..,"host":..} */
+	FRAME_REQUEST,		/* c->b JSON {"verb":..,"name":..,"opts":{..}} */
+	FRAME_STDOUT,		/* b->c raw bytes */
+	FRAME_STDERR,		/* b->c raw bytes */
+	FRAME_DONE,		/* b->c JSON {"exit":N,"error":..,"data":..} */
+	FRAME_PROMPT,		/* b->c JSON {"style":..,"text":..} */
+	FRAME_REPLY,		/* c->b JSON {"text":..} */
+	FRAME_TYPE_MAX = FRAME_REPLY
+};
+
+/* Exit codes shared by the broker's DONE frames and the shell. */
+enum ctl_exit {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOTFOUND = 3,
+	EXIT_AUTH = 4,
+	EXIT_UNREACHABLE = 5
+};
+
+struct frame {
+	uint8_t		 type;
+	uint32_t	 len;
+	unsigned char	 buf[PROTO_MAX_LEN + 1];	/* NUL after payload */
+};
+
+/* Returns 0 if hdr names a known type and a length within limits. */
+int	proto_parse_header(const unsigned char hdr[PROTO_HDR_LEN],
+	    uint8_t *type, uint32_t *len);
+void	proto_put_header(unsigned char hdr[PROTO_HDR_LEN], uint8_t type,
+	    uint32_t len);
+
+int	proto_send(int fd, uint8_t type, const void *buf, size_t len);
+int	proto_send_json(int fd, uint8_t type, json_t *msg);
+
+/*
+ * Reads one frame. timeout_ms < 0 waits forever; the timeout applies to
+ * each wait for bytes. Returns 1 on a frame, 0 on a clean EOF before any
+ * byte of a frame, -1 on error with *why set to a static message.
+ */
+int	proto_recv(int fd, struct frame *f, int timeout_ms, const char **why);
+
+/* Decodes a JSON control frame: must be an object within PROTO_MAX_JSON. */
+json_t	*proto_json(const struct frame *f, const char **why);
+
+const char *proto_type_name(uint8_t type);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * The verb table and the strict decoder of REQUEST messages.
+ *
+ * Invariants:
+ * 1. A verb exists only if it is in verb_table; a local verb is never
+ *    accepted from the wire.
+ * 2. request_decode accepts a message only if every key is known for
+ *    that verb and every value has the type and range the table gives.
+ *    Anything else is refused: there is no "ignore unknown".
+ * 3. The decoded request holds only validated values (names_valid,
+ *    numbers, parsed times), never a client string to pass on.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+#include "verbs.h"
+
+#define TIME_MAX	86400UL
+#define TAIL_MAX	100000000UL
+
+static const struct optspec no_opts[] = {
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+static const struct optspec json_opts[] = {
+	{ 0, "json", NULL, OPT_FLAG, 0, NULL, "print JSON for scripts" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+static const struct optspec stop_opts[] = {
+	{ 't', "time", "time", OPT_UINT, TIME_MAX, "SECS",
+	    "seconds to wait before killing the container" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+static const struct optspec logs_opts[] = {
+	{ 'f', "follow", "follow", OPT_FLAG, 0, NULL,
+	    "follow log output until interrupted" },
+	{ 'n', "tail", "tail", OPT_TAIL, TAIL_MAX, "N",
+	    "show the last N lines (or \"all\")" },
+	{ 0, "since", "since", OPT_TIME, 0, "T",
+	    "show logs since T (2026-01-02T15:04:05Z, 1700000000, 10m)" },
+	{ 0, "until", "until", OPT_TIME, 0, "T", "show logs before T" },
+	{ 't', "timestamps", "timestamps", OPT_FLAG, 0, NULL,
+	    "show timestamps" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+const struct verb verb_table[] = {
+	{ "ls", VERB_LS, 0, json_opts,
+	    "list the containers you may use" },
+	{ "status", VERB_STATUS, VF_NAME, json_opts,
+	    "show a container's state, health and exit code" },
+	{ "start", VERB_START, VF_NAME, no_opts, "start a container" },
+	{ "stop", VERB_STOP, VF_NAME, stop_opts, "stop a container" },
+	{ "restart", VERB_RESTART, VF_NAME, stop_opts,
+	    "restart a container" },
+	{ "logs", VERB_LOGS, VF_NAME, logs_opts,
+	    "show a container's logs" },
+	{ "stats", VERB_STATS, VF_NAME, no_opts,
+	    "show one sample of CPU, memory and PIDs" },
+	{ "help", VERB_HELP, VF_LOCAL | VF_OPTNAME, no_opts,
+	    "list commands, or explain one" },
+	{ "exit", VERB_EXIT, VF_LOCAL, no_opts, "leave the shell" },
+	{ "quit", VERB_EXIT, VF_LOCAL, no_opts, "leave the shell" },
+	{ NULL, VERB_COUNT, 0, NULL, NULL }
+};
+
+const struct verb *
+verb_find(const char *name)
+{
+	const struct verb *v;
+
+	for (v = verb_table; v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+const struct verb *
+verb_by_id(enum verb_id id)
+{
+	const struct verb *v;
+
+	for (v = verb_table; v->name != NULL; v++)
+		if (v->id == id)
+			return v;
+	return NULL;
+}
+
+const struct optspec *
+opt_find_long(const struct verb *v, const char *name)
+{
+	const struct optspec *o;
+
+	for (o = v->opts; o->longopt != NULL; o++)
+		if (strcmp(o->longopt, name) == 0)
+			return o;
+	return NULL;
+}
+
+const struct optspec *
+opt_find_short(const struct verb *v, char c)
+{
+	const struct optspec *o;
+
+	for (o = v->opts; o->longopt != NULL; o++)
+		if (o->shortopt != 0 && o->shortopt == c)
+			return o;
+	return NULL;
+}
+
+const struct optspec *
+opt_find_key(const struct verb *v, const char *key)
+{
+	const struct optspec *o;
+
+	for (o = v->opts; o->longopt != NULL; o++)
+		if (o->key != NULL && strcmp(o->key, key) == 0)
+			return o;
+	return NULL;
+}
+
+static int
+decode_opt(const struct optspec *o, json_t *val, time_t now,
+    struct request *req)
+{
+	json_int_t n;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		if (!json_is_boolean(val))
+			return -1;
+		if (strcmp(o->key, "follow") == 0)
+			req->follow = json_is_true(val);
+		else
+			req->timestamps = json_is_true(val);
+		return 0;
+	case OPT_UINT:
+	case OPT_TAIL:
+		if (!json_is_integer(val))
+			return -1;
+		n = json_integer_value(val);
+		if (n < (o->type == OPT_TAIL ? -1 : 0) ||
+		    ((unsigned long long)n > o->max && n != -1))
+			return -1;
+		if (o->type == OPT_TAIL)
+			req->tail = (long)n;
+		else
+			req->time = (long)n;
+		return 0;
+	case OPT_TIME:
+		if (!json_is_string(val))
+			return -1;
+		if (strcmp(o->key, "since") == 0) {
+			req->has_since = 1;
+			return time_parse(json_string_value(val), now,
+			    &req->since);
+		}
+		req->has_until = 1;
+		return time_parse(json_string_value(val), now, &req->until);
+	}
+	return -1;
+}
+
+static int
+decode_opts(json_t *opts, time_t now, struct request *req, char *whybuf,
+    size_t whylen)
+{
+	const struct optspec *o;
+	const char *key;
+	json_t *val;
+
+	if (opts == NULL)
+		return 0;
+	if (!json_is_object(opts)) {
+		snprintf(whybuf, whylen, "\"opts\" is not an object");
+		return -1;
+	}
+	json_object_foreach(opts, key, val) {
+		o = opt_find_key(req->verb, key);
+		if (o == NULL) {
+			snprintf(whybuf, whylen, "%s takes no option \"%.32s\"",
+			    req->verb->name, key);
+			return -1;
+		}
+		if (decode_opt(o, val, now, req) == -1) {
+			snprintf(whybuf, whylen, "bad value for option %s",
+			    o->longopt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
+    size_t whylen)
+{
+	const char *key, *s;
+	json_t *val, *verb = NULL, *name = NULL, *opts = NULL;
+
+	memset(req, 0, sizeof(*req));
+	req->tail = -1;
+	req->time = -1;
+	json_object_foreach(msg, key, val) {
+		if (strcmp(key, "verb") == 0)
+			verb = val;
+		else if (strcmp(key, "name") == 0)
+			name = val;
+		else if (strcmp(key, "opts") == 0)
+			opts = val;
+		else {
+			snprintf(whybuf, whylen, "unknown request field");
+			return -1;
+		}
+	}
+	if (!json_is_string(verb) ||
+	    (req->verb = verb_find(json_string_value(verb))) == NULL ||
+	    (req->verb->flags & VF_LOCAL)) {
+		snprintf(whybuf, whylen, "unknown verb");
+		return -1;
+	}
+	if (req->verb->flags & VF_NAME) {
+		if (!json_is_string(name)) {
+			snprintf(whybuf, whylen, "%s needs a container name",
+			    req->verb->name);
+			return -1;
+		}
+		s = json_string_value(name);
+		if (strlen(s) != json_string_length(name) || !name_valid(s)) {
+			snprintf(whybuf, whylen, "invalid container name");
+			return -1;
+		}
+		memcpy(req->name, s, strlen(s) + 1);
+	} else if (name != NULL) {
+		snprintf(whybuf, whylen, "%s takes no container name",
+		    req->verb->name);
+		return -1;
+	}
+	return decode_opts(opts, now, req, whybuf, whylen);
+}

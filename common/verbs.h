@@ -1,0 +1,79 @@
+/* The one table of verbs and their options, read by shell and broker. */
+#ifndef CTL_VERBS_H
+#define CTL_VERBS_H
+
+#include <time.h>
+#include <jansson.h>
+
+enum verb_id {
+	VERB_LS,
+	VERB_STATUS,
+	VERB_START,
+	VERB_STOP,
+	VERB_RESTART,
+	VERB_LOGS,
+	VERB_STATS,
+	VERB_HELP,		/* local to the shell */
+	VERB_EXIT,		/* local to the shell */
+	VERB_COUNT
+};
+
+enum opt_type {
+	OPT_FLAG,		/* JSON true */
+	OPT_UINT,		/* JSON integer 0..max */
+	OPT_TAIL,		/* "all" or an integer 0..max, sent as integer, -1 all */
+	OPT_TIME		/* a Docker time value, sent as string */
+};
+
+struct optspec {
+	char		 shortopt;	/* 0: none */
+	const char	*longopt;	/* NULL ends a list */
+	const char	*key;		/* key in "opts"; NULL: shell only */
+	enum opt_type	 type;
+	unsigned long	 max;
+	const char	*metavar;
+	const char	*help;
+};
+
+#define VF_NAME		0x01	/* takes exactly one container NAME */
+#define VF_LOCAL	0x02	/* handled by the shell, never sent */
+#define VF_OPTNAME	0x04	/* takes an optional word (help VERB) */
+
+struct verb {
+	const char		*name;
+	enum verb_id		 id;
+	unsigned		 flags;
+	const struct optspec	*opts;
+	const char		*summary;
+};
+
+extern const struct verb verb_table[];
+
+const struct verb	*verb_find(const char *name);
+const struct verb	*verb_by_id(enum verb_id id);
+const struct optspec	*opt_find_long(const struct verb *, const char *);
+const struct optspec	*opt_find_short(const struct verb *, char);
+const struct optspec	*opt_find_key(const struct verb *, const char *);
+
+/* A decoded, validated request, as the broker acts on it. */
+struct request {
+	const struct verb	*verb;
+	char			 name[129];	/* "" when the verb has none */
+	int			 follow;
+	int			 timestamps;
+	long			 tail;		/* -1: all */
+	long			 time;		/* -1: Docker's default */
+	int			 has_since, has_until;
+	struct timespec		 since, until;
+};
+
+/*
+ * Decodes a REQUEST message strictly: known verb that is not local,
+ * a valid name exactly when the verb takes one, only that verb's
+ * option keys with values of the right type. Returns 0 or -1 with a
+ * message in why (static or in whybuf).
+ */
+int	request_decode(json_t *msg, time_t now, struct request *req,
+	    char *whybuf, size_t whylen);
+
+#endif
