@@ -14,7 +14,7 @@ SYSCONFDIR ?= /etc
 LOCAL_CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon
 LOCAL_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
 	-Wno-unused-parameter -fstack-protector-strong \
-	-fstack-clash-protection -fPIE -MMD -MP
+	-fstack-clash-protection -fPIE -fvisibility=hidden -MMD -MP
 LOCAL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack
 
 ifdef WERROR
