@@ -53,12 +53,27 @@ SHELL_LIB_OBJ = $(filter-out $(B)/shell/main.o,$(SHELL_OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/ctl $(B)/ctld
+PAM_SRC = $(wildcard pam/*.c)
+PAM_PIC_OBJ = $(PAM_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
+PAM_LIBS = $(shell $(PKG_CONFIG) --libs jansson) -lpam
+PAMDIR ?= /lib/x86_64-linux-gnu/security
+
+all: $(B)/ctl $(B)/ctld $(if $(PAM_SRC),$(B)/pam_ctl.so)
 .PHONY: all
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -c $< -o $@
+
+# The PAM module: position-independent objects, only pam_sm_* exported.
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(B)/pam_ctl.so: $(PAM_PIC_OBJ) pam/pam_ctl.map
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,relro,-z,now,-z,noexecstack \
+		-Wl,--version-script=pam/pam_ctl.map $(LDFLAGS) \
+		$(PAM_PIC_OBJ) $(PAM_LIBS) -o $@
 
 $(B)/ctl: $(SHELL_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(SHELL_LIBS) -o $@
@@ -80,7 +95,11 @@ $(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -Ibroker -Ishell $(ALL_LDFLAGS) \
 		$< $(if $(filter test_sh_%,$*),$(B)/libshell.a) \
 		$(if $(filter test_bk_%,$*),$(B)/libbroker.a) $(B)/libcommon.a \
-		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -o $@
+		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -ldl -o $@
+
+# PAM module tests load the built module by path.
+$(B)/tests/test_pam_%: CPPFLAGS += -DPAM_CTL_SO=\"$(abspath $(B)/pam_ctl.so)\"
+$(filter $(B)/tests/test_pam_%,$(UNIT_BIN)): $(B)/pam_ctl.so
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -108,6 +127,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/ctl $(DESTDIR)$(BINDIR)/ctl
 	install -m 0755 $(B)/ctld $(DESTDIR)$(SBINDIR)/ctld
+	$(if $(PAM_SRC),install -d $(DESTDIR)$(PAMDIR) && \
+		install -m 0644 $(B)/pam_ctl.so $(DESTDIR)$(PAMDIR)/pam_ctl.so)
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/ctl.1 $(DESTDIR)$(MANDIR)/man1/ctl.1
 	install -m 0644 docs/man/ctld.8 $(DESTDIR)$(MANDIR)/man8/ctld.8
@@ -123,4 +144,5 @@ clean:
 		tests/integration/.pytest_cache
 .PHONY: clean
 
--include $(COMMON_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(SHELL_OBJ:.o=.d)
+-include $(COMMON_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(SHELL_OBJ:.o=.d) \
+	$(PAM_PIC_OBJ:.o=.d)

@@ -43,6 +43,7 @@ struct target {
 struct ctx {
 	const struct config	*cf;
 	const struct identity	*who;
+	const struct peer	*peer;
 	const struct request	*req;
 	int			 fd;
 	struct target		 t;
@@ -493,7 +494,7 @@ do_ls(struct ctx *x)
 		policy_decide(x->cf, x->who, VERB_LS, name,
 		    label(labels, x->cf->owner_label),
 		    label(labels, x->cf->group_label), &d);
-		if (!d.allow)
+		if (!d.visible)
 			continue;
 		json_array_append_new(list, json_pack("{s:s, s:O, s:O?, s:O?,"
 		    " s:O?}", "name", name, "id", json_object_get(c, "Id"),
@@ -510,7 +511,22 @@ do_ls(struct ctx *x)
 	docker_reply_free(&r);
 }
 
+static void
+do_forget(struct ctx *x)
+{
+	x->audit->allow = 1;
+	snprintf(x->audit->reason, sizeof(x->audit->reason),
+	    "a user may always forget its own ticket");
+	if (ticket_forget(x->cf, x->who->uid, x->peer) == -1) {
+		set_out(x, EXIT_FAIL, "cannot remove the ticket");
+		x->audit->result = "error";
+		return;
+	}
+	x->audit->result = "forgotten";
+}
+
 static const handler handlers[VERB_COUNT] = {
+	[VERB_FORGET] = do_forget,
 	[VERB_LS] = do_ls,
 	[VERB_STATUS] = do_status,
 	[VERB_START] = do_start,
@@ -526,18 +542,36 @@ send_done(int fd, const struct outcome *o)
 	json_t *j;
 	int rc;
 
-	j = json_pack("{s:i, s:s?, s:O?}", "exit", o->exit,
-	    "error", o->exit ? o->msg : NULL, "data", o->data);
-	if (j == NULL)
+	if ((j = json_pack("{s:i}", "exit", o->exit)) == NULL)
 		return -1;
+	if (o->exit != 0)
+		json_object_set_new(j, "error", json_string(o->msg));
+	if (o->data != NULL)
+		json_object_set(j, "data", o->data);
 	rc = proto_send_json(fd, FRAME_DONE, j);
 	json_decref(j);
 	return rc;
 }
 
+static int
+reauth_needed(struct ctx *x)
+{
+	char msg[300];
+
+	if (!(x->cf->reauth_verbs & VERB_BIT(x->req->verb->id)))
+		return 0;
+	if (reauth(x->cf, x->who, x->peer, x->fd, x->audit, msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	set_out(x, EXIT_AUTH, "%s", msg);
+	x->audit->result = "refused";
+	return -1;
+}
+
 int
 action_run(const struct config *cf, const struct identity *who,
-    const struct request *req, int fd, struct audit_rec *audit)
+    const struct peer *peer, const struct request *req, int fd,
+    struct audit_rec *audit)
 {
 	struct ctx x;
 	handler h = handlers[req->verb->id];
@@ -545,14 +579,20 @@ action_run(const struct config *cf, const struct identity *who,
 	memset(&x, 0, sizeof(x));
 	x.cf = cf;
 	x.who = who;
+	x.peer = peer;
 	x.req = req;
 	x.fd = fd;
 	x.audit = audit;
 	audit->result = "refused";
-	if (h == NULL)
+	if ((req->verb->flags & VF_ADMIN) && who->uid != 0) {
 		set_out(&x, EXIT_USAGE, "unknown verb");
-	else if (!(req->verb->flags & VF_NAME) ||
-	    (resolve(&x) == 0 && authorize(&x) == 0))
+		snprintf(audit->reason, sizeof(audit->reason),
+		    "%s is for root (pam_ctl) only", req->verb->name);
+	} else if (h == NULL)
+		set_out(&x, EXIT_USAGE, "unknown verb");
+	else if ((!(req->verb->flags & VF_NAME) ||
+	    (resolve(&x) == 0 && authorize(&x) == 0)) &&
+	    reauth_needed(&x) == 0)
 		h(&x);
 	audit->exit = x.out.exit;
 	if (x.out.exit >= 0)

@@ -94,34 +94,50 @@ auditlog_syslog(const struct audit_rec *a)
 	    a->reason[0] ? a->reason : "-", a->result ? a->result : "-");
 }
 
-int
-auditlog_write(const struct config *cf, const struct audit_rec *a)
+/* One audit line, newline included, into buf; returns its length or -1. */
+ssize_t
+auditlog_render(const struct audit_rec *a, char *buf, size_t len)
 {
 	struct timespec now;
 	json_t *j;
-	char *line;
-	size_t len;
-	ssize_t n;
+	size_t n;
 	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	ms = (now.tv_sec - a->start.tv_sec) * 1000 +
 	    (now.tv_nsec - a->start.tv_nsec) / 1000000;
-	if (cf->audit_syslog)
-		auditlog_syslog(a);
 	if ((j = auditlog_json(a, ms)) == NULL)
 		return -1;
-	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	n = json_dumpb(j, buf, len - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
-	if (line == NULL)
+	if (n == 0 || n >= len - 1)
 		return -1;
-	len = strlen(line);
-	line[len] = '\n';	/* json_dumps leaves room for its NUL */
-	n = write(audit_fd, line, len + 1);
-	free(line);
-	if (n != (ssize_t)(len + 1)) {
+	buf[n++] = '\n';
+	return (ssize_t)n;
+}
+
+/* Async-signal-safe: for a line rendered in advance. */
+int
+auditlog_raw(const char *line, size_t len)
+{
+	return write(audit_fd, line, len) == (ssize_t)len ? 0 : -1;
+}
+
+int
+auditlog_write(const struct config *cf, const struct audit_rec *a)
+{
+	char line[8192];
+	ssize_t len;
+
+	if (cf->audit_syslog)
+		auditlog_syslog(a);
+	if ((len = auditlog_render(a, line, sizeof(line))) == -1) {
+		logmsg(LOG_ERR, "audit: cannot render a record");
+		return -1;
+	}
+	if (auditlog_raw(line, (size_t)len) == -1) {
 		logmsg(LOG_ERR, "audit write to %s: %s", cf->audit_file,
-		    n < 0 ? strerror(errno) : "short write");
+		    strerror(errno));
 		return -1;
 	}
 	return 0;

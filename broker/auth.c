@@ -7,7 +7,11 @@
  * 2. Any PAM result but PAM_SUCCESS denies, including "new password
  *    required" (ctl cannot change passwords).
  * 3. PAM's messages reach the user only through prompt frames on this
- *    connection; answers are wiped after use.
+ *    connection; answers are wiped after use and never logged.
+ * 4. PAM_TTY and PAM_RHOST come from /proc (struct peer), never from the
+ *    client's words.
+ * 5. At most reauth.tries attempts per request, each failure reported
+ *    to the caller for the audit log, with PAM's failure delay.
  */
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -97,26 +101,99 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+static int
+start(const struct config *cf, const struct identity *id,
+    const struct peer *p, struct pam_conv *pc, pam_handle_t **pamh,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	*pamh = NULL;
+	rc = pam_start(cf->pam_service, id->user, pc, pamh);
+	if (rc != PAM_SUCCESS) {
+		snprintf(err, errlen, "pam_start(%s, %s): %s",
+		    cf->pam_service, id->user, pam_strerror(*pamh, rc));
+		return rc;
+	}
+	rc = pam_set_item(*pamh, PAM_RUSER, id->user);
+	if (rc == PAM_SUCCESS && p != NULL && p->tty[0] != '\0')
+		rc = pam_set_item(*pamh, PAM_TTY, p->tty);
+	if (rc == PAM_SUCCESS && p != NULL && p->rhost[0] != '\0')
+		rc = pam_set_item(*pamh, PAM_RHOST, p->rhost);
+	if (rc != PAM_SUCCESS) {
+		snprintf(err, errlen, "pam_set_item: %s",
+		    pam_strerror(*pamh, rc));
+		pam_end(*pamh, rc);
+		*pamh = NULL;
+	}
+	return rc;
+}
+
 int
-auth_account(const struct config *cf, const struct identity *id, int fd,
+auth_account(const struct config *cf, const struct identity *id,
+    const struct peer *p, int fd, char *err, size_t errlen)
+{
+	struct convctx cc = { fd, cf->client_timeout * 1000 };
+	struct pam_conv pc = { conv, &cc };
+	pam_handle_t *pamh;
+	int rc;
+
+	if ((rc = start(cf, id, p, &pc, &pamh, err, errlen)) != PAM_SUCCESS)
+		return -1;
+	rc = pam_acct_mgmt(pamh, PAM_SILENT);
+	if (rc != PAM_SUCCESS)
+		snprintf(err, errlen, "%s", pam_strerror(pamh, rc));
+	pam_end(pamh, rc);
+	return rc == PAM_SUCCESS ? 0 : -1;
+}
+
+/* Tells the user without waiting for an answer. */
+static void
+say(int fd, const char *style, const char *text)
+{
+	json_t *j = json_pack("{s:s, s:s}", "style", style, "text", text);
+
+	if (j != NULL)
+		proto_send_json(fd, FRAME_PROMPT, j);
+	json_decref(j);
+}
+
+/* Results after which asking again makes no sense. */
+static int
+final(int rc)
+{
+	return rc == PAM_CONV_ERR || rc == PAM_ABORT || rc == PAM_MAXTRIES ||
+	    rc == PAM_BUF_ERR || rc == PAM_SYSTEM_ERR ||
+	    rc == PAM_USER_UNKNOWN || rc == PAM_AUTHINFO_UNAVAIL;
+}
+
+int
+auth_verify(const struct config *cf, const struct identity *id,
+    const struct peer *p, int fd, auth_failed_fn failed, void *ctx,
     char *err, size_t errlen)
 {
 	struct convctx cc = { fd, cf->client_timeout * 1000 };
 	struct pam_conv pc = { conv, &cc };
-	pam_handle_t *pamh = NULL;
-	int rc;
+	pam_handle_t *pamh;
+	int rc, attempt;
 
-	rc = pam_start(cf->pam_service, id->user, &pc, &pamh);
-	if (rc != PAM_SUCCESS) {
-		snprintf(err, errlen, "pam_start(%s, %s): %s",
-		    cf->pam_service, id->user, pam_strerror(pamh, rc));
+	if ((rc = start(cf, id, p, &pc, &pamh, err, errlen)) != PAM_SUCCESS)
 		return -1;
-	}
-	rc = pam_set_item(pamh, PAM_RUSER, id->user);
-	if (rc == PAM_SUCCESS)
-		rc = pam_acct_mgmt(pamh, PAM_SILENT);
-	if (rc != PAM_SUCCESS)
+	for (attempt = 1; attempt <= cf->reauth_tries; attempt++) {
+		pam_fail_delay(pamh, 2000000);
+		rc = pam_authenticate(pamh, 0);
+		if (rc == PAM_SUCCESS)
+			break;
 		snprintf(err, errlen, "%s", pam_strerror(pamh, rc));
+		failed(ctx, attempt, err);
+		if (final(rc))
+			break;
+		if (attempt < cf->reauth_tries)
+			say(fd, "error", "Sorry, try again.");
+	}
+	if (rc != PAM_SUCCESS && !final(rc))
+		snprintf(err, errlen, "%d incorrect password attempt%s",
+		    cf->reauth_tries, cf->reauth_tries == 1 ? "" : "s");
 	pam_end(pamh, rc);
 	return rc == PAM_SUCCESS ? 0 : -1;
 }

@@ -269,6 +269,36 @@ st_idle_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
 	return get_int(c, s, 0, 86400 * 7, &cf->idle_timeout);
 }
 
+static int
+st_reauth_verbs(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return verb_mask(c, s, &cf->reauth_verbs);
+}
+
+static int
+st_reauth_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 0, 86400, &cf->reauth_timeout);
+}
+
+static int
+st_reauth_tries(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 1, 10, &cf->reauth_tries);
+}
+
+static int
+st_pam_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return get_int(c, s, 5, 3600, &cf->pam_timeout);
+}
+
+static int
+st_ticket_dir(struct ctx *c, config_setting_t *s, struct config *cf)
+{
+	return set_abspath(c, s, &cf->ticket_dir);
+}
+
 static const struct keyspec listen_keys[] = {
 	{ "path", CONFIG_TYPE_STRING, st_listen_path },
 	{ "mode", CONFIG_TYPE_INT, st_listen_mode },
@@ -300,6 +330,14 @@ static const struct keyspec limits_keys[] = {
 	{ "max_per_user", CONFIG_TYPE_INT, st_max_per_user },
 	{ NULL, 0, NULL }
 };
+static const struct keyspec reauth_keys[] = {
+	{ "verbs", CONFIG_TYPE_ARRAY, st_reauth_verbs },
+	{ "timeout", CONFIG_TYPE_INT, st_reauth_timeout },
+	{ "tries", CONFIG_TYPE_INT, st_reauth_tries },
+	{ "pam_timeout", CONFIG_TYPE_INT, st_pam_timeout },
+	{ "dir", CONFIG_TYPE_STRING, st_ticket_dir },
+	{ NULL, 0, NULL }
+};
 static const struct keyspec shell_keys[] = {
 	{ "idle_timeout", CONFIG_TYPE_INT, st_idle_timeout },
 	{ NULL, 0, NULL }
@@ -316,6 +354,7 @@ static const struct {
 	{ "ownership", ownership_keys },
 	{ "limits", limits_keys },
 	{ "shell", shell_keys },
+	{ "reauth", reauth_keys },
 	{ "rules", NULL },
 };
 
@@ -499,10 +538,14 @@ set_defaults(struct config *cf)
 	cf->max_clients = 512;
 	cf->max_per_user = 64;
 	cf->idle_timeout = 900;
+	cf->reauth_timeout = 300;
+	cf->reauth_tries = 3;
+	cf->pam_timeout = 60;
+	cf->ticket_dir = strdup("/run/ctl/tickets");
 	if (cf->listen_path == NULL || cf->docker_socket == NULL ||
 	    cf->api_version == NULL || cf->pam_service == NULL ||
 	    cf->audit_file == NULL || cf->owner_label == NULL ||
-	    cf->group_label == NULL)
+	    cf->group_label == NULL || cf->ticket_dir == NULL)
 		return -1;
 	return 0;
 }
@@ -634,5 +677,6 @@ config_free(struct config *cf)
 	free(cf->audit_file);
 	free(cf->owner_label);
 	free(cf->group_label);
+	free(cf->ticket_dir);
 	free(cf);
 }

@@ -41,6 +41,11 @@ struct config {
 	int		 max_clients;
 	int		 max_per_user;
 	int		 idle_timeout;		/* told to the shell */
+	unsigned	 reauth_verbs;		/* VERB_BIT mask */
+	int		 reauth_timeout;	/* ticket lifetime, seconds */
+	int		 reauth_tries;
+	int		 pam_timeout;		/* seconds for one PAM call */
+	char		*ticket_dir;
 };
 
 struct identity {
@@ -55,6 +60,15 @@ struct decision {
 	int		 allow;
 	int		 visible;	/* the caller may use it at all */
 	char		 reason[160];
+};
+
+/* The client process, from /proc. */
+struct peer {
+	pid_t			pid;
+	pid_t			sid;		/* login session id, 0: none */
+	unsigned long long	sid_start;	/* the leader's start time */
+	char			tty[64];	/* "" when none */
+	char			rhost[64];	/* "" when not over SSH */
 };
 
 /* config.c */
@@ -72,8 +86,20 @@ int	identity_from_uid(uid_t, gid_t, pid_t, struct identity *, char *err,
 	    size_t errlen);
 void	identity_free(struct identity *);
 
+/* peer.c */
+int	peer_lookup(pid_t, uid_t, struct peer *);
+
+/* ticket.c: sudo-style re-authentication tickets */
+int	ticket_valid(const struct config *, uid_t, const struct peer *);
+int	ticket_write(const struct config *, uid_t, const struct peer *);
+int	ticket_forget(const struct config *, uid_t, const struct peer *);
+
 /* auth.c */
-int	auth_account(const struct config *, const struct identity *, int fd,
+int	auth_account(const struct config *, const struct identity *,
+	    const struct peer *, int fd, char *err, size_t errlen);
+typedef void (*auth_failed_fn)(void *ctx, int attempt, const char *why);
+int	auth_verify(const struct config *, const struct identity *,
+	    const struct peer *, int fd, auth_failed_fn, void *ctx,
 	    char *err, size_t errlen);
 
 /* docker.c */
@@ -118,10 +144,18 @@ struct audit_rec {
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);
 int	auditlog_write(const struct config *, const struct audit_rec *);
+ssize_t	auditlog_render(const struct audit_rec *, char *, size_t);
+int	auditlog_raw(const char *, size_t);
+
+/* reauth.c */
+int	reauth(const struct config *, const struct identity *,
+	    const struct peer *, int fd, struct audit_rec *, char *msg,
+	    size_t msglen);
 
 /* actions.c */
 int	action_run(const struct config *, const struct identity *,
-	    const struct request *, int fd, struct audit_rec *);
+	    const struct peer *, const struct request *, int fd,
+	    struct audit_rec *);
 int	explain(const struct config *, const char *user, const char *verb,
 	    const char *name);
 

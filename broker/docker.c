@@ -209,6 +209,8 @@ static int
 stream_finish(const struct config *cf, struct streamctx *s, CURLcode rc,
     const char *errbuf, struct docker_reply *r)
 {
+	if (s->status == 0)	/* an empty answer never reached stream_write */
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
 	r->status = s->status;
 	if (s->sink_failed) {
 		snprintf(r->error, sizeof(r->error), "client gone");

@@ -121,6 +121,7 @@ turn_away(const struct config *cf, int fd, const struct ucred *cr,
 {
 	struct identity who = { cr->uid, cr->gid, cr->pid, NULL, NULL };
 	struct audit_rec a;
+	char buf[4096];
 	json_t *j;
 
 	memset(&a, 0, sizeof(a));
@@ -135,6 +136,9 @@ turn_away(const struct config *cf, int fd, const struct ucred *cr,
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		proto_send_json(fd, FRAME_DONE, j);
 		json_decref(j);
+		shutdown(fd, SHUT_WR);
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;	/* unread input would reset the connection */
 	}
 	auditlog_write(cf, &a);
 }

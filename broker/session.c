@@ -11,9 +11,11 @@
  * 4. Nothing here exits the daemon: this runs in a child, and the worst
  *    a client can do is end its own child.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@ struct session {
 	const struct config	*cf;
 	int			 fd;
 	struct identity		 who;
+	struct peer		 peer;
 	struct audit_rec	 audit;
 	struct frame		 f;
 };
@@ -121,7 +124,7 @@ account(struct session *s)
 {
 	char err[256], msg[320], reason[320];
 
-	if (auth_account(s->cf, &s->who, s->fd, err, sizeof(err)) == 0)
+	if (auth_account(s->cf, &s->who, &s->peer, s->fd, err, sizeof(err)) == 0)
 		return 0;
 	snprintf(msg, sizeof(msg), "account refused: %s", err);
 	snprintf(reason, sizeof(reason), "PAM account (%s): %s",
@@ -152,8 +155,30 @@ request(struct session *s)
 	json_decref(j);
 	s->audit.verb = req.verb->name;
 	s->audit.name = req.name;
-	action_run(s->cf, &s->who, &req, s->fd, &s->audit);
+	action_run(s->cf, &s->who, &s->peer, &req, s->fd, &s->audit);
 	auditlog_write(s->cf, &s->audit);
+}
+
+/*
+ * Closing a Unix socket with unread input resets the connection, and the
+ * client may lose the done frame that explains why: read what is left,
+ * briefly, first.
+ */
+static void
+drain(int fd)
+{
+	unsigned char buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < 65536 && poll(&p, 1, 200) == 1) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
 }
 
 void
@@ -174,8 +199,15 @@ session_run(const struct config *cf, int fd, uid_t uid, gid_t gid, pid_t pid)
 		s->who.uid = uid;
 		s->who.pid = pid;
 		refuse(s, EXIT_AUTH, "unknown user", err);
-	} else if (hello(s) == 0 && account(s) == 0 && welcome(s) == 0)
-		request(s);
+	} else if (hello(s) == 0) {
+		if (peer_lookup(pid, uid, &s->peer) == -1)
+			logmsg(LOG_DEBUG, "uid %u pid %d: no login session "
+			    "found; no re-authentication ticket can apply",
+			    (unsigned)uid, (int)pid);
+		if (account(s) == 0 && welcome(s) == 0)
+			request(s);
+	}
+	drain(fd);
 	identity_free(&s->who);
 	free(s);
 }

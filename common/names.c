@@ -36,6 +36,25 @@ name_valid(const char *s)
 	return 1;
 }
 
+/* A portable login name, as useradd accepts by default. */
+int
+user_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= 32)
+			return 0;
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && !(s[i] == '$' && s[i + 1] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
 int
 uint_parse(const char *s, unsigned long max, unsigned long *out)
 {

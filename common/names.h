@@ -7,6 +7,7 @@
 #define NAME_MAX_LEN	128
 
 int	name_valid(const char *s);
+int	user_valid(const char *s);
 int	uint_parse(const char *s, unsigned long max, unsigned long *out);
 int	tail_parse(const char *s, unsigned long max, long *out);
 int	time_parse(const char *s, time_t now, struct timespec *out);

@@ -60,6 +60,12 @@ const struct verb verb_table[] = {
 	    "show a container's logs" },
 	{ "stats", VERB_STATS, VF_NAME, no_opts,
 	    "show one sample of CPU, memory and PIDs" },
+	{ "forget", VERB_FORGET, 0, no_opts,
+	    "forget your re-authentication now (as sudo -k)" },
+	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,
+	    "create and start a user's template containers (pam_ctl)" },
+	{ "unprovision", VERB_UNPROVISION, VF_ADMIN | VF_USER, no_opts,
+	    "stop a user's template containers (pam_ctl)" },
 	{ "help", VERB_HELP, VF_LOCAL | VF_OPTNAME, no_opts,
 	    "list commands, or explain one" },
 	{ "exit", VERB_EXIT, VF_LOCAL, no_opts, "leave the shell" },
@@ -199,7 +205,7 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
     size_t whylen)
 {
 	const char *key, *s;
-	json_t *val, *verb = NULL, *name = NULL, *opts = NULL;
+	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
 
 	memset(req, 0, sizeof(*req));
 	req->tail = -1;
@@ -211,6 +217,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			name = val;
 		else if (strcmp(key, "opts") == 0)
 			opts = val;
+		else if (strcmp(key, "user") == 0)
+			user = val;
 		else {
 			snprintf(whybuf, whylen, "unknown request field");
 			return -1;
@@ -237,6 +245,19 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 	} else if (name != NULL) {
 		snprintf(whybuf, whylen, "%s takes no container name",
 		    req->verb->name);
+		return -1;
+	}
+	if (req->verb->flags & VF_USER) {
+		s = json_string_value(user);
+		if (s == NULL || strlen(s) != json_string_length(user) ||
+		    !user_valid(s)) {
+			snprintf(whybuf, whylen, "%s needs a valid user name",
+			    req->verb->name);
+			return -1;
+		}
+		memcpy(req->user, s, strlen(s) + 1);
+	} else if (user != NULL) {
+		snprintf(whybuf, whylen, "unknown request field");
 		return -1;
 	}
 	return decode_opts(opts, now, req, whybuf, whylen);

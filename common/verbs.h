@@ -13,6 +13,9 @@ enum verb_id {
 	VERB_RESTART,
 	VERB_LOGS,
 	VERB_STATS,
+	VERB_FORGET,
+	VERB_PROVISION,		/* root only: pam_ctl at session open */
+	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
 	VERB_HELP,		/* local to the shell */
 	VERB_EXIT,		/* local to the shell */
 	VERB_COUNT
@@ -38,6 +41,8 @@ struct optspec {
 #define VF_NAME		0x01	/* takes exactly one container NAME */
 #define VF_LOCAL	0x02	/* handled by the shell, never sent */
 #define VF_OPTNAME	0x04	/* takes an optional word (help VERB) */
+#define VF_ADMIN	0x08	/* root callers only; not in the shell */
+#define VF_USER		0x10	/* takes "user": the account to act for */
 
 struct verb {
 	const char		*name;
@@ -59,6 +64,7 @@ const struct optspec	*opt_find_key(const struct verb *, const char *);
 struct request {
 	const struct verb	*verb;
 	char			 name[129];	/* "" when the verb has none */
+	char			 user[33];	/* VF_USER verbs only */
 	int			 follow;
 	int			 timestamps;
 	long			 tail;		/* -1: all */

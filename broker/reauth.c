@@ -1,0 +1,129 @@
+/*
+ * sudo-style re-authentication before sensitive verbs.
+ *
+ * Invariants:
+ * 1. A verb in reauth.verbs runs only after pam_authenticate succeeded
+ *    for this user in this request, or a valid ticket for this user and
+ *    login session exists (ticket.c).
+ * 2. Every failed attempt is its own audit record; the password is never
+ *    in one.
+ * 3. PAM gets reauth.pam_timeout seconds in all. A module that never
+ *    answers ends this session with a refusal that is sent and audited
+ *    from the alarm handler, using only write(2) on bytes prepared in
+ *    advance; other sessions, in other processes, go on.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "ctld.h"
+
+static int guard_fd = -1;
+static char guard_done[512];
+static size_t guard_done_len;
+static char guard_audit[4096];
+static size_t guard_audit_len;
+
+static void
+on_alarm(int sig)
+{
+	ssize_t n;
+
+	(void)sig;
+	n = write(guard_fd, guard_done, guard_done_len);
+	(void)n;	/* nothing more can be done for this client */
+	auditlog_raw(guard_audit, guard_audit_len);
+	_exit(1);
+}
+
+/* Prepares the timeout answer and audit line, then arms the alarm. */
+static int
+guard_arm(const struct config *cf, int fd, const struct audit_rec *a)
+{
+	struct audit_rec t = *a;
+	const char *msg = "{\"exit\":4,\"error\":\"authentication timed out\"}";
+	size_t len = strlen(msg);
+	ssize_t n;
+
+	t.allow = 0;
+	t.exit = EXIT_AUTH;
+	t.result = "authentication timed out";
+	snprintf(t.reason, sizeof(t.reason), "PAM did not answer within "
+	    "%d seconds", cf->pam_timeout);
+	if ((n = auditlog_render(&t, guard_audit, sizeof(guard_audit))) == -1)
+		return -1;
+	guard_audit_len = (size_t)n;
+	proto_put_header((unsigned char *)guard_done, FRAME_DONE,
+	    (uint32_t)len);
+	memcpy(guard_done + PROTO_HDR_LEN, msg, len);
+	guard_done_len = PROTO_HDR_LEN + len;
+	guard_fd = fd;
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)cf->pam_timeout);
+	return 0;
+}
+
+static void
+guard_disarm(void)
+{
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	guard_fd = -1;
+}
+
+struct failctx {
+	const struct config	*cf;
+	const struct audit_rec	*a;
+};
+
+static void
+failed(void *arg, int attempt, const char *why)
+{
+	struct failctx *fc = arg;
+	struct audit_rec t = *fc->a;
+
+	t.allow = 0;
+	t.exit = EXIT_AUTH;
+	t.result = "authentication failed";
+	snprintf(t.reason, sizeof(t.reason), "PAM authentication attempt %d: "
+	    "%s", attempt, why);
+	auditlog_write(fc->cf, &t);
+}
+
+int
+reauth(const struct config *cf, const struct identity *who,
+    const struct peer *peer, int fd, struct audit_rec *a, char *msg,
+    size_t msglen)
+{
+	struct failctx fc = { cf, a };
+	char err[256];
+	int rc;
+
+	if (ticket_valid(cf, who->uid, peer)) {
+		strncat(a->reason, "; re-authenticated earlier (ticket)",
+		    sizeof(a->reason) - strlen(a->reason) - 1);
+		return 0;
+	}
+	if (guard_arm(cf, fd, a) == -1) {
+		snprintf(msg, msglen, "authentication failed");
+		snprintf(a->reason, sizeof(a->reason), "cannot prepare audit");
+		return -1;
+	}
+	rc = auth_verify(cf, who, peer, fd, failed, &fc, err, sizeof(err));
+	guard_disarm();
+	if (rc == -1) {
+		snprintf(msg, msglen, "authentication failed: %s", err);
+		snprintf(a->reason, sizeof(a->reason), "re-authentication "
+		    "failed: %.150s", err);
+		a->allow = 0;
+		return -1;
+	}
+	if (ticket_write(cf, who->uid, peer) == -1)
+		logmsg(LOG_WARNING, "cannot write a ticket in %s",
+		    cf->ticket_dir);
+	strncat(a->reason, "; re-authenticated",
+	    sizeof(a->reason) - strlen(a->reason) - 1);
+	return 0;
+}
