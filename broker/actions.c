@@ -21,39 +21,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "ctld.h"
+#include "actions.h"
 #include "names.h"
 
-#define CALL_TIMEOUT	30L
 
-struct outcome {
-	int		 exit;
-	char		 msg[320];
-	json_t		*data;
-};
 
-struct target {
-	char		 id[ID_LEN + 1];
-	const char	*owner;
-	const char	*group;
-	int		 tty;
-	json_t		*inspect;
-};
-
-struct ctx {
-	const struct config	*cf;
-	const struct identity	*who;
-	const struct peer	*peer;
-	const struct request	*req;
-	int			 fd;
-	struct target		 t;
-	struct outcome		 out;
-	struct audit_rec	*audit;
-};
-
-typedef void (*handler)(struct ctx *);
-
-static void __attribute__((format(printf, 3, 4)))
+void
 set_out(struct ctx *x, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -64,7 +37,7 @@ set_out(struct ctx *x, int code, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 not_found(struct ctx *x, const char *reason)
 {
 	set_out(x, EXIT_NOTFOUND, "no such container: %s", x->req->name);
@@ -72,14 +45,14 @@ not_found(struct ctx *x, const char *reason)
 	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", reason);
 }
 
-static int
+int
 id_valid(const char *s)
 {
 	return s != NULL && strlen(s) == ID_LEN &&
 	    strspn(s, "0123456789abcdef") == ID_LEN;
 }
 
-static const char *
+const char *
 label(json_t *labels, const char *key)
 {
 	json_t *v = json_object_get(labels, key);
@@ -88,7 +61,7 @@ label(json_t *labels, const char *key)
 }
 
 /* dockerd failed: a transport or server error the user should see. */
-static void
+void
 docker_failed(struct ctx *x, const struct docker_reply *r)
 {
 	set_out(x, EXIT_FAIL, "%s", r->error);
@@ -96,7 +69,7 @@ docker_failed(struct ctx *x, const struct docker_reply *r)
 }
 
 /* Inspect by name; fills x->t. Returns 0, or -1 with x->out set. */
-static int
+int
 resolve(struct ctx *x)
 {
 	struct docker_reply r;
@@ -106,7 +79,7 @@ resolve(struct ctx *x)
 
 	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
 	    x->cf->api_version, x->req->name);
-	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
 	    (r.status != 200 && r.status != 404)) {
 		not_found(x, "container lookup failed");
 		docker_failed(x, &r);
@@ -142,7 +115,7 @@ resolve(struct ctx *x)
 	return 0;
 }
 
-static int
+int
 authorize(struct ctx *x)
 {
 	struct decision d;
@@ -176,7 +149,7 @@ post_action(struct ctx *x, const char *action, const char *done)
 		timeout += 10;
 	snprintf(path, sizeof(path), "/v%s/containers/%s/%s%s",
 	    x->cf->api_version, x->t.id, action, q);
-	if (docker_call(x->cf, "POST", path, timeout, &r) == -1 ||
+	if (docker_call(x->cf, "POST", path, NULL, timeout, &r) == -1 ||
 	    (r.status != 204 && r.status != 304)) {
 		if (r.status == 404)
 			not_found(x, "container vanished");
@@ -282,7 +255,7 @@ do_stats(struct ctx *x)
 
 	snprintf(path, sizeof(path), "/v%s/containers/%s/stats?stream=false",
 	    x->cf->api_version, x->t.id);
-	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
 	    r.status != 200 || !json_is_object(r.body)) {
 		docker_failed(x, &r);
 		docker_reply_free(&r);
@@ -478,7 +451,7 @@ do_ls(struct ctx *x)
 
 	snprintf(path, sizeof(path), "/v%s/containers/json?all=1",
 	    x->cf->api_version);
-	if (docker_call(x->cf, "GET", path, CALL_TIMEOUT, &r) == -1 ||
+	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
 	    r.status != 200 || !json_is_array(r.body)) {
 		docker_failed(x, &r);
 		docker_reply_free(&r);
@@ -526,6 +499,10 @@ do_forget(struct ctx *x)
 }
 
 static const handler handlers[VERB_COUNT] = {
+	[VERB_CREATE] = do_create,
+	[VERB_RM] = do_rm,
+	[VERB_PROVISION] = do_provision,
+	[VERB_UNPROVISION] = do_unprovision,
 	[VERB_FORGET] = do_forget,
 	[VERB_LS] = do_ls,
 	[VERB_STATUS] = do_status,

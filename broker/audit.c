@@ -71,7 +71,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "user", a->who->user,
 	    "pid", (json_int_t)a->who->pid,
 	    "verb", a->verb,
-	    "container", a->name && a->name[0] ? a->name : NULL,
+	    "container", a->name[0] ? a->name : NULL,
 	    "id", a->id[0] ? a->id : NULL,
 	    "decision", a->allow ? "allow" : "deny",
 	    "reason", a->reason[0] ? a->reason : NULL,
@@ -89,7 +89,7 @@ auditlog_syslog(const struct audit_rec *a)
 	    a->allow ? "allowed" : "denied",
 	    a->who->user ? a->who->user : "?", (unsigned)a->who->uid,
 	    (int)a->who->pid, a->verb ? a->verb : "-",
-	    a->name && a->name[0] ? a->name : "-",
+	    a->name[0] ? a->name : "-",
 	    a->id[0] ? a->id : "-",
 	    a->reason[0] ? a->reason : "-", a->result ? a->result : "-");
 }

@@ -22,23 +22,18 @@
 #include <unistd.h>
 
 #include "ctld.h"
-
-struct ctx {
-	const char	*path;
-	char		*err;
-	size_t		 errlen;
-	int		 failed;
-};
+#include "confutil.h"
+#include "template.h"
 
 struct keyspec {
 	const char	*name;
 	int		 type;
-	int		(*store)(struct ctx *, config_setting_t *,
+	int		(*store)(struct confctx *, config_setting_t *,
 			    struct config *);
 };
 
-static void __attribute__((format(printf, 3, 4)))
-fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
+void
+conf_fail(struct confctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -55,44 +50,44 @@ fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 		snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
 }
 
-static int
-set_string(struct ctx *c, config_setting_t *s, char **dst)
+int
+conf_string(struct confctx *c, config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
 
 	if (v == NULL || *v == '\0') {
-		fail(c, s, "%s: must be a non-empty string",
+		conf_fail(c, s, "%s: must be a non-empty string",
 		    config_setting_name(s));
 		return -1;
 	}
 	free(*dst);
 	if ((*dst = strdup(v)) == NULL) {
-		fail(c, s, "out of memory");
+		conf_fail(c, s, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-static int
-set_abspath(struct ctx *c, config_setting_t *s, char **dst)
+int
+conf_abspath(struct confctx *c, config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
 
 	if (v == NULL || v[0] != '/' || strlen(v) >= 108) {
-		fail(c, s, "%s: must be an absolute path under 108 bytes",
+		conf_fail(c, s, "%s: must be an absolute path under 108 bytes",
 		    config_setting_name(s));
 		return -1;
 	}
-	return set_string(c, s, dst);
+	return conf_string(c, s, dst);
 }
 
-static int
-get_int(struct ctx *c, config_setting_t *s, int lo, int hi, int *dst)
+int
+conf_int(struct confctx *c, config_setting_t *s, int lo, int hi, int *dst)
 {
 	int v = config_setting_get_int(s);
 
 	if (v < lo || v > hi) {
-		fail(c, s, "%s: must be between %d and %d",
+		conf_fail(c, s, "%s: must be between %d and %d",
 		    config_setting_name(s), lo, hi);
 		return -1;
 	}
@@ -100,8 +95,8 @@ get_int(struct ctx *c, config_setting_t *s, int lo, int hi, int *dst)
 	return 0;
 }
 
-static int
-verb_mask(struct ctx *c, config_setting_t *arr, unsigned *mask)
+int
+conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
 {
 	const struct verb *v;
 	config_setting_t *e;
@@ -112,13 +107,13 @@ verb_mask(struct ctx *c, config_setting_t *arr, unsigned *mask)
 	for (i = 0; (e = config_setting_get_elem(arr, i)) != NULL; i++) {
 		name = config_setting_get_string(e);
 		if (name == NULL) {
-			fail(c, e, "%s: verbs must be strings",
+			conf_fail(c, e, "%s: verbs must be strings",
 			    config_setting_name(arr));
 			return -1;
 		}
 		v = verb_find(name);
 		if (v == NULL || (v->flags & VF_LOCAL)) {
-			fail(c, e, "%s: unknown verb \"%s\"",
+			conf_fail(c, e, "%s: unknown verb \"%s\"",
 			    config_setting_name(arr), name);
 			return -1;
 		}
@@ -139,13 +134,13 @@ label_valid(const char *s)
 }
 
 static int
-st_listen_path(struct ctx *c, config_setting_t *s, struct config *cf)
+st_listen_path(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return set_abspath(c, s, &cf->listen_path);
+	return conf_abspath(c, s, &cf->listen_path);
 }
 
 static int
-st_listen_mode(struct ctx *c, config_setting_t *s, struct config *cf)
+st_listen_mode(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	char digits[16];
 	unsigned long m;
@@ -163,7 +158,7 @@ st_listen_mode(struct ctx *c, config_setting_t *s, struct config *cf)
 			m = 01000;
 	}
 	if (m > 0777) {
-		fail(c, s, "mode: must be a file mode such as 0666 or 0660");
+		conf_fail(c, s, "mode: must be a file mode such as 0666 or 0660");
 		return -1;
 	}
 	cf->listen_mode = (mode_t)m;
@@ -171,133 +166,135 @@ st_listen_mode(struct ctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
-st_docker_socket(struct ctx *c, config_setting_t *s, struct config *cf)
+st_docker_socket(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return set_abspath(c, s, &cf->docker_socket);
+	return conf_abspath(c, s, &cf->docker_socket);
 }
 
 static int
-st_api_version(struct ctx *c, config_setting_t *s, struct config *cf)
+st_api_version(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	const char *v = config_setting_get_string(s);
 
 	if (v == NULL || strncmp(v, "1.", 2) != 0 || strlen(v) < 3 ||
 	    strlen(v) > 4 || strspn(v + 2, "0123456789") != strlen(v + 2)) {
-		fail(c, s, "api_version: must look like \"1.41\"");
+		conf_fail(c, s, "api_version: must look like \"1.41\"");
 		return -1;
 	}
-	return set_string(c, s, &cf->api_version);
+	return conf_string(c, s, &cf->api_version);
 }
 
 static int
-st_pam_service(struct ctx *c, config_setting_t *s, struct config *cf)
+st_pam_service(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	const char *v = config_setting_get_string(s);
 
 	if (v == NULL || !label_valid(v) || strchr(v, '/') != NULL) {
-		fail(c, s, "service: must be a PAM service name");
+		conf_fail(c, s, "service: must be a PAM service name");
 		return -1;
 	}
-	return set_string(c, s, &cf->pam_service);
+	return conf_string(c, s, &cf->pam_service);
 }
 
 static int
-st_audit_file(struct ctx *c, config_setting_t *s, struct config *cf)
+st_audit_file(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return set_abspath(c, s, &cf->audit_file);
+	return conf_abspath(c, s, &cf->audit_file);
 }
 
 static int
-st_audit_syslog(struct ctx *c, config_setting_t *s, struct config *cf)
+st_audit_syslog(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	cf->audit_syslog = config_setting_get_bool(s);
 	return 0;
 }
 
 static int
-st_label(struct ctx *c, config_setting_t *s, char **dst)
+st_label(struct confctx *c, config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
 
 	if (v == NULL || !label_valid(v)) {
-		fail(c, s, "%s: not a valid label key",
+		conf_fail(c, s, "%s: not a valid label key",
 		    config_setting_name(s));
 		return -1;
 	}
-	return set_string(c, s, dst);
+	return conf_string(c, s, dst);
 }
 
 static int
-st_owner_label(struct ctx *c, config_setting_t *s, struct config *cf)
+st_owner_label(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return st_label(c, s, &cf->owner_label);
 }
 
 static int
-st_group_label(struct ctx *c, config_setting_t *s, struct config *cf)
+st_group_label(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return st_label(c, s, &cf->group_label);
 }
 
 static int
-st_owner_verbs(struct ctx *c, config_setting_t *s, struct config *cf)
+st_owner_verbs(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return verb_mask(c, s, &cf->owner_verbs);
+	return conf_verbs(c, s, &cf->owner_verbs);
 }
 
 static int
-st_client_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+st_client_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 1, 3600, &cf->client_timeout);
+	return conf_int(c, s, 1, 3600, &cf->client_timeout);
 }
 
 static int
-st_max_clients(struct ctx *c, config_setting_t *s, struct config *cf)
+st_max_clients(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 1, 100000, &cf->max_clients);
+	return conf_int(c, s, 1, 100000, &cf->max_clients);
 }
 
 static int
-st_max_per_user(struct ctx *c, config_setting_t *s, struct config *cf)
+st_max_per_user(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 1, 100000, &cf->max_per_user);
+	return conf_int(c, s, 1, 100000, &cf->max_per_user);
 }
 
 static int
-st_idle_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+st_idle_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 0, 86400 * 7, &cf->idle_timeout);
+	return conf_int(c, s, 0, 86400 * 7, &cf->idle_timeout);
 }
 
 static int
-st_reauth_verbs(struct ctx *c, config_setting_t *s, struct config *cf)
+st_reauth_verbs(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return verb_mask(c, s, &cf->reauth_verbs);
+	return conf_verbs(c, s, &cf->reauth_verbs);
 }
 
 static int
-st_reauth_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+st_reauth_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 0, 86400, &cf->reauth_timeout);
+	return conf_int(c, s, 0, 86400, &cf->reauth_timeout);
 }
 
 static int
-st_reauth_tries(struct ctx *c, config_setting_t *s, struct config *cf)
+st_reauth_tries(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 1, 10, &cf->reauth_tries);
+	return conf_int(c, s, 1, 10, &cf->reauth_tries);
 }
 
 static int
-st_pam_timeout(struct ctx *c, config_setting_t *s, struct config *cf)
+st_pam_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return get_int(c, s, 5, 3600, &cf->pam_timeout);
+	return conf_int(c, s, 5, 3600, &cf->pam_timeout);
 }
 
 static int
-st_ticket_dir(struct ctx *c, config_setting_t *s, struct config *cf)
+st_ticket_dir(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return set_abspath(c, s, &cf->ticket_dir);
+	return conf_abspath(c, s, &cf->ticket_dir);
 }
+
+static int load_rules(struct confctx *, config_setting_t *, struct config *);
 
 static const struct keyspec listen_keys[] = {
 	{ "path", CONFIG_TYPE_STRING, st_listen_path },
@@ -346,16 +343,21 @@ static const struct keyspec shell_keys[] = {
 static const struct {
 	const char		*name;
 	const struct keyspec	*keys;
+	int			(*load)(struct confctx *, config_setting_t *,
+				    struct config *);
 } sections[] = {
-	{ "listen", listen_keys },
-	{ "docker", docker_keys },
-	{ "pam", pam_keys },
-	{ "audit", audit_keys },
-	{ "ownership", ownership_keys },
-	{ "limits", limits_keys },
-	{ "shell", shell_keys },
-	{ "reauth", reauth_keys },
-	{ "rules", NULL },
+	{ "listen", listen_keys, NULL },
+	{ "docker", docker_keys, NULL },
+	{ "pam", pam_keys, NULL },
+	{ "audit", audit_keys, NULL },
+	{ "ownership", ownership_keys, NULL },
+	{ "limits", limits_keys, NULL },
+	{ "shell", shell_keys, NULL },
+	{ "reauth", reauth_keys, NULL },
+	{ "rules", NULL, load_rules },
+	{ "images", NULL, conf_images },
+	{ "templates", NULL, conf_templates },
+	{ "provision", NULL, conf_provision },
 };
 
 static const char *
@@ -373,7 +375,7 @@ type_name(int type)
 }
 
 static int
-load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
+load_section(struct confctx *c, config_setting_t *grp, const struct keyspec *ks,
     struct config *cf)
 {
 	const struct keyspec *k;
@@ -381,7 +383,7 @@ load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
 	int i;
 
 	if (config_setting_type(grp) != CONFIG_TYPE_GROUP) {
-		fail(c, grp, "%s: must be a group { ... }",
+		conf_fail(c, grp, "%s: must be a group { ... }",
 		    config_setting_name(grp));
 		return -1;
 	}
@@ -390,7 +392,7 @@ load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
 			if (strcmp(k->name, config_setting_name(s)) == 0)
 				break;
 		if (k->name == NULL) {
-			fail(c, s, "unknown setting %s.%s",
+			conf_fail(c, s, "unknown setting %s.%s",
 			    config_setting_name(grp), config_setting_name(s));
 			return -1;
 		}
@@ -398,7 +400,7 @@ load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
 		    !(k->type == CONFIG_TYPE_ARRAY &&
 		    config_setting_type(s) == CONFIG_TYPE_LIST &&
 		    config_setting_length(s) == 0)) {
-			fail(c, s, "%s.%s: must be %s",
+			conf_fail(c, s, "%s.%s: must be %s",
 			    config_setting_name(grp), k->name,
 			    type_name(k->type));
 			return -1;
@@ -409,8 +411,8 @@ load_section(struct ctx *c, config_setting_t *grp, const struct keyspec *ks,
 	return 0;
 }
 
-static char **
-string_list(struct ctx *c, config_setting_t *arr, int patterns)
+char **
+conf_strlist(struct confctx *c, config_setting_t *arr, int patterns)
 {
 	config_setting_t *e;
 	const char *v;
@@ -418,17 +420,17 @@ string_list(struct ctx *c, config_setting_t *arr, int patterns)
 	int i, n;
 
 	if (config_setting_type(arr) != CONFIG_TYPE_ARRAY) {
-		fail(c, arr, "%s: must be an array of strings [ ... ]",
+		conf_fail(c, arr, "%s: must be an array of strings [ ... ]",
 		    config_setting_name(arr));
 		return NULL;
 	}
 	n = config_setting_length(arr);
 	if (n == 0) {
-		fail(c, arr, "%s: must not be empty", config_setting_name(arr));
+		conf_fail(c, arr, "%s: must not be empty", config_setting_name(arr));
 		return NULL;
 	}
 	if ((out = calloc((size_t)n + 1, sizeof(*out))) == NULL) {
-		fail(c, arr, "out of memory");
+		conf_fail(c, arr, "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
@@ -436,13 +438,13 @@ string_list(struct ctx *c, config_setting_t *arr, int patterns)
 		v = config_setting_get_string(e);
 		if (v == NULL || *v == '\0' || strlen(v) > 256 ||
 		    (!patterns && strpbrk(v, "?[]") != NULL)) {
-			fail(c, e, "%s: element %d is not a valid %s",
+			conf_fail(c, e, "%s: element %d is not a valid %s",
 			    config_setting_name(arr), i + 1,
 			    patterns ? "pattern" : "name");
 			goto bad;
 		}
 		if ((out[i] = strdup(v)) == NULL) {
-			fail(c, e, "out of memory");
+			conf_fail(c, e, "out of memory");
 			goto bad;
 		}
 	}
@@ -455,7 +457,7 @@ bad:
 }
 
 static int
-load_rule(struct ctx *c, config_setting_t *r, struct rule *rule)
+load_rule(struct confctx *c, config_setting_t *r, struct rule *rule)
 {
 	config_setting_t *s;
 	const char *k;
@@ -463,55 +465,55 @@ load_rule(struct ctx *c, config_setting_t *r, struct rule *rule)
 
 	rule->line = config_setting_source_line(r);
 	if (config_setting_type(r) != CONFIG_TYPE_GROUP) {
-		fail(c, r, "rules: each rule must be a group { ... }");
+		conf_fail(c, r, "rules: each rule must be a group { ... }");
 		return -1;
 	}
 	for (i = 0; (s = config_setting_get_elem(r, i)) != NULL; i++) {
 		k = config_setting_name(s);
 		if (strcmp(k, "users") == 0)
-			rule->users = string_list(c, s, 0);
+			rule->users = conf_strlist(c, s, 0);
 		else if (strcmp(k, "groups") == 0)
-			rule->groups = string_list(c, s, 0);
+			rule->groups = conf_strlist(c, s, 0);
 		else if (strcmp(k, "containers") == 0)
-			rule->containers = string_list(c, s, 1);
+			rule->containers = conf_strlist(c, s, 1);
 		else if (strcmp(k, "verbs") == 0) {
 			if (config_setting_type(s) != CONFIG_TYPE_ARRAY ||
 			    config_setting_length(s) == 0)
-				fail(c, s, "verbs: must be a non-empty array");
+				conf_fail(c, s, "verbs: must be a non-empty array");
 			else
-				verb_mask(c, s, &rule->verbs);
+				conf_verbs(c, s, &rule->verbs);
 		} else if (strcmp(k, "deny") == 0) {
 			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-				fail(c, s, "deny: must be true or false");
+				conf_fail(c, s, "deny: must be true or false");
 			rule->deny = config_setting_get_bool(s);
 		} else
-			fail(c, s, "unknown setting in rule: %s", k);
+			conf_fail(c, s, "unknown setting in rule: %s", k);
 		if (c->failed)
 			return -1;
 	}
 	if (rule->users == NULL && rule->groups == NULL)
-		fail(c, r, "rule needs users or groups");
+		conf_fail(c, r, "rule needs users or groups");
 	else if (rule->containers == NULL)
-		fail(c, r, "rule needs containers");
+		conf_fail(c, r, "rule needs containers");
 	else if (rule->verbs == 0)
-		fail(c, r, "rule needs verbs");
+		conf_fail(c, r, "rule needs verbs");
 	return c->failed ? -1 : 0;
 }
 
 static int
-load_rules(struct ctx *c, config_setting_t *list, struct config *cf)
+load_rules(struct confctx *c, config_setting_t *list, struct config *cf)
 {
 	size_t i, n;
 
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		fail(c, list, "rules: must be a list ( ... )");
+		conf_fail(c, list, "rules: must be a list ( ... )");
 		return -1;
 	}
 	n = (size_t)config_setting_length(list);
 	if (n == 0)
 		return 0;
 	if ((cf->rules = calloc(n, sizeof(*cf->rules))) == NULL) {
-		fail(c, list, "out of memory");
+		conf_fail(c, list, "out of memory");
 		return -1;
 	}
 	cf->nrules = n;
@@ -551,32 +553,32 @@ set_defaults(struct config *cf)
 }
 
 static int
-open_checked(struct ctx *c, int check_owner, FILE **fp)
+open_checked(struct confctx *c, int check_owner, FILE **fp)
 {
 	struct stat st;
 	int fd;
 
 	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
-		fail(c, NULL, "open: %s", strerror(errno));
+		conf_fail(c, NULL, "open: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		fail(c, NULL, "fstat: %s", strerror(errno));
+		conf_fail(c, NULL, "fstat: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode))
-		fail(c, NULL, "not a regular file");
+		conf_fail(c, NULL, "not a regular file");
 	else if (check_owner && st.st_uid != 0)
-		fail(c, NULL, "not owned by root (uid %u)",
+		conf_fail(c, NULL, "not owned by root (uid %u)",
 		    (unsigned)st.st_uid);
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		fail(c, NULL, "writable by group or others (mode %04o)",
+		conf_fail(c, NULL, "writable by group or others (mode %04o)",
 		    (unsigned)(st.st_mode & 07777));
 	if (c->failed || (*fp = fdopen(fd, "r")) == NULL) {
 		if (!c->failed)
-			fail(c, NULL, "fdopen: %s", strerror(errno));
+			conf_fail(c, NULL, "fdopen: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -584,7 +586,7 @@ open_checked(struct ctx *c, int check_owner, FILE **fp)
 }
 
 static int
-load_root(struct ctx *c, config_t *lc, struct config *cf)
+load_root(struct confctx *c, config_t *lc, struct config *cf)
 {
 	config_setting_t *root, *s;
 	size_t i, n = sizeof(sections) / sizeof(sections[0]);
@@ -597,12 +599,12 @@ load_root(struct ctx *c, config_t *lc, struct config *cf)
 			    config_setting_name(s)) == 0)
 				break;
 		if (i == n) {
-			fail(c, s, "unknown setting %s",
+			conf_fail(c, s, "unknown setting %s",
 			    config_setting_name(s));
 			return -1;
 		}
-		if (sections[i].keys == NULL) {
-			if (load_rules(c, s, cf) == -1)
+		if (sections[i].load != NULL) {
+			if (sections[i].load(c, s, cf) == -1)
 				return -1;
 		} else if (load_section(c, s, sections[i].keys, cf) == -1)
 			return -1;
@@ -613,7 +615,7 @@ load_root(struct ctx *c, config_t *lc, struct config *cf)
 struct config *
 config_load(const char *path, int check_owner, char *err, size_t errlen)
 {
-	struct ctx c = { path, err, errlen, 0 };
+	struct confctx c = { path, err, errlen, 0 };
 	struct config *cf;
 	config_t lc;
 	FILE *fp;
@@ -633,8 +635,8 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: %s", path,
 		    config_error_line(&lc), config_error_text(&lc));
 		c.failed = 1;
-	} else
-		load_root(&c, &lc, cf);
+	} else if (load_root(&c, &lc, cf) == 0)
+		conf_templates_check(&c, cf);
 	config_destroy(&lc);
 	fclose(fp);
 	if (c.failed) {
@@ -644,7 +646,7 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 	return cf;
 }
 
-static void
+void
 strv_free(char **v)
 {
 	size_t i;
@@ -678,5 +680,6 @@ config_free(struct config *cf)
 	free(cf->owner_label);
 	free(cf->group_label);
 	free(cf->ticket_dir);
+	templates_free(cf);
 	free(cf);
 }

@@ -23,6 +23,34 @@ struct rule {
 	int		  line;
 };
 
+struct template {
+	char		*name;		/* what `ctl create NAME` says */
+	char		*container;	/* name pattern: %u is the user */
+	char		*image;		/* must match images.trusted */
+	char		**cmd;		/* NULL: the image's */
+	char		**env;
+	char		*workdir;
+	char		*user;		/* "uid:gid"; default 65534:65534 */
+	int		 run_as_root;
+	long long	 memory;	/* bytes; 0: no limit */
+	long long	 nano_cpus;	/* 0: no limit */
+	long long	 pids;		/* always set: default 512 */
+	char		*volume;	/* named volume pattern, %u; or NULL */
+	char		*volume_path;
+	char		*restart;	/* no, on-failure, unless-stopped, always */
+	char		**caps;		/* added after dropping ALL */
+	char		**users;	/* who may `ctl create` it */
+	char		**groups;
+	int		 line;
+};
+
+struct provision {
+	char		*group;
+	char		**templates;
+	int		 start;
+	int		 line;
+};
+
 struct config {
 	char		*path;
 	char		*listen_path;
@@ -46,6 +74,11 @@ struct config {
 	int		 reauth_tries;
 	int		 pam_timeout;		/* seconds for one PAM call */
 	char		*ticket_dir;
+	char		**trusted;		/* image allowlist */
+	struct template	*templates;
+	size_t		 ntemplates;
+	struct provision *provisions;
+	size_t		 nprovisions;
 };
 
 struct identity {
@@ -80,6 +113,8 @@ void		 config_free(struct config *);
 void	policy_decide(const struct config *, const struct identity *,
 	    enum verb_id, const char *name, const char *owner,
 	    const char *group, struct decision *);
+const struct rule *policy_deny_rule(const struct config *,
+	    const struct identity *, enum verb_id, const char *name);
 
 /* identity.c */
 int	identity_from_uid(uid_t, gid_t, pid_t, struct identity *, char *err,
@@ -109,7 +144,8 @@ struct docker_reply {
 	char	 error[256];	/* what went wrong, for the user */
 };
 int	docker_call(const struct config *, const char *method,
-	    const char *path, long timeout, struct docker_reply *);
+	    const char *path, json_t *body, long timeout,
+	    struct docker_reply *);
 void	docker_reply_free(struct docker_reply *);
 
 typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
@@ -134,7 +170,7 @@ int	demux_done(const struct demux *);
 struct audit_rec {
 	const struct identity	*who;
 	const char		*verb;
-	const char		*name;
+	char			 name[129];
 	char			 id[ID_LEN + 1];
 	int			 allow;
 	char			 reason[200];

@@ -45,7 +45,7 @@ path_safe(const char *path)
 {
 	return path[0] == '/' && strlen(path) < 1024 &&
 	    strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789/._-?=&%") == strlen(path);
+	    "0123456789/._-?=&%:@") == strlen(path);
 }
 
 static size_t
@@ -123,10 +123,12 @@ transport_error(const struct config *cf, struct docker_reply *r,
 
 int
 docker_call(const struct config *cf, const char *method, const char *path,
-    long timeout, struct docker_reply *r)
+    json_t *json, long timeout, struct docker_reply *r)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct body b = { NULL, 0, 0 };
+	struct curl_slist *hdrs = NULL;
+	char *payload = NULL;
 	CURLcode rc;
 	CURL *c;
 
@@ -138,12 +140,25 @@ docker_call(const struct config *cf, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	if (json != NULL && ((payload = json_dumps(json, JSON_COMPACT)) ==
+	    NULL || (hdrs = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL)) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		free(payload);
+		curl_easy_cleanup(c);
+		return -1;
+	}
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	}
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+		    payload ? (long)strlen(payload) : 0L);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	} else if (strcmp(method, "DELETE") == 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	free(payload);
 	if (rc != CURLE_OK) {
 		transport_error(cf, r, rc, errbuf);
 		if (b.over)

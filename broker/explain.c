@@ -4,16 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctld.h"
+#include "actions.h"
 #include "names.h"
-
-static const char *
-label(json_t *labels, const char *key)
-{
-	json_t *v = json_object_get(labels, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 int
 explain(const struct config *cf, const char *user, const char *verbname,
@@ -39,7 +31,7 @@ explain(const struct config *cf, const char *user, const char *verbname,
 		errx(1, "%s", err);
 	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
 	    cf->api_version, name);
-	if (docker_call(cf, "GET", path, 30, &r) == -1 ||
+	if (docker_call(cf, "GET", path, NULL, 30, &r) == -1 ||
 	    (r.status != 200 && r.status != 404))
 		errx(1, "%s", r.error);
 	cname = json_string_value(json_object_get(r.body, "Name"));

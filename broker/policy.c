@@ -131,6 +131,14 @@ denied(const struct config *cf, const struct identity *id, const char *name)
 	return mask;
 }
 
+/* The deny rule that forbids verb on name for this caller, if any. */
+const struct rule *
+policy_deny_rule(const struct config *cf, const struct identity *id,
+    enum verb_id verb, const char *name)
+{
+	return find_rule(cf, id, name, VERB_BIT(verb), 1);
+}
+
 void
 policy_decide(const struct config *cf, const struct identity *id,
     enum verb_id verb, const char *name, const char *owner,

@@ -154,7 +154,7 @@ request(struct session *s)
 	}
 	json_decref(j);
 	s->audit.verb = req.verb->name;
-	s->audit.name = req.name;
+	snprintf(s->audit.name, sizeof(s->audit.name), "%s", req.name);
 	action_run(s->cf, &s->who, &s->peer, &req, s->fd, &s->audit);
 	auditlog_write(s->cf, &s->audit);
 }

@@ -47,6 +47,12 @@ static const struct optspec logs_opts[] = {
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 
+static const struct optspec rm_opts[] = {
+	{ 'f', "force", "force", OPT_FLAG, 0, NULL,
+	    "remove a running container (it is killed first)" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
 const struct verb verb_table[] = {
 	{ "ls", VERB_LS, 0, json_opts,
 	    "list the containers you may use" },
@@ -60,6 +66,9 @@ const struct verb verb_table[] = {
 	    "show a container's logs" },
 	{ "stats", VERB_STATS, VF_NAME, no_opts,
 	    "show one sample of CPU, memory and PIDs" },
+	{ "create", VERB_CREATE, VF_TEMPLATE, no_opts,
+	    "create a container from an admin template" },
+	{ "rm", VERB_RM, VF_NAME, rm_opts, "remove one of your containers" },
 	{ "forget", VERB_FORGET, 0, no_opts,
 	    "forget your re-authentication now (as sudo -k)" },
 	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,
@@ -140,6 +149,8 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
 			return -1;
 		if (strcmp(o->key, "follow") == 0)
 			req->follow = json_is_true(val);
+		else if (strcmp(o->key, "force") == 0)
+			req->force = json_is_true(val);
 		else
 			req->timestamps = json_is_true(val);
 		return 0;
@@ -200,12 +211,29 @@ decode_opts(json_t *opts, time_t now, struct request *req, char *whybuf,
 	return 0;
 }
 
+/* A name-shaped JSON string into dst (129 bytes), or an error. */
+static int
+copy_name(json_t *v, char *dst, const char *what, char *whybuf,
+    size_t whylen)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || strlen(s) != json_string_length(v) ||
+	    !name_valid(s)) {
+		snprintf(whybuf, whylen, "invalid %s", what);
+		return -1;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
 int
 request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
     size_t whylen)
 {
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
+	json_t *tmpl = NULL;
 
 	memset(req, 0, sizeof(*req));
 	req->tail = -1;
@@ -219,6 +247,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			opts = val;
 		else if (strcmp(key, "user") == 0)
 			user = val;
+		else if (strcmp(key, "template") == 0)
+			tmpl = val;
 		else {
 			snprintf(whybuf, whylen, "unknown request field");
 			return -1;
@@ -230,19 +260,25 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown verb");
 		return -1;
 	}
+	if (req->verb->flags & VF_TEMPLATE) {
+		if (copy_name(tmpl, req->template, "template", whybuf,
+		    whylen) == -1 || (name != NULL && copy_name(name,
+		    req->name, "container name", whybuf, whylen) == -1))
+			return -1;
+	} else if (tmpl != NULL) {
+		snprintf(whybuf, whylen, "unknown request field");
+		return -1;
+	}
 	if (req->verb->flags & VF_NAME) {
-		if (!json_is_string(name)) {
+		if (name == NULL) {
 			snprintf(whybuf, whylen, "%s needs a container name",
 			    req->verb->name);
 			return -1;
 		}
-		s = json_string_value(name);
-		if (strlen(s) != json_string_length(name) || !name_valid(s)) {
-			snprintf(whybuf, whylen, "invalid container name");
+		if (copy_name(name, req->name, "container name", whybuf,
+		    whylen) == -1)
 			return -1;
-		}
-		memcpy(req->name, s, strlen(s) + 1);
-	} else if (name != NULL) {
+	} else if (name != NULL && !(req->verb->flags & VF_TEMPLATE)) {
 		snprintf(whybuf, whylen, "%s takes no container name",
 		    req->verb->name);
 		return -1;

@@ -13,6 +13,8 @@ enum verb_id {
 	VERB_RESTART,
 	VERB_LOGS,
 	VERB_STATS,
+	VERB_CREATE,
+	VERB_RM,
 	VERB_FORGET,
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
@@ -43,6 +45,7 @@ struct optspec {
 #define VF_OPTNAME	0x04	/* takes an optional word (help VERB) */
 #define VF_ADMIN	0x08	/* root callers only; not in the shell */
 #define VF_USER		0x10	/* takes "user": the account to act for */
+#define VF_TEMPLATE	0x20	/* takes a TEMPLATE and an optional NAME */
 
 struct verb {
 	const char		*name;
@@ -65,6 +68,8 @@ struct request {
 	const struct verb	*verb;
 	char			 name[129];	/* "" when the verb has none */
 	char			 user[33];	/* VF_USER verbs only */
+	char			 template[129];	/* VF_TEMPLATE verbs only */
+	int			 force;
 	int			 follow;
 	int			 timestamps;
 	long			 tail;		/* -1: all */

@@ -1,0 +1,51 @@
+/* What the verb handlers share (actions.c, provision.c). */
+#ifndef CTLD_ACTIONS_H
+#define CTLD_ACTIONS_H
+
+#include "ctld.h"
+
+#define CALL_TIMEOUT	30L
+
+struct outcome {
+	int		 exit;
+	char		 msg[320];
+	json_t		*data;
+};
+
+struct target {
+	char		 id[ID_LEN + 1];
+	const char	*owner;
+	const char	*group;
+	int		 tty;
+	json_t		*inspect;
+};
+
+struct ctx {
+	const struct config	*cf;
+	const struct identity	*who;
+	const struct peer	*peer;
+	const struct request	*req;
+	int			 fd;
+	struct target		 t;
+	struct outcome		 out;
+	struct audit_rec	*audit;
+};
+
+typedef void (*handler)(struct ctx *);
+
+void	set_out(struct ctx *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	not_found(struct ctx *, const char *reason);
+void	docker_failed(struct ctx *, const struct docker_reply *);
+int	id_valid(const char *);
+const char *label(json_t *labels, const char *key);
+int	resolve(struct ctx *);
+int	authorize(struct ctx *);
+
+/* provision.c */
+void	do_create(struct ctx *);
+void	do_rm(struct ctx *);
+void	do_provision(struct ctx *);
+void	do_unprovision(struct ctx *);
+
+#endif

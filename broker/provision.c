@@ -1,0 +1,404 @@
+/*
+ * Verbs that make and remove containers: create, rm, provision,
+ * unprovision.
+ *
+ * Invariants:
+ * 1. Containers are created only from templates (template.c builds the
+ *    request), owned by the user they are made for.
+ * 2. A user may create from a template only if the template names the
+ *    user or one of its groups and no deny rule forbids it; a name the
+ *    user picks must start with "USER-", so it can only collide with
+ *    names in the user's own space.
+ * 3. provision and unprovision come only from root (pam_ctl): actions.c
+ *    refuses them to anyone else before they get here.
+ * 4. Provisioning is idempotent: an existing container of the user with
+ *    the template's name is kept as it is (started if asked); one that
+ *    belongs to anybody else is never touched.
+ * 5. rm removes only containers the caller owns, never their volumes,
+ *    and a running one only with --force.
+ */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "actions.h"
+#include "names.h"
+#include "template.h"
+
+struct made {
+	char	name[NAME_MAX_LEN + 1];
+	char	id[ID_LEN + 1];
+	int	created;
+	int	started;
+	int	exit;
+	char	msg[300];
+};
+
+static int __attribute__((format(printf, 3, 4)))
+fail_made(struct made *m, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	m->exit = code;
+	va_start(ap, fmt);
+	vsnprintf(m->msg, sizeof(m->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int
+start_id(const struct config *cf, struct made *m)
+{
+	struct docker_reply r;
+	char path[160];
+
+	snprintf(path, sizeof(path), "/v%s/containers/%s/start",
+	    cf->api_version, m->id);
+	if (docker_call(cf, "POST", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	    (r.status != 204 && r.status != 304)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error);
+		docker_reply_free(&r);
+		return -1;
+	}
+	m->started = r.status == 204;
+	docker_reply_free(&r);
+	return 0;
+}
+
+/* Existing container by exact name: 1 found (m->id set), 0 none, -1. */
+static int
+existing(const struct config *cf, const char *user, struct made *m)
+{
+	struct docker_reply r;
+	const char *name, *id, *owner;
+	json_t *labels;
+	char path[256];
+	int running;
+
+	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
+	    cf->api_version, m->name);
+	if (docker_call(cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	    (r.status != 200 && r.status != 404)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error);
+		docker_reply_free(&r);
+		return -1;
+	}
+	name = json_string_value(json_object_get(r.body, "Name"));
+	if (r.status == 404 || name == NULL || strcmp(name + 1, m->name) != 0) {
+		docker_reply_free(&r);
+		return 0;
+	}
+	id = json_string_value(json_object_get(r.body, "Id"));
+	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
+	owner = label(labels, cf->owner_label);
+	running = json_is_true(json_object_get(json_object_get(r.body,
+	    "State"), "Running"));
+	if (!id_valid(id) || owner == NULL || strcmp(owner, user) != 0) {
+		docker_reply_free(&r);
+		fail_made(m, EXIT_FAIL, "cannot create %s: the name is taken",
+		    m->name);
+		return -1;
+	}
+	memcpy(m->id, id, ID_LEN + 1);
+	docker_reply_free(&r);
+	return running ? 2 : 1;
+}
+
+static int
+image_id(const struct config *cf, const struct template *t, char *id,
+    size_t idlen, struct made *m)
+{
+	struct docker_reply r;
+	char path[384], why[300];
+	const char *v;
+
+	snprintf(path, sizeof(path), "/v%s/images/%s/json", cf->api_version,
+	    t->image);
+	if (docker_call(cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	    (r.status != 200 && r.status != 404)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error);
+		docker_reply_free(&r);
+		return -1;
+	}
+	if (r.status == 404) {
+		docker_reply_free(&r);
+		return fail_made(m, EXIT_FAIL, "image %s is not on this host "
+		    "(ctld never pulls)", t->image), -1;
+	}
+	if (!template_trusted(cf, t->image, r.body, why, sizeof(why))) {
+		docker_reply_free(&r);
+		return fail_made(m, EXIT_FAIL, "refused: %.280s", why), -1;
+	}
+	v = json_string_value(json_object_get(r.body, "Id"));
+	if (v == NULL || strncmp(v, "sha256:", 7) != 0 ||
+	    !id_valid(v + 7)) {
+		docker_reply_free(&r);
+		return fail_made(m, EXIT_FAIL, "dockerd: malformed image "
+		    "ID"), -1;
+	}
+	snprintf(id, idlen, "%s", v);
+	docker_reply_free(&r);
+	return 0;
+}
+
+static int
+create_new(const struct config *cf, const struct template *t,
+    const char *user, struct made *m)
+{
+	struct docker_reply r;
+	char path[256], img[80], vol[NAME_MAX_LEN + 1];
+	const char *id;
+	json_t *body;
+
+	if (image_id(cf, t, img, sizeof(img), m) == -1)
+		return -1;
+	if (t->volume != NULL &&
+	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)
+		return fail_made(m, EXIT_FAIL, "bad volume name"), -1;
+	body = template_body(t, user, cf->owner_label, img,
+	    t->volume ? vol : NULL);
+	if (body == NULL)
+		return fail_made(m, EXIT_FAIL, "out of memory"), -1;
+	snprintf(path, sizeof(path), "/v%s/containers/create?name=%s",
+	    cf->api_version, m->name);
+	docker_call(cf, "POST", path, body, CALL_TIMEOUT, &r);
+	json_decref(body);
+	id = json_string_value(json_object_get(r.body, "Id"));
+	if (r.status != 201 || !id_valid(id)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
+		    "dockerd: create failed");
+		docker_reply_free(&r);
+		return -1;
+	}
+	memcpy(m->id, id, ID_LEN + 1);
+	m->created = 1;
+	docker_reply_free(&r);
+	return 0;
+}
+
+/* Makes (or finds) the user's container from t; starts it if asked. */
+static int
+make_one(const struct config *cf, const struct template *t,
+    const char *user, const char *name, int start, struct made *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (name != NULL)
+		snprintf(m->name, sizeof(m->name), "%s", name);
+	else if (template_expand(t->container, user, m->name,
+	    sizeof(m->name)) == -1)
+		return fail_made(m, EXIT_FAIL, "template %s: bad name", t->name);
+	if ((rc = existing(cf, user, m)) == -1)
+		return -1;
+	if (rc == 0 && create_new(cf, t, user, m) == -1)
+		return -1;
+	if (start && rc != 2 && start_id(cf, m) == -1)
+		return -1;
+	return 0;
+}
+
+static json_t *
+made_json(const struct made *m)
+{
+	return json_pack("{s:s, s:s, s:b, s:b}", "name", m->name, "id", m->id,
+	    "created", m->created, "started", m->started);
+}
+
+void
+do_create(struct ctx *x)
+{
+	const struct template *t = template_find(x->cf, x->req->template);
+	const char *user = x->who->user;
+	const struct rule *r;
+	struct made m;
+	char name[NAME_MAX_LEN + 1];
+	size_t ul = strlen(user);
+
+	if (t == NULL || !template_may_create(t, x->who)) {
+		set_out(x, EXIT_NOTFOUND, "no such template: %s",
+		    x->req->template);
+		snprintf(x->audit->reason, sizeof(x->audit->reason), "%s",
+		    t ? "template does not list the caller" : "no such template");
+		return;
+	}
+	if (x->req->name[0] != '\0' && (strncmp(x->req->name, user, ul) != 0 ||
+	    x->req->name[ul] != '-')) {
+		set_out(x, EXIT_USAGE, "a container name must start with "
+		    "\"%s-\"", user);
+		snprintf(x->audit->reason, sizeof(x->audit->reason),
+		    "name outside the user's space");
+		return;
+	}
+	if (x->req->name[0] != '\0')
+		snprintf(name, sizeof(name), "%s", x->req->name);
+	else if (template_expand(t->container, user, name, sizeof(name)) == -1)
+		name[0] = '\0';
+	snprintf(x->audit->name, sizeof(x->audit->name), "%s", name);
+	if ((r = policy_deny_rule(x->cf, x->who, VERB_CREATE, name)) != NULL) {
+		set_out(x, EXIT_NOTFOUND, "no such template: %s", t->name);
+		snprintf(x->audit->reason, sizeof(x->audit->reason),
+		    "denied by rule at %s:%d", x->cf->path, r->line);
+		return;
+	}
+	x->audit->allow = 1;
+	snprintf(x->audit->reason, sizeof(x->audit->reason),
+	    "template %s lists the caller", t->name);
+	if (make_one(x->cf, t, user, name, 0, &m) == -1) {
+		set_out(x, m.exit, "%s", m.msg);
+		x->audit->result = m.msg[0] ? "refused or failed" : "failed";
+		snprintf(x->audit->reason, sizeof(x->audit->reason), "%.190s",
+		    m.msg);
+		return;
+	}
+	memcpy(x->audit->id, m.id, sizeof(m.id));
+	x->out.data = made_json(&m);
+	x->audit->result = m.created ? "created" : "exists";
+}
+
+void
+do_rm(struct ctx *x)
+{
+	struct docker_reply r;
+	char path[200];
+	int running;
+
+	if (x->t.owner == NULL || strcmp(x->t.owner, x->who->user) != 0) {
+		set_out(x, EXIT_NOTFOUND, "rm: permission denied (you can "
+		    "remove only your own containers)");
+		x->audit->allow = 0;
+		snprintf(x->audit->reason, sizeof(x->audit->reason),
+		    "rm needs the owner label");
+		return;
+	}
+	running = json_is_true(json_object_get(json_object_get(x->t.inspect,
+	    "State"), "Running"));
+	if (running && !x->req->force) {
+		set_out(x, EXIT_FAIL, "%s is running: stop it first, or use "
+		    "rm --force", x->req->name);
+		x->audit->result = "refused: running";
+		return;
+	}
+	snprintf(path, sizeof(path), "/v%s/containers/%s%s", x->cf->api_version,
+	    x->t.id, x->req->force ? "?force=1" : "");
+	if (docker_call(x->cf, "DELETE", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	    r.status != 204) {
+		docker_failed(x, &r);
+		docker_reply_free(&r);
+		return;
+	}
+	x->out.data = json_pack("{s:s, s:s}", "name", x->req->name, "id",
+	    x->t.id);
+	x->audit->result = "removed";
+	docker_reply_free(&r);
+}
+
+/* Calls fn for each template provisioned to the user's groups. */
+static int
+each_provisioned(struct ctx *x, const struct identity *u,
+    int (*fn)(struct ctx *, const struct template *, int, json_t *),
+    json_t *list)
+{
+	const struct provision *p;
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < x->cf->nprovisions; i++) {
+		p = &x->cf->provisions[i];
+		for (k = 0; u->groups[k] != NULL; k++)
+			if (strcmp(u->groups[k], p->group) == 0)
+				break;
+		if (u->groups[k] == NULL)
+			continue;
+		for (j = 0; p->templates[j] != NULL; j++)
+			if (fn(x, template_find(x->cf, p->templates[j]),
+			    p->start, list) == -1)
+				rc = -1;
+	}
+	return rc;
+}
+
+static int
+provision_one(struct ctx *x, const struct template *t, int start,
+    json_t *list)
+{
+	struct made m;
+
+	if (make_one(x->cf, t, x->req->user, NULL, start, &m) == -1) {
+		if (x->out.exit == 0)
+			set_out(x, m.exit, "%s", m.msg);
+		json_array_append_new(list, json_pack("{s:s, s:s}", "name",
+		    m.name, "error", m.msg));
+		return -1;
+	}
+	json_array_append_new(list, made_json(&m));
+	return 0;
+}
+
+static int
+unprovision_one(struct ctx *x, const struct template *t, int start,
+    json_t *list)
+{
+	struct docker_reply r;
+	struct made m;
+	char path[200];
+
+	(void)start;
+	memset(&m, 0, sizeof(m));
+	if (template_expand(t->container, x->req->user, m.name,
+	    sizeof(m.name)) == -1 || existing(x->cf, x->req->user, &m) != 2)
+		return 0;	/* not there, not the user's, or not running */
+	snprintf(path, sizeof(path), "/v%s/containers/%s/stop",
+	    x->cf->api_version, m.id);
+	if (docker_call(x->cf, "POST", path, NULL, CALL_TIMEOUT + 10, &r) ==
+	    -1 || (r.status != 204 && r.status != 304)) {
+		if (x->out.exit == 0)
+			set_out(x, EXIT_FAIL, "%s", r.error);
+		docker_reply_free(&r);
+		return -1;
+	}
+	docker_reply_free(&r);
+	json_array_append_new(list, json_pack("{s:s, s:b}", "name", m.name,
+	    "stopped", 1));
+	return 0;
+}
+
+static void
+for_user(struct ctx *x, int (*fn)(struct ctx *, const struct template *,
+    int, json_t *), const char *done)
+{
+	struct identity u;
+	struct passwd *pw;
+	char err[256];
+	json_t *list;
+
+	x->audit->allow = 1;
+	snprintf(x->audit->reason, sizeof(x->audit->reason),
+	    "%s for %s, requested by root", x->req->verb->name, x->req->user);
+	if ((pw = getpwnam(x->req->user)) == NULL ||
+	    identity_from_uid(pw->pw_uid, pw->pw_gid, 0, &u, err,
+	    sizeof(err)) == -1) {
+		set_out(x, EXIT_FAIL, "no such user: %s", x->req->user);
+		x->audit->result = "no such user";
+		return;
+	}
+	list = json_array();
+	each_provisioned(x, &u, fn, list);
+	x->out.data = json_pack("{s:s, s:o}", "user", x->req->user,
+	    "containers", list);
+	x->audit->result = x->out.exit == 0 ? done : "failed";
+	identity_free(&u);
+}
+
+void
+do_provision(struct ctx *x)
+{
+	for_user(x, provision_one, "provisioned");
+}
+
+void
+do_unprovision(struct ctx *x)
+{
+	for_user(x, unprovision_one, "unprovisioned");
+}

@@ -1,0 +1,19 @@
+/* Containers from admin templates: names, trust, the create request. */
+#ifndef CTLD_TEMPLATE_H
+#define CTLD_TEMPLATE_H
+
+#include "ctld.h"
+
+int	template_expand(const char *pattern, const char *user, char *out,
+	    size_t len);
+const struct template *template_find(const struct config *, const char *);
+int	template_may_create(const struct template *, const struct identity *);
+int	template_trusted(const struct config *, const char *image,
+	    json_t *inspect, char *why, size_t whylen);
+json_t	*template_body(const struct template *, const char *user,
+	    const char *owner_label, const char *image_id, const char *volume);
+
+struct confctx;
+int	conf_templates_check(struct confctx *, struct config *);
+
+#endif
