@@ -5,7 +5,8 @@
  * 1. The PAM user is the name looked up from the kernel's uid, never a
  *    name the client sent.
  * 2. Any PAM result but PAM_SUCCESS denies, including "new password
- *    required" (ctl cannot change passwords).
+ *    required" (ctl cannot change passwords); so does a locked password
+ *    (usermod -L), which pam_unix's account stack does not check.
  * 3. PAM's messages reach the user only through prompt frames on this
  *    connection; answers are wiped after use and never logged.
  * 4. PAM_TTY and PAM_RHOST come from /proc (struct peer), never from the
@@ -14,6 +15,7 @@
  *    to the caller for the audit log, with PAM's failure delay.
  */
 #include <security/pam_appl.h>
+#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,25 @@ start(const struct config *cf, const struct identity *id,
 	return rc;
 }
 
+/*
+ * pam_unix's account stack does not look at a locked password, and sshd
+ * skips its own check under UsePAM, so a key login of a locked account
+ * would get through. "!" before a hash is what usermod -L and passwd -l
+ * write; a bare "!" or "*" is an account that never had a password.
+ */
+static int
+locked(const char *user)
+{
+	struct spwd sp, *res = NULL;
+	char buf[4096];
+
+	if (getspnam_r(user, &sp, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return 0;
+	return sp.sp_pwdp != NULL && sp.sp_pwdp[0] == '!' &&
+	    sp.sp_pwdp[1] != '\0' && sp.sp_pwdp[1] != '*' &&
+	    sp.sp_pwdp[1] != '!';
+}
+
 int
 auth_account(const struct config *cf, const struct identity *id,
     const struct peer *p, int fd, char *err, size_t errlen)
@@ -143,6 +164,10 @@ auth_account(const struct config *cf, const struct identity *id,
 	rc = pam_acct_mgmt(pamh, PAM_SILENT);
 	if (rc != PAM_SUCCESS)
 		snprintf(err, errlen, "%s", pam_strerror(pamh, rc));
+	else if (locked(id->user)) {
+		snprintf(err, errlen, "account is locked");
+		rc = PAM_PERM_DENIED;
+	}
 	pam_end(pamh, rc);
 	return rc == PAM_SUCCESS ? 0 : -1;
 }
