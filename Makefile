@@ -132,6 +132,8 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/ctl.1 $(DESTDIR)$(MANDIR)/man1/ctl.1
 	install -m 0644 docs/man/ctld.8 $(DESTDIR)$(MANDIR)/man8/ctld.8
+	$(if $(PAM_SRC),install -m 0644 docs/man/pam_ctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/pam_ctl.8)
 	install -d $(DESTDIR)$(SYSCONFDIR)/ctl $(DESTDIR)$(SYSCONFDIR)/pam.d
 	test -e $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf || \
 		install -m 0644 etc/ctld.conf $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf
