@@ -21,6 +21,7 @@ ifdef WERROR
 LOCAL_CFLAGS += -Werror
 endif
 
+comma = ,
 ifdef SANITIZE
 SANITIZERS = address undefined
 ifneq ($(filter-out $(SANITIZERS),$(subst $(comma), ,$(SANITIZE))),)
@@ -30,7 +31,6 @@ LOCAL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LOCAL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-comma = ,
 
 BROKER_LIBS = $(shell $(PKG_CONFIG) --libs libcurl jansson libconfig) -lpam
 SHELL_LIBS = $(shell $(PKG_CONFIG) --libs jansson libedit)

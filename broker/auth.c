@@ -172,15 +172,17 @@ auth_account(const struct config *cf, const struct identity *id,
 	return rc == PAM_SUCCESS ? 0 : -1;
 }
 
-/* Tells the user without waiting for an answer. */
+/* Tells the user; the empty reply every prompt gets is read and dropped. */
 static void
-say(int fd, const char *style, const char *text)
+say(struct convctx *cc, int style, const char *text)
 {
-	json_t *j = json_pack("{s:s, s:s}", "style", style, "text", text);
+	struct pam_message m = { style, text };
+	char *answer = relay(cc, &m);
 
-	if (j != NULL)
-		proto_send_json(fd, FRAME_PROMPT, j);
-	json_decref(j);
+	if (answer != NULL) {
+		explicit_bzero(answer, strlen(answer));
+		free(answer);
+	}
 }
 
 /* Results after which asking again makes no sense. */
@@ -214,7 +216,7 @@ auth_verify(const struct config *cf, const struct identity *id,
 		if (final(rc))
 			break;
 		if (attempt < cf->reauth_tries)
-			say(fd, "error", "Sorry, try again.");
+			say(&cc, PAM_ERROR_MSG, "Sorry, try again.");
 	}
 	if (rc != PAM_SUCCESS && !final(rc))
 		snprintf(err, errlen, "%d incorrect password attempt%s",

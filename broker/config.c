@@ -112,7 +112,7 @@ conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
 			return -1;
 		}
 		v = verb_find(name);
-		if (v == NULL || (v->flags & VF_LOCAL)) {
+		if (v == NULL || (v->flags & (VF_LOCAL | VF_ADMIN))) {
 			conf_fail(c, e, "%s: unknown verb \"%s\"",
 			    config_setting_name(arr), name);
 			return -1;
@@ -558,7 +558,8 @@ open_checked(struct confctx *c, int check_owner, FILE **fp)
 	struct stat st;
 	int fd;
 
-	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
 	if (fd == -1) {
 		conf_fail(c, NULL, "open: %s", strerror(errno));
 		return -1;

@@ -66,7 +66,8 @@ uint_parse(const char *s, unsigned long max, unsigned long *out)
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		if (v > (ULONG_MAX - 9) / 10)
+		if (v > ULONG_MAX / 10 || (v == ULONG_MAX / 10 &&
+		    (unsigned long)(s[i] - '0') > ULONG_MAX % 10))
 			return -1;
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	}
@@ -265,6 +266,8 @@ date_parse(const char *s, struct timespec *out)
 	}
 	if (tm.tm_mday != d)	/* normalised: no such day, e.g. 02-31 */
 		return -1;
+	if (t < 0)		/* before 1970, as a duration may not be */
+		return -1;
 	out->tv_sec = t;
 	out->tv_nsec = nsec;
 	return 0;
@@ -279,7 +282,10 @@ time_parse(const char *s, time_t now, struct timespec *out)
 	if (s == NULL || *s == '\0' || strlen(s) > 64)
 		return -1;
 	if (strcmp(s, "0") != 0 && duration_parse(s, &ns) == 0) {
+		/* Docker's CLI floors now-d to whole seconds */
 		whole = (long long)(ns / 1e9L);
+		if ((long double)whole * 1e9L < ns)
+			whole++;
 		out->tv_sec = now - (time_t)whole;
 		out->tv_nsec = 0;
 		return out->tv_sec < 0 ? -1 : 0;

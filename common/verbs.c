@@ -168,7 +168,8 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
 			req->time = (long)n;
 		return 0;
 	case OPT_TIME:
-		if (!json_is_string(val))
+		if (!json_is_string(val) ||
+		    strlen(json_string_value(val)) != json_string_length(val))
 			return -1;
 		if (strcmp(o->key, "since") == 0) {
 			req->has_since = 1;
@@ -255,6 +256,7 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		}
 	}
 	if (!json_is_string(verb) ||
+	    strlen(json_string_value(verb)) != json_string_length(verb) ||
 	    (req->verb = verb_find(json_string_value(verb))) == NULL ||
 	    (req->verb->flags & VF_LOCAL)) {
 		snprintf(whybuf, whylen, "unknown verb");

@@ -1,0 +1,318 @@
+/*
+ * Parsing of a command's words, driven by verb_table alone.
+ *
+ * Invariants:
+ * 1. A verb, an option and an option's type exist only in verb_table;
+ *    verbs for root callers (VF_ADMIN) do not exist in the shell.
+ * 2. A word starting with '-' before "--" is an option; one the verb
+ *    does not have is an error, never a container name.
+ * 3. A container or template name is accepted only if name_valid()
+ *    accepts it; a verb that takes a name gets exactly one, create gets
+ *    one template and at most one name.
+ * 4. Option values are checked with the parsers the broker uses; a time
+ *    is sent as the user wrote it, a number as the number parsed.
+ * 5. On error nothing is kept: the caller gets -1 and a message.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "names.h"
+
+#define LONGOPT_MAX	32
+
+static int	args_error(char *, size_t, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+
+static int
+args_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Stores one option; value is NULL for a flag. */
+static int
+set_opt(struct cmd *c, const struct optspec *o, const char *value,
+    char *err, size_t errlen)
+{
+	struct timespec ts;
+	unsigned long u;
+	json_t *j = NULL;
+	long l;
+
+	if (o->key == NULL) {		/* shell-only */
+		if (o->type != OPT_FLAG || strcmp(o->longopt, "json") != 0)
+			return args_error(err, errlen,
+			    "option --%s is not supported", o->longopt);
+		c->json = 1;
+		return 0;
+	}
+	switch (o->type) {
+	case OPT_FLAG:
+		j = json_true();
+		break;
+	case OPT_UINT:
+		if (uint_parse(value, o->max, &u) == -1)
+			return args_error(err, errlen,
+			    "--%s: '%.32s' is not a number from 0 to %lu",
+			    o->longopt, value, o->max);
+		j = json_integer((json_int_t)u);
+		break;
+	case OPT_TAIL:
+		if (tail_parse(value, o->max, &l) == -1)
+			return args_error(err, errlen,
+			    "--%s: '%.32s' is not a number from 0 to %lu "
+			    "or \"all\"", o->longopt, value, o->max);
+		j = json_integer((json_int_t)l);
+		break;
+	case OPT_TIME:
+		if (time_parse(value, time(NULL), &ts) == -1)
+			return args_error(err, errlen,
+			    "--%s: '%.32s' is not a time "
+			    "(2026-01-02T15:04:05Z, 1700000000 or 10m)",
+			    o->longopt, value);
+		j = json_string(value);
+		break;
+	}
+	if (j == NULL || json_object_set_new(c->opts, o->key, j) == -1)
+		return args_error(err, errlen, "out of memory");
+	return 0;
+}
+
+/* The value of an option that takes one: attached, or the next word. */
+static const char *
+opt_value(const struct optspec *o, const char *attached, int argc,
+    char *const argv[], int *i, char *err, size_t errlen)
+{
+	if (attached != NULL)
+		return attached;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	args_error(err, errlen, "option --%s needs a value (%s)", o->longopt,
+	    o->metavar != NULL ? o->metavar : "VALUE");
+	return NULL;
+}
+
+/* --name, --name=value or --name value. */
+static int
+parse_long(struct cmd *c, int argc, char *const argv[], int *i, char *err,
+    size_t errlen)
+{
+	const struct optspec *o = NULL;
+	const char *arg = argv[*i] + 2, *eq, *value = NULL;
+	char name[LONGOPT_MAX + 1];
+	size_t n;
+
+	eq = strchr(arg, '=');
+	n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	if (n > 0 && n <= LONGOPT_MAX) {
+		memcpy(name, arg, n);
+		name[n] = '\0';
+		o = opt_find_long(c->verb, name);
+	}
+	if (o == NULL)
+		return args_error(err, errlen,
+		    "unknown option '--%.*s' for %s (try 'help %s')",
+		    (int)(n > LONGOPT_MAX ? LONGOPT_MAX : n), arg,
+		    c->verb->name, c->verb->name);
+	if (o->type == OPT_FLAG) {
+		if (eq != NULL)
+			return args_error(err, errlen,
+			    "option --%s takes no value", o->longopt);
+		return set_opt(c, o, NULL, err, errlen);
+	}
+	value = opt_value(o, eq != NULL ? eq + 1 : NULL, argc, argv, i, err,
+	    errlen);
+	if (value == NULL)
+		return -1;
+	return set_opt(c, o, value, err, errlen);
+}
+
+/* -f, -ft, -n 10, -n10, -fn 10. */
+static int
+parse_short(struct cmd *c, int argc, char *const argv[], int *i, char *err,
+    size_t errlen)
+{
+	const struct optspec *o;
+	const char *p = argv[*i] + 1, *value;
+
+	if (*p == '\0')
+		return args_error(err, errlen, "unknown option '-' for %s",
+		    c->verb->name);
+	for (; *p != '\0'; p++) {
+		if ((o = opt_find_short(c->verb, *p)) == NULL)
+			return args_error(err, errlen,
+			    "unknown option '-%c' for %s (try 'help %s')", *p,
+			    c->verb->name, c->verb->name);
+		if (o->type == OPT_FLAG) {
+			if (set_opt(c, o, NULL, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		value = opt_value(o, p[1] != '\0' ? p + 1 : NULL, argc, argv,
+		    i, err, errlen);
+		if (value == NULL)
+			return -1;
+		return set_opt(c, o, value, err, errlen);
+	}
+	return 0;
+}
+
+static int
+operand(struct cmd *c, const char *arg, char *err, size_t errlen)
+{
+	const struct verb *v = c->verb;
+
+	if ((v->flags & VF_TEMPLATE) && c->tmpl == NULL) {
+		if (!name_valid(arg))
+			return args_error(err, errlen,
+			    "invalid template name '%.64s'", arg);
+		c->tmpl = arg;
+		return 0;
+	}
+	if (v->flags & VF_TEMPLATE) {
+		if (c->word != NULL)
+			return args_error(err, errlen,
+			    "%s takes a template and at most one name",
+			    v->name);
+		if (!name_valid(arg))
+			return args_error(err, errlen,
+			    "invalid container name '%.64s'", arg);
+	} else if (v->flags & VF_NAME) {
+		if (c->word != NULL)
+			return args_error(err, errlen,
+			    "%s takes one container name", v->name);
+		if (!name_valid(arg))
+			return args_error(err, errlen,
+			    "invalid container name '%.64s'", arg);
+	} else if (v->flags & VF_OPTNAME) {
+		if (c->word != NULL)
+			return args_error(err, errlen,
+			    "%s takes at most one command", v->name);
+		if (args_verb(arg) == NULL)
+			return args_error(err, errlen,
+			    "unknown command '%.64s' (try 'help')", arg);
+	} else
+		return args_error(err, errlen, "%s takes no arguments",
+		    v->name);
+	c->word = arg;
+	return 0;
+}
+
+int
+args_parse(int argc, char *const argv[], struct cmd *c, char *err,
+    size_t errlen)
+{
+	char usage[256];
+	int i, endopts = 0, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (argc < 1)
+		return args_error(err, errlen, "no command");
+	if ((c->verb = args_verb(argv[0])) == NULL)
+		return args_error(err, errlen,
+		    "unknown command '%.64s' (try 'help')", argv[0]);
+	if ((c->opts = json_object()) == NULL)
+		return args_error(err, errlen, "out of memory");
+	for (i = 1; i < argc && rc == 0; i++) {
+		if (endopts || argv[i][0] != '-')
+			rc = operand(c, argv[i], err, errlen);
+		else if (strcmp(argv[i], "--") == 0)
+			endopts = 1;
+		else if (argv[i][1] == '-')
+			rc = parse_long(c, argc, argv, &i, err, errlen);
+		else
+			rc = parse_short(c, argc, argv, &i, err, errlen);
+	}
+	if (rc == 0 && (((c->verb->flags & VF_NAME) && c->word == NULL) ||
+	    ((c->verb->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
+		args_usage(c->verb, usage, sizeof(usage));
+		rc = args_error(err, errlen, "%s needs a %s name (usage: %s)",
+		    c->verb->name, c->verb->flags & VF_TEMPLATE ? "template" :
+		    "container", usage);
+	}
+	if (rc != 0)
+		args_free(c);
+	return rc;
+}
+
+void
+args_free(struct cmd *c)
+{
+	json_decref(c->opts);
+	memset(c, 0, sizeof(*c));
+}
+
+json_t *
+args_request(const struct cmd *c)
+{
+	json_t *req;
+
+	if ((req = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(req, "verb", json_string(c->verb->name)) ||
+	    (c->tmpl != NULL &&
+	    json_object_set_new(req, "template", json_string(c->tmpl))) ||
+	    (c->word != NULL && (c->verb->flags & (VF_NAME | VF_TEMPLATE)) &&
+	    json_object_set_new(req, "name", json_string(c->word))) ||
+	    (json_object_size(c->opts) > 0 &&
+	    json_object_set(req, "opts", c->opts))) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+void
+args_usage(const struct verb *v, char *buf, size_t len)
+{
+	const struct optspec *o;
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "%s", v->name);
+	for (o = v->opts; o->longopt != NULL && n < len; o++) {
+		if (o->shortopt != 0)
+			n += (size_t)snprintf(buf + n, len - n, " [-%c",
+			    o->shortopt);
+		else
+			n += (size_t)snprintf(buf + n, len - n, " [--%s",
+			    o->longopt);
+		if (n < len && o->type != OPT_FLAG)
+			n += (size_t)snprintf(buf + n, len - n, " %s",
+			    o->metavar != NULL ? o->metavar : "VALUE");
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "]");
+	}
+	if (n < len && (v->flags & VF_TEMPLATE))
+		snprintf(buf + n, len - n, " TEMPLATE [NAME]");
+	else if (n < len && (v->flags & VF_NAME))
+		snprintf(buf + n, len - n, " NAME");
+	else if (n < len && (v->flags & VF_OPTNAME))
+		snprintf(buf + n, len - n, " [COMMAND]");
+}
+
+const struct verb *
+args_verb(const char *name)
+{
+	const struct verb *v;
+
+	if ((v = verb_find(name)) == NULL || (v->flags & VF_ADMIN))
+		return NULL;
+	return v;
+}
+
+int
+args_is_self(const char *word)
+{
+	size_t n = strlen(word);
+
+	return strcmp(word, "ctl") == 0 ||
+	    (n >= 4 && strcmp(word + n - 4, "/ctl") == 0);
+}

@@ -1,0 +1,39 @@
+/* Parsing a command's words against the verb table into a request. */
+#ifndef CTL_ARGS_H
+#define CTL_ARGS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "verbs.h"
+
+struct cmd {
+	const struct verb	*verb;
+	const char		*word;	/* NAME, or help's VERB; NULL: none */
+	const char		*tmpl;	/* create's TEMPLATE */
+	int			 json;	/* --json: print the data as JSON */
+	json_t			*opts;	/* the request's "opts" */
+};
+
+/*
+ * Parses argv[0] (the verb) and its options and operands. Returns 0, or
+ * -1 with a message for the user in err. c->word and c->tmpl point into
+ * argv.
+ */
+int	args_parse(int argc, char *const argv[], struct cmd *c, char *err,
+	    size_t errlen);
+void	args_free(struct cmd *c);
+
+/* The REQUEST message for a parsed command that is not local. */
+json_t	*args_request(const struct cmd *c);
+
+/* The verb a user may type: in verb_table and not for root (VF_ADMIN). */
+const struct verb *args_verb(const char *name);
+
+/* "logs [-f] [-n N] ... NAME", built from the verb's optspecs and flags. */
+void	args_usage(const struct verb *v, char *buf, size_t len);
+
+/* Whether word names ctl itself ("ctl", ".../ctl"), to be skipped. */
+int	args_is_self(const char *word);
+
+#endif

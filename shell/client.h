@@ -1,0 +1,35 @@
+/* The client side of the ctl protocol: one connection per command. */
+#ifndef CTL_CLIENT_H
+#define CTL_CLIENT_H
+
+#include <jansson.h>
+
+#define CTL_SOCKET_PATH		"/run/ctl/ctld.sock"
+#define IDLE_TIMEOUT_DEFAULT	900		/* when welcome has none */
+
+#define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
+
+struct welcome {
+	char	user[64];		/* made safe for the terminal */
+	char	host[256];
+	long	idle_timeout;		/* seconds; 0: none */
+};
+
+/* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */
+void	client_set_socket(const char *path);
+
+/* Password prompts are answered from stdin, not /dev/tty (sudo -S). */
+void	client_answer_from_stdin(void);
+
+/* Connects and says hello only. Returns an exit code (5: unreachable). */
+int	client_hello(struct welcome *w);
+
+/*
+ * Sends one request and relays the broker's output and prompts until
+ * its done frame. Returns the exit code: done's, 5 if the broker cannot
+ * be reached, 128 + signal if interrupted. On 0, *data (if data is not
+ * NULL) holds done.data or NULL; the caller releases it.
+ */
+int	client_run(json_t *req, int flags, json_t **data);
+
+#endif

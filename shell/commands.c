@@ -1,0 +1,343 @@
+/*
+ * Running one command and showing its result.
+ *
+ * Invariants:
+ * 1. A command runs only after args_parse() accepted all of it; a
+ *    rejected command sends nothing and exits 2.
+ * 2. Local verbs (help, exit, quit) never reach the broker; every other
+ *    verb is one request on its own connection. Root-only verbs
+ *    (VF_ADMIN) are neither listed nor accepted.
+ * 3. What the broker returns is shown through fmt_json() and fmt_safe(),
+ *    or as JSON that jansson escapes (--json); never printed raw.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "client.h"
+#include "commands.h"
+#include "fmt.h"
+#include "names.h"
+#include "proto.h"
+
+#define CELL_MAX	128
+#define COLS_MAX	8
+
+typedef char cell_t[CELL_MAX];
+
+static int	run_help(const struct cmd *, int *);
+static int	run_exit(const struct cmd *, int *);
+static int	show_ls(const struct cmd *, json_t *);
+static int	show_status(const struct cmd *, json_t *);
+static int	show_change(const struct cmd *, json_t *);
+static int	show_stats(const struct cmd *, json_t *);
+
+/* Per verb: run here, or show what the broker's done frame carried. */
+static const struct handler {
+	int	(*local)(const struct cmd *, int *quit);
+	int	(*show)(const struct cmd *, json_t *data);
+} handlers[VERB_COUNT] = {
+	[VERB_LS] = { NULL, show_ls },
+	[VERB_STATUS] = { NULL, show_status },
+	[VERB_START] = { NULL, show_change },
+	[VERB_STOP] = { NULL, show_change },
+	[VERB_RESTART] = { NULL, show_change },
+	[VERB_LOGS] = { NULL, NULL },
+	[VERB_STATS] = { NULL, show_stats },
+	[VERB_CREATE] = { NULL, show_change },
+	[VERB_RM] = { NULL, show_change },
+	[VERB_FORGET] = { NULL, NULL },
+	[VERB_HELP] = { run_help, NULL },
+	[VERB_EXIT] = { run_exit, NULL },
+};
+
+/* "web-1: started", or "web-1: already running" when data's key is false. */
+static const struct {
+	const char	*key;
+	const char	*changed;
+	const char	*unchanged;
+} change_text[VERB_COUNT] = {
+	[VERB_START] = { "changed", "started", "already running" },
+	[VERB_STOP] = { "changed", "stopped", "already stopped" },
+	[VERB_RESTART] = { "changed", "restarted", "restarted" },
+	[VERB_CREATE] = { "created", "created", "already exists" },
+	[VERB_RM] = { NULL, "removed", "removed" },
+};
+
+static const struct {
+	const char	*key;
+	const char	*label;
+} status_fields[] = {
+	{ "name", "Name" },
+	{ "id", "ID" },
+	{ "state", "State" },
+	{ "health", "Health" },
+	{ "started_at", "Started" },
+	{ "finished_at", "Finished" },
+	{ "exit_code", "Exit code" },
+	{ "restart_count", "Restarts" },
+	{ "image", "Image" },
+	{ "tty", "TTY" },
+	{ NULL, NULL }
+};
+
+static const char *const ls_header[] = { "NAME", "STATE", "STATUS", "IMAGE" };
+static const char *const ls_keys[] = { "name", "state", "status", "image" };
+static const char *const stats_header[] = {
+	"NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+bad_reply(void)
+{
+	warnx("unexpected reply from the broker");
+	return EXIT_FAIL;
+}
+
+static void
+row_print(const char *const row[], size_t ncol, const size_t width[])
+{
+	size_t i;
+
+	for (i = 0; i + 1 < ncol; i++)
+		printf("%-*s   ", (int)width[i], row[i]);
+	printf("%s\n", row[ncol - 1]);
+}
+
+/* Prints a header and nrow rows of ncol cells, columns aligned. */
+static void
+table_print(const char *const header[], size_t ncol, cell_t *cells,
+    size_t nrow)
+{
+	const char *row[COLS_MAX];
+	size_t width[COLS_MAX], r, i;
+
+	for (i = 0; i < ncol; i++)
+		width[i] = strlen(header[i]);
+	for (r = 0; r < nrow; r++)
+		for (i = 0; i < ncol; i++)
+			if (strlen(cells[r * ncol + i]) > width[i])
+				width[i] = strlen(cells[r * ncol + i]);
+	row_print(header, ncol, width);
+	for (r = 0; r < nrow; r++) {
+		for (i = 0; i < ncol; i++)
+			row[i] = cells[r * ncol + i];
+		row_print(row, ncol, width);
+	}
+}
+
+static int
+show_ls(const struct cmd *c, json_t *data)
+{
+	json_t *list, *ent;
+	cell_t *cells;
+	size_t n, i, k;
+
+	list = json_object_get(data, "containers");
+	if (!json_is_array(list))
+		return bad_reply();
+	n = json_array_size(list);
+	if ((cells = calloc(n + 1, NITEMS(ls_keys) * sizeof(cell_t))) == NULL) {
+		warn("calloc");
+		return EXIT_FAIL;
+	}
+	json_array_foreach(list, i, ent)
+		for (k = 0; k < NITEMS(ls_keys); k++)
+			fmt_json(cells[i * NITEMS(ls_keys) + k], CELL_MAX,
+			    json_object_get(ent, ls_keys[k]));
+	table_print(ls_header, NITEMS(ls_header), cells, n);
+	free(cells);
+	return EXIT_OK;
+}
+
+static int
+show_status(const struct cmd *c, json_t *data)
+{
+	char label[32], value[1024];
+	size_t i;
+
+	if (!json_is_object(data))
+		return bad_reply();
+	for (i = 0; status_fields[i].key != NULL; i++) {
+		snprintf(label, sizeof(label), "%s:", status_fields[i].label);
+		fmt_json(value, sizeof(value),
+		    json_object_get(data, status_fields[i].key));
+		printf("%-11s%s\n", label, value);
+	}
+	return EXIT_OK;
+}
+
+static int
+show_change(const struct cmd *c, json_t *data)
+{
+	const char *key = change_text[c->verb->id].key, *name;
+
+	/* create may leave the name to the template: the broker's, checked. */
+	name = json_string_value(json_object_get(data, "name"));
+	if (name == NULL || !name_valid(name))
+		name = c->word != NULL ? c->word : c->tmpl;
+	printf("%s: %s\n", name, key != NULL &&
+	    json_is_false(json_object_get(data, key)) ?
+	    change_text[c->verb->id].unchanged :
+	    change_text[c->verb->id].changed);
+	return EXIT_OK;
+}
+
+static int
+show_stats(const struct cmd *c, json_t *data)
+{
+	json_t *cpu, *used, *limit, *pids;
+	cell_t cells[NITEMS(stats_header)];
+	char u[32], l[32];
+
+	cpu = json_object_get(data, "cpu_percent");
+	used = json_object_get(data, "memory_used");
+	limit = json_object_get(data, "memory_limit");
+	pids = json_object_get(data, "pids");
+	if (!json_is_object(data) || !json_is_number(cpu) ||
+	    !json_is_number(used) || !json_is_number(limit))
+		return bad_reply();
+	fmt_safe(cells[0], CELL_MAX, c->word);
+	snprintf(cells[1], CELL_MAX, "%.2f%%", json_number_value(cpu));
+	fmt_bytes(u, sizeof(u), json_number_value(used));
+	fmt_bytes(l, sizeof(l), json_number_value(limit));
+	snprintf(cells[2], CELL_MAX, "%s / %s", u, l);
+	if (json_number_value(limit) > 0)
+		snprintf(cells[3], CELL_MAX, "%.2f%%",
+		    100.0 * json_number_value(used) /
+		    json_number_value(limit));
+	else
+		snprintf(cells[3], CELL_MAX, "-");
+	fmt_json(cells[4], CELL_MAX, pids);
+	table_print(stats_header, NITEMS(stats_header), cells, 1);
+	return EXIT_OK;
+}
+
+static void
+opt_help(const struct optspec *o)
+{
+	char left[64];
+	int n;
+
+	if (o->shortopt != 0)
+		n = snprintf(left, sizeof(left), "-%c, --%s", o->shortopt,
+		    o->longopt);
+	else
+		n = snprintf(left, sizeof(left), "    --%s", o->longopt);
+	if (o->type != OPT_FLAG && n > 0 && (size_t)n < sizeof(left))
+		snprintf(left + n, sizeof(left) - (size_t)n, " %s",
+		    o->metavar != NULL ? o->metavar : "VALUE");
+	printf("  %-20s  %s\n", left, o->help != NULL ? o->help : "");
+}
+
+void
+cmd_help(FILE *fp)
+{
+	const struct verb *v;
+
+	fprintf(fp, "Commands:\n");
+	for (v = verb_table; v->name != NULL; v++)
+		if (!(v->flags & VF_ADMIN))
+			fprintf(fp, "  %-10s %s\n", v->name, v->summary);
+	fprintf(fp, "Type 'help COMMAND' for its options.\n");
+}
+
+static int
+run_help(const struct cmd *c, int *quit)
+{
+	const struct optspec *o;
+	const struct verb *v;
+	char usage[256];
+
+	if (c->word == NULL) {
+		cmd_help(stdout);
+		return EXIT_OK;
+	}
+	if ((v = args_verb(c->word)) == NULL)	/* args_parse checked it */
+		return EXIT_USAGE;
+	args_usage(v, usage, sizeof(usage));
+	printf("usage: %s\n%s\n", usage, v->summary);
+	if (v->opts[0].longopt != NULL)
+		printf("\n");
+	for (o = v->opts; o->longopt != NULL; o++)
+		opt_help(o);
+	return EXIT_OK;
+}
+
+static int
+run_exit(const struct cmd *c, int *quit)
+{
+	*quit = 1;
+	return EXIT_OK;
+}
+
+static int
+run_remote(const struct cmd *c, const struct handler *h)
+{
+	json_t *req, *data = NULL;
+	int rc;
+
+	if ((req = args_request(c)) == NULL) {
+		warnx("out of memory");
+		return EXIT_FAIL;
+	}
+	rc = client_run(req, 0, &data);
+	json_decref(req);
+	if (rc == EXIT_OK && h->show != NULL) {
+		if (data == NULL)
+			rc = bad_reply();
+		else if (c->json) {
+			if (json_dumpf(data, stdout,
+			    JSON_INDENT(2) | JSON_ENSURE_ASCII) == -1)
+				rc = EXIT_FAIL;
+			printf("\n");
+		} else
+			rc = h->show(c, data);
+	}
+	json_decref(data);
+	return rc;
+}
+
+int
+cmd_run(struct words *w, int *quit)
+{
+	const struct handler *h;
+	struct cmd c;
+	char err[256];
+	int rc;
+
+	if (w->argc > 0 && args_is_self(w->argv[0]))
+		lex_shift(w);
+	if (w->argc == 0)
+		return EXIT_OK;
+	if (args_parse(w->argc, w->argv, &c, err, sizeof(err)) == -1) {
+		warnx("%s", err);
+		return EXIT_USAGE;
+	}
+	h = &handlers[c.verb->id];
+	if (h->local != NULL)
+		rc = h->local(&c, quit);
+	else
+		rc = run_remote(&c, h);
+	args_free(&c);
+	if (fflush(stdout) == EOF && rc == EXIT_OK)
+		rc = EXIT_FAIL;
+	return rc;
+}
+
+int
+cmd_run_line(const char *line, size_t len, int *quit)
+{
+	struct words w;
+	char err[256];
+
+	if (lex_line(line, len, &w, err, sizeof(err)) == -1) {
+		warnx("%s", err);
+		return EXIT_USAGE;
+	}
+	return cmd_run(&w, quit);
+}

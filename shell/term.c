@@ -1,0 +1,402 @@
+/*
+ * Interactive mode: libedit on a terminal, else one command a line from
+ * standard input with no prompt.
+ *
+ * Invariants:
+ * 1. No file is read or written: el_source() is never called (no
+ *    editrc) and history lives in memory only.
+ * 2. libedit's extended-command mode (M-x) is unbound: the only
+ *    commands are ctl's, and its key bindings cannot be changed.
+ * 3. Every line goes through cmd_run_line(), as in one-shot mode. A byte
+ *    above 0x7f is never taken for a meta key: it is inserted and reaches
+ *    the lexer, which refuses it.
+ * 4. Completion inserts only verbs and options from verb_table and names
+ *    that name_valid() accepts.
+ * 5. Without a key for the welcome's idle_timeout seconds the shell ends.
+ */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <histedit.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "args.h"
+#include "client.h"
+#include "commands.h"
+#include "lex.h"
+#include "names.h"
+#include "proto.h"
+#include "sig.h"
+#include "term.h"
+#include "verbs.h"
+
+#define HISTORY_SIZE	100
+#define COMP_MAX	256
+#define COMP_WIDTH	78
+#define RAW_BYTE	0xf700	/* a byte above 0x7f, as a private-use char */
+
+static char prompt[sizeof(((struct welcome *)0)->user) +
+    sizeof(((struct welcome *)0)->host) + 4];
+static int idle_ms = -1;
+static int timed_out;
+
+static struct {
+	size_t	n;
+	char	w[COMP_MAX][NAME_MAX_LEN + 3];
+} comp;
+
+static char *
+show_prompt(EditLine *el)
+{
+	return prompt;
+}
+
+/* libedit's read function: waits at most idle_ms for each key. */
+static int
+read_key(EditLine *el, wchar_t *wc)
+{
+	struct pollfd pfd;
+	unsigned char c;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		if (sig_caught()) {
+			errno = EINTR;
+			return -1;
+		}
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, idle_ms);
+		if (rc == 0) {
+			timed_out = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		n = read(STDIN_FILENO, &c, 1);
+		if (n == 1) {
+			/* Above 0x7f: no meta key, an insert that lex refuses. */
+			*wc = c < 0x80 ? (wchar_t)c : RAW_BYTE + (wchar_t)c;
+			return 1;
+		}
+		if (n == 0)
+			return 0;
+		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+static void
+comp_add(const char *prefix, const char *lead, const char *word)
+{
+	char buf[sizeof(comp.w[0])];
+
+	if (comp.n == COMP_MAX || (size_t)snprintf(buf, sizeof(buf), "%s%s",
+	    lead, word) >= sizeof(buf))
+		return;
+	if (strncmp(buf, prefix, strlen(prefix)) == 0)
+		memcpy(comp.w[comp.n++], buf, sizeof(buf));
+}
+
+static void
+comp_verbs(const char *prefix)
+{
+	const struct verb *v;
+
+	for (v = verb_table; v->name != NULL; v++)
+		if (!(v->flags & VF_ADMIN))
+			comp_add(prefix, "", v->name);
+}
+
+static void
+comp_opts(const struct verb *v, const char *prefix)
+{
+	const struct optspec *o;
+
+	for (o = v->opts; o->longopt != NULL; o++)
+		comp_add(prefix, "--", o->longopt);
+}
+
+/* Asks the broker, quietly, for the names the user may ls. */
+static void
+comp_names(const char *prefix)
+{
+	json_t *req, *data = NULL, *ent;
+	const char *name;
+	size_t i;
+
+	if ((req = json_pack("{s:s}", "verb", "ls")) == NULL)
+		return;
+	if (client_run(req, CLIENT_QUIET, &data) == EXIT_OK)
+		json_array_foreach(json_object_get(data, "containers"), i,
+		    ent) {
+			name = json_string_value(json_object_get(ent, "name"));
+			if (name != NULL && name_valid(name))
+				comp_add(prefix, "", name);
+		}
+	json_decref(data);
+	json_decref(req);
+}
+
+/* Whether the word before the cursor is an option still wanting a value. */
+static int
+wants_value(const struct verb *v, const char *word)
+{
+	const struct optspec *o;
+	const char *p;
+
+	if (word[0] != '-')
+		return 0;
+	if (word[1] == '-') {
+		o = strchr(word, '=') == NULL ? opt_find_long(v, word + 2) :
+		    NULL;
+		return o != NULL && o->type != OPT_FLAG;
+	}
+	for (p = word + 1; *p != '\0'; p++) {
+		if ((o = opt_find_short(v, *p)) == NULL)
+			return 0;
+		if (o->type != OPT_FLAG)
+			return p[1] == '\0';
+	}
+	return 0;
+}
+
+static unsigned char
+comp_apply(EditLine *el, const char *prefix)
+{
+	char ins[sizeof(comp.w[0]) + 1];
+	size_t plen = strlen(prefix), common, i, j, col = 0;
+
+	if (comp.n == 0)
+		return CC_REFRESH_BEEP;
+	common = strlen(comp.w[0]);
+	for (i = 1; i < comp.n; i++) {
+		for (j = 0; j < common && comp.w[i][j] == comp.w[0][j]; j++)
+			;
+		common = j;
+	}
+	if (comp.n == 1 || common > plen) {
+		memcpy(ins, comp.w[0] + plen, common - plen);
+		ins[common - plen] = '\0';
+		if (comp.n == 1)
+			strcat(ins, " ");
+		return el_insertstr(el, ins) == -1 ? CC_ERROR : CC_REFRESH;
+	}
+	putchar('\n');
+	for (i = 0; i < comp.n; i++) {
+		if (col > 0 && col + strlen(comp.w[i]) > COMP_WIDTH) {
+			putchar('\n');
+			col = 0;
+		}
+		col += (size_t)printf("%s  ", comp.w[i]);
+	}
+	putchar('\n');
+	fflush(stdout);
+	return CC_REDISPLAY;
+}
+
+/* Tab: a verb first, then options, then a container name. */
+static unsigned char
+complete(EditLine *el, int ch)
+{
+	const LineInfo *li = el_line(el);
+	char buf[LEX_MAX_LINE + 1], *word[LEX_MAX_WORDS], *p, *start = buf;
+	const struct verb *v;
+	size_t len = (size_t)(li->cursor - li->buffer), i;
+	int nw = 0;
+
+	if (len > LEX_MAX_LINE)
+		return CC_ERROR;
+	memcpy(buf, li->buffer, len);
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		if (!isascii((unsigned char)buf[i]) ||
+		    !isprint((unsigned char)buf[i]) || buf[i] == '\'' ||
+		    buf[i] == '"')
+			return CC_ERROR;
+	for (p = buf;;) {
+		while (*p == ' ')
+			p++;
+		for (start = p; *p != '\0' && *p != ' '; p++)
+			;
+		if (*p == '\0')
+			break;
+		*p++ = '\0';
+		if (nw == LEX_MAX_WORDS)
+			return CC_ERROR;
+		word[nw++] = start;
+	}
+	if (nw > 0 && args_is_self(word[0]))
+		memmove(word, word + 1, --nw * sizeof(word[0]));
+	comp.n = 0;
+	if (nw == 0)
+		comp_verbs(start);
+	else if ((v = args_verb(word[0])) == NULL)
+		return CC_ERROR;
+	else if (start[0] == '-')
+		comp_opts(v, start);
+	else if ((v->flags & VF_OPTNAME) && nw == 1)
+		comp_verbs(start);
+	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1]))
+		comp_names(start);
+	return comp_apply(el, start);
+}
+
+/* el_wgets' line as bytes, for the lexer; the newline is dropped. */
+static char *
+narrow(const wchar_t *wl, int n, size_t *len)
+{
+	char *s;
+	int i;
+
+	if ((s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (wl[i] >= 0 && wl[i] < 0x80)
+			s[i] = (char)wl[i];
+		else if (wl[i] >= RAW_BYTE + 0x80 && wl[i] <= RAW_BYTE + 0xff)
+			s[i] = (char)(wl[i] - RAW_BYTE);
+		else
+			s[i] = (char)0xff;
+	}
+	if (n > 0 && s[n - 1] == '\n')
+		n--;
+	s[n] = '\0';
+	*len = (size_t)n;
+	return s;
+}
+
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+static EditLine *
+edit_init(HistoryW *hist)
+{
+	/* M-x and M-X, as ESC sequences and as meta characters. */
+	static const wchar_t *const no_command[] = {
+		L"^[x", L"^[X", L"\x00f8", L"\x00d8"
+	};
+	EditLine *el;
+	size_t i;
+
+	if ((el = el_init("ctl", stdin, stdout, stderr)) == NULL)
+		return NULL;
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_SIGNAL, 0);
+	el_set(el, EL_PROMPT, show_prompt);
+	el_wset(el, EL_HIST, history_w, hist);
+	el_set(el, EL_GETCFN, read_key);
+	el_wset(el, EL_ADDFN, L"ctl-complete",
+	    L"complete a command, option or container name", complete);
+	el_set(el, EL_BIND, "^I", "ctl-complete", NULL);
+	for (i = 0; i < sizeof(no_command) / sizeof(no_command[0]); i++)
+		el_wset(el, EL_BIND, no_command[i], L"ed-unassigned", NULL);
+	return el;
+}
+
+static int
+edit_loop(void)
+{
+	struct welcome wel;
+	const wchar_t *wl;
+	HistEventW ev;
+	HistoryW *hist;
+	EditLine *el;
+	char *line;
+	size_t len;
+	int n, rc, quit = 0;
+
+	if ((rc = client_hello(&wel)) != EXIT_OK)
+		return rc;
+	snprintf(prompt, sizeof(prompt), "%s@%s> ", wel.user, wel.host);
+	if (wel.idle_timeout > 0)
+		idle_ms = (int)wel.idle_timeout * 1000;
+	if ((hist = history_winit()) == NULL)
+		errx(EXIT_FAIL, "history_winit failed");
+	history_w(hist, &ev, H_SETSIZE, HISTORY_SIZE);
+	history_w(hist, &ev, H_SETUNIQUE, 1);
+	if ((el = edit_init(hist)) == NULL)
+		errx(EXIT_FAIL, "el_init failed");
+	while (!quit) {
+		sig_clear();
+		if ((wl = el_wgets(el, &n)) == NULL) {
+			if (sig_caught() == SIGINT) {
+				putchar('\n');
+				continue;
+			}
+			putchar('\n');
+			fflush(stdout);
+			if (timed_out)
+				warnx("idle timeout, logging out");
+			break;
+		}
+		if ((line = narrow(wl, n, &len)) == NULL) {
+			warn("malloc");
+			continue;
+		}
+		if (!blank(line, len)) {
+			history_w(hist, &ev, H_ENTER, wl);
+			cmd_run_line(line, len, &quit);
+		}
+		free(line);
+		if (sig_fatal())
+			break;
+	}
+	el_end(el);
+	history_wend(hist);
+	return sig_fatal() ? EXIT_SIGNAL(sig_caught()) : EXIT_OK;
+}
+
+/* No terminal: one command a line, no prompt; the last status counts. */
+static int
+script_loop(void)
+{
+	char line[LEX_MAX_LINE + 2];
+	size_t len;
+	int c, rc = EXIT_OK, quit = 0;
+
+	do {
+		len = 0;
+		while ((c = getchar()) != EOF && c != '\n')
+			if (len < sizeof(line) - 1)
+				line[len++] = (char)c;
+			else
+				len = sizeof(line) - 1;	/* too long: refused */
+		line[len] = '\0';
+		if (sig_caught())
+			break;
+		if (!blank(line, len))
+			rc = cmd_run_line(line, len, &quit);
+	} while (c != EOF && !quit && !sig_caught());
+	if (sig_caught())
+		return EXIT_SIGNAL(sig_caught());
+	return rc;
+}
+
+int
+term_run(void)
+{
+	if (isatty(STDIN_FILENO))
+		return edit_loop();
+	return script_loop();
+}

@@ -1,0 +1,281 @@
+"""ctld as a daemon: config checks, explain, reload, shutdown, faults,
+and the protocol spoken directly (so the shell's checks do not help)."""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from conftest import TAG, config_text, run, wait_for
+
+
+def frame(ftype, payload):
+    if isinstance(payload, dict):
+        payload = json.dumps(payload).encode()
+    return struct.pack(">BI", ftype, len(payload)) + payload
+
+
+def read_frame(s):
+    hdr = b""
+    while len(hdr) < 5:
+        chunk = s.recv(5 - len(hdr))
+        if not chunk:
+            return None, None
+        hdr += chunk
+    ftype, n = struct.unpack(">BI", hdr)
+    body = b""
+    while len(body) < n:
+        chunk = s.recv(n - len(body))
+        assert chunk, "truncated frame from ctld"
+        body += chunk
+    return ftype, body
+
+
+def connect(broker):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(broker.socket)
+    return s
+
+
+def converse(broker, *frames):
+    """Sends frames as root; returns every frame the broker answered."""
+    s = connect(broker)
+    out = []
+    try:
+        try:
+            for f in frames:
+                s.sendall(f)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the broker may answer and close before reading it all
+        while True:
+            t, body = read_frame(s)
+            if t is None:
+                break
+            out.append((t, body))
+            if t == 6:
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        s.close()
+    return out
+
+
+def done_of(frames):
+    assert frames and frames[-1][0] == 6, frames
+    return json.loads(frames[-1][1])
+
+
+HELLO = frame(1, {"proto": 1})
+
+
+def test_config_check_ok(bins, broker):
+    r = run(bins["ctld"], "-t", "-f", broker.conf, check=False)
+    assert r.returncode == 0, r.stderr
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "etc", "ctld.conf")
+    r = run(bins["ctld"], "-t", "-f", sample, check=False)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ('listen = { path = "/run/x.sock"; };\nbogus = 1;\n', 2, "unknown setting bogus"),
+    ('rules = (\n { users = ["a"]; containers = ["*"];\n verbs = ["rstart"]; }\n);\n', 3,
+     "unknown verb"),
+    ('audit = { file = "relative.log"; };\n', 1, "absolute path"),
+    ('ownership = {\n owner_verbs = "ls"; };\n', 2, "must be an array"),
+    ('pam = { service = "ctl"; };\npam = { service = "x"; };\n', 2, "duplicate"),
+])
+def test_config_check_names_the_line(bins, tmpdir_shared, text, line, words):
+    path = os.path.join(tmpdir_shared, f"bad-{line}.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1
+    assert f"{path}:{line}:" in r.stderr
+    assert words in r.stderr
+
+
+def test_config_writable_by_others_refused(bins, broker, tmpdir_shared):
+    path = os.path.join(tmpdir_shared, "loose.conf")
+    with open(broker.conf) as src, open(path, "w") as f:
+        f.write(src.read())
+    for mode in (0o666, 0o664, 0o646):
+        os.chmod(path, mode)
+        r = run(bins["ctld"], "-t", "-f", path, check=False)
+        assert r.returncode == 1
+        assert "writable" in r.stderr
+    os.chmod(path, 0o644)
+    os.chown(path, 1, 0)
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "not owned by root" in r.stderr
+
+
+def test_explain(bins, broker, accounts, containers):
+    name = containers.create(f"web-{TAG}-explain", owner=accounts.users["bob"])
+    r = run(bins["ctld"], "--explain", accounts.users["bob"], "status", name,
+            "-f", broker.conf, check=False)
+    assert r.returncode == 0 and "allowed" in r.stdout and "owner" in r.stdout
+    r = run(bins["ctld"], "--explain", accounts.users["bob"], "restart", name,
+            "-f", broker.conf, check=False)
+    assert r.returncode == 1 and "denied by rule at" in r.stdout
+    assert f"{broker.conf}:" in r.stdout
+    r = run(bins["ctld"], "--explain", accounts.users["carol"], "logs", name,
+            "-f", broker.conf, check=False)
+    assert r.returncode == 0 and "allowed by rule" in r.stdout
+    r = run(bins["ctld"], "--explain", accounts.users["alice"], "logs", name,
+            "-f", broker.conf, check=False)
+    assert r.returncode == 1 and "no rule or label" in r.stdout
+
+
+def test_reload_keeps_old_config_when_new_is_broken(make_broker, ctl, accounts, containers):
+    b = make_broker()
+    ctl.broker = b
+    name = containers.create(f"{TAG}-reload", owner=accounts.users["bob"])
+    assert ctl("carol", "status", name).returncode == 0
+    good = open(b.conf).read()
+    b.write_config(good + "\nthis is not libconfig\n")
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload refused" in b.logtext(), 5)
+    assert b.proc.poll() is None
+    assert ctl("carol", "status", name).returncode == 0
+    # a valid new config without the oncall rule takes effect
+    b.write_config(good.replace(f'groups = ["{accounts.oncall}"]',
+                                f'groups = ["{accounts.oncall}x"]'))
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "configuration reloaded" in b.logtext(), 5)
+    assert ctl("carol", "status", name).returncode == 3
+
+
+def test_sigterm_clean_shutdown(make_broker):
+    b = make_broker()
+    b.proc.send_signal(signal.SIGTERM)
+    assert b.proc.wait(timeout=10) == 0
+    assert not os.path.exists(b.socket)
+
+
+def test_second_ctld_on_same_socket_refused(bins, broker):
+    r = run(bins["ctld"], "-d", "-f", broker.conf, check=False, timeout=10)
+    assert r.returncode == 1
+    assert "another ctld" in r.stderr
+    assert os.path.exists(broker.socket)
+
+
+@pytest.mark.parametrize("kind", ["missing", "dead"])
+def test_dockerd_unreachable(make_broker, ctl, accounts, pam_service, kind, tmpdir_shared):
+    dead = os.path.join(tmpdir_shared, f"dead-docker-{kind}.sock")
+    if kind == "dead" and not os.path.exists(dead):
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(dead)
+        s.close()
+    text = config_text("@DIR@", accounts, pam_service).replace(
+        "/var/run/docker.sock", dead)
+    b = make_broker(text)
+    ctl.broker = b
+    for args in (["ls"], ["status", "x"], ["logs", "x"]):
+        r = ctl("alice", *args)
+        assert r.returncode == 1, r.stderr
+        assert "cannot reach dockerd" in r.stderr
+    assert b.proc.poll() is None
+    recs = b.audit_lines()
+    assert recs and all(r["exit"] == 1 for r in recs)
+
+
+@pytest.mark.parametrize("bad", [
+    frame(9, b"x"),                                     # unknown type
+    struct.pack(">BI", 1, 1 << 30),                     # oversize
+    frame(1, b"{not json"),                             # malformed JSON
+    frame(1, b"[1, 2]"),                                # not an object
+    frame(1, {"proto": 2}),                             # wrong version
+    frame(3, {"verb": "ls"}),                           # request before hello
+    struct.pack(">BI", 1, 100) + b"short",              # truncated, then EOF
+])
+def test_malformed_hello_ends_only_that_connection(broker, ctl, bad):
+    s = connect(broker)
+    s.sendall(bad)
+    s.shutdown(socket.SHUT_WR)
+    frames = []
+    while True:
+        t, body = read_frame(s)
+        if t is None:
+            break
+        frames.append((t, body))
+    s.close()
+    if frames:
+        assert frames[-1][0] == 6
+        assert json.loads(frames[-1][1])["exit"] in (1, 2)
+    assert broker.proc.poll() is None
+    assert ctl("alice", "ls").returncode == 0
+
+
+@pytest.mark.parametrize("req", [
+    {"verb": "status", "name": "../../containers/json"},
+    {"verb": "status", "name": "x?all=1"},
+    {"verb": "status", "name": "x%2f..%2fy"},
+    {"verb": "status", "name": "a" * 200},
+    {"verb": "status", "name": "-x"},
+    {"verb": "status", "name": 5},
+    {"verb": "help"},
+    {"verb": "logs", "name": "x", "opts": {"tail": "all"}},
+    {"verb": "logs", "name": "x", "opts": {"since": "1; rm"}},
+    {"verb": "stop", "name": "x", "opts": {"follow": True}},
+    {"verb": "ls", "extra": 1},
+    {"verb": "ls", "name": "x"},
+])
+def test_bad_requests_refused_and_audited(broker, req):
+    before = len(broker.audit_lines())
+    d = done_of(converse(broker, HELLO, frame(3, req)))
+    assert d["exit"] == 2
+    recs = broker.audit_lines()[before:]
+    assert len(recs) == 1 and recs[0]["decision"] == "deny"
+
+
+def test_stalled_client_does_not_block_others(broker, ctl):
+    idle = [connect(broker) for _ in range(5)]
+    try:
+        idle[0].sendall(HELLO)
+        t0 = time.time()
+        assert ctl("alice", "ls").returncode == 0
+        assert time.time() - t0 < 10
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_client_timeout_drops_silent_client(make_broker, accounts, pam_service):
+    b = make_broker(extra="limits = { client_timeout = 1; };\n")
+    s = connect(b)
+    t, body = read_frame(s)
+    assert t == 6 and json.loads(body)["exit"] == 2
+    assert "timed out" in json.loads(body)["error"]
+
+
+def test_per_user_limit(make_broker, ctl, accounts):
+    b = make_broker(extra="limits = { max_per_user = 2; client_timeout = 30; };\n")
+    ctl.broker = b
+    assert wait_for(lambda: not b.children(), 5)
+    time.sleep(0.2)  # let the broker reap what it had
+    held = []
+    try:
+        for n in (1, 2):
+            held.append(connect(b))
+            assert wait_for(lambda: len(b.children()) == n, 5)
+        d = done_of(converse(b, HELLO, frame(3, {"verb": "ls"})))
+        assert d["exit"] == 1 and "too many" in d["error"]
+        assert ctl("alice", "ls").returncode == 0
+    finally:
+        for s in held:
+            s.close()
+    assert wait_for(lambda: not b.children(), 5)
+    assert done_of(converse(b, HELLO, frame(3, {"verb": "ls"})))["exit"] == 0
+
+
+def test_no_symbol_of_ours_interposes_a_library(bins):
+    # ctld once exported audit_open(), which libpam's libaudit call bound to.
+    r = run("nm", "-D", "--defined-only", bins["ctld"])
+    ours = [l.split()[-1] for l in r.stdout.splitlines() if " T " in l]
+    assert ours == [], ours

@@ -1,0 +1,23 @@
+"""make install honours DESTDIR and PREFIX and installs nothing setuid."""
+import os
+import stat
+
+from conftest import ROOT, run
+
+
+def test_install_destdir_prefix(tmp_path):
+    dest = tmp_path / "stage"
+    run("make", "-C", ROOT, "install", f"DESTDIR={dest}", "PREFIX=/opt/ctl")
+    bin_ctl = dest / "opt/ctl/bin/ctl"
+    sbin_ctld = dest / "opt/ctl/sbin/ctld"
+    for path in (bin_ctl, sbin_ctld):
+        mode = os.stat(path).st_mode
+        assert stat.S_IMODE(mode) == 0o755
+        assert not mode & (stat.S_ISUID | stat.S_ISGID)
+    assert (dest / "opt/ctl/share/man/man1/ctl.1").exists()
+    assert (dest / "opt/ctl/share/man/man8/ctld.8").exists()
+    assert (dest / "etc/ctl/ctld.conf").exists()
+    assert (dest / "etc/pam.d/ctl").exists()
+    # the prefix is an install-time choice, never compiled in
+    assert b"/opt/ctl" not in bin_ctl.read_bytes()
+    assert b"/opt/ctl" not in sbin_ctld.read_bytes()

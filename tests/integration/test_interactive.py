@@ -1,0 +1,146 @@
+"""ctl's interactive mode on a real pseudo-terminal, as a real user."""
+import re
+import socket
+import subprocess
+import time
+
+import pexpect
+import pytest
+
+from conftest import TAG, wait_for
+
+
+@pytest.fixture(scope="module")
+def mine(containers, accounts):
+    name = containers.create(f"{TAG}-tty-app", owner=accounts.users["alice"],
+                             cmd=["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do "
+                                  "i=$((i+1)); echo tick $i; sleep 0.2; done"])
+    return name
+
+
+def spawn(ctl, who="alice", argv0="-ctl", *args, timeout=15):
+    argv = ctl.spawn_argv(who, *args, argv0=argv0)
+    return pexpect.spawn(argv[0], argv[1:], timeout=timeout, encoding="utf-8")
+
+
+def prompt(ctl, who="alice"):
+    return re.escape(f"{ctl.accounts.users[who]}@{socket.gethostname()}") + ".*> "
+
+
+def test_login_shell_prompt_help_exit(ctl, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline("help")
+    for verb in ("ls", "status", "restart", "logs"):
+        child.expect(verb)
+    child.expect(prompt(ctl))
+    child.sendline("help logs")
+    child.expect("--follow")
+    child.expect(prompt(ctl))
+    child.sendline("ls")
+    child.expect(re.escape(mine))
+    child.expect(prompt(ctl))
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_quit_and_ctrl_d(ctl, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_tab_completion_of_verbs_and_names(ctl, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.send("sta\t")
+    child.send("\t")
+    child.expect("status")
+    child.sendcontrol("u")
+    child.send(f"status {mine[:-3]}\t")
+    child.send("\r")
+    # the partial name does not exist: only the completed one is running
+    child.expect("running")
+    child.expect(prompt(ctl))
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_stops_logs_follow_and_returns(ctl, broker, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline(f"logs -f -n 1 {mine}")
+    child.expect("tick")
+    child.expect("tick")
+    child.sendcontrol("c")
+    child.expect(prompt(ctl))
+    assert wait_for(lambda: not broker.children(), 5), "logs -f session outlived Ctrl-C"
+    child.sendline(f"status {mine}")
+    child.expect("running")
+    child.expect(prompt(ctl))
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_history_recalls_previous_command(ctl, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline(f"status {mine}")
+    child.expect("running")
+    child.expect(prompt(ctl))
+    child.send("\x1b[A")  # up arrow
+    child.send("\r")
+    child.expect("running")
+    child.expect(prompt(ctl))
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_rejected_input_keeps_the_session(ctl, mine):
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline("ls; id")
+    child.expect("unsupported character")
+    child.expect(prompt(ctl))
+    child.sendline("frobnicate")
+    child.expect("unknown command")
+    child.expect(prompt(ctl))
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_idle_timeout(make_broker, ctl, mine):
+    b = make_broker(extra="shell = { idle_timeout = 2; };\n")
+    ctl.broker = b
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    t0 = time.time()
+    child.expect("idle", timeout=10)
+    child.expect(pexpect.EOF)
+    assert time.time() - t0 >= 1.5
+
+
+def test_plain_and_c_modes(ctl, mine):
+    r = ctl("alice", "-c", f"ctl status {mine}")
+    assert r.returncode == 0 and "running" in r.stdout
+    r = ctl("alice", "-c", f"status {mine}")
+    assert r.returncode == 0
+    r = ctl("alice", "-c", "ctl", env={"SSH_ORIGINAL_COMMAND": f"status {mine}"})
+    assert r.returncode == 0 and "running" in r.stdout
+    r = ctl("alice", env={"SSH_ORIGINAL_COMMAND": f"status {mine}"})
+    assert r.returncode == 0 and "running" in r.stdout
+    r = ctl("alice", "-c", "ctl", env={"SSH_ORIGINAL_COMMAND": "status x; id"})
+    assert r.returncode == 2
+
+
+def test_commands_from_a_pipe(ctl, mine):
+    r = ctl("alice", input=f"status {mine}\nls\n")
+    assert r.returncode == 0
+    assert "running" in r.stdout and mine in r.stdout

@@ -1,0 +1,296 @@
+"""The real SSH login path: sshd on a loopback port with its own PAM
+service (sshd takes its PAM service name from its program name), pam_ctl
+in it, ctl as the login shell, and the shipped sshd snippet."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pexpect
+import pytest
+
+from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, run, wait_for
+
+SSHD = "/usr/sbin/sshd"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="session")
+def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
+    """ctld with templates and reauth, users with ctl as login shell."""
+    a = accounts
+    d = os.path.join(tmpdir_shared, "ssh")
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    pam_so = os.path.join(d, "pam_ctl.so")
+    shutil.copy(os.path.join(BUILD, "pam_ctl.so"), pam_so)
+    image_id = json.loads(docker("image", "inspect", image).stdout)[0]["Id"]
+    extra = (
+        f'images = {{ trusted = ["{image.split(":")[0]}@{image_id}"]; }};\n'
+        'templates = (\n'
+        f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 1; done"];\n'
+        '    user = "1000:1000"; pids = 64; memory = "64m";\n'
+        f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }}\n'
+        ');\n'
+        f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n'
+        'reauth = { verbs = ["restart"]; timeout = 3; dir = "@DIR@/tickets"; };\n')
+    broker = Broker(bins, tmpdir_shared, config_text("@DIR@", a, pam_service, extra=extra))
+
+    # users get passwords (for re-authentication) and ctl as login shell
+    for who in ("alice", "bob", "dave"):
+        user = a.users[who]
+        run("chpasswd", input=f"{user}:pw-{who}-{TAG}\n")
+        run("usermod", "-s", bins["ctl"], user)
+
+    # sshd: throwaway host key, per-user keys, own PAM service
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/host_key")
+    keys = os.path.join(d, "keys")
+    os.makedirs(keys)
+    for who in ("alice", "bob", "dave"):
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/id_{who}")
+        shutil.copy(f"{d}/id_{who}.pub", f"{keys}/{a.users[who]}")
+    service = f"sshd-{TAG}"
+    prog = os.path.join(d, service)
+    os.symlink(SSHD, prog)
+    with open("/etc/pam.d/sshd") as f:
+        stock = f.read()
+    with open(f"/etc/pam.d/{service}", "w") as f:
+        f.write(f"account required {pam_so} require_group={a.dev}\n")
+        f.write(stock)
+        f.write(f"session optional {pam_so} socket={broker.socket} fail=open\n")
+    with open(os.path.join(ROOT, "etc/ssh/sshd_config.d/ctl.conf")) as f:
+        snippet = f.read().replace("Match Group ctl-users", f"Match Group {a.dev}") \
+                          .replace("/usr/bin/ctl", bins["ctl"])
+    port = free_port()
+    with open(f"{d}/sshd_config", "w") as f:
+        f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\n"
+                f"PidFile {d}/sshd.pid\nAuthorizedKeysFile {keys}/%u\n"
+                "StrictModes no\nUsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                f"SetEnv CTL_SOCKET={broker.socket}\n"
+                "Subsystem sftp internal-sftp\nLogLevel VERBOSE\n" + snippet)
+    os.makedirs("/run/sshd", exist_ok=True)
+    log = open(f"{d}/sshd.log", "w")
+    proc = subprocess.Popen([prog, "-D", "-e", "-f", f"{d}/sshd_config"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    assert wait_for(lambda: port_open(port), 10), open(f"{d}/sshd.log").read()
+    w = {"dir": d, "port": port, "broker": broker, "service": service}
+    yield w
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+    os.unlink(f"/etc/pam.d/{service}")
+    broker.stop()
+    for who in ("alice", "dave"):
+        docker("rm", "-f", f"dev-{a.users[who]}", check=False)
+        docker("volume", "rm", f"home-{a.users[who]}", check=False)
+
+
+def ssh_args(w, accounts, who, *extra):
+    return ["ssh", "-F", "/dev/null", "-p", str(w["port"]), "-i", f"{w['dir']}/id_{who}",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", *extra,
+            f"{accounts.users[who]}@127.0.0.1"]
+
+
+def ssh(w, accounts, who, *cmd, extra=(), timeout=60, **kw):
+    return subprocess.run(ssh_args(w, accounts, who, *extra) + list(cmd),
+                          capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
+    user = accounts.users["alice"]
+    docker("rm", "-f", f"dev-{user}", check=False)
+    r = ssh(ssh_world, accounts, "alice", "ctl", "status", f"dev-{user}", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    assert info["State"]["Running"]
+    assert info["Config"]["Labels"]["ctl.owner"] == user
+    assert info["HostConfig"]["CapDrop"] == ["ALL"]
+    assert info["HostConfig"]["Privileged"] is False
+    assert "no-new-privileges" in info["HostConfig"]["SecurityOpt"]
+    assert info["Config"]["User"] == "1000:1000"
+    r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
+    assert r.returncode == 0
+    again = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    assert again["Id"] == info["Id"] and again["State"]["StartedAt"] == info["State"]["StartedAt"]
+
+
+def test_ssh_command_forms(ssh_world, accounts, containers):
+    name = containers.create(f"{TAG}-ssh-app", owner=accounts.users["alice"],
+                             cmd=["sh", "-c", "echo hello-ssh; sleep 100000"])
+    time.sleep(0.5)
+    for cmd in (["ctl", "logs", name], ["logs", name], [f"ctl logs {name}"]):
+        r = ssh(ssh_world, accounts, "alice", *cmd)
+        assert r.returncode == 0, (cmd, r.stderr)
+        assert r.stdout == "hello-ssh\n"
+
+
+@pytest.mark.parametrize("cmd", ["ls; id", "ls && id", "/bin/sh", "id", "ls | cat",
+                                 "$(id)", "`id`", "bash -i", "ls\nid"])
+def test_ssh_shell_escapes_refused(ssh_world, accounts, cmd):
+    r = ssh(ssh_world, accounts, "alice", cmd)
+    assert r.returncode == 2, (cmd, r.stdout, r.stderr)
+    assert "uid=" not in r.stdout
+
+
+def test_sftp_and_scp_refused(ssh_world, accounts, tmp_path):
+    target = f"{accounts.users['alice']}@127.0.0.1"
+    base = ["-F", "/dev/null", "-P", str(ssh_world["port"]), "-i",
+            f"{ssh_world['dir']}/id_alice", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"]
+    src = tmp_path / "f"
+    src.write_text("x")
+    r = subprocess.run(["scp", "-O", *base, str(src), f"{target}:/tmp/ctl-scp-{TAG}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert not os.path.exists(f"/tmp/ctl-scp-{TAG}")
+    r = subprocess.run(["sftp", *base, "-b", "-", target], input="ls /\n",
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+
+
+def test_port_forwarding_refused(ssh_world, accounts):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    target = listener.getsockname()[1]
+    local = free_port()
+    p = subprocess.Popen(ssh_args(ssh_world, accounts, "alice", "-N", "-L",
+                                  f"{local}:127.0.0.1:{target}"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: port_open(local), 10)
+        c = socket.create_connection(("127.0.0.1", local), 5)
+        listener.settimeout(2)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+        c.close()
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+        listener.close()
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_require_group_refuses_outsiders(ssh_world, accounts):
+    r = ssh(ssh_world, accounts, "bob", "ctl", "ls")
+    assert r.returncode == 255
+    with open(os.path.join(ssh_world["dir"], "sshd.log")) as f:
+        log = f.read()
+    assert re.search(rf"Access denied for user {accounts.users['bob']} by PAM account", log), log
+
+
+def interactive(ssh_world, accounts, who):
+    args = ssh_args(ssh_world, accounts, who, "-tt")
+    return pexpect.spawn(args[0], args[1:], timeout=20, encoding="utf-8")
+
+
+def test_interactive_login_lands_at_prompt(ssh_world, accounts):
+    user = accounts.users["alice"]
+    child = interactive(ssh_world, accounts, "alice")
+    child.expect(re.escape(f"{user}@"))
+    child.sendline("ls")
+    child.expect(f"dev-{user}")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
+    user = accounts.users["alice"]
+    b = ssh_world["broker"]
+    child = interactive(ssh_world, accounts, "alice")
+    child.expect(re.escape(f"{user}@"))
+    # a wrong answer, then the right one, in one request
+    child.sendline(f"restart -t 0 dev-{user}")
+    child.expect("[Pp]assword")
+    child.sendline("wrong-0")
+    child.expect("try again")
+    child.expect("[Pp]assword")
+    child.sendline(f"pw-alice-{TAG}")
+    child.expect(f"dev-{user}: restarted")
+    # forget (ctl -k's verb): asked again; three wrong answers refuse
+    child.sendline("forget")
+    child.sendline(f"restart -t 0 dev-{user}")
+    child.expect("[Pp]assword")
+    child.sendline("wrong-1")
+    child.expect("try again")
+    child.expect("[Pp]assword")
+    child.sendline("wrong-2")
+    child.expect("[Pp]assword")
+    child.sendline("wrong-3")
+    child.expect("authentication failed")
+    fails = [r for r in b.audit_lines() if r.get("result") == "authentication failed"
+             and r["user"] == user]
+    assert len(fails) >= 4
+    assert not any("wrong-" in json.dumps(r) or "pw-alice" in json.dumps(r)
+                   for r in b.audit_lines())
+    child.sendline(f"restart -t 0 dev-{user}")
+    child.expect("[Pp]assword")
+    child.sendline(f"pw-alice-{TAG}")
+    child.expect(f"dev-{user}: restarted")
+    # within the ticket's lifetime: no password
+    child.sendline(f"restart -t 0 dev-{user}")
+    child.expect(f"dev-{user}: restarted")
+    # another login session has no ticket
+    r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
+    assert r.returncode == 4
+    time.sleep(3.5)
+    child.sendline(f"restart -t 0 dev-{user}")
+    child.expect("[Pp]assword")
+    child.sendline(f"pw-alice-{TAG}")
+    child.expect("restarted")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_reauth_without_terminal_is_refused(ssh_world, accounts):
+    user = accounts.users["alice"]
+    r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
+    assert r.returncode == 4
+    assert "terminal" in r.stderr
+
+
+def test_reauth_password_from_stdin(ssh_world, accounts):
+    user = accounts.users["alice"]
+    r = ssh(ssh_world, accounts, "alice", "ctl", "-S", "restart", "-t", "0", f"dev-{user}",
+            input="wrong\n")
+    assert r.returncode == 4, r.stderr
+    r = ssh(ssh_world, accounts, "alice", "ctl", "-k", "-S", "restart", "-t", "0",
+            f"dev-{user}", input=f"pw-alice-{TAG}\n")
+    assert r.returncode == 0, r.stderr
+    assert "restarted" in r.stdout
+    assert f"pw-alice-{TAG}" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("how", ["lock", "expire"])
+def test_locked_or_expired_account_refused(ssh_world, accounts, how):
+    user = accounts.users["dave"]
+    if how == "lock":
+        run("usermod", "-L", user)
+    else:
+        run("chage", "-E", "0", user)
+    try:
+        r = ssh(ssh_world, accounts, "dave", "ctl", "ls")
+        assert r.returncode != 0
+    finally:
+        run("usermod", "-U", user)
+        run("chage", "-E", "-1", user)
+    assert ssh(ssh_world, accounts, "dave", "ctl", "ls").returncode == 0

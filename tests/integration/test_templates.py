@@ -1,0 +1,234 @@
+"""Containers from admin templates: trusted images only, the create request
+the broker builds, create/rm for users, provisioning for root only."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import TAG, config_text, docker, run
+from test_broker import HELLO, converse, done_of, frame
+
+
+
+def inspect(name):
+    return json.loads(docker("inspect", name).stdout)[0]
+
+
+def image_id(ref):
+    return json.loads(docker("image", "inspect", ref).stdout)[0]["Id"]
+
+
+@pytest.fixture(scope="module")
+def other_image(image, tmpdir_shared):
+    """A second local image, not trusted by the config below."""
+    ref = f"ctl-untrusted/busybox:{TAG}"
+    rootfs = os.path.join(tmpdir_shared, "rootfs2")
+    os.makedirs(os.path.join(rootfs, "bin"))
+    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "sh"))
+    with open(os.path.join(rootfs, "marker"), "w") as f:
+        f.write(TAG)
+    tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+    run("docker", "import", "-", ref, stdin=tar.stdout)
+    tar.wait()
+    yield ref
+    docker("rmi", "-f", ref, check=False)
+
+
+def template_config(accounts, pam_service, image, other_image):
+    a = accounts
+    repo = image.split(":")[0]
+    extra = (
+        f'images = {{ trusted = ["{repo}@{image_id(image)}", "ctl-prefix/"]; }};\n'
+        'templates = (\n'
+        f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 1; done"];\n'
+        '    env = ["EDITOR=vi"]; workdir = "/";\n'
+        '    memory = "64m"; cpus = 0.5; pids = 50; restart = "unless-stopped";\n'
+        '    capabilities = ["KILL", "NET_BIND_SERVICE"];\n'
+        f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }},\n'
+        f'  {{ name = "rooty"; container = "rooty-%u"; image = "{image}"; command = ["sleep", "9"];\n'
+        f'    user = "0"; run_as_root = true; users = ["{a.users["alice"]}"]; }},\n'
+        f'  {{ name = "evil"; container = "evil-%u"; image = "{other_image}";\n'
+        f'    command = ["sh"]; users = ["{a.users["alice"]}"]; }}\n'
+        ');\n'
+        f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n')
+    return config_text("@DIR@", accounts, pam_service, extra=extra).replace(
+        '"stats"]', '"stats", "rm"]')
+
+
+@pytest.fixture
+def tbroker(make_broker, ctl, accounts, pam_service, image, other_image):
+    def clean():
+        for who in accounts.users.values():
+            for pat in ("dev-", "rooty-", "evil-"):
+                docker("rm", "-f", pat + who, check=False)
+            docker("volume", "rm", f"home-{who}", check=False)
+    clean()  # other modules provision dev-USER too
+    b = make_broker(template_config(accounts, pam_service, image, other_image))
+    ctl.broker = b
+    yield b
+    clean()
+
+
+def provision(b, user, verb="provision"):
+    return done_of(converse(b, HELLO, frame(3, {"verb": verb, "user": user})))
+
+
+def test_provision_builds_a_safe_container(tbroker, accounts, image):
+    user = accounts.users["alice"]
+    d = provision(tbroker, user)
+    assert d["exit"] == 0, d
+    assert d["data"]["containers"][0]["created"] is True
+    info = inspect(f"dev-{user}")
+    hc = info["HostConfig"]
+    assert info["State"]["Running"]
+    assert info["Config"]["Labels"]["ctl.owner"] == user
+    assert info["Config"]["User"] == "65534:65534"
+    assert info["Image"] == image_id(image)
+    assert hc["Privileged"] is False
+    assert hc["CapDrop"] == ["ALL"]
+    assert sorted(hc["CapAdd"]) == ["KILL", "NET_BIND_SERVICE"]
+    assert hc["SecurityOpt"] == ["no-new-privileges"]
+    assert hc["PidsLimit"] == 50
+    assert hc["Memory"] == 64 << 20
+    assert hc["NanoCpus"] == 500000000
+    assert hc["IpcMode"] == "private"
+    assert hc["PidMode"] == "" and hc["UsernsMode"] == ""
+    assert hc["NetworkMode"] in ("default", "bridge")
+    assert not hc.get("Binds") and not hc.get("Devices")
+    assert hc["RestartPolicy"]["Name"] == "unless-stopped"
+    mounts = info["Mounts"]
+    assert len(mounts) == 1 and mounts[0]["Type"] == "volume"
+    assert mounts[0]["Name"] == f"home-{user}" and mounts[0]["Destination"] == "/home/dev"
+
+
+def test_provision_is_idempotent(tbroker, accounts):
+    user = accounts.users["alice"]
+    assert provision(tbroker, user)["exit"] == 0
+    first = inspect(f"dev-{user}")
+    d = provision(tbroker, user)
+    assert d["exit"] == 0
+    assert d["data"]["containers"][0]["created"] is False
+    again = inspect(f"dev-{user}")
+    assert again["Id"] == first["Id"]
+    assert again["State"]["StartedAt"] == first["State"]["StartedAt"]
+
+
+def test_provision_only_for_group_members(tbroker, accounts):
+    d = provision(tbroker, accounts.users["bob"])
+    assert d["exit"] == 0 and d["data"]["containers"] == []
+    assert docker("inspect", f"dev-{accounts.users['bob']}", check=False).returncode != 0
+
+
+def test_provision_never_takes_over_anothers_container(tbroker, accounts, containers):
+    user = accounts.users["dave"]
+    containers.create(f"dev-{user}", owner=accounts.users["bob"])
+    d = provision(tbroker, user)
+    assert d["exit"] == 1 and "taken" in d["error"]
+    assert inspect(f"dev-{user}")["Config"]["Labels"]["ctl.owner"] == accounts.users["bob"]
+
+
+def test_unprovision_stops(tbroker, accounts):
+    user = accounts.users["alice"]
+    assert provision(tbroker, user)["exit"] == 0
+    assert provision(tbroker, user, "unprovision")["exit"] == 0
+    assert not inspect(f"dev-{user}")["State"]["Running"]
+
+
+def test_provision_is_root_only(tbroker, ctl, accounts):
+    # a user speaking the protocol directly gets what an unknown verb gets
+    uid = int(run("id", "-u", accounts.users["alice"]).stdout)
+    code = (
+        "import socket,struct,json,sys\n"
+        "s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "def fr(t,o):\n b=json.dumps(o).encode(); s.sendall(struct.pack('>BI',t,len(b))+b)\n"
+        "fr(1,{'proto':1}); fr(3,{'verb':'provision','user':sys.argv[2]})\n"
+        "buf=b''\n"
+        "while True:\n c=s.recv(65536)\n if not c: break\n buf+=c\n"
+        "print(buf.decode(errors='replace'))\n")
+    r = subprocess.run(["/usr/bin/python3", "-c", code, tbroker.socket, accounts.users["alice"]],
+                       user=uid, capture_output=True, text=True, timeout=30)
+    assert '"exit":2' in r.stdout and "unknown verb" in r.stdout
+    assert docker("inspect", f"dev-{accounts.users['alice']}", check=False).returncode != 0
+    rec = tbroker.audit_lines()[-1]
+    assert rec["decision"] == "deny" and "root" in rec["reason"]
+
+
+def test_untrusted_image_refused_with_reason(tbroker, ctl, accounts):
+    r = ctl("alice", "create", "evil")
+    assert r.returncode == 1
+    assert "not in images.trusted" in r.stderr
+    assert docker("inspect", f"evil-{accounts.users['alice']}", check=False).returncode != 0
+    rec = tbroker.audit_lines()[-1]
+    assert "not in images.trusted" in rec["reason"]
+
+
+def test_digest_pin_refuses_a_retagged_image(tbroker, ctl, accounts, image, other_image):
+    # retag the trusted name onto another image: the pinned digest no longer matches
+    original = image_id(image)
+    run("docker", "tag", other_image, image)
+    try:
+        r = ctl("alice", "create", "dev")
+        assert r.returncode == 1
+        assert "digest" in r.stderr
+    finally:
+        run("docker", "tag", original, image)
+    assert ctl("alice", "create", "dev").returncode == 0
+
+
+def test_user_create_and_rm(tbroker, ctl, accounts):
+    user = accounts.users["alice"]
+    r = ctl("alice", "create", "dev")
+    assert r.returncode == 0, r.stderr
+    info = inspect(f"dev-{user}")
+    assert not info["State"]["Running"]
+    r = ctl("alice", "create", "dev", f"{user}-second")
+    assert r.returncode == 0, r.stderr
+    assert inspect(f"{user}-second")["Config"]["Labels"]["ctl.owner"] == user
+    r = ctl("alice", "create", "dev", "prod-db")
+    assert r.returncode == 2 and f'"{user}-"' in r.stderr
+    assert ctl("alice", "start", f"{user}-second").returncode == 0
+    r = ctl("alice", "rm", f"{user}-second")
+    assert r.returncode == 1 and "--force" in r.stderr
+    assert ctl("alice", "rm", "--force", f"{user}-second").returncode == 0
+    assert docker("inspect", f"{user}-second", check=False).returncode != 0
+    assert ctl("alice", "rm", f"dev-{user}").returncode == 0
+    # volumes survive rm
+    assert docker("volume", "inspect", f"home-{user}", check=False).returncode == 0
+
+
+def test_create_needs_the_template_to_list_you(tbroker, ctl, accounts):
+    r = ctl("bob", "create", "dev")
+    assert r.returncode == 3 and "no such template" in r.stderr
+    r = ctl("dave", "create", "rooty")
+    assert r.returncode == 3
+    r = ctl("alice", "create", "nonexistent")
+    assert r.returncode == 3
+
+
+def test_rm_only_own_containers(tbroker, ctl, accounts, containers):
+    name = containers.create(f"{TAG}-shared-rm", group=accounts.dev)
+    r = ctl("dave", "rm", "--force", name)
+    assert r.returncode == 3
+    assert docker("inspect", name, check=False).returncode == 0
+
+
+def test_run_as_root_must_be_said(bins, tmpdir_shared):
+    path = os.path.join(tmpdir_shared, f"root-{TAG}.conf")
+    with open(path, "w") as f:
+        f.write('templates = ( { name = "t"; container = "t-%u"; image = "x/y";'
+                ' user = "0:0"; } );\n')
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "run_as_root" in r.stderr
+    with open(path, "w") as f:
+        f.write('templates = ( { name = "t"; container = "t-%u"; image = "x/y";'
+                ' capabilities = ["SYS_ADMIN"]; } );\n')
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "SYS_ADMIN is not allowed" in r.stderr
+    with open(path, "w") as f:
+        f.write('templates = ( { name = "t"; container = "t-%u"; image = "x/y";'
+                ' privileged = true; } );\n')
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "unknown setting in template: privileged" in r.stderr

@@ -1,0 +1,366 @@
+/* Unit tests for shell/args.c: command words to a request. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "args.h"
+#include "lex.h"
+#include "names.h"
+#include "verbs.h"
+
+static struct cmd c;
+static char err[256];
+
+/* Splits line and parses it; the words stay valid until the next call. */
+static int
+parse(const char *line)
+{
+	static struct words w;
+
+	if (lex_line(line, strlen(line), &w, err, sizeof(err)) == -1)
+		fail_msg("lex_line(\"%s\"): %s", line, err);
+	memset(err, 0, sizeof(err));
+	return args_parse(w.argc, w.argv, &c, err, sizeof(err));
+}
+
+static void
+assert_refused(const char *line, const char *msg)
+{
+	if (parse(line) != -1)
+		fail_msg("\"%s\" was accepted", line);
+	assert_null(c.verb);
+	assert_null(c.opts);
+	if (strstr(err, msg) == NULL)
+		fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, err, msg);
+}
+
+/* The request JSON, compact with sorted keys, for comparison. */
+static void
+assert_request(const char *line, const char *expect)
+{
+	json_t *req;
+	char *s;
+
+	if (parse(line) == -1)
+		fail_msg("\"%s\" was refused: %s", line, err);
+	req = args_request(&c);
+	assert_non_null(req);
+	s = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(s);
+	if (strcmp(s, expect) != 0)
+		fail_msg("\"%s\": got %s, want %s", line, s, expect);
+	free(s);
+	json_decref(req);
+	args_free(&c);
+}
+
+static void
+test_verbs(void **state)
+{
+	assert_refused("foo", "unknown command 'foo' (try 'help')");
+	assert_refused("LS", "unknown command 'LS'");
+	assert_refused("'ls '", "unknown command 'ls '");
+	assert_refused("sh -c x", "unknown command 'sh'");
+	assert_refused("rm -rf x", "unknown option '-r' for rm");
+	assert_refused("provision", "unknown command 'provision'");
+	assert_refused("unprovision", "unknown command 'unprovision'");
+	assert_int_equal(parse("ls"), 0);
+	assert_int_equal(c.verb->id, VERB_LS);
+	assert_null(c.word);
+	assert_int_equal(c.json, 0);
+	args_free(&c);
+	assert_int_equal(args_parse(0, NULL, &c, err, sizeof(err)), -1);
+}
+
+static void
+test_names(void **state)
+{
+	static char line[256];
+	char name[NAME_MAX_LEN + 2];
+
+	assert_request("status web-1", "{\"name\":\"web-1\",\"verb\":\"status\"}");
+	assert_request("start a.b_c-1", "{\"name\":\"a.b_c-1\",\"verb\":\"start\"}");
+	assert_refused("status", "status needs a container name");
+	assert_refused("logs", "usage: logs [-f] [-n N]");
+	assert_refused("status a b", "status takes one container name");
+	assert_refused("status 'a;b'", "invalid container name 'a;b'");
+	assert_refused("status .hidden", "invalid container name");
+	assert_refused("status _x", "invalid container name");
+	assert_refused("status a/b", "invalid container name");
+	assert_refused("status ../etc", "invalid container name");
+	assert_refused("status a%2f", "invalid container name");
+	assert_refused("status \"a b\"", "invalid container name");
+	assert_refused("status ''", "invalid container name");
+	assert_refused("status '$(id)'", "invalid container name");
+
+	memset(name, 'a', NAME_MAX_LEN);
+	name[NAME_MAX_LEN] = '\0';
+	snprintf(line, sizeof(line), "stop %s", name);
+	assert_int_equal(parse(line), 0);
+	assert_string_equal(c.word, name);
+	args_free(&c);
+	name[NAME_MAX_LEN] = 'a';
+	name[NAME_MAX_LEN + 1] = '\0';
+	snprintf(line, sizeof(line), "stop %s", name);
+	assert_refused(line, "invalid container name");
+}
+
+static void
+test_dash_is_never_a_name(void **state)
+{
+	assert_refused("status -x", "unknown option '-x' for status");
+	assert_refused("status -web", "unknown option '-w'");
+	assert_refused("status --web", "unknown option '--web' for status");
+	assert_refused("status -", "unknown option '-'");
+	assert_refused("logs -1", "unknown option '-1'");
+	assert_refused("status -- -x", "invalid container name '-x'");
+	assert_request("status -- web", "{\"name\":\"web\",\"verb\":\"status\"}");
+}
+
+static void
+test_no_operands(void **state)
+{
+	assert_refused("ls web", "ls takes no arguments");
+	assert_refused("exit now", "exit takes no arguments");
+	assert_refused("quit 1", "quit takes no arguments");
+	assert_request("ls", "{\"verb\":\"ls\"}");
+}
+
+static void
+test_json_flag(void **state)
+{
+	assert_int_equal(parse("ls --json"), 0);
+	assert_int_equal(c.json, 1);
+	assert_int_equal(json_object_size(c.opts), 0);
+	args_free(&c);
+	assert_request("ls --json", "{\"verb\":\"ls\"}");
+	assert_request("status --json web",
+	    "{\"name\":\"web\",\"verb\":\"status\"}");
+	assert_refused("logs --json web", "unknown option '--json' for logs");
+	assert_refused("ls --json=1", "--json takes no value");
+	assert_refused("ls -j", "unknown option '-j'");
+}
+
+static void
+test_logs_options(void **state)
+{
+	assert_request("logs -f web",
+	    "{\"name\":\"web\",\"opts\":{\"follow\":true},\"verb\":\"logs\"}");
+	assert_request("logs --follow web",
+	    "{\"name\":\"web\",\"opts\":{\"follow\":true},\"verb\":\"logs\"}");
+	assert_request("logs web -f",
+	    "{\"name\":\"web\",\"opts\":{\"follow\":true},\"verb\":\"logs\"}");
+	assert_request("logs -n 100 web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":100},\"verb\":\"logs\"}");
+	assert_request("logs -n100 web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":100},\"verb\":\"logs\"}");
+	assert_request("logs --tail 0 web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":0},\"verb\":\"logs\"}");
+	assert_request("logs --tail=all web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":-1},\"verb\":\"logs\"}");
+	assert_request("logs --tail=100000000 web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":100000000},\"verb\":\"logs\"}");
+	assert_request("logs -ft web", "{\"name\":\"web\",\"opts\":"
+	    "{\"follow\":true,\"timestamps\":true},\"verb\":\"logs\"}");
+	assert_request("logs -fn 5 web", "{\"name\":\"web\",\"opts\":"
+	    "{\"follow\":true,\"tail\":5},\"verb\":\"logs\"}");
+	assert_request("logs -fn5 web", "{\"name\":\"web\",\"opts\":"
+	    "{\"follow\":true,\"tail\":5},\"verb\":\"logs\"}");
+	assert_request("logs --since 10m --until=2026-01-02T15:04:05Z web",
+	    "{\"name\":\"web\",\"opts\":{\"since\":\"10m\","
+	    "\"until\":\"2026-01-02T15:04:05Z\"},\"verb\":\"logs\"}");
+	assert_request("logs --since=1700000000.5 web", "{\"name\":\"web\","
+	    "\"opts\":{\"since\":\"1700000000.5\"},\"verb\":\"logs\"}");
+	assert_request("logs -n 1 -n 2 web",
+	    "{\"name\":\"web\",\"opts\":{\"tail\":2},\"verb\":\"logs\"}");
+}
+
+static void
+test_bad_values(void **state)
+{
+	assert_refused("logs --tail abc web", "--tail: 'abc' is not a number");
+	assert_refused("logs --tail -1 web", "--tail: '-1' is not a number");
+	assert_refused("logs --tail 100000001 web", "is not a number");
+	assert_refused("logs --tail ' 1' web", "is not a number");
+	assert_refused("logs --tail +1 web", "is not a number");
+	assert_refused("logs --tail 0x10 web", "is not a number");
+	assert_refused("logs --tail= web", "is not a number");
+	assert_refused("logs -n web", "--tail: 'web' is not a number");
+	assert_refused("logs web -n", "option --tail needs a value (N)");
+	assert_refused("logs web --since", "option --since needs a value");
+	assert_refused("logs --since yesterday web", "--since: 'yesterday' is "
+	    "not a time");
+	assert_refused("logs --until 2026-02-30 web", "is not a time");
+	assert_refused("logs --until 2026-13-01 web", "is not a time");
+	assert_refused("logs --since 10x web", "is not a time");
+	assert_refused("logs --follow=yes web", "--follow takes no value");
+	assert_refused("logs -fx web", "unknown option '-x'");
+	assert_refused("logs --bogus web", "unknown option '--bogus' for logs");
+	assert_refused("logs --=1 web", "unknown option '--'");
+	assert_refused("logs --aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa web",
+	    "unknown option");
+}
+
+static void
+test_stop_time(void **state)
+{
+	assert_request("stop -t 30 web",
+	    "{\"name\":\"web\",\"opts\":{\"time\":30},\"verb\":\"stop\"}");
+	assert_request("restart --time=86400 web",
+	    "{\"name\":\"web\",\"opts\":{\"time\":86400},\"verb\":\"restart\"}");
+	assert_refused("stop -t 86401 web", "from 0 to 86400");
+	assert_refused("stop -t all web", "is not a number");
+	assert_refused("stop -f web", "unknown option '-f' for stop");
+	assert_refused("start -t 1 web", "unknown option '-t' for start");
+	assert_refused("stats -n 1 web", "unknown option '-n' for stats");
+}
+
+static void
+test_create_rm_forget(void **state)
+{
+	assert_request("create web", "{\"template\":\"web\",\"verb\":\"create\"}");
+	assert_request("create web alice-web", "{\"name\":\"alice-web\","
+	    "\"template\":\"web\",\"verb\":\"create\"}");
+	assert_refused("create", "create needs a template name (usage: "
+	    "create TEMPLATE [NAME])");
+	assert_refused("create a b c", "create takes a template and at most "
+	    "one name");
+	assert_refused("create 'a;b'", "invalid template name 'a;b'");
+	assert_refused("create web 'x y'", "invalid container name 'x y'");
+	assert_refused("create -x web", "unknown option '-x' for create");
+	assert_request("rm web", "{\"name\":\"web\",\"verb\":\"rm\"}");
+	assert_request("rm -f web",
+	    "{\"name\":\"web\",\"opts\":{\"force\":true},\"verb\":\"rm\"}");
+	assert_request("rm web --force",
+	    "{\"name\":\"web\",\"opts\":{\"force\":true},\"verb\":\"rm\"}");
+	assert_refused("rm", "rm needs a container name");
+	assert_refused("rm -f", "rm needs a container name");
+	assert_request("forget", "{\"verb\":\"forget\"}");
+	assert_refused("forget now", "forget takes no arguments");
+}
+
+static void
+test_help(void **state)
+{
+	assert_int_equal(parse("help"), 0);
+	assert_int_equal(c.verb->id, VERB_HELP);
+	assert_null(c.word);
+	args_free(&c);
+	assert_int_equal(parse("help logs"), 0);
+	assert_string_equal(c.word, "logs");
+	args_free(&c);
+	assert_int_equal(parse("help exit"), 0);
+	args_free(&c);
+	assert_refused("help foo", "unknown command 'foo'");
+	assert_refused("help provision", "unknown command 'provision'");
+	assert_refused("help logs stop", "help takes at most one command");
+	assert_refused("help -f", "unknown option '-f' for help");
+}
+
+/* What the shell sends, the broker's own decoder must accept. */
+static void
+test_broker_accepts(void **state)
+{
+	static const char *const lines[] = {
+		"ls", "ls --json", "status web", "start web", "stop web",
+		"stop -t 0 web", "restart --time 86400 web", "stats web",
+		"logs web", "logs -ft -n all web", "logs --tail 7 web",
+		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
+		"logs --since 1700000000 -t web", "rm web", "rm -f web",
+		"create tmpl", "create tmpl web", "forget", NULL
+	};
+	struct request r;
+	char why[128];
+	json_t *req;
+	size_t i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		if (parse(lines[i]) == -1)
+			fail_msg("\"%s\" refused: %s", lines[i], err);
+		req = args_request(&c);
+		assert_non_null(req);
+		if (request_decode(req, time(NULL), &r, why, sizeof(why)) != 0)
+			fail_msg("\"%s\": broker refuses: %s", lines[i], why);
+		assert_ptr_equal(r.verb, c.verb);
+		if (c.verb->flags & VF_NAME || c.word != NULL)
+			assert_string_equal(r.name, "web");
+		if (c.verb->flags & VF_TEMPLATE)
+			assert_string_equal(r.template, "tmpl");
+		json_decref(req);
+		args_free(&c);
+	}
+	assert_int_equal(parse("logs -ft -n all web"), 0);
+	req = args_request(&c);
+	assert_int_equal(request_decode(req, time(NULL), &r, why, sizeof(why)),
+	    0);
+	assert_int_equal(r.follow, 1);
+	assert_int_equal(r.timestamps, 1);
+	assert_int_equal(r.tail, -1);
+	json_decref(req);
+	args_free(&c);
+}
+
+static void
+test_usage(void **state)
+{
+	char buf[256];
+
+	args_usage(verb_find("logs"), buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "logs [-f] [-n N] [--since T] [--until T] [-t] NAME");
+	args_usage(verb_find("stop"), buf, sizeof(buf));
+	assert_string_equal(buf, "stop [-t SECS] NAME");
+	args_usage(verb_find("ls"), buf, sizeof(buf));
+	assert_string_equal(buf, "ls [--json]");
+	args_usage(verb_find("help"), buf, sizeof(buf));
+	assert_string_equal(buf, "help [COMMAND]");
+	args_usage(verb_find("create"), buf, sizeof(buf));
+	assert_string_equal(buf, "create TEMPLATE [NAME]");
+	args_usage(verb_find("rm"), buf, sizeof(buf));
+	assert_string_equal(buf, "rm [-f] NAME");
+	args_usage(verb_find("exit"), buf, sizeof(buf));
+	assert_string_equal(buf, "exit");
+	args_usage(verb_find("logs"), buf, 10);
+	assert_string_equal(buf, "logs [-f]");
+}
+
+static void
+test_is_self(void **state)
+{
+	assert_true(args_is_self("ctl"));
+	assert_true(args_is_self("/usr/bin/ctl"));
+	assert_true(args_is_self("./ctl"));
+	assert_true(args_is_self("/ctl"));
+	assert_false(args_is_self("ctld"));
+	assert_false(args_is_self("xctl"));
+	assert_false(args_is_self("ctl/"));
+	assert_false(args_is_self(""));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verbs),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_dash_is_never_a_name),
+		cmocka_unit_test(test_no_operands),
+		cmocka_unit_test(test_json_flag),
+		cmocka_unit_test(test_logs_options),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_stop_time),
+		cmocka_unit_test(test_create_rm_forget),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_broker_accepts),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_is_self),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,367 @@
+/*
+ * Unit tests for shell/commands.c: what a command sends and prints, with
+ * a scripted broker in a forked child.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "client.h"
+#include "commands.h"
+#include "proto.h"
+
+static char dir[] = "/tmp/ctl-test-XXXXXX";
+static char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char nosock[sizeof(sockpath)];
+static char outpath[64], errpath[64];
+static int lfd = -1;
+static pid_t broker_pid;
+static struct frame f;
+static char out[8192], errtext[8192];
+
+/* The broker greets, checks the request and answers with done. */
+static pid_t
+broker(const char *request, const char *done)
+{
+	static const char welcome[] =
+	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
+	const char *why;
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		alarm(10);
+		if ((fd = accept(lfd, NULL, NULL)) == -1 ||
+		    proto_recv(fd, &f, 5000, &why) != 1 ||
+		    f.type != FRAME_HELLO)
+			_exit(20);
+		if (proto_send(fd, FRAME_WELCOME, welcome, strlen(welcome))
+		    == -1 ||
+		    proto_recv(fd, &f, 5000, &why) != 1 ||
+		    f.type != FRAME_REQUEST)
+			_exit(21);
+		if (strcmp((char *)f.buf, request) != 0) {
+			fprintf(stderr, "broker got %s, want %s\n", f.buf,
+			    request);
+			_exit(22);
+		}
+		if (proto_send(fd, FRAME_DONE, done, strlen(done)) == -1)
+			_exit(23);
+		_exit(0);
+	}
+	broker_pid = pid;
+	return pid;
+}
+
+static void
+broker_done(void)
+{
+	int status;
+
+	assert_int_equal(waitpid(broker_pid, &status, 0), broker_pid);
+	broker_pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("broker child failed: status %#x", status);
+}
+
+static void
+slurp(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	assert_true((fd = open(path, O_RDONLY)) != -1);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+}
+
+/* Runs one command line with fds 1 and 2 in files. */
+static int
+run(const char *line, int *quit)
+{
+	int o, e, so, se, rc;
+
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	o = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(o, 1);
+	dup2(e, 2);
+	rc = cmd_run_line(line, strlen(line), quit);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(o);
+	close(e);
+	close(so);
+	close(se);
+	slurp(outpath, out, sizeof(out));
+	slurp(errpath, errtext, sizeof(errtext));
+	return rc;
+}
+
+static void
+assert_run(const char *line, const char *request, const char *done,
+    int code, const char *want_out, const char *want_err)
+{
+	int quit = 0;
+
+	broker(request, done);
+	assert_int_equal(run(line, &quit), code);
+	broker_done();
+	assert_int_equal(quit, 0);
+	assert_string_equal(out, want_out);
+	assert_string_equal(errtext, want_err);
+}
+
+static void
+test_ls(void **state)
+{
+	assert_run("ls", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"state\":\"running\",\"status\":\"Up 2 hours\","
+	    "\"image\":\"api:1.4\"},"
+	    "{\"name\":\"web-1\",\"state\":\"exited\","
+	    "\"status\":\"Exited (0)\\u001b[31m\",\"image\":\"\\u00e9\"},"
+	    "{\"name\":\"x\\u0007y\",\"state\":\"running\"}]}}", 0,
+	    "NAME    STATE     STATUS            IMAGE\n"
+	    "api     running   Up 2 hours        api:1.4\n"
+	    "web-1   exited    Exited (0)?[31m   ??\n"
+	    "x?y     running   -                 -\n", "");
+	assert_run("ls", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 0,
+	    "NAME   STATE   STATUS   IMAGE\n", "");
+	assert_run("ls", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":{}}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+}
+
+static void
+test_json(void **state)
+{
+	assert_run("ctl ls --json", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"name\":\"a\\u001b\","
+	    "\"state\":\"caf\\u00e9\"}]}}", 0,
+	    "{\n  \"containers\": [\n    {\n      \"name\": \"a\\u001B\",\n"
+	    "      \"state\": \"caf\\u00E9\"\n    }\n  ]\n}\n", "");
+}
+
+static void
+test_status(void **state)
+{
+	assert_run("status web", "{\"verb\":\"status\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"id\":\"abc\","
+	    "\"state\":\"running\",\"started_at\":\"2026-11-28T15:04:05Z\","
+	    "\"exit_code\":0,\"restart_count\":2,\"image\":\"nginx\","
+	    "\"tty\":false}}", 0,
+	    "Name:      web\n"
+	    "ID:        abc\n"
+	    "State:     running\n"
+	    "Health:    -\n"
+	    "Started:   2026-11-28T15:04:05Z\n"
+	    "Finished:  -\n"
+	    "Exit code: 0\n"
+	    "Restarts:  2\n"
+	    "Image:     nginx\n"
+	    "TTY:       no\n", "");
+}
+
+static void
+test_changes(void **state)
+{
+	assert_run("start web", "{\"verb\":\"start\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"changed\":true}}", 0,
+	    "web: started\n", "");
+	assert_run("start web", "{\"verb\":\"start\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"changed\":false}}", 0,
+	    "web: already running\n", "");
+	assert_run("stop -t 5 web",
+	    "{\"verb\":\"stop\",\"name\":\"web\",\"opts\":{\"time\":5}}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"changed\":false}}", 0,
+	    "web: already stopped\n", "");
+	assert_run("restart web", "{\"verb\":\"restart\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"changed\":true}}", 0,
+	    "web: restarted\n", "");
+	assert_run("rm -f web",
+	    "{\"verb\":\"rm\",\"name\":\"web\",\"opts\":{\"force\":true}}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"id\":\"x\"}}", 0,
+	    "web: removed\n", "");
+	assert_run("create dev", "{\"verb\":\"create\",\"template\":\"dev\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"alice-dev\",\"created\":true}}",
+	    0, "alice-dev: created\n", "");
+	assert_run("create dev alice-x",
+	    "{\"verb\":\"create\",\"template\":\"dev\",\"name\":\"alice-x\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"alice-x\",\"created\":false}}",
+	    0, "alice-x: already exists\n", "");
+	/* A name from the broker that is no name is not printed. */
+	assert_run("create dev", "{\"verb\":\"create\",\"template\":\"dev\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"\\u001b[2J\",\"created\":true}}",
+	    0, "dev: created\n", "");
+	assert_run("forget", "{\"verb\":\"forget\"}", "{\"exit\":0}", 0, "",
+	    "");
+}
+
+static void
+test_stats(void **state)
+{
+	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"cpu_percent\":12.3456,"
+	    "\"memory_used\":13148160,\"memory_limit\":2087354368,"
+	    "\"pids\":7}}", 0,
+	    "NAME   CPU %    MEM USAGE / LIMIT     MEM %   PIDS\n"
+	    "web    12.35%   12.54MiB / 1.944GiB   0.63%   7\n", "");
+	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"cpu_percent\":0,\"memory_used\":0,"
+	    "\"memory_limit\":0}}", 0,
+	    "NAME   CPU %   MEM USAGE / LIMIT   MEM %   PIDS\n"
+	    "web    0.00%   0B / 0B             -       -\n", "");
+}
+
+static void
+test_errors(void **state)
+{
+	assert_run("logs web", "{\"verb\":\"logs\",\"name\":\"web\"}",
+	    "{\"exit\":3,\"error\":\"no such container: web\"}", 3, "",
+	    "ctl: no such container: web\n");
+}
+
+/* Refused lines never connect: the socket is missing, yet the code is 2. */
+static void
+test_refused_locally(void **state)
+{
+	static const char *const lines[] = {
+		"ls; id", "bogus", "logs", "logs -x web", "logs 'a b'",
+		"provision", "help bogus", "stop -t 99999 web", NULL
+	};
+	size_t i;
+	int quit = 0;
+
+	client_set_socket(nosock);
+	for (i = 0; lines[i] != NULL; i++) {
+		assert_int_equal(run(lines[i], &quit), EXIT_USAGE);
+		assert_string_equal(out, "");
+		assert_int_equal(strncmp(errtext, "ctl: ", 5), 0);
+		assert_null(strstr(errtext, "cannot reach"));
+	}
+	assert_int_equal(quit, 0);
+	assert_int_equal(run("ls", &quit), EXIT_UNREACHABLE);
+	assert_non_null(strstr(errtext, "cannot reach the ctl broker"));
+}
+
+static void
+test_local(void **state)
+{
+	static const char usage[] = "usage: logs [-f] [-n N] [--since T] "
+	    "[--until T] [-t] NAME\nshow a container's logs\n\n";
+	int quit = 0;
+
+	client_set_socket(nosock);
+	assert_int_equal(run("help", &quit), 0);
+	assert_non_null(strstr(out, "  logs       show a container's logs\n"));
+	assert_non_null(strstr(out, "  forget "));
+	assert_null(strstr(out, "provision"));
+	assert_int_equal(run("help logs", &quit), 0);
+	assert_int_equal(strncmp(out, usage, strlen(usage)), 0);
+	assert_non_null(strstr(out, "  -n, --tail N          show the last N "
+	    "lines"));
+	assert_non_null(strstr(out, "      --since T       "));
+	assert_int_equal(run("", &quit), 0);
+	assert_int_equal(run("  ctl  ", &quit), 0);
+	assert_int_equal(quit, 0);
+	assert_int_equal(run("exit", &quit), 0);
+	assert_int_equal(quit, 1);
+	quit = 0;
+	assert_int_equal(run("ctl quit", &quit), 0);
+	assert_int_equal(quit, 1);
+}
+
+static int
+before(void **state)
+{
+	client_set_socket(sockpath);
+	program_invocation_short_name = (char *)"ctl";
+	return 0;
+}
+
+static int
+after(void **state)
+{
+	if (broker_pid > 0) {
+		kill(broker_pid, SIGKILL);
+		waitpid(broker_pid, NULL, 0);
+		broker_pid = 0;
+	}
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct sockaddr_un sun;
+
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(sockpath, sizeof(sockpath), "%s/sock", dir);
+	snprintf(nosock, sizeof(nosock), "%s/none", dir);
+	snprintf(outpath, sizeof(outpath), "%s/out", dir);
+	snprintf(errpath, sizeof(errpath), "%s/err", dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, sockpath, strlen(sockpath));
+	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(lfd, 8) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	close(lfd);
+	unlink(sockpath);
+	unlink(outpath);
+	unlink(errpath);
+	rmdir(dir);
+	return 0;
+}
+
+#define T(test)	cmocka_unit_test_setup_teardown(test, before, after)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_ls),
+		T(test_json),
+		T(test_status),
+		T(test_changes),
+		T(test_stats),
+		T(test_errors),
+		T(test_refused_locally),
+		T(test_local),
+	};
+
+	alarm(60);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

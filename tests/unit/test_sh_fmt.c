@@ -1,0 +1,106 @@
+/* Unit tests for shell/fmt.c: what reaches the user's terminal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fmt.h"
+
+static void
+test_safe(void **state)
+{
+	char buf[64];
+	int c;
+
+	fmt_safe(buf, sizeof(buf), "web-1 Up 2 hours");
+	assert_string_equal(buf, "web-1 Up 2 hours");
+	fmt_safe(buf, sizeof(buf), "a\033[31mb\033]0;x\007c");
+	assert_string_equal(buf, "a?[31mb?]0;x?c");
+	fmt_safe(buf, sizeof(buf), "caf\xc3\xa9\x7f\r\n\t");
+	assert_string_equal(buf, "caf??????");
+	for (c = 1; c < 256; c++) {
+		char in[2] = { (char)c, '\0' };
+
+		fmt_safe(buf, sizeof(buf), in);
+		if (c >= 0x20 && c < 0x7f)
+			assert_int_equal(buf[0], c);
+		else
+			assert_int_equal(buf[0], '?');
+	}
+	fmt_safe(buf, 4, "abcdef");
+	assert_string_equal(buf, "abc");
+	buf[0] = 'x';
+	fmt_safe(buf, 0, "abc");
+	assert_int_equal(buf[0], 'x');
+}
+
+static void
+test_bytes(void **state)
+{
+	char buf[32];
+
+	fmt_bytes(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "0B");
+	fmt_bytes(buf, sizeof(buf), 512);
+	assert_string_equal(buf, "512B");
+	fmt_bytes(buf, sizeof(buf), 1024);
+	assert_string_equal(buf, "1KiB");
+	fmt_bytes(buf, sizeof(buf), 13148160);
+	assert_string_equal(buf, "12.54MiB");
+	fmt_bytes(buf, sizeof(buf), 2087354368);
+	assert_string_equal(buf, "1.944GiB");
+	fmt_bytes(buf, sizeof(buf), 1536.0 * 1024 * 1024 * 1024 * 1024);
+	assert_string_equal(buf, "1.5PiB");
+	fmt_bytes(buf, sizeof(buf), -5);
+	assert_string_equal(buf, "0B");
+}
+
+static void
+test_json(void **state)
+{
+	char buf[32];
+	json_t *v;
+
+	fmt_json(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "-");
+	fmt_json(buf, sizeof(buf), json_null());
+	assert_string_equal(buf, "-");
+	v = json_string("run\033ning");
+	fmt_json(buf, sizeof(buf), v);
+	assert_string_equal(buf, "run?ning");
+	json_decref(v);
+	v = json_string("");
+	fmt_json(buf, sizeof(buf), v);
+	assert_string_equal(buf, "-");
+	json_decref(v);
+	v = json_integer(-3);
+	fmt_json(buf, sizeof(buf), v);
+	assert_string_equal(buf, "-3");
+	json_decref(v);
+	v = json_real(0.5);
+	fmt_json(buf, sizeof(buf), v);
+	assert_string_equal(buf, "0.5");
+	json_decref(v);
+	fmt_json(buf, sizeof(buf), json_true());
+	assert_string_equal(buf, "yes");
+	fmt_json(buf, sizeof(buf), json_false());
+	assert_string_equal(buf, "no");
+	v = json_object();
+	fmt_json(buf, sizeof(buf), v);
+	assert_string_equal(buf, "-");
+	json_decref(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_safe),
+		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
