@@ -162,7 +162,8 @@ static void
 ssh_rhost(pid_t pid, char *out, size_t len)
 {
 	struct procstat ps;
-	char path[64], comm[32];
+	char path[64], exe[256], *base;
+	ssize_t n;
 	uid_t r, e;
 	int depth;
 
@@ -171,11 +172,12 @@ ssh_rhost(pid_t pid, char *out, size_t len)
 		if (proc_stat(pid, &ps) == -1)
 			return;
 		pid = ps.ppid;
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		if (read_small(path, comm, sizeof(comm)) == -1)
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
 			return;
-		comm[strcspn(comm, "\n")] = '\0';
-		if (strcmp(comm, "sshd") != 0 ||
+		exe[n] = '\0';
+		base = strrchr(exe, '/');
+		if (strcmp(base ? base + 1 : exe, "sshd") != 0 ||
 		    proc_uids(pid, &r, &e) == -1 || r != 0)
 			continue;
 		if (socket_remote(pid, out, len))

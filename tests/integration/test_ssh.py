@@ -45,7 +45,10 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
         ');\n'
         f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n'
         'reauth = { verbs = ["restart"]; timeout = 3; dir = "@DIR@/tickets"; };\n')
-    broker = Broker(bins, tmpdir_shared, config_text("@DIR@", a, pam_service, extra=extra))
+    # ctld gets a PAM service of its own here, which a test may extend
+    broker_service = f"{pam_service}-ssh"
+    shutil.copy(f"/etc/pam.d/{pam_service}", f"/etc/pam.d/{broker_service}")
+    broker = Broker(bins, tmpdir_shared, config_text("@DIR@", a, broker_service, extra=extra))
 
     # users get passwords (for re-authentication) and ctl as login shell
     for who in ("alice", "bob", "dave"):
@@ -84,13 +87,15 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
     proc = subprocess.Popen([prog, "-D", "-e", "-f", f"{d}/sshd_config"],
                             stdout=log, stderr=subprocess.STDOUT)
     assert wait_for(lambda: port_open(port), 10), open(f"{d}/sshd.log").read()
-    w = {"dir": d, "port": port, "broker": broker, "service": service}
+    w = {"dir": d, "port": port, "broker": broker, "service": service,
+         "broker_service": broker_service}
     yield w
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
     os.unlink(f"/etc/pam.d/{service}")
     broker.stop()
+    os.unlink(f"/etc/pam.d/{broker_service}")
     for who in ("alice", "dave"):
         docker("rm", "-f", f"dev-{a.users[who]}", check=False)
         docker("volume", "rm", f"home-{a.users[who]}", check=False)
@@ -294,3 +299,37 @@ def test_locked_or_expired_account_refused(ssh_world, accounts, how):
         run("usermod", "-U", user)
         run("chage", "-E", "-1", user)
     assert ssh(ssh_world, accounts, "dave", "ctl", "ls").returncode == 0
+
+
+def test_pam_items_come_from_the_kernel(ssh_world, accounts, tmpdir_shared):
+    """PAM_RUSER, PAM_TTY and PAM_RHOST as ctld sets them, recorded by
+    pam_exec in the account stack of ctld's service."""
+    user = accounts.users["alice"]
+    record = os.path.join(ssh_world["dir"], "items")
+    script = os.path.join(ssh_world["dir"], "record.sh")
+    with open(script, "w") as f:
+        f.write(f'#!/bin/sh\necho "$PAM_USER|$PAM_RUSER|$PAM_TTY|$PAM_RHOST" >> {record}\n')
+    os.chmod(script, 0o755)
+    service = f"/etc/pam.d/{ssh_world['broker_service']}"
+    with open(service) as f:
+        stock = f.read()
+    with open(service, "w") as f:
+        f.write(f"account optional pam_exec.so quiet {script}\n" + stock)
+    try:
+        r = ssh(ssh_world, accounts, "alice", "ctl", "ls",
+                extra=("-o", "SetEnv=SSH_CONNECTION=6.6.6.6"))
+        assert r.returncode == 0, r.stderr
+        child = interactive(ssh_world, accounts, "alice")
+        child.expect(re.escape(f"{user}@"))
+        child.sendline("ls")
+        child.expect(re.escape(f"{user}@"))
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        with open(service, "w") as f:
+            f.write(stock)
+    lines = [l.split("|") for l in open(record).read().splitlines()]
+    assert [user, user, "", "127.0.0.1"] in lines          # ssh host ctl ls
+    ttys = [l for l in lines if l[2].startswith("/dev/pts/")]
+    assert ttys and all(l[3] == "127.0.0.1" for l in ttys)  # interactive
+    assert not any("6.6.6.6" in "|".join(l) for l in lines)

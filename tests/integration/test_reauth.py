@@ -1,0 +1,92 @@
+"""Re-authentication without SSH: a PAM module that never answers, the
+ticket store's defences, and PAM errors meaning deny."""
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+
+from conftest import PAM_SERVICE, TAG, config_text, docker, wait_for
+
+
+@pytest.fixture
+def hang_service():
+    """auth hangs (pam_exec waits for a sleep); account is the stock one."""
+    name = f"{PAM_SERVICE}-hang"
+    with open(f"/etc/pam.d/{name}", "w") as f:
+        f.write("auth required pam_exec.so /bin/sleep 1000\n"
+                "@include common-account\n")
+    yield name
+    os.unlink(f"/etc/pam.d/{name}")
+
+
+@pytest.fixture
+def target(containers, accounts):
+    return containers.create(f"{TAG}-reauth-{os.getpid()}-{time.time_ns() % 10000}",
+                             owner=accounts.users["alice"])
+
+
+def test_hanging_pam_module_is_timed_out(make_broker, ctl, accounts, hang_service, target):
+    text = config_text("@DIR@", accounts, hang_service,
+                       extra='reauth = { verbs = ["restart"]; pam_timeout = 5; '
+                             'dir = "@DIR@/tickets"; };\n')
+    b = make_broker(text)
+    ctl.broker = b
+    started = docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout
+    p = ctl.popen("alice", "-S", "restart", target, stdin=subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    # while one session hangs in PAM, others are served
+    t0 = time.time()
+    assert ctl("alice", "status", target).returncode == 0
+    assert time.time() - t0 < 5
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 4
+    assert "timed out" in err
+    assert docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout == started
+    recs = [r for r in b.audit_lines() if r.get("result") == "authentication timed out"]
+    assert len(recs) == 1 and recs[0]["decision"] == "deny"
+    assert wait_for(lambda: not b.children(), 5)
+
+
+def test_pam_error_means_deny(make_broker, ctl, accounts, target):
+    name = f"{PAM_SERVICE}-broken"
+    with open(f"/etc/pam.d/{name}", "w") as f:
+        f.write("auth required pam_does_not_exist.so\n@include common-account\n")
+    try:
+        b = make_broker(config_text("@DIR@", accounts, name,
+                                    extra='reauth = { verbs = ["restart"]; '
+                                          'dir = "@DIR@/tickets"; };\n'))
+        ctl.broker = b
+        r = ctl("alice", "-S", "restart", target, input="anything\n")
+        assert r.returncode == 4, r.stderr
+        assert ctl("alice", "status", target).returncode == 0
+    finally:
+        os.unlink(f"/etc/pam.d/{name}")
+
+
+def test_ticket_dir_must_be_root_only(make_broker, ctl, accounts, pam_service, target):
+    """A ticket planted in a directory others can write is never believed."""
+    b = make_broker(config_text("@DIR@", accounts, pam_service,
+                                extra='reauth = { verbs = ["restart"]; dir = "@DIR@/tickets"; };\n'))
+    ctl.broker = b
+    user = accounts.users["alice"]
+    subprocess.run(["chpasswd"], input=f"{user}:pw-{TAG}\n", text=True, check=True)
+    r = ctl("alice", "-S", "restart", "-t", "0", target, input=f"pw-{TAG}\n")
+    assert r.returncode == 0, r.stderr
+    tickets = os.path.join(b.dir, "tickets")
+    st = os.stat(tickets)
+    assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == 0
+    for f in os.listdir(tickets):
+        fst = os.stat(os.path.join(tickets, f))
+        assert stat.S_IMODE(fst.st_mode) == 0o600 and fst.st_uid == 0
+    # the ticket holds for this session: no password needed
+    assert ctl("alice", "restart", "-t", "0", target).returncode == 0
+    # loosen the directory: existing tickets no longer count
+    os.chmod(tickets, 0o777)
+    try:
+        r = ctl("alice", "restart", "-t", "0", target)
+        assert r.returncode == 4  # asks again; no terminal
+    finally:
+        os.chmod(tickets, 0o700)
