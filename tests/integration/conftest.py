@@ -327,3 +327,12 @@ def wait_for(pred, timeout=10.0, step=0.05):
 
 def user_group(name):
     return grp.getgrnam(name).gr_name
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that stop shared services (dockerd) run after all others."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "disruptive: stops a shared service; runs last")
