@@ -7,6 +7,8 @@
  *    payload byte is read.
  * 2. A short read, a timeout or a malformed frame is an error for that
  *    connection only: nothing here exits or raises a signal (MSG_NOSIGNAL).
+ *    The timeout bounds the whole frame, so a peer sending a byte now and
+ *    then cannot stretch one frame without end.
  * 3. JSON control frames are objects no larger than PROTO_MAX_JSON and
  *    are parsed with jansson's duplicate-key rejection.
  */
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -137,9 +140,30 @@ proto_send_json(int fd, uint8_t type, json_t *msg)
 	return rc;
 }
 
-/* Returns bytes read (len on success), or 0 on EOF at start, -1 error. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline (-1: none), at least 0. */
 static int
-read_full(int fd, unsigned char *buf, size_t len, int timeout_ms,
+left_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	return left < 0 ? 0 : left > 86400000 ? 86400000 : (int)left;
+}
+
+/* Returns 1 when len bytes were read, 0 on EOF at start, -1 on error. */
+static int
+read_full(int fd, unsigned char *buf, size_t len, long long deadline,
     const char **why)
 {
 	struct pollfd pfd;
@@ -150,7 +174,7 @@ read_full(int fd, unsigned char *buf, size_t len, int timeout_ms,
 	while (got < len) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, timeout_ms);
+		rc = poll(&pfd, 1, left_ms(deadline));
 		if (rc < 0) {
 			if (errno == EINTR) {
 				*why = "interrupted";
@@ -185,9 +209,10 @@ int
 proto_recv(int fd, struct frame *f, int timeout_ms, const char **why)
 {
 	unsigned char hdr[PROTO_HDR_LEN];
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	int rc;
 
-	rc = read_full(fd, hdr, sizeof(hdr), timeout_ms, why);
+	rc = read_full(fd, hdr, sizeof(hdr), deadline, why);
 	if (rc <= 0)
 		return rc;
 	if (proto_parse_header(hdr, &f->type, &f->len) == -1) {
@@ -196,7 +221,7 @@ proto_recv(int fd, struct frame *f, int timeout_ms, const char **why)
 		return -1;
 	}
 	if (f->len > 0) {
-		rc = read_full(fd, f->buf, f->len, timeout_ms, why);
+		rc = read_full(fd, f->buf, f->len, deadline, why);
 		if (rc == 0) {
 			*why = "truncated frame";
 			return -1;

@@ -49,8 +49,8 @@ int	proto_send(int fd, uint8_t type, const void *buf, size_t len);
 int	proto_send_json(int fd, uint8_t type, json_t *msg);
 
 /*
- * Reads one frame. timeout_ms < 0 waits forever; the timeout applies to
- * each wait for bytes. Returns 1 on a frame, 0 on a clean EOF before any
+ * Reads one frame. timeout_ms < 0 waits forever; otherwise the whole
+ * frame must arrive within timeout_ms. Returns 1 on a frame, 0 on a clean EOF before any
  * byte of a frame, -1 on error with *why set to a static message.
  */
 int	proto_recv(int fd, struct frame *f, int timeout_ms, const char **why);

@@ -279,3 +279,26 @@ def test_no_symbol_of_ours_interposes_a_library(bins):
     r = run("nm", "-D", "--defined-only", bins["ctld"])
     ours = [l.split()[-1] for l in r.stdout.splitlines() if " T " in l]
     assert ours == [], ours
+
+
+def test_byte_drip_client_dropped(make_broker):
+    """A byte every 0.4 s never lets a frame finish: the deadline is per frame."""
+    b = make_broker(extra="limits = { client_timeout = 1; };\n")
+    s = connect(b)
+    hello = frame(1, {"proto": 1})
+    t0 = time.time()
+    dropped = False
+    for byte in hello:
+        try:
+            s.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            dropped = True
+            break
+        time.sleep(0.4)
+        if time.time() - t0 > 6:
+            break
+    if not dropped:
+        t, body = read_frame(s)
+        dropped = t == 6 and "timed out" in json.loads(body)["error"]
+    assert dropped
+    assert time.time() - t0 < 4
