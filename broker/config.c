@@ -335,8 +335,15 @@ static const struct keyspec reauth_keys[] = {
 	{ "dir", CONFIG_TYPE_STRING, st_ticket_dir },
 	{ NULL, 0, NULL }
 };
+static int
+st_warnings(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 1000, &cf->warnings);
+}
+
 static const struct keyspec shell_keys[] = {
 	{ "idle_timeout", CONFIG_TYPE_INT, st_idle_timeout },
+	{ "warnings", CONFIG_TYPE_INT, st_warnings },
 	{ NULL, 0, NULL }
 };
 
@@ -540,6 +547,7 @@ set_defaults(struct config *cf)
 	cf->max_clients = 512;
 	cf->max_per_user = 64;
 	cf->idle_timeout = 900;
+	cf->warnings = 5;
 	cf->reauth_timeout = 300;
 	cf->reauth_tries = 3;
 	cf->pam_timeout = 60;

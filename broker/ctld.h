@@ -69,6 +69,7 @@ struct config {
 	int		 max_clients;
 	int		 max_per_user;
 	int		 idle_timeout;		/* told to the shell */
+	int		 warnings;		/* refusals before ctl logs out */
 	unsigned	 reauth_verbs;		/* VERB_BIT mask */
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;

@@ -109,9 +109,10 @@ welcome(struct session *s)
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	j = json_pack("{s:i, s:s, s:s, s:i}", "proto", PROTO_VERSION,
+	j = json_pack("{s:i, s:s, s:s, s:i, s:i}", "proto", PROTO_VERSION,
 	    "user", s->who.user, "host", host,
-	    "idle_timeout", s->cf->idle_timeout);
+	    "idle_timeout", s->cf->idle_timeout,
+	    "warnings", s->cf->warnings);
 	if (j == NULL)
 		return -1;
 	rc = proto_send_json(s->fd, FRAME_WELCOME, j);

@@ -207,18 +207,21 @@ decode(struct conn *c, json_t **msg)
 static int
 welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 {
-	json_t *proto, *user, *host, *idle;
-	json_int_t secs = IDLE_TIMEOUT_DEFAULT;
+	json_t *proto, *user, *host, *idle, *warn;
+	json_int_t secs = IDLE_TIMEOUT_DEFAULT, warnings = WARNINGS_DEFAULT;
 
 	proto = json_object_get(msg, "proto");
 	user = json_object_get(msg, "user");
 	host = json_object_get(msg, "host");
 	idle = json_object_get(msg, "idle_timeout");
+	warn = json_object_get(msg, "warnings");
 	if (!json_is_integer(proto) ||
 	    json_integer_value(proto) != PROTO_VERSION ||
 	    !json_is_string(user) || !json_is_string(host) ||
 	    (idle != NULL && (!json_is_integer(idle) ||
-	    (secs = json_integer_value(idle)) < 0)))
+	    (secs = json_integer_value(idle)) < 0)) ||
+	    (warn != NULL && (!json_is_integer(warn) ||
+	    (warnings = json_integer_value(warn)) < 0 || warnings > 1000)))
 		return lost(c, "malformed welcome");
 	if (w == NULL)
 		return EXIT_OK;
@@ -226,6 +229,7 @@ welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 	fmt_safe(w->host, sizeof(w->host), json_string_value(host));
 	w->idle_timeout = secs > IDLE_TIMEOUT_MAX ? IDLE_TIMEOUT_MAX :
 	    (long)secs;
+	w->warnings = (int)warnings;
 	return EXIT_OK;
 }
 

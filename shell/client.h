@@ -6,6 +6,7 @@
 
 #define CTL_SOCKET_PATH		"/run/ctl/ctld.sock"
 #define IDLE_TIMEOUT_DEFAULT	900		/* when welcome has none */
+#define WARNINGS_DEFAULT	5		/* refused commands per session */
 
 #define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
 
@@ -13,6 +14,7 @@ struct welcome {
 	char	user[64];		/* made safe for the terminal */
 	char	host[256];
 	long	idle_timeout;		/* seconds; 0: none */
+	int	warnings;		/* refused commands allowed; 0: any */
 };
 
 /* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */

@@ -314,6 +314,25 @@ edit_init(HistoryW *hist)
 	return el;
 }
 
+/*
+ * A session that keeps sending what ctl refuses is probing, not working:
+ * after the broker's number of refusals (lshell's warning_counter), it
+ * ends. Returns 1 when the session must end.
+ */
+static int
+refused(int rc, int *count, int limit)
+{
+	if (rc != EXIT_USAGE || limit == 0)
+		return 0;
+	if (++*count >= limit) {
+		warnx("too many refused commands, logging out");
+		return 1;
+	}
+	warnx("%d more refused command%s and the session ends", limit - *count,
+	    limit - *count == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 edit_loop(void)
 {
@@ -324,7 +343,7 @@ edit_loop(void)
 	EditLine *el;
 	char *line;
 	size_t len;
-	int n, rc, quit = 0;
+	int n, rc, quit = 0, nrefused = 0;
 
 	if ((rc = client_hello(&wel)) != EXIT_OK)
 		return rc;
@@ -356,7 +375,13 @@ edit_loop(void)
 		}
 		if (!blank(line, len)) {
 			history_w(hist, &ev, H_ENTER, wl);
-			cmd_run_line(line, len, &quit);
+			rc = cmd_run_line(line, len, &quit);
+			if (refused(rc, &nrefused, wel.warnings)) {
+				free(line);
+				rc = EXIT_USAGE;
+				break;
+			}
+			rc = EXIT_OK;
 		}
 		free(line);
 		if (sig_fatal())
@@ -364,16 +389,20 @@ edit_loop(void)
 	}
 	el_end(el);
 	history_wend(hist);
-	return sig_fatal() ? EXIT_SIGNAL(sig_caught()) : EXIT_OK;
+	return sig_fatal() ? EXIT_SIGNAL(sig_caught()) : rc;
 }
 
 /* No terminal: one command a line, no prompt; the last status counts. */
 static int
 script_loop(void)
 {
+	struct welcome wel;
 	char line[LEX_MAX_LINE + 2];
 	size_t len;
-	int c, rc = EXIT_OK, quit = 0;
+	int c, rc = EXIT_OK, quit = 0, nrefused = 0;
+
+	if ((rc = client_hello(&wel)) != EXIT_OK)
+		return rc;
 
 	do {
 		len = 0;
@@ -385,8 +414,11 @@ script_loop(void)
 		line[len] = '\0';
 		if (sig_caught())
 			break;
-		if (!blank(line, len))
+		if (!blank(line, len)) {
 			rc = cmd_run_line(line, len, &quit);
+			if (refused(rc, &nrefused, wel.warnings))
+				break;
+		}
 	} while (c != EOF && !quit && !sig_caught());
 	if (sig_caught())
 		return EXIT_SIGNAL(sig_caught());

@@ -144,3 +144,25 @@ def test_commands_from_a_pipe(ctl, mine):
     r = ctl("alice", input=f"status {mine}\nls\n")
     assert r.returncode == 0
     assert "running" in r.stdout and mine in r.stdout
+
+
+def test_warning_counter_ends_a_probing_session(make_broker, ctl, mine):
+    b = make_broker(extra="shell = { warnings = 2; };\n")
+    ctl.broker = b
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline("ls; id")
+    child.expect("1 more refused command")
+    child.expect(prompt(ctl))
+    child.sendline(f"status {mine}")  # accepted commands do not count
+    child.expect("running")
+    child.expect(prompt(ctl))
+    child.sendline("/bin/sh")
+    child.expect("too many refused commands")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    # the same from a pipe: the third line never runs
+    r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\n")
+    assert r.returncode == 2
+    assert "running" not in r.stdout
