@@ -44,6 +44,8 @@ static const struct optspec logs_opts[] = {
 	{ 0, "until", "until", OPT_TIME, 0, "T", "show logs before T" },
 	{ 't', "timestamps", "timestamps", OPT_FLAG, 0, NULL,
 	    "show timestamps" },
+	{ 0, "raw", NULL, OPT_FLAG, 0, NULL,
+	    "pass terminal control sequences through to a terminal" },
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 

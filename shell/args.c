@@ -48,10 +48,13 @@ set_opt(struct cmd *c, const struct optspec *o, const char *value,
 	long l;
 
 	if (o->key == NULL) {		/* shell-only */
-		if (o->type != OPT_FLAG || strcmp(o->longopt, "json") != 0)
+		if (o->type == OPT_FLAG && strcmp(o->longopt, "json") == 0)
+			c->json = 1;
+		else if (o->type == OPT_FLAG && strcmp(o->longopt, "raw") == 0)
+			c->raw = 1;
+		else
 			return args_error(err, errlen,
 			    "option --%s is not supported", o->longopt);
-		c->json = 1;
 		return 0;
 	}
 	switch (o->type) {

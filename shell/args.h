@@ -12,6 +12,7 @@ struct cmd {
 	const char		*word;	/* NAME, or help's VERB; NULL: none */
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */
+	int			 raw;	/* --raw: no terminal filtering */
 	json_t			*opts;	/* the request's "opts" */
 };
 

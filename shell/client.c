@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "ttyout.h"
 #include "fmt.h"
 #include "proto.h"
 #include "sig.h"
@@ -46,6 +47,7 @@ struct conn {
 	int	  timeout;		/* ms per wait; -1: forever */
 	int	  welcomed;
 	json_t	**data;
+	struct ttyout tty[2];		/* stdout, stderr */
 };
 
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
@@ -281,6 +283,18 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Terminals get container output through ttyout; pipes get it exact. */
+static int
+output(struct conn *c, int fd, const unsigned char *buf, size_t len)
+{
+	static unsigned char safe[PROTO_MAX_LEN + TTYOUT_SLACK];
+	struct ttyout *t = &c->tty[fd == STDOUT_FILENO ? 0 : 1];
+
+	if ((c->flags & CLIENT_RAW) || !isatty(fd))
+		return write_all(fd, buf, len);
+	return write_all(fd, safe, ttyout_filter(t, buf, len, safe));
+}
+
 static int
 on_output(struct conn *c, json_t *msg)
 {
@@ -289,7 +303,7 @@ on_output(struct conn *c, json_t *msg)
 	if (c->flags & CLIENT_QUIET)
 		return MORE;
 	fflush(fd == STDOUT_FILENO ? stdout : stderr);
-	if (write_all(fd, frame.buf, frame.len) == 0)
+	if (output(c, fd, frame.buf, frame.len) == 0)
 		return MORE;
 	if (sig_caught())
 		return interrupted(c);
@@ -492,7 +506,7 @@ request(struct conn *c, json_t *req)
 int
 client_hello(struct welcome *w)
 {
-	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL };
+	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, { { 0 } } };
 	int rc;
 
 	if ((rc = conn_open(&c)) == EXIT_OK)
@@ -504,7 +518,7 @@ client_hello(struct welcome *w)
 int
 client_run(json_t *req, int flags, json_t **data)
 {
-	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data };
+	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data, { { 0 } } };
 	int rc;
 
 	if (data != NULL)

@@ -9,6 +9,7 @@
 #define WARNINGS_DEFAULT	5		/* refused commands per session */
 
 #define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
+#define CLIENT_RAW	0x02	/* output to a terminal is not filtered */
 
 struct welcome {
 	char	user[64];		/* made safe for the terminal */

@@ -285,7 +285,7 @@ run_remote(const struct cmd *c, const struct handler *h)
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}
-	rc = client_run(req, 0, &data);
+	rc = client_run(req, c->raw ? CLIENT_RAW : 0, &data);
 	json_decref(req);
 	if (rc == EXIT_OK && h->show != NULL) {
 		if (data == NULL)

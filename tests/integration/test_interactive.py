@@ -166,3 +166,30 @@ def test_warning_counter_ends_a_probing_session(make_broker, ctl, mine):
     r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\n")
     assert r.returncode == 2
     assert "running" not in r.stdout
+
+
+@pytest.fixture(scope="module")
+def hostile(containers, accounts):
+    name = containers.create(
+        f"{TAG}-hostile", owner=accounts.users["alice"],
+        cmd=["sh", "-c", "printf 'A\\033]0;pwned-title\\007B\\033[31mRED\\033[0m"
+                         "\\033[2JC\\033[?2004lD\\n'; sleep 100000"])
+    time.sleep(1)
+    return name
+
+
+def test_logs_to_a_terminal_are_defanged(ctl, hostile):
+    child = spawn(ctl, "alice", None, "logs", hostile)
+    child.expect(pexpect.EOF)
+    out = child.before
+    assert "AB\x1b[31mRED\x1b[0mCD" in out
+    assert "pwned-title" not in out and "\x1b[2J" not in out and "\x1b[?2004l" not in out
+    child = spawn(ctl, "alice", None, "logs", "--raw", hostile)
+    child.expect(pexpect.EOF)
+    assert "\x1b]0;pwned-title\x07" in child.before
+
+
+def test_logs_to_a_pipe_stay_exact(ctl, hostile):
+    r = ctl("alice", "logs", hostile, text=False)
+    assert r.returncode == 0
+    assert b"\x1b]0;pwned-title\x07" in r.stdout and b"\x1b[2J" in r.stdout

@@ -313,7 +313,7 @@ test_usage(void **state)
 
 	args_usage(verb_find("logs"), buf, sizeof(buf));
 	assert_string_equal(buf,
-	    "logs [-f] [-n N] [--since T] [--until T] [-t] NAME");
+	    "logs [-f] [-n N] [--since T] [--until T] [-t] [--raw] NAME");
 	args_usage(verb_find("stop"), buf, sizeof(buf));
 	assert_string_equal(buf, "stop [-t SECS] NAME");
 	args_usage(verb_find("ls"), buf, sizeof(buf));

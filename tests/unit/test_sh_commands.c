@@ -271,7 +271,7 @@ static void
 test_local(void **state)
 {
 	static const char usage[] = "usage: logs [-f] [-n N] [--since T] "
-	    "[--until T] [-t] NAME\nshow a container's logs\n\n";
+	    "[--until T] [-t] [--raw] NAME\nshow a container's logs\n\n";
 	int quit = 0;
 
 	client_set_socket(nosock);
