@@ -66,12 +66,16 @@ $(B)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -c $< -o $@
 
 # The PAM module: position-independent objects, only pam_sm_* exported.
+# Never sanitized: sshd, which loads it, is not, and the ASan runtime
+# must come first in a process.
+PAM_CFLAGS = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS))
+
 $(B)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+	$(CC) $(PAM_CFLAGS) -fPIC -c $< -o $@
 
 $(B)/pam_ctl.so: $(PAM_PIC_OBJ) pam/pam_ctl.map
-	$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,relro,-z,now,-z,noexecstack \
+	$(CC) $(PAM_CFLAGS) -fPIC -shared -Wl,-z,relro,-z,now,-z,noexecstack \
 		-Wl,--version-script=pam/pam_ctl.map $(LDFLAGS) \
 		$(PAM_PIC_OBJ) $(PAM_LIBS) -o $@
 

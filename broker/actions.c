@@ -68,6 +68,22 @@ docker_failed(struct ctx *x, const struct docker_reply *r)
 	x->audit->result = "docker error";
 }
 
+/*
+ * dockerd's answers to inspect-by-name that mean "not that name": 404,
+ * and an ID prefix shared by several containers (400 or, in 20.10, 500
+ * "Multiple IDs found"). Told apart from a miss, the latter would count
+ * containers the caller may not see.
+ */
+int
+lookup_miss(const struct docker_reply *r)
+{
+	const char *m = json_string_value(json_object_get(r->body, "message"));
+
+	if (r->status == 404 || (r->status >= 400 && r->status < 500))
+		return 1;
+	return m != NULL && strncmp(m, "Multiple IDs found", 18) == 0;
+}
+
 /* Inspect by name; fills x->t. Returns 0, or -1 with x->out set. */
 int
 resolve(struct ctx *x)
@@ -80,14 +96,15 @@ resolve(struct ctx *x)
 	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
 	    x->cf->api_version, x->req->name);
 	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && r.status != 404)) {
+	    (r.status != 200 && !lookup_miss(&r))) {
 		not_found(x, "container lookup failed");
 		docker_failed(x, &r);
 		docker_reply_free(&r);
 		return -1;
 	}
-	if (r.status == 404) {
-		not_found(x, "no such container");
+	if (r.status != 200) {
+		not_found(x, r.status == 404 ? "no such container" :
+		    "name is an ambiguous ID prefix");
 		docker_reply_free(&r);
 		return -1;
 	}
@@ -95,7 +112,7 @@ resolve(struct ctx *x)
 	name = json_string_value(json_object_get(r.body, "Name"));
 	id = json_string_value(json_object_get(r.body, "Id"));
 	if (name == NULL || name[0] != '/' ||
-	    strcmp(name + 1, x->req->name) != 0) {
+	    strcmp(name + 1, x->req->name) != 0) {	/* an ID or prefix */
 		not_found(x, "name resolved to another container "
 		    "(ID prefix or alias)");
 		return -1;
@@ -530,6 +547,23 @@ send_done(int fd, const struct outcome *o)
 	return rc;
 }
 
+/* Fail closed: an action that could not be audited is not taken. */
+static int
+audit_ready(struct ctx *x)
+{
+	char why[128];
+
+	if (auditlog_ready(why, sizeof(why)) == 0)
+		return 0;
+	set_out(x, EXIT_FAIL, "request refused: ctld cannot write its audit "
+	    "log");
+	x->audit->allow = 0;
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", why);
+	x->audit->result = "refused: audit unavailable";
+	logmsg(LOG_ERR, "refusing requests: %s", why);
+	return -1;
+}
+
 static int
 reauth_needed(struct ctx *x)
 {
@@ -569,9 +603,10 @@ action_run(const struct config *cf, const struct identity *who,
 		set_out(&x, EXIT_USAGE, "unknown verb");
 	else if ((!(req->verb->flags & VF_NAME) ||
 	    (resolve(&x) == 0 && authorize(&x) == 0)) &&
-	    reauth_needed(&x) == 0)
+	    reauth_needed(&x) == 0 && audit_ready(&x) == 0)
 		h(&x);
 	audit->exit = x.out.exit;
+	auditlog_write(cf, audit);	/* recorded before it is answered */
 	if (x.out.exit >= 0)
 		send_done(fd, &x.out);
 	json_decref(x.out.data);

@@ -39,6 +39,7 @@ void	not_found(struct ctx *, const char *reason);
 void	docker_failed(struct ctx *, const struct docker_reply *);
 int	id_valid(const char *);
 const char *label(json_t *labels, const char *key);
+int	lookup_miss(const struct docker_reply *);
 int	resolve(struct ctx *);
 int	authorize(struct ctx *);
 

@@ -7,7 +7,10 @@
  * 2. One line is one write(2) on an O_APPEND descriptor, so lines from
  *    concurrent sessions never interleave.
  * 3. The file is opened with O_NOFOLLOW and is not readable by others.
- * 4. Strings are JSON-escaped by jansson: a name cannot forge a line.
+ * 4. Strings are JSON-escaped by jansson: a name cannot forge a line;
+ *    syslog copies have control bytes replaced.
+ * 5. Fail closed: no action is taken while a record could not be
+ *    written (auditlog_ready, checked by actions.c before acting).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "ctld.h"
+
+#define AUDIT_MIN_FREE	(256u << 10)
 
 static int audit_fd = -1;
 
@@ -80,9 +86,25 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "duration_ms", (json_int_t)ms);
 }
 
+/* A copy for syslog, one line: control bytes could forge a record. */
+static const char *
+oneline(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return "-";
+	for (i = 0; s[i] != '\0' && i < len - 1; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static void
 auditlog_syslog(const struct audit_rec *a)
 {
+	char reason[sizeof(a->reason)], result[128];
+
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : LOG_NOTICE),
 	    "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%.12s "
 	    "reason=%s result=%s",
@@ -91,7 +113,33 @@ auditlog_syslog(const struct audit_rec *a)
 	    (int)a->who->pid, a->verb ? a->verb : "-",
 	    a->name[0] ? a->name : "-",
 	    a->id[0] ? a->id : "-",
-	    a->reason[0] ? a->reason : "-", a->result ? a->result : "-");
+	    oneline(a->reason, reason, sizeof(reason)),
+	    oneline(a->result, result, sizeof(result)));
+}
+
+/*
+ * Whether a record can be written now: the descriptor is open on a
+ * writable file system with room left. Checked before acting, so that a
+ * full or read-only audit disk refuses requests instead of losing them.
+ */
+int
+auditlog_ready(char *why, size_t whylen)
+{
+	struct statvfs sv;
+
+	if (audit_fd == -1 || fstatvfs(audit_fd, &sv) == -1) {
+		snprintf(why, whylen, "audit log not open");
+		return -1;
+	}
+	if (sv.f_flag & ST_RDONLY) {
+		snprintf(why, whylen, "audit log on a read-only file system");
+		return -1;
+	}
+	if ((unsigned long long)sv.f_bavail * sv.f_frsize < AUDIT_MIN_FREE) {
+		snprintf(why, whylen, "audit log file system full");
+		return -1;
+	}
+	return 0;
 }
 
 /* One audit line, newline included, into buf; returns its length or -1. */

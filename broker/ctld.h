@@ -182,6 +182,7 @@ struct audit_rec {
 int	auditlog_open(const struct config *, char *err, size_t errlen);
 int	auditlog_write(const struct config *, const struct audit_rec *);
 ssize_t	auditlog_render(const struct audit_rec *, char *, size_t);
+int	auditlog_ready(char *why, size_t whylen);
 int	auditlog_raw(const char *, size_t);
 
 /* reauth.c */

@@ -32,10 +32,11 @@ explain(const struct config *cf, const char *user, const char *verbname,
 	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
 	    cf->api_version, name);
 	if (docker_call(cf, "GET", path, NULL, 30, &r) == -1 ||
-	    (r.status != 200 && r.status != 404))
+	    (r.status != 200 && !lookup_miss(&r)))
 		errx(1, "%s", r.error);
 	cname = json_string_value(json_object_get(r.body, "Name"));
-	if (r.status == 404 || cname == NULL || strcmp(cname + 1, name) != 0) {
+	if (r.status != 200 || cname == NULL || cname[0] != '/' ||
+	    strcmp(cname + 1, name) != 0) {
 		printf("%s %s %s: denied: no container is named %s\n", user,
 		    v->name, name, name);
 		docker_reply_free(&r);

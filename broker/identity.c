@@ -7,7 +7,8 @@
  * 2. A uid without a passwd entry, or any lookup failure, is an error:
  *    the caller denies.
  * 3. Groups are the user's groups from the group database
- *    (getgrouplist), as PAM and login would compute them.
+ *    (getgrouplist), as PAM and login would compute them; a group that
+ *    cannot be looked up is an error, not a group left out.
  */
 #include <errno.h>
 #include <grp.h>
@@ -21,22 +22,47 @@
 
 #define MAX_GROUPS	1024
 
+/*
+ * The group's name; NULL with *err set on a real failure. A group with
+ * thousands of members needs a large buffer: grow it rather than skip
+ * the group, which would skip the deny rules that name it.
+ */
 static char *
-group_name(gid_t gid)
+group_name(gid_t gid, int *err)
 {
 	struct group gr, *res = NULL;
-	char buf[16384];
+	size_t size = 16384;
+	char *buf, *name;
+	int rc;
 
-	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
+	for (;;) {
+		if ((buf = malloc(size)) == NULL) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		rc = getgrgid_r(gid, &gr, buf, size, &res);
+		if (rc != ERANGE || size >= (16u << 20))
+			break;
+		free(buf);
+		size *= 4;
+	}
+	if (rc != 0 || res == NULL) {
+		*err = rc;	/* 0: the gid has no group entry */
+		free(buf);
 		return NULL;
-	return strdup(gr.gr_name);
+	}
+	name = strdup(gr.gr_name);
+	free(buf);
+	if (name == NULL)
+		*err = ENOMEM;
+	return name;
 }
 
 static int
 load_groups(struct identity *id, gid_t gid, char *err, size_t errlen)
 {
 	gid_t gids[MAX_GROUPS];
-	int i, n = MAX_GROUPS, k = 0;
+	int i, n = MAX_GROUPS, k = 0, e;
 
 	if (getgrouplist(id->user, gid, gids, &n) == -1) {
 		snprintf(err, errlen, "getgrouplist(%s): more than %d groups",
@@ -47,9 +73,16 @@ load_groups(struct identity *id, gid_t gid, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if ((id->groups[k] = group_name(gids[i])) != NULL)
+	for (i = 0; i < n; i++) {
+		e = 0;
+		if ((id->groups[k] = group_name(gids[i], &e)) != NULL)
 			k++;
+		else if (e != 0) {
+			snprintf(err, errlen, "getgrgid_r(%u): %s",
+			    (unsigned)gids[i], strerror(e));
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * 2. The configuration is loaded and checked before the socket exists;
  *    a reload that fails any check keeps the running configuration.
  * 3. Connection limits (global and per uid) are enforced here, from
- *    kernel credentials, before a child is forked.
+ *    kernel credentials, before a child is forked; root is exempt, so
+ *    users cannot starve pam_ctl. Refusals are audited, at most
+ *    TURNED_PER_SEC a second, the rest counted in the next record.
  */
 #include <err.h>
 #include <errno.h>
@@ -36,7 +38,12 @@ struct child {
 	uid_t	uid;
 };
 
+#define TURNED_PER_SEC	10	/* refusals audited per second at most */
+
 static volatile sig_atomic_t got_term, got_hup, got_chld;
+static time_t turned_sec;
+static unsigned turned_logged;
+static unsigned long turned_quiet;
 static struct child *children;
 static size_t nchildren, maxchildren;
 
@@ -130,6 +137,19 @@ turn_away(const struct config *cf, int fd, const struct ucred *cr,
 	a.result = "refused";
 	a.exit = EXIT_FAIL;
 	snprintf(a.reason, sizeof(a.reason), "%s", why);
+	if (a.start.tv_sec != turned_sec) {
+		turned_sec = a.start.tv_sec;
+		turned_logged = 0;
+	}
+	if (turned_logged >= TURNED_PER_SEC)
+		turned_quiet++;
+	else {
+		if (turned_quiet > 0)
+			snprintf(a.reason, sizeof(a.reason), "%s (and %lu more "
+			    "refusals not logged)", why, turned_quiet);
+		turned_quiet = 0;
+		turned_logged++;
+	}
 	j = json_pack("{s:i, s:s}", "exit", EXIT_FAIL, "error",
 	    "the ctl broker is busy: too many connections, try again later");
 	if (j != NULL) {
@@ -140,7 +160,8 @@ turn_away(const struct config *cf, int fd, const struct ucred *cr,
 		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;	/* unread input would reset the connection */
 	}
-	auditlog_write(cf, &a);
+	if (turned_quiet == 0)	/* a flood must not fill the audit disk */
+		auditlog_write(cf, &a);
 }
 
 static void
@@ -155,11 +176,12 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 		logmsg(LOG_ERR, "getsockopt(SO_PEERCRED): %s", strerror(errno));
 		return;
 	}
-	if (nchildren >= (size_t)cf->max_clients) {
+	/* root (pam_ctl at every login, admins) is never turned away */
+	if (cr.uid != 0 && nchildren >= (size_t)cf->max_clients) {
 		turn_away(cf, cfd, &cr, "limits.max_clients reached");
 		return;
 	}
-	if (count_uid(cr.uid) >= (size_t)cf->max_per_user) {
+	if (cr.uid != 0 && count_uid(cr.uid) >= (size_t)cf->max_per_user) {
 		turn_away(cf, cfd, &cr, "limits.max_per_user reached");
 		return;
 	}

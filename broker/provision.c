@@ -7,8 +7,8 @@
  *    request), owned by the user they are made for.
  * 2. A user may create from a template only if the template names the
  *    user or one of its groups and no deny rule forbids it; a name the
- *    user picks must start with "USER-", so it can only collide with
- *    names in the user's own space.
+ *    user picks must start with "USER-" and may not be one that another
+ *    user's name or a template would give another user (squats()).
  * 3. provision and unprovision come only from root (pam_ctl): actions.c
  *    refuses them to anyone else before they get here.
  * 4. Provisioning is idempotent: an existing container of the user with
@@ -79,13 +79,14 @@ existing(const struct config *cf, const char *user, struct made *m)
 	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
 	    cf->api_version, m->name);
 	if (docker_call(cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && r.status != 404)) {
+	    (r.status != 200 && !lookup_miss(&r))) {
 		fail_made(m, EXIT_FAIL, "%s", r.error);
 		docker_reply_free(&r);
 		return -1;
 	}
 	name = json_string_value(json_object_get(r.body, "Name"));
-	if (r.status == 404 || name == NULL || strcmp(name + 1, m->name) != 0) {
+	if (r.status != 200 || name == NULL || name[0] != '/' ||
+	    strcmp(name + 1, m->name) != 0) {
 		docker_reply_free(&r);
 		return 0;
 	}
@@ -156,7 +157,7 @@ create_new(const struct config *cf, const struct template *t,
 	if (t->volume != NULL &&
 	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)
 		return fail_made(m, EXIT_FAIL, "bad volume name"), -1;
-	body = template_body(t, user, cf->owner_label, img,
+	body = template_body(t, user, cf->owner_label, cf->group_label, img,
 	    t->volume ? vol : NULL);
 	if (body == NULL)
 		return fail_made(m, EXIT_FAIL, "out of memory"), -1;
@@ -206,6 +207,51 @@ made_json(const struct made *m)
 	    "created", m->created, "started", m->started);
 }
 
+static int
+is_user(const char *s, size_t len, const char *caller)
+{
+	char u[33];
+
+	if (len == 0 || len >= sizeof(u))
+		return 0;
+	memcpy(u, s, len);
+	u[len] = '\0';
+	return strcmp(u, caller) != 0 && user_valid(u) && getpwnam(u) != NULL;
+}
+
+/*
+ * A name the caller may not take because it is, or may become, another
+ * user's: "ann-marie-x" when ann-marie exists (user names may hold '-'),
+ * or what a template would name for another user ("dev-bob").
+ */
+static int
+squats(const struct config *cf, const char *caller, const char *name)
+{
+	const char *p, *pct;
+	size_t i, pre, suf, len = strlen(name), ul = strlen(caller);
+
+	for (p = len > ul ? name + ul + 1 : NULL;
+	    p != NULL && (p = strchr(p, '-')) != NULL; p++)
+		if (is_user(name, (size_t)(p - name), caller))
+			return 1;
+	if (strncmp(name, caller, ul) == 0 && name[ul] == '-' &&
+	    is_user(name, len, caller))
+		return 1;
+	for (i = 0; i < cf->ntemplates; i++) {
+		pct = strstr(cf->templates[i].container, "%u");
+		if (pct == NULL)
+			continue;
+		pre = (size_t)(pct - cf->templates[i].container);
+		suf = strlen(pct + 2);
+		if (len > pre + suf && strncmp(name,
+		    cf->templates[i].container, pre) == 0 &&
+		    strcmp(name + len - suf, pct + 2) == 0 &&
+		    is_user(name + pre, len - pre - suf, caller))
+			return 1;
+	}
+	return 0;
+}
+
 void
 do_create(struct ctx *x)
 {
@@ -235,6 +281,13 @@ do_create(struct ctx *x)
 		snprintf(name, sizeof(name), "%s", x->req->name);
 	else if (template_expand(t->container, user, name, sizeof(name)) == -1)
 		name[0] = '\0';
+	if (name[0] == '\0' || squats(x->cf, user, name)) {
+		set_out(x, EXIT_USAGE, "%s: that name belongs to another "
+		    "user's space", name[0] ? name : t->container);
+		snprintf(x->audit->reason, sizeof(x->audit->reason),
+		    "name collides with another user's names");
+		return;
+	}
 	snprintf(x->audit->name, sizeof(x->audit->name), "%s", name);
 	if ((r = policy_deny_rule(x->cf, x->who, VERB_CREATE, name)) != NULL) {
 		set_out(x, EXIT_NOTFOUND, "no such template: %s", t->name);

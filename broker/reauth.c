@@ -109,6 +109,7 @@ reauth(const struct config *cf, const struct identity *who,
 	if (guard_arm(cf, fd, a) == -1) {
 		snprintf(msg, msglen, "authentication failed");
 		snprintf(a->reason, sizeof(a->reason), "cannot prepare audit");
+		a->allow = 0;
 		return -1;
 	}
 	rc = auth_verify(cf, who, peer, fd, failed, &fc, err, sizeof(err));

@@ -6,8 +6,8 @@
  *    fork); the account is checked through PAM before any request is read.
  * 2. Frames arrive in the order hello, request (prompt replies inside
  *    PAM); any other type, a bad frame or a timeout ends the session.
- * 3. Every decision ends in exactly one audit record; a session that
- *    cannot be audited answers nothing more.
+ * 3. Every decision ends in exactly one audit record, and no action is
+ *    taken when the audit log cannot take it (actions.c, audit_ready).
  * 4. Nothing here exits the daemon: this runs in a child, and the worst
  *    a client can do is end its own child.
  */
@@ -44,12 +44,12 @@ answer(struct session *s, int code, const char *msg)
 static void
 refuse(struct session *s, int code, const char *msg, const char *reason)
 {
-	answer(s, code, msg);
 	s->audit.allow = 0;
 	s->audit.exit = code;
 	s->audit.result = "refused";
 	snprintf(s->audit.reason, sizeof(s->audit.reason), "%s", reason);
 	auditlog_write(s->cf, &s->audit);
+	answer(s, code, msg);
 }
 
 /* Receives one JSON frame of the expected type; refuses otherwise. */
@@ -157,7 +157,6 @@ request(struct session *s)
 	s->audit.verb = req.verb->name;
 	snprintf(s->audit.name, sizeof(s->audit.name), "%s", req.name);
 	action_run(s->cf, &s->who, &s->peer, &req, s->fd, &s->audit);
-	auditlog_write(s->cf, &s->audit);
 }
 
 /*

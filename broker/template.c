@@ -194,18 +194,21 @@ host_config(const struct template *t, const char *volume)
 
 json_t *
 template_body(const struct template *t, const char *user,
-    const char *owner_label, const char *image_id, const char *volume)
+    const char *owner_label, const char *group_label, const char *image_id,
+    const char *volume)
 {
 	json_t *body, *hc;
 
 	if ((hc = host_config(t, volume)) == NULL)
 		return NULL;
-	body = json_pack("{s:s, s:s, s:o, s:{s:s, s:s}, s:b, s:b, s:o}",
+	/* an empty group label: one inherited from the image grants nothing */
+	body = json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:b, s:b, s:o}",
 	    "Image", image_id,
 	    "User", t->user ? t->user : (t->run_as_root ? "0:0" :
 	    "65534:65534"),
 	    "Env", strv_json(t->env),
-	    "Labels", owner_label, user, "ctl.template", t->name,
+	    "Labels", owner_label, user, group_label, "",
+	    "ctl.template", t->name,
 	    "Tty", 0,
 	    "OpenStdin", 0,
 	    "HostConfig", hc);

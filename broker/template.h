@@ -11,7 +11,8 @@ int	template_may_create(const struct template *, const struct identity *);
 int	template_trusted(const struct config *, const char *image,
 	    json_t *inspect, char *why, size_t whylen);
 json_t	*template_body(const struct template *, const char *user,
-	    const char *owner_label, const char *image_id, const char *volume);
+	    const char *owner_label, const char *group_label,
+	    const char *image_id, const char *volume);
 
 struct confctx;
 int	conf_templates_check(struct confctx *, struct config *);

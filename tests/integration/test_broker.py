@@ -254,24 +254,107 @@ def test_client_timeout_drops_silent_client(make_broker, accounts, pam_service):
     assert "timed out" in json.loads(body)["error"]
 
 
+HOLD = """
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socks.append(s)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def hold(b, accounts, who, n):
+    """n idle connections from a user's own process."""
+    uid = int(run("id", "-u", accounts.users[who]).stdout)
+    p = subprocess.Popen(["/usr/bin/python3", "-c", HOLD, b.socket, str(n)], user=uid,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
 def test_per_user_limit(make_broker, ctl, accounts):
     b = make_broker(extra="limits = { max_per_user = 2; client_timeout = 30; };\n")
     ctl.broker = b
     assert wait_for(lambda: not b.children(), 5)
-    time.sleep(0.2)  # let the broker reap what it had
-    held = []
+    p = hold(b, accounts, "alice", 2)
     try:
-        for n in (1, 2):
-            held.append(connect(b))
-            assert wait_for(lambda: len(b.children()) == n, 5)
-        d = done_of(converse(b, HELLO, frame(3, {"verb": "ls"})))
-        assert d["exit"] == 1 and "too many" in d["error"]
-        assert ctl("alice", "ls").returncode == 0
+        assert wait_for(lambda: len(b.children()) == 2, 5)
+        r = ctl("alice", "ls")
+        assert r.returncode == 1 and "too many" in r.stderr
+        assert ctl("bob", "ls").returncode == 0
+        # root (pam_ctl) is never turned away
+        assert done_of(converse(b, HELLO, frame(3, {"verb": "ls"})))["exit"] == 0
+        rec = [a for a in b.audit_lines() if "max_per_user" in (a.get("reason") or "")]
+        assert rec and rec[-1]["user"] is None and rec[-1]["decision"] == "deny"
     finally:
-        for s in held:
-            s.close()
+        p.kill()
+        p.wait()
     assert wait_for(lambda: not b.children(), 5)
-    assert done_of(converse(b, HELLO, frame(3, {"verb": "ls"})))["exit"] == 0
+    assert ctl("alice", "ls").returncode == 0
+
+
+def test_global_limit_and_refusal_flood(make_broker, ctl, accounts):
+    b = make_broker(extra="limits = { max_clients = 3; max_per_user = 100; "
+                          "client_timeout = 30; };\n")
+    ctl.broker = b
+    assert wait_for(lambda: not b.children(), 5)
+    p = hold(b, accounts, "alice", 3)
+    try:
+        assert wait_for(lambda: len(b.children()) == 3, 5)
+        for _ in range(40):
+            assert ctl("bob", "ls").returncode == 1
+        turned = [a for a in b.audit_lines() if "max_clients" in (a.get("reason") or "")]
+        # a refusal flood is audited at most 10 a second
+        assert 1 <= len(turned) <= 40
+        assert b.proc.poll() is None
+    finally:
+        p.kill()
+        p.wait()
+    assert wait_for(lambda: not b.children(), 5)
+    assert ctl("bob", "ls").returncode == 0
+
+
+def test_socket_dir_must_not_be_writable_by_others(bins, tmpdir_shared, accounts, pam_service):
+    d = os.path.join(tmpdir_shared, f"loose-{TAG}")
+    os.makedirs(d)
+    os.chmod(d, 0o1777)
+    conf = os.path.join(tmpdir_shared, f"loose-{TAG}.conf")
+    with open(conf, "w") as f:
+        f.write(config_text(d, accounts, pam_service))
+    r = run(bins["ctld"], "-d", "-f", conf, check=False, timeout=10)
+    assert r.returncode == 1 and "not writable by group or others" in r.stderr
+    assert not os.path.exists(os.path.join(d, "ctld.sock"))
+
+
+def test_audit_disk_full_refuses(make_broker, ctl, accounts, containers):
+    name = containers.create(f"{TAG}-auditfull", owner=accounts.users["alice"])
+    b = make_broker()
+    ctl.broker = b
+    mnt = os.path.join(b.dir, "auditfs")
+    os.makedirs(mnt)
+    run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt)
+    try:
+        b.write_config(open(b.conf).read().replace(b.audit, os.path.join(mnt, "audit.jsonl")))
+        b.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "configuration reloaded" in b.logtext(), 5)
+        assert ctl("alice", "status", name).returncode == 0
+        run("dd", "if=/dev/zero", f"of={mnt}/filler", "bs=4k", check=False)
+        started = docker_started(name)
+        r = ctl("alice", "restart", "-t", "0", name)
+        assert r.returncode == 1 and "audit" in r.stderr
+        assert docker_started(name) == started
+        assert "refusing requests" in b.logtext()
+        os.unlink(f"{mnt}/filler")
+        assert ctl("alice", "restart", "-t", "0", name).returncode == 0
+    finally:
+        run("umount", "-l", mnt, check=False)
+
+
+def docker_started(name):
+    return run("docker", "inspect", "-f", "{{.State.StartedAt}}", name).stdout
 
 
 def test_no_symbol_of_ours_interposes_a_library(bins):

@@ -116,6 +116,15 @@ def test_id_prefix_never_resolves(ctl, world, length):
         assert "no such container" in r.stderr
 
 
+def test_ambiguous_id_prefixes_look_missing_too(ctl, world):
+    # dockerd answers 400 for a prefix many IDs share: that too must read
+    # as "no such container", or it counts containers one may not see
+    for c in "0123456789abcdef":
+        r = ctl("erin", "status", c)
+        assert r.returncode == 3, (c, r.stderr)
+        assert r.stderr == f"ctl: no such container: {c}\n"
+
+
 def test_id_prefix_denied_in_audit(ctl, broker, world):
     bob_id = inspect(world["bob_app"])["Id"]
     ctl("alice", "logs", bob_id[:12])

@@ -85,6 +85,7 @@ def test_provision_builds_a_safe_container(tbroker, accounts, image):
     hc = info["HostConfig"]
     assert info["State"]["Running"]
     assert info["Config"]["Labels"]["ctl.owner"] == user
+    assert info["Config"]["Labels"]["ctl.group"] == ""  # nothing inherited grants
     assert info["Config"]["User"] == "65534:65534"
     assert info["Image"] == image_id(image)
     assert hc["Privileged"] is False
@@ -232,3 +233,19 @@ def test_run_as_root_must_be_said(bins, tmpdir_shared):
                 ' privileged = true; } );\n')
     r = run(bins["ctld"], "-t", "-f", path, check=False)
     assert r.returncode == 1 and "unknown setting in template: privileged" in r.stderr
+
+
+def test_no_squatting_another_users_names(tbroker, ctl, accounts):
+    alice = accounts.users["alice"]
+    other = f"{alice}-x"          # user names may hold '-'
+    run("useradd", "-M", "-s", "/bin/sh", other)
+    try:
+        r = ctl("alice", "create", "dev", f"{other}-box")
+        assert r.returncode == 2 and "another user" in r.stderr
+        r = ctl("alice", "create", "dev", other)
+        assert r.returncode == 2
+        assert docker("inspect", f"{other}-box", check=False).returncode != 0
+        assert ctl("alice", "create", "dev", f"{alice}-y").returncode == 0
+    finally:
+        run("userdel", "-f", other, check=False)
+        docker("rm", "-f", f"{alice}-y", check=False)
