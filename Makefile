@@ -33,6 +33,11 @@ LOCAL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 BROKER_LIBS = $(shell $(PKG_CONFIG) --libs libcurl jansson libconfig) -lpam
+ifdef SANITIZE
+# ASan resolves its crypt() interceptor at start-up; pam_unix, loaded
+# later, would call through a NULL pointer unless libcrypt is there.
+BROKER_LIBS += -Wl,--no-as-needed -lcrypt -Wl,--as-needed
+endif
 SHELL_LIBS = $(shell $(PKG_CONFIG) --libs jansson libedit)
 SHELL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libedit)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
@@ -41,6 +46,9 @@ ALL_CFLAGS = $(LOCAL_CPPFLAGS) $(CPPFLAGS) $(LOCAL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LOCAL_LDFLAGS) $(LDFLAGS)
 
 B = build
+
+# Leaks in libraries (tests/lsan.supp) are not ours to report.
+export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp):print_suppressions=0
 COMMON_SRC = common/proto.c common/names.c common/verbs.c
 BROKER_SRC = $(wildcard broker/*.c)
 SHELL_SRC = $(wildcard shell/*.c)
@@ -118,6 +126,42 @@ integration: all
 
 check: unit integration
 .PHONY: check
+
+# libFuzzer harnesses (clang, libclang-rt-14-dev): `make fuzz` runs each
+# for FUZZ_TIME seconds from the seeds in tests/fuzz/seeds; what they
+# find stays in build/fuzz.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZERS = frame request lex config demux ttyout
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Ibroker -Ishell
+fuzz_frame_SRC = common/proto.c
+fuzz_request_SRC = common/verbs.c common/names.c
+fuzz_lex_SRC = shell/lex.c shell/args.c common/verbs.c common/names.c
+fuzz_config_SRC = broker/config.c broker/tmplconf.c broker/template.c \
+	common/verbs.c common/names.c
+fuzz_demux_SRC = broker/stream.c
+fuzz_ttyout_SRC = shell/ttyout.c
+FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs jansson libconfig)
+
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(SHELL_CFLAGS) $< $(fuzz_$*_SRC) \
+		$(FUZZ_LIBS) -o $@
+
+fuzz: $(FUZZERS:%=$(B)/fuzz/fuzz_%)
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p $(B)/fuzz/corpus-$$f; \
+		echo "== fuzz_$$f for $(FUZZ_TIME)s"; \
+		$(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			-print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$f- \
+			$(B)/fuzz/corpus-$$f tests/fuzz/seeds/$$f 2>&1 | \
+			grep -E '^(Done|stat::number_of_executed_units|==|SUMMARY|INFO: Seed)' || true; \
+		test -z "$$(ls $(B)/fuzz/$$f-* 2>/dev/null)" || \
+			{ echo "fuzz_$$f found a crash: $$(ls $(B)/fuzz/$$f-*)"; exit 1; }; \
+	done
+.PHONY: fuzz
 
 deps:
 	sh scripts/deps.sh

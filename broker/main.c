@@ -315,7 +315,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = CONFIG_DEFAULT;
-	int ch, foreground = 0, test = 0, explain_mode = 0, lfd;
+	int ch, foreground = 0, test = 0, explain_mode = 0, lfd, rc;
 	struct config *cf;
 	char errbuf[512];
 
@@ -353,8 +353,12 @@ main(int argc, char *argv[])
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		errx(1, "curl_global_init failed");
-	if (explain_mode)
-		return explain(cf, argv[0], argv[1], argv[2]);
+	if (explain_mode) {
+		rc = explain(cf, argv[0], argv[1], argv[2]);
+		config_free(cf);
+		curl_global_cleanup();
+		return rc;
+	}
 	if (geteuid() != 0)
 		warnx("not running as root: PAM account checks and dockerd "
 		    "access will likely fail");
