@@ -200,7 +200,7 @@ class Broker:
         os.rename(self.conf + ".new", self.conf)
 
     def wait_socket(self):
-        for _ in range(100):
+        for _ in range(600):
             if self.proc.poll() is not None:
                 raise AssertionError("ctld exited: " + self.logtext())
             try:
