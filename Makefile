@@ -121,7 +121,7 @@ unit: $(UNIT_BIN)
 # PAM: they need root. `make deps` installs and starts what they need.
 PYTEST ?= /usr/bin/python3 -m pytest
 integration: all
-	$(PYTEST) -v tests/integration
+	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v tests/integration
 .PHONY: integration
 
 check: unit integration
@@ -166,6 +166,12 @@ fuzz: $(FUZZERS:%=$(B)/fuzz/fuzz_%)
 deps:
 	sh scripts/deps.sh
 .PHONY: deps
+
+# ctl against the Docker CLI and the raw Engine API (docs/BENCHMARKS.md).
+bench: all
+	sh scripts/deps.sh
+	/usr/bin/python3 bench/bench.py
+.PHONY: bench
 
 demo: deps all
 	sh scripts/demo.sh

@@ -291,6 +291,8 @@ do_stats(struct ctx *x)
 /* Log bytes are gathered into frames of up to PROTO_MAX_LEN. */
 struct logsink {
 	int		 fd;
+	int		 send_failed;	/* the client is gone */
+	int		 bad;		/* dockerd's stream is malformed */
 	uint8_t		 type;
 	size_t		 len;
 	struct demux	 dm;
@@ -304,8 +306,10 @@ sink_flush(struct logsink *s)
 {
 	if (s->len == 0)
 		return 0;
-	if (proto_send(s->fd, s->type, s->buf, s->len) == -1)
+	if (proto_send(s->fd, s->type, s->buf, s->len) == -1) {
+		s->send_failed = 1;
 		return -1;
+	}
 	s->len = 0;
 	return 0;
 }
@@ -355,8 +359,10 @@ sink_mux(void *arg, const unsigned char *p, size_t len)
 {
 	struct logsink *s = arg;
 
-	if (demux_feed(&s->dm, p, len, sink_put, s) == -1)
+	if (demux_feed(&s->dm, p, len, sink_put, s) == -1) {
+		s->bad = !s->send_failed;
 		return -1;
+	}
 	return sink_flush(s);
 }
 
@@ -376,6 +382,35 @@ logs_query(struct ctx *x, char *q, size_t len)
 	if (r->has_until)
 		snprintf(q + n, len - n, "&until=%lld.%09ld",
 		    (long long)r->until.tv_sec, r->until.tv_nsec);
+}
+
+/*
+ * A followed stream ends by itself when the container stops. If it ended
+ * while the container still runs, or dockerd is gone, the user must hear
+ * that the output stopped for another reason.
+ */
+static int
+follow_cut(struct ctx *x)
+{
+	struct docker_reply r;
+	char path[160];
+	int running;
+
+	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
+	    x->cf->api_version, x->t.id);
+	if (docker_call(x->cf, "GET", path, NULL, 5, &r) == -1 ||
+	    r.status != 200) {
+		set_out(x, EXIT_FAIL, "the log stream ended: dockerd went away");
+		docker_reply_free(&r);
+		return 1;
+	}
+	running = json_is_true(json_object_get(json_object_get(r.body,
+	    "State"), "Running"));
+	docker_reply_free(&r);
+	if (running)
+		set_out(x, EXIT_FAIL, "the log stream ended while %s still "
+		    "runs (dockerd restarted?)", x->req->name);
+	return running;
 }
 
 static void
@@ -398,7 +433,11 @@ do_logs(struct ctx *x)
 	    x->cf->api_version, x->t.id, q);
 	rc = docker_stream(x->cf, path, x->fd, x->t.tty ? sink_raw : sink_mux,
 	    s, &r);
-	if (rc == -2) {
+	if (rc == -2 && s->bad) {
+		set_out(x, EXIT_FAIL, "error from daemon in stream: malformed "
+		    "frame header");
+		x->audit->result = "stream error";
+	} else if (rc == -2) {
 		x->out.exit = -1;	/* nobody to answer */
 		x->audit->result = "client left";
 	} else if (rc == -1 || r.status != 200) {
@@ -410,7 +449,9 @@ do_logs(struct ctx *x)
 		set_out(x, EXIT_FAIL, "error from daemon in stream: %s",
 		    s->syserrlen ? s->syserr : "truncated stream");
 		x->audit->result = "stream error";
-	} else
+	} else if (x->req->follow && follow_cut(x))
+		x->audit->result = "stream ended";
+	else
 		x->audit->result = "ok";
 	docker_reply_free(&r);
 	free(s);

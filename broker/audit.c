@@ -6,7 +6,8 @@
  *    written, with the real reason (which the user is not shown).
  * 2. One line is one write(2) on an O_APPEND descriptor, so lines from
  *    concurrent sessions never interleave.
- * 3. The file is opened with O_NOFOLLOW and is not readable by others.
+ * 3. The file is opened with O_NOFOLLOW, must be a regular file of
+ *    ctld's user that nobody else can write, and is created 0640.
  * 4. Strings are JSON-escaped by jansson: a name cannot forge a line;
  *    syslog copies have control bytes replaced.
  * 5. Fail closed: no action is taken while a record could not be
@@ -32,6 +33,7 @@ static int audit_fd = -1;
 int
 auditlog_open(const struct config *cf, char *err, size_t errlen)
 {
+	struct stat st;
 	char dir[256];
 	int fd;
 
@@ -41,10 +43,18 @@ auditlog_open(const struct config *cf, char *err, size_t errlen)
 		return -1;
 	}
 	fd = open(cf->audit_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
+	    O_CLOEXEC | O_NONBLOCK, 0640);
 	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", cf->audit_file,
 		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s: must be a regular file owned by "
+		    "ctld's user and not writable by group or others",
+		    cf->audit_file);
+		close(fd);
 		return -1;
 	}
 	if (audit_fd != -1)

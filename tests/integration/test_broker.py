@@ -385,3 +385,18 @@ def test_byte_drip_client_dropped(make_broker):
         dropped = t == 6 and "timed out" in json.loads(body)["error"]
     assert dropped
     assert time.time() - t0 < 4
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o620])
+def test_audit_file_writable_by_others_refused(bins, tmpdir_shared, accounts, pam_service,
+                                                mode):
+    d = os.path.join(tmpdir_shared, f"auditperm-{mode:o}")
+    os.makedirs(d, exist_ok=True)
+    audit = os.path.join(d, "audit.jsonl")
+    open(audit, "w").close()
+    os.chmod(audit, mode)
+    conf = os.path.join(d, "ctld.conf")
+    with open(conf, "w") as f:
+        f.write(config_text(d, accounts, pam_service))
+    r = run(bins["ctld"], "-d", "-f", conf, check=False, timeout=10)
+    assert r.returncode == 1 and "not writable by group or others" in r.stderr

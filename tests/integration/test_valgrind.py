@@ -32,6 +32,8 @@ def vg_broker(bins, tmpdir_shared, accounts, pam_service, image):
     b.stop()
 
 
+@pytest.mark.skipif(bool(os.environ.get("CTL_SANITIZE")),
+                    reason="valgrind cannot run a sanitized ctld; CI runs it on the plain build")
 def test_session_under_valgrind(vg_broker, ctl, containers, accounts):
     b, logdir = vg_broker
     ctl.broker = b

@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""ctl against the Docker CLI and the raw Engine API, measured in one run.
+
+Run as root by `make bench` after `make deps all`. Every comparison is
+interleaved (A B C A B C ...) after a warm-up, and each figure is a median,
+so that drift on a shared machine hits all sides alike. Prints a markdown
+table and writes build/bench.json.
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+USER = "ctlbench"
+OTHER = "ctlbench2"
+IMAGE = "ctl-bench/busybox:1"
+DOCKER_SOCK = "/var/run/docker.sock"
+API = "http://localhost/v1.41"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+REPS = 7 if QUICK else 25
+LOG_MB = 20 if QUICK else 200
+FOLLOWERS = 50 if QUICK else 200
+
+
+def sh(*args, **kw):
+    kw.setdefault("check", True)
+    kw.setdefault("capture_output", True)
+    return subprocess.run(list(args), **kw)
+
+
+class Setup:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ctl-bench-")
+        os.chmod(self.dir, 0o755)
+        self.names = []
+        for name in ("ctl", "ctld"):
+            shutil.copy(os.path.join(BUILD, name), os.path.join(self.dir, name))
+        self.ctl = os.path.join(self.dir, "ctl")
+        for u in (USER, OTHER):
+            if sh("id", u, check=False).returncode != 0:
+                sh("useradd", "-M", "-s", "/bin/sh", u)
+        pw = pwd.getpwnam(USER)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        self.image()
+        self.socket = os.path.join(self.dir, "ctld.sock")
+        conf = os.path.join(self.dir, "ctld.conf")
+        with open(conf, "w") as f:
+            f.write(f'listen = {{ path = "{self.socket}"; mode = 0666; }};\n'
+                    f'audit = {{ file = "{self.dir}/audit.jsonl"; syslog = false; }};\n'
+                    'ownership = { owner_verbs = ["ls", "status", "logs", "stats"]; };\n'
+                    'limits = { max_per_user = 1024; max_clients = 2048; };\n')
+        os.chmod(conf, 0o644)
+        if not os.path.exists("/etc/pam.d/ctl"):
+            shutil.copy(os.path.join(ROOT, "etc/pam.d/ctl"), "/etc/pam.d/ctl")
+        self.ctld = subprocess.Popen([os.path.join(self.dir, "ctld"), "-d", "-f", conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(self.socket):
+                break
+            time.sleep(0.05)
+
+    def image(self):
+        if sh("docker", "image", "inspect", IMAGE, check=False).returncode == 0:
+            return
+        root = os.path.join(self.dir, "rootfs")
+        os.makedirs(os.path.join(root, "bin"))
+        shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
+        for a in ("sh", "yes", "head", "sleep", "echo", "seq", "cat", "usleep"):
+            os.symlink("busybox", os.path.join(root, "bin", a))
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        sh("docker", "import", "-", IMAGE, stdin=tar.stdout)
+        tar.wait()
+
+    def container(self, name, owner=USER, cmd=None, start=True):
+        args = ["docker", "run", "-d"] if start else ["docker", "create"]
+        args += ["--name", name, "--label", "ctlbench=1"]
+        if owner:
+            args += ["--label", f"ctl.owner={owner}"]
+        sh(*args, IMAGE, *(cmd or ["sleep", "100000000"]))
+        self.names.append(name)
+
+    def as_user(self, argv, **kw):
+        return subprocess.run(argv, user=self.uid, group=self.gid, extra_groups=[],
+                              env={"CTL_SOCKET": self.socket}, **kw)
+
+    def cleanup(self):
+        self.ctld.send_signal(signal.SIGTERM)
+        self.ctld.wait(timeout=10)
+        ids = sh("docker", "ps", "-aq", "--filter", "label=ctlbench=1").stdout.split()
+        for i in range(0, len(ids), 100):
+            sh("docker", "rm", "-f", *ids[i:i + 100], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def interleave(cases, reps=REPS, warm=3):
+    """cases: name -> callable. Returns name -> list of seconds."""
+    out = {k: [] for k in cases}
+    for i in range(warm + reps):
+        for k, fn in cases.items():
+            t = timed(fn)
+            if i >= warm:
+                out[k].append(t)
+    return out
+
+
+def run_ok(argv, setup=None, **kw):
+    def go():
+        r = (setup.as_user if setup else subprocess.run)(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        if r.returncode != 0:
+            raise RuntimeError(f"{argv} exited {r.returncode}")
+    return go
+
+
+def curl(path):
+    return ["curl", "-sf", "--unix-socket", DOCKER_SOCK, "-o", "/dev/null", API + path]
+
+
+def latency(s, results):
+    name = "bench-status"
+    cases = {
+        "ctl status": run_ok([s.ctl, "status", name], s),
+        "docker inspect": run_ok(["docker", "inspect", name]),
+        "raw API (curl)": run_ok(curl(f"/containers/{name}/json")),
+    }
+    results["status"] = summarize(interleave(cases), "ctl status", "raw API (curl)",
+                                  "docker inspect")
+    for n in (10, 500):
+        have = len([x for x in s.names if x.startswith("bench-ls-")])
+        for i in range(have, n - 1):
+            s.container(f"bench-ls-{i}", owner=USER if i % 3 == 0 else OTHER,
+                        start=False)
+        cases = {
+            "ctl ls": run_ok([s.ctl, "ls"], s),
+            "docker ps -a": run_ok(["docker", "ps", "-a"]),
+            "raw API (curl)": run_ok(curl("/containers/json?all=1")),
+        }
+        results[f"ls ({n} containers)"] = summarize(interleave(cases), "ctl ls",
+                                                    "raw API (curl)", "docker ps -a")
+
+
+def summarize(samples, ours, raw, cli):
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return {"median_ms": {k: round(v * 1000, 2) for k, v in med.items()},
+            "vs_raw": round(med[ours] / med[raw], 2),
+            "vs_cli": round(med[ours] / med[cli], 2)}
+
+
+def throughput(s, results):
+    name = "bench-logs"
+    half = LOG_MB * 1000000 // 2
+    long_line = "L" * 1000
+    s.container(name, cmd=["sh", "-c",
+                           f"(yes short-line-on-stdout | head -c {half}) & "
+                           f"(yes {long_line} | head -c {half} >&2); wait; "
+                           "sleep 100000000"])
+    # wait until dockerd has all of it
+    for _ in range(600):
+        r = subprocess.run(["curl", "-s", "--unix-socket", DOCKER_SOCK, "-o", "/dev/null",
+                            "-w", "%{size_download}",
+                            API + f"/containers/{name}/logs?stdout=1&stderr=1"],
+                           capture_output=True, text=True)
+        size = int(r.stdout or 0)
+        if size >= LOG_MB * 1000000:
+            break
+        time.sleep(1)
+    cases = {
+        "ctl logs": run_ok([s.ctl, "logs", name], s),
+        "docker logs": run_ok(["docker", "logs", name]),
+        "raw API (curl)": run_ok(curl(f"/containers/{name}/logs?stdout=1&stderr=1")),
+    }
+    samples = interleave(cases, reps=3 if QUICK else 5, warm=1)
+    mbps = {k: round(LOG_MB / statistics.median(v), 1) for k, v in samples.items()}
+    results["logs throughput"] = {"MB": LOG_MB, "MB_per_s": mbps,
+                                  "vs_raw": round(mbps["ctl logs"] / mbps["raw API (curl)"], 2),
+                                  "vs_cli": round(mbps["ctl logs"] / mbps["docker logs"], 2)}
+    cases = {
+        "ctl logs --tail 100": run_ok([s.ctl, "logs", "--tail", "100", name], s),
+        "docker logs --tail 100": run_ok(["docker", "logs", "--tail", "100", name]),
+        "raw API (curl)": run_ok(curl(f"/containers/{name}/logs?stdout=1&stderr=1&tail=100")),
+    }
+    results["logs --tail 100"] = summarize(interleave(cases), "ctl logs --tail 100",
+                                           "raw API (curl)", "docker logs --tail 100")
+
+
+def proc_tree(pid):
+    kids = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(p))
+            except (OSError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def pss_kib(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pids):
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / tck
+
+
+def fanout(s, results):
+    name = "bench-follow"
+    s.container(name, cmd=["sh", "-c", "i=0; while true; do i=$((i+1)); echo line $i; "
+                           "usleep 20000; done"])
+    time.sleep(1)
+    results["ctld idle PSS KiB"] = pss_kib([s.ctld.pid])
+    followers = [subprocess.Popen(
+        [s.ctl, "logs", "-f", "-n", "0", name], user=s.uid, group=s.gid, extra_groups=[],
+        env={"CTL_SOCKET": s.socket}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(FOLLOWERS)]
+    time.sleep(3)
+    cpu0 = cpu_seconds(proc_tree(s.ctld.pid))
+    t0 = time.time()
+    lat = []
+    for _ in range(30 if QUICK else 100):
+        lat.append(timed(run_ok([s.ctl, "status", name], s)))
+    wall = time.time() - t0
+    cpu1 = cpu_seconds(proc_tree(s.ctld.pid))
+    pss = pss_kib(proc_tree(s.ctld.pid))
+    errors, lost = 0, 0
+    for p in followers:
+        p.send_signal(signal.SIGINT)
+    for p in followers:
+        out, err = p.communicate(timeout=30)
+        nums = [int(l.split()[1]) for l in out.decode().splitlines() if l.startswith("line ")]
+        if p.returncode not in (0, 130) or err.strip():
+            errors += 1
+        if nums and nums != list(range(nums[0], nums[0] + len(nums))):
+            lost += 1
+    lat.sort()
+    results["follow fan-out"] = {
+        "followers": FOLLOWERS, "client_errors": errors, "followers_with_gaps": lost,
+        "status_p50_ms": round(lat[len(lat) // 2] * 1000, 2),
+        "status_p99_ms": round(lat[int(len(lat) * 0.99) - 1] * 1000, 2),
+        "ctld_cpu_percent": round((cpu1 - cpu0) / wall * 100, 1),
+        "ctld_pss_MiB": round(pss / 1024, 1),
+    }
+
+
+def rate(s, results):
+    name = "bench-status"
+    stop = time.time() + (3 if QUICK else 10)
+    count = [0]
+    lock = threading.Lock()
+
+    def worker():
+        while time.time() < stop:
+            run_ok([s.ctl, "status", name], s)()
+            with lock:
+                count[0] += 1
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results["status requests per second (4 clients)"] = round(count[0] / (time.time() - t0), 1)
+
+
+def login(s, results):
+    cases = {
+        "ctl -c ls": run_ok([s.ctl, "-c", "ls"], s),
+        "docker ps": run_ok(["docker", "ps"]),
+    }
+    samples = interleave(cases)
+    med = {k: round(statistics.median(v) * 1000, 2) for k, v in samples.items()}
+    results["login path"] = {"median_ms": med,
+                             "vs_cli": round(med["ctl -c ls"] / med["docker ps"], 2)}
+
+
+def targets(r):
+    t = [
+        ("status latency <= 1.5x raw API", r["status"]["vs_raw"] <= 1.5),
+        ("status latency <= 0.5x docker CLI", r["status"]["vs_cli"] <= 0.5),
+    ]
+    for n in (10, 500):
+        k = f"ls ({n} containers)"
+        t.append((f"{k} <= 1.5x raw API", r[k]["vs_raw"] <= 1.5))
+        t.append((f"{k} <= 0.5x docker CLI", r[k]["vs_cli"] <= 0.5))
+    t += [
+        ("log throughput >= 90% of raw API", r["logs throughput"]["vs_raw"] >= 0.9),
+        ("log throughput >= docker CLI", r["logs throughput"]["vs_cli"] >= 1.0),
+        (f"{FOLLOWERS} followers, no error or gap",
+         r["follow fan-out"]["client_errors"] == 0 and
+         r["follow fan-out"]["followers_with_gaps"] == 0),
+        ("status p99 < 50 ms while they stream", r["follow fan-out"]["status_p99_ms"] < 50),
+        ("ctld memory < 64 MiB at the fan-out", r["follow fan-out"]["ctld_pss_MiB"] < 64),
+    ]
+    return t
+
+
+def table(r):
+    rows = ["| measure | ctl | docker CLI | raw API | ctl/raw | ctl/CLI |",
+            "|---|---|---|---|---|---|"]
+    for k in ("status", "ls (10 containers)", "ls (500 containers)", "logs --tail 100"):
+        m = list(r[k]["median_ms"].values())
+        rows.append(f"| {k} (ms, median) | {m[0]} | {m[1]} | {m[2]} | "
+                    f"{r[k]['vs_raw']} | {r[k]['vs_cli']} |")
+    lt = r["logs throughput"]
+    m = list(lt["MB_per_s"].values())
+    rows.append(f"| logs, {lt['MB']} MB (MB/s) | {m[0]} | {m[1]} | {m[2]} | "
+                f"{lt['vs_raw']} | {lt['vs_cli']} |")
+    lp = r["login path"]
+    rows.append(f"| login path `ctl -c ls` vs `docker ps` (ms) | "
+                f"{lp['median_ms']['ctl -c ls']} | {lp['median_ms']['docker ps']} | | | "
+                f"{lp['vs_cli']} |")
+    f = r["follow fan-out"]
+    rows += ["", "| follow fan-out | value |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in f.items()]
+    rows.append(f"| ctld idle PSS (KiB) | {r['ctld idle PSS KiB']} |")
+    rows.append(f"| status requests/s, 4 clients | "
+                f"{r['status requests per second (4 clients)']} |")
+    rows += ["", "| target | met |", "|---|---|"]
+    rows += [f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in targets(r)]
+    return "\n".join(rows)
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (make bench)")
+    s = Setup()
+    results = {"reps": REPS, "quick": QUICK}
+    try:
+        s.container("bench-status")
+        latency(s, results)
+        throughput(s, results)
+        login(s, results)
+        rate(s, results)
+        fanout(s, results)
+    finally:
+        s.cleanup()
+    with open(os.path.join(BUILD, "bench.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

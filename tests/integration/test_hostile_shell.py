@@ -1,0 +1,165 @@
+"""The shell under attack: every class of restricted-shell escape is
+refused with exit code 2 and a clear message; nothing runs, no file is
+written, no container changes, and the broker is never asked."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pexpect
+import pytest
+
+from conftest import TAG, docker
+
+CANARY = f"/tmp/ctl-pwned-{TAG}"
+T = f"{TAG}-target"   # the target container, created by the fixture
+
+ATTACKS = [
+    # command chaining
+    f"status {T}; touch {CANARY}", f"status {T} && touch {CANARY}",
+    f"status {T} || touch {CANARY}", f"status {T} | touch {CANARY}",
+    f"status {T} & touch {CANARY}", f"status {T} ||| touch {CANARY}",
+    f"; status {T}", f"status {T};", f"& status {T}", f"status {T} &",
+    f"| status {T}", f"status {T} >{CANARY}", f"status {T} <{CANARY}",
+    # newlines and control characters
+    f"status {T}\ntouch {CANARY}", f"status {T}\rtouch {CANARY}",
+    f"status {T}\x16\ntouch {CANARY}", f"status {T}\x0btouch {CANARY}",
+    f"status {T}\x00touch {CANARY}", f"status \x1b[31m{T}",
+    f"status {T}\x7f", f"status\x07 {T}",
+    # substitutions, also inside quotes
+    f"status $(touch {CANARY})", f"status `touch {CANARY}`",
+    "status ${HOME}", f"status \"$(touch {CANARY})\"", f"status '`touch {CANARY}`'",
+    "status \"${PATH}\"", "status $T", "status $((1+1))",
+    # quoting tricks
+    "\"bash\"", "'sh' -c id", f"logs'/x' {T}", f"status \"{T}", f"status '{T}",
+    f"status {T}\"", "\"\" status", f"status \"{T}/../x\"",
+    # environment assignments
+    f"PATH=/tmp status {T}", f"LD_PRELOAD=/tmp/x.so status {T}",
+    f"BASH_ENV=/tmp/x status {T}", "BASH_FUNC_x%%=() { id; }", f"env status {T}",
+    # option injection
+    "status -x", "status --help", "logs --follow=--x x",
+    "status -rf", f"restart --time=-1 {T}", f"stop -t 99999999999999999999 {T}",
+    "status -- -x", "status -- --help",
+    # paths and globs
+    "status ..", "status ../x", "status ~root", "status *", "status ?",
+    "status [ab]", "status /etc/passwd", "status ./x", "status x/y",
+    # unknown commands and programs
+    "id", "sh", "/bin/sh", "bash -i", "exec sh", "eval id", "source /etc/profile",
+    ". /etc/profile", "python3", "docker ps", "sudo -i",
+    # overlong lines and argument counts
+    "status " + "a" * 5000, "status " + "a" * 129, "logs " + " ".join(["x"] * 40),
+    # invalid UTF-8 and non-ASCII
+    f"status {T}\xff", f"status caf\xc3\xa9", "status \xc0\xaf",
+]
+
+
+@pytest.fixture(scope="module")
+def target(containers, accounts):
+    containers.create(T, owner=accounts.users["alice"])
+    time.sleep(0.5)
+    return T
+
+
+def state(name):
+    info = json.loads(docker("inspect", name).stdout)[0]
+    return info["State"]["StartedAt"], info["RestartCount"], info["State"]["Status"]
+
+
+def audit_count(broker):
+    return len(broker.audit_lines())
+
+
+@pytest.mark.parametrize("line", ATTACKS, ids=range(len(ATTACKS)))
+def test_c_mode_refuses(ctl, broker, target, line):
+    before, audits = state(target), audit_count(broker)
+    raw = line.encode("latin-1")  # the bytes as written, not re-encoded
+    r = ctl("alice", "-c", raw, text=False) if b"\x00" not in raw else None
+    if r is None:  # NUL cannot be in an argument; it arrives in a pipe instead
+        r = ctl("alice", input=raw + b"\n", text=False)
+    assert r.returncode == 2, (line, r.stdout, r.stderr)
+    assert r.stderr.startswith(b"ctl: ")
+    assert len(r.stderr) < 400
+    assert not os.path.exists(CANARY)
+    assert state(target) == before
+    assert audit_count(broker) == audits, "a refused line reached the broker"
+
+
+@pytest.mark.parametrize("line", ATTACKS[:25], ids=range(25))
+def test_ssh_original_command_refuses(ctl, target, line):
+    if "\x00" in line:
+        pytest.skip("an environment variable cannot hold NUL")
+    r = ctl("alice", "-c", "ctl", env={"SSH_ORIGINAL_COMMAND": line}, text=False)
+    assert r.returncode == 2
+    assert not os.path.exists(CANARY)
+
+
+def test_argv_words_are_checked_too(ctl, target):
+    for args in (["status", f"{T};id"], ["status", "$(id)"], ["status", "a\nb"],
+                 ["logs", "-n", "1; id", T], ["--", "status", T]):
+        r = ctl("alice", *args)
+        assert r.returncode == 2, args
+    assert not os.path.exists(CANARY)
+
+
+def test_argc_zero(bins, tmp_path, accounts):
+    src = tmp_path / "noargs.c"
+    src.write_text('#include <unistd.h>\nint main(int c, char **v) {'
+                   ' char *argv[] = { NULL }; char *envp[] = { NULL };'
+                   ' execve(v[1], argv, envp); return 127; }\n')
+    exe = tmp_path / "noargs"
+    subprocess.run(["cc", "-o", str(exe), str(src)], check=True)
+    r = subprocess.run([str(exe), bins["ctl"]], capture_output=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode in (0, 2, 5), r
+    assert b"Segmentation" not in r.stderr
+
+
+def test_hostile_environment(ctl, target):
+    env = {"PATH": "/nonexistent", "HOME": "/", "IFS": "x", "LD_LIBRARY_PATH": "/tmp",
+           "BASH_ENV": CANARY, "ENV": CANARY, "TERM": "xterm\x1b]0;pwned\x07",
+           "EDITRC": CANARY, "LANG": "xx_XX.BOGUS", "TZ": "/etc/passwd",
+           "SHELL": "/bin/sh", "PS1": "$(id)"}
+    r = ctl("alice", "status", target, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "running" in r.stdout
+    assert not os.path.exists(CANARY)
+
+
+def spawn(ctl):
+    argv = ctl.spawn_argv("alice", argv0="-ctl")
+    return pexpect.spawn(argv[0], argv[1:], timeout=15, encoding="utf-8")
+
+
+PROMPT = r"@[^\r\n]*> "
+
+
+def test_interactive_attacks(make_broker, ctl, target):
+    b = make_broker(extra="shell = { warnings = 0; };\n")
+    ctl.broker = b
+    before = state(target)
+    child = spawn(ctl)
+    child.expect(PROMPT)
+    for line in ATTACKS:
+        if any(c in line for c in "\n\r\x00\x16\x0b\x1b\x07\x7f\x03\x04\x1a\x1c"):
+            continue  # typed control keys are tried below
+        child.sendline(line)
+        child.expect(PROMPT)
+        assert "ctl: " in child.before, line
+    # control keys at the prompt: Ctrl-V Ctrl-J, Ctrl-Z, Ctrl-\, Esc-x
+    child.send(f"status {T}\x16\ntouch {CANARY}\r")
+    child.expect(PROMPT)
+    child.sendcontrol("z")
+    child.sendcontrol("\\")
+    child.send("\x1bx")
+    child.sendline("")
+    child.expect(PROMPT)
+    # a very long paste
+    child.send("status " + "x" * 20000 + "\r")
+    child.expect(PROMPT, timeout=30)
+    child.sendline(f"status {T}")
+    child.expect("running")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert not os.path.exists(CANARY)
+    assert state(target) == before
