@@ -571,18 +571,49 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_STATS] = do_stats,
 };
 
+/* Data too large for one control frame goes ahead in data frames. */
+static int
+send_data(int fd, json_t *data)
+{
+	char *text;
+	size_t len, off, n;
+	int rc = 0;
+
+	if ((text = json_dumps(data, JSON_COMPACT)) == NULL)
+		return -1;
+	len = strlen(text);
+	for (off = 0; off < len && rc == 0; off += n) {
+		n = len - off < PROTO_MAX_LEN ? len - off : PROTO_MAX_LEN;
+		rc = proto_send(fd, FRAME_DATA, text + off, n);
+	}
+	free(text);
+	return rc;
+}
+
 static int
 send_done(int fd, const struct outcome *o)
 {
 	json_t *j;
+	char *probe;
 	int rc;
 
 	if ((j = json_pack("{s:i}", "exit", o->exit)) == NULL)
 		return -1;
 	if (o->exit != 0)
 		json_object_set_new(j, "error", json_string(o->msg));
-	if (o->data != NULL)
+	if (o->data != NULL) {
 		json_object_set(j, "data", o->data);
+		probe = json_dumps(j, JSON_COMPACT);
+		if (probe == NULL || strlen(probe) > PROTO_MAX_JSON) {
+			json_object_del(j, "data");
+			if (send_data(fd, o->data) == -1) {
+				free(probe);
+				json_decref(j);
+				return -1;
+			}
+		}
+		free(probe);
+	}
 	rc = proto_send_json(fd, FRAME_DONE, j);
 	json_decref(j);
 	return rc;

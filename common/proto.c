@@ -32,6 +32,7 @@ static const char *const type_names[FRAME_TYPE_MAX + 1] = {
 	[FRAME_DONE] = "done",
 	[FRAME_PROMPT] = "prompt",
 	[FRAME_REPLY] = "reply",
+	[FRAME_DATA] = "data",
 };
 
 const char *

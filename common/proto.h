@@ -10,6 +10,7 @@
 #define PROTO_HDR_LEN	5		/* u8 type, u32 big-endian length */
 #define PROTO_MAX_LEN	65536		/* hard maximum payload, both ways */
 #define PROTO_MAX_JSON	16384		/* control messages are small */
+#define PROTO_MAX_DATA	(64u << 20)	/* done's data, in data frames */
 
 enum frame_type {
 	FRAME_HELLO = 1,	/* c->b JSON {"proto":1} */
@@ -20,7 +21,8 @@ enum frame_type {
 	FRAME_DONE,		/* b->c JSON {"exit":N,"error":..,"data":..} */
 	FRAME_PROMPT,		/* b->c JSON {"style":..,"text":..} */
 	FRAME_REPLY,		/* c->b JSON {"text":..} */
-	FRAME_TYPE_MAX = FRAME_REPLY
+	FRAME_DATA,		/* b->c a piece of done's "data" as JSON text */
+	FRAME_TYPE_MAX = FRAME_DATA
 };
 
 /* Exit codes shared by the broker's DONE frames and the shell. */

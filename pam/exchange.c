@@ -63,6 +63,7 @@ static const struct reply_handler {
 } reply_handlers[] = {
 	{ FRAME_STDOUT, on_output },
 	{ FRAME_STDERR, on_output },
+	{ FRAME_DATA, on_output },	/* a large data: not needed for the log */
 	{ FRAME_DONE, on_done },
 	{ FRAME_PROMPT, on_prompt },
 	{ 0, NULL }

@@ -47,6 +47,8 @@ struct conn {
 	int	  timeout;		/* ms per wait; -1: forever */
 	int	  welcomed;
 	json_t	**data;
+	char	 *big;			/* data frames, gathered */
+	size_t	  biglen;
 	struct ttyout tty[2];		/* stdout, stderr */
 };
 
@@ -55,6 +57,7 @@ static int answer_stdin;
 static struct frame frame;
 
 static int	on_output(struct conn *, json_t *);
+static int	on_data(struct conn *, json_t *);
 static int	on_prompt(struct conn *, json_t *);
 static int	on_done(struct conn *, json_t *);
 
@@ -66,6 +69,7 @@ static const struct dispatch {
 } after_request[] = {
 	{ FRAME_STDOUT, 0, on_output },
 	{ FRAME_STDERR, 0, on_output },
+	{ FRAME_DATA, 0, on_data },
 	{ FRAME_PROMPT, 1, on_prompt },
 	{ FRAME_DONE, 1, on_done },
 	{ 0, 0, NULL }
@@ -169,6 +173,9 @@ conn_close(struct conn *c)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
+	free(c->big);
+	c->big = NULL;
+	c->biglen = 0;
 }
 
 /*
@@ -449,6 +456,23 @@ on_prompt(struct conn *c, json_t *msg)
 	return rc == EXIT_OK ? MORE : rc;
 }
 
+/* A piece of done's data, too large to ride in the done frame itself. */
+static int
+on_data(struct conn *c, json_t *msg)
+{
+	char *nb;
+
+	(void)msg;
+	if (c->biglen + frame.len > PROTO_MAX_DATA)
+		return lost(c, "data too large");
+	if ((nb = realloc(c->big, c->biglen + frame.len + 1)) == NULL)
+		return lost(c, "out of memory");
+	c->big = nb;
+	memcpy(c->big + c->biglen, frame.buf, frame.len);
+	c->biglen += frame.len;
+	return MORE;
+}
+
 static int
 on_done(struct conn *c, json_t *msg)
 {
@@ -474,6 +498,10 @@ on_done(struct conn *c, json_t *msg)
 	}
 	if (code == EXIT_OK && c->data != NULL && data != NULL)
 		*c->data = json_incref(data);
+	else if (code == EXIT_OK && c->data != NULL && c->big != NULL &&
+	    (*c->data = json_loadb(c->big, c->biglen, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL)
+		return lost(c, "malformed data");
 	return (int)code;
 }
 
@@ -506,7 +534,7 @@ request(struct conn *c, json_t *req)
 int
 client_hello(struct welcome *w)
 {
-	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, { { 0 } } };
+	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } } };
 	int rc;
 
 	if ((rc = conn_open(&c)) == EXIT_OK)
@@ -518,7 +546,8 @@ client_hello(struct welcome *w)
 int
 client_run(json_t *req, int flags, json_t **data)
 {
-	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data, { { 0 } } };
+	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data, NULL, 0,
+	    { { 0 } } };
 	int rc;
 
 	if (data != NULL)

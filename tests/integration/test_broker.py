@@ -186,7 +186,8 @@ def test_dockerd_unreachable(make_broker, ctl, accounts, pam_service, kind, tmpd
 
 
 @pytest.mark.parametrize("bad", [
-    frame(9, b"x"),                                     # unknown type
+    frame(10, b"x"),                                    # unknown type
+    frame(9, b"{}"),                                    # data: broker to client only
     struct.pack(">BI", 1, 1 << 30),                     # oversize
     frame(1, b"{not json"),                             # malformed JSON
     frame(1, b"[1, 2]"),                                # not an object

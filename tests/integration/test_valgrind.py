@@ -45,7 +45,7 @@ def test_session_under_valgrind(vg_broker, ctl, containers, accounts):
                  ["status", containers.names[0]]):
         r = ctl("alice", *args, timeout=120)
         assert r.returncode in (0, 3), (args, r.stderr)
-    for bad in (frame(9, b"x"), frame(1, b"{"), HELLO + frame(3, {"verb": "ls", "x": 1})):
+    for bad in (frame(10, b"x"), frame(1, b"{"), HELLO + frame(3, {"verb": "ls", "x": 1})):
         converse(b, bad)
     p = ctl.popen("alice", "logs", "-f", name, stdout=subprocess.PIPE)
     p.stdout.readline()

@@ -318,7 +318,7 @@ s_eof_request(int fd)
 static void
 s_bad_type(int fd)
 {
-	unsigned char hdr[PROTO_HDR_LEN] = { 9, 0, 0, 0, 0 };
+	unsigned char hdr[PROTO_HDR_LEN] = { FRAME_TYPE_MAX + 1, 0, 0, 0, 0 };
 
 	greet_request(fd);
 	if (write(fd, hdr, sizeof(hdr)) != sizeof(hdr))
