@@ -288,25 +288,43 @@ do_stats(struct ctx *x)
 	docker_reply_free(&r);
 }
 
-/* Log bytes are gathered into frames of up to PROTO_MAX_LEN. */
+/*
+ * Log bytes become stdout/stderr frames, laid out back to back in one
+ * buffer and written with one write(2) per batch: a stream that switches
+ * between stdout and stderr every line would otherwise cost a system
+ * call per line on both sides.
+ */
+#define SINK_BUF	(256u << 10)
+
 struct logsink {
 	int		 fd;
 	int		 send_failed;	/* the client is gone */
 	int		 bad;		/* dockerd's stream is malformed */
-	uint8_t		 type;
-	size_t		 len;
+	uint8_t		 type;		/* of the open frame; 0: none */
+	size_t		 hdr;		/* where the open frame's header is */
+	size_t		 len;		/* bytes in buf */
 	struct demux	 dm;
 	char		 syserr[256];
 	size_t		 syserrlen;
-	unsigned char	 buf[PROTO_MAX_LEN];
+	unsigned char	 buf[SINK_BUF];
 };
+
+static void
+sink_close_frame(struct logsink *s)
+{
+	if (s->type != 0)
+		proto_put_header(s->buf + s->hdr, s->type,
+		    (uint32_t)(s->len - s->hdr - PROTO_HDR_LEN));
+	s->type = 0;
+}
 
 static int
 sink_flush(struct logsink *s)
 {
+	sink_close_frame(s);
 	if (s->len == 0)
 		return 0;
-	if (proto_send(s->fd, s->type, s->buf, s->len) == -1) {
+	if (proto_send_framed(s->fd, s->buf, s->len) == -1) {
 		s->send_failed = 1;
 		return -1;
 	}
@@ -319,7 +337,7 @@ sink_put(void *arg, int stream, const unsigned char *p, size_t len)
 {
 	struct logsink *s = arg;
 	uint8_t type = stream == 2 ? FRAME_STDERR : FRAME_STDOUT;
-	size_t n;
+	size_t n, room;
 
 	if (stream == 3) {
 		n = sizeof(s->syserr) - 1 - s->syserrlen;
@@ -328,12 +346,22 @@ sink_put(void *arg, int stream, const unsigned char *p, size_t len)
 		s->syserrlen += n;
 		return 0;
 	}
-	if (type != s->type && sink_flush(s) == -1)
-		return -1;
-	s->type = type;
 	while (len > 0) {
-		n = sizeof(s->buf) - s->len;
-		n = len < n ? len : n;
+		if (s->type != 0 && (s->type != type ||
+		    s->len - s->hdr - PROTO_HDR_LEN == PROTO_MAX_LEN))
+			sink_close_frame(s);
+		if (s->type == 0) {
+			if (s->len + PROTO_HDR_LEN + 1 > sizeof(s->buf) &&
+			    sink_flush(s) == -1)
+				return -1;
+			s->hdr = s->len;
+			s->len += PROTO_HDR_LEN;
+			s->type = type;
+		}
+		room = PROTO_MAX_LEN - (s->len - s->hdr - PROTO_HDR_LEN);
+		if (room > sizeof(s->buf) - s->len)
+			room = sizeof(s->buf) - s->len;
+		n = len < room ? len : room;
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;
 		p += n;
@@ -344,14 +372,18 @@ sink_put(void *arg, int stream, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * docker_stream's sink. Bytes are only gathered here; a NULL buffer is
+ * the stream's word that it is about to wait, and the batch goes out.
+ */
 static int
 sink_raw(void *arg, const unsigned char *p, size_t len)
 {
 	struct logsink *s = arg;
 
-	if (sink_put(s, 1, p, len) == -1)
-		return -1;
-	return sink_flush(s);
+	if (p == NULL)
+		return sink_flush(s);
+	return sink_put(s, 1, p, len);
 }
 
 static int
@@ -359,11 +391,13 @@ sink_mux(void *arg, const unsigned char *p, size_t len)
 {
 	struct logsink *s = arg;
 
+	if (p == NULL)
+		return sink_flush(s);
 	if (demux_feed(&s->dm, p, len, sink_put, s) == -1) {
 		s->bad = !s->send_failed;
 		return -1;
 	}
-	return sink_flush(s);
+	return 0;
 }
 
 static void
@@ -426,7 +460,6 @@ do_logs(struct ctx *x)
 		return;
 	}
 	s->fd = x->fd;
-	s->type = FRAME_STDOUT;
 	demux_init(&s->dm);
 	logs_query(x, q, sizeof(q));
 	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?%s",

@@ -149,6 +149,7 @@ int	docker_call(const struct config *, const char *method,
 	    struct docker_reply *);
 void	docker_reply_free(struct docker_reply *);
 
+/* Called with the stream's bytes, and with buf NULL before each wait. */
 typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
 int	docker_stream(const struct config *, const char *path, int client_fd,
 	    docker_sink, void *ctx, struct docker_reply *);

@@ -268,10 +268,15 @@ docker_stream(const struct config *cf, const char *path, int client_fd,
 	}
 	curl_easy_setopt(s.easy, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(s.easy, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.easy, CURLOPT_BUFFERSIZE, 131072L);
 	curl_multi_add_handle(m, s.easy);
 	while (running) {
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
+		if (sink(ctx, NULL, 0) == -1) {	/* before any wait: flush */
+			s.sink_failed = 1;
+			break;
+		}
 		if (!running)
 			break;
 		wfd.fd = client_fd;

@@ -125,6 +125,13 @@ proto_send(int fd, uint8_t type, const void *buf, size_t len)
 	return write_full(fd, (const unsigned char *)buf + n, len - (size_t)n);
 }
 
+/* Several frames already laid out with proto_put_header, in one write. */
+int
+proto_send_framed(int fd, const void *buf, size_t len)
+{
+	return write_full(fd, buf, len);
+}
+
 int
 proto_send_json(int fd, uint8_t type, json_t *msg)
 {
@@ -231,6 +238,82 @@ proto_recv(int fd, struct frame *f, int timeout_ms, const char **why)
 			return -1;
 	}
 	f->buf[f->len] = '\0';
+	return 1;
+}
+
+void
+proto_reader_init(struct proto_reader *r, int fd)
+{
+	r->fd = fd;
+	r->off = r->len = 0;
+}
+
+/* Makes at least want bytes available at r->buf + r->off. */
+static int
+fill(struct proto_reader *r, size_t want, long long deadline,
+    const char **why)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int rc;
+
+	if (r->off + want > sizeof(r->buf)) {
+		memmove(r->buf, r->buf + r->off, r->len);
+		r->off = 0;
+	}
+	while (r->len < want) {
+		pfd.fd = r->fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, left_ms(deadline));
+		if (rc <= 0) {
+			*why = rc == 0 ? "timed out" : errno == EINTR ?
+			    "interrupted" : "poll failed";
+			return -1;
+		}
+		n = read(r->fd, r->buf + r->off + r->len,
+		    sizeof(r->buf) - r->off - r->len);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			*why = "read failed";
+			return -1;
+		}
+		if (n == 0) {
+			if (r->len == 0)
+				return 0;
+			*why = "truncated frame";
+			return -1;
+		}
+		r->len += (size_t)n;
+	}
+	return 1;
+}
+
+int
+proto_recv_buffered(struct proto_reader *r, struct frame *f, int timeout_ms,
+    const char **why)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int rc;
+
+	if ((rc = fill(r, PROTO_HDR_LEN, deadline, why)) <= 0)
+		return rc;
+	if (proto_parse_header(r->buf + r->off, &f->type, &f->len) == -1) {
+		*why = f->len > PROTO_MAX_LEN ? "oversize frame" :
+		    "unknown frame type";
+		return -1;
+	}
+	if ((rc = fill(r, PROTO_HDR_LEN + f->len, deadline, why)) <= 0) {
+		if (rc == 0)
+			*why = "truncated frame";
+		return -1;
+	}
+	memcpy(f->buf, r->buf + r->off + PROTO_HDR_LEN, f->len);
+	f->buf[f->len] = '\0';
+	r->off += PROTO_HDR_LEN + f->len;
+	r->len -= PROTO_HDR_LEN + f->len;
+	if (r->len == 0)
+		r->off = 0;
 	return 1;
 }
 

@@ -49,6 +49,7 @@ void	proto_put_header(unsigned char hdr[PROTO_HDR_LEN], uint8_t type,
 
 int	proto_send(int fd, uint8_t type, const void *buf, size_t len);
 int	proto_send_json(int fd, uint8_t type, json_t *msg);
+int	proto_send_framed(int fd, const void *buf, size_t len);
 
 /*
  * Reads one frame. timeout_ms < 0 waits forever; otherwise the whole
@@ -56,6 +57,21 @@ int	proto_send_json(int fd, uint8_t type, json_t *msg);
  * byte of a frame, -1 on error with *why set to a static message.
  */
 int	proto_recv(int fd, struct frame *f, int timeout_ms, const char **why);
+
+/*
+ * A buffered receiver for a stream of many small frames (log lines):
+ * one read(2) brings in as many frames as are waiting. Same results as
+ * proto_recv.
+ */
+#define PROTO_READER_BUF	(256u << 10)
+struct proto_reader {
+	int		 fd;
+	size_t		 off, len;
+	unsigned char	 buf[PROTO_READER_BUF];
+};
+void	proto_reader_init(struct proto_reader *, int fd);
+int	proto_recv_buffered(struct proto_reader *, struct frame *f,
+	    int timeout_ms, const char **why);
 
 /* Decodes a JSON control frame: must be an object within PROTO_MAX_JSON. */
 json_t	*proto_json(const struct frame *f, const char **why);

@@ -50,11 +50,13 @@ struct conn {
 	char	 *big;			/* data frames, gathered */
 	size_t	  biglen;
 	struct ttyout tty[2];		/* stdout, stderr */
+	int	  isatty[2];		/* 0: not asked, 1: yes, -1: no */
 };
 
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
 static int answer_stdin;
 static struct frame frame;
+static struct proto_reader reader;
 
 static int	on_output(struct conn *, json_t *);
 static int	on_data(struct conn *, json_t *);
@@ -154,8 +156,10 @@ conn_open(struct conn *c)
 	sig_watch(c->fd);
 	if (sig_caught())
 		return interrupted(c);
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		proto_reader_init(&reader, c->fd);
 		return EXIT_OK;
+	}
 	e = errno;
 	if (sig_caught())
 		return interrupted(c);
@@ -197,7 +201,7 @@ recv_frame(struct conn *c)
 	const char *why = NULL;
 	int rc;
 
-	rc = proto_recv(c->fd, &frame, c->timeout, &why);
+	rc = proto_recv_buffered(&reader, &frame, c->timeout, &why);
 	if (rc <= 0)
 		return lost(c, rc == 0 ? NULL : why);
 	return EXIT_OK;
@@ -295,9 +299,12 @@ static int
 output(struct conn *c, int fd, const unsigned char *buf, size_t len)
 {
 	static unsigned char safe[PROTO_MAX_LEN + TTYOUT_SLACK];
-	struct ttyout *t = &c->tty[fd == STDOUT_FILENO ? 0 : 1];
+	int i = fd == STDOUT_FILENO ? 0 : 1;
+	struct ttyout *t = &c->tty[i];
 
-	if ((c->flags & CLIENT_RAW) || !isatty(fd))
+	if (c->isatty[i] == 0)		/* asked once per command */
+		c->isatty[i] = isatty(fd) ? 1 : -1;
+	if ((c->flags & CLIENT_RAW) || c->isatty[i] < 0)
 		return write_all(fd, buf, len);
 	return write_all(fd, safe, ttyout_filter(t, buf, len, safe));
 }
@@ -534,7 +541,8 @@ request(struct conn *c, json_t *req)
 int
 client_hello(struct welcome *w)
 {
-	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } } };
+	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } },
+	    { 0, 0 } };
 	int rc;
 
 	if ((rc = conn_open(&c)) == EXIT_OK)
@@ -547,7 +555,7 @@ int
 client_run(json_t *req, int flags, json_t **data)
 {
 	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data, NULL, 0,
-	    { { 0 } } };
+	    { { 0 } }, { 0, 0 } };
 	int rc;
 
 	if (data != NULL)
