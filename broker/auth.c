@@ -15,6 +15,7 @@
  *    to the caller for the audit log, with PAM's failure delay.
  */
 #include <security/pam_appl.h>
+#include <pwd.h>
 #include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,38 @@ locked(const char *user)
 	return sp.sp_pwdp != NULL && sp.sp_pwdp[0] == '!' &&
 	    sp.sp_pwdp[1] != '\0' && sp.sp_pwdp[1] != '*' &&
 	    sp.sp_pwdp[1] != '!';
+}
+
+/*
+ * The main process loads the service's PAM modules once and keeps them:
+ * every session is a fork, and its pam_start then finds them loaded and
+ * relocated (shared pages) instead of loading them again per request.
+ * No module function is called here.
+ */
+static pam_handle_t *preloaded;
+
+static int
+no_conv(int n, const struct pam_message **m, struct pam_response **r,
+    void *arg)
+{
+	return PAM_CONV_ERR;
+}
+
+void
+auth_preload(const struct config *cf)
+{
+	static struct pam_conv pc = { no_conv, NULL };
+
+	struct passwd pw, *res;
+	char buf[4096];
+
+	/* the user and group databases' NSS modules, likewise */
+	(void)getpwuid_r(0, &pw, buf, sizeof(buf), &res);
+	if (preloaded != NULL)
+		pam_end(preloaded, PAM_SUCCESS);
+	preloaded = NULL;
+	if (pam_start(cf->pam_service, "root", &pc, &preloaded) != PAM_SUCCESS)
+		preloaded = NULL;	/* sessions load the modules themselves */
 }
 
 int

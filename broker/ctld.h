@@ -131,6 +131,7 @@ int	ticket_write(const struct config *, uid_t, const struct peer *);
 int	ticket_forget(const struct config *, uid_t, const struct peer *);
 
 /* auth.c */
+void	auth_preload(const struct config *);
 int	auth_account(const struct config *, const struct identity *,
 	    const struct peer *, int fd, char *err, size_t errlen);
 typedef void (*auth_failed_fn)(void *ctx, int attempt, const char *why);

@@ -228,6 +228,7 @@ reload(struct config *cf)
 		logmsg(LOG_WARNING, "listen settings change only on restart");
 	logmsg(LOG_INFO, "configuration reloaded from %s", cf->path);
 	config_free(cf);
+	auth_preload(ncf);
 	return ncf;
 }
 
@@ -369,6 +370,7 @@ main(int argc, char *argv[])
 		errx(1, "audit: %s", errbuf);
 	if ((lfd = listen_open(cf, errbuf, sizeof(errbuf))) == -1)
 		errx(1, "%s", errbuf);
+	auth_preload(cf);
 	if (!foreground)
 		daemonize();
 	run(cf, lfd);

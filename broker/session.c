@@ -12,6 +12,7 @@
  *    a client can do is end its own child.
  */
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,8 +188,12 @@ session_run(const struct config *cf, int fd, uid_t uid, gid_t gid, pid_t pid)
 	struct session *s;
 	char err[256];
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	/* malloc, not calloc: the frame buffer's pages stay untouched until
+	 * a frame needs them, which keeps each session small */
+	if ((s = malloc(sizeof(*s))) == NULL)
 		return;
+	memset(s, 0, offsetof(struct session, f));
+	s->f.len = 0;
 	s->cf = cf;
 	s->fd = fd;
 	s->who.uid = uid;
