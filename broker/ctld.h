@@ -114,6 +114,8 @@ void		 config_free(struct config *);
 void	policy_decide(const struct config *, const struct identity *,
 	    enum verb_id, const char *name, const char *owner,
 	    const char *group, struct decision *);
+int	policy_names(const struct identity *, char *const *users,
+	    char *const *groups);
 const struct rule *policy_deny_rule(const struct config *,
 	    const struct identity *, enum verb_id, const char *name);
 

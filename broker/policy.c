@@ -54,13 +54,19 @@ name_matches(char *const *patterns, const char *name)
 	return 0;
 }
 
+/* Whether users ("*" for all) or groups name the caller. */
+int
+policy_names(const struct identity *id, char *const *users,
+    char *const *groups)
+{
+	return in_list(users, id->user) || member_of(id, groups) != NULL;
+}
+
 static int
 rule_matches(const struct rule *r, const struct identity *id,
     const char *name, unsigned verbs)
 {
-	if (!(r->verbs & verbs))
-		return 0;
-	if (!in_list(r->users, id->user) && member_of(id, r->groups) == NULL)
+	if (!(r->verbs & verbs) || !policy_names(id, r->users, r->groups))
 		return 0;
 	return name_matches(r->containers, name);
 }

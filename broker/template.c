@@ -58,28 +58,10 @@ template_find(const struct config *cf, const char *name)
 	return NULL;
 }
 
-static int
-in_list(char *const *list, const char *s)
-{
-	if (list == NULL)
-		return 0;
-	for (; *list != NULL; list++)
-		if (strcmp(*list, "*") == 0 || strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
 int
 template_may_create(const struct template *t, const struct identity *who)
 {
-	size_t i;
-
-	if (in_list(t->users, who->user))
-		return 1;
-	for (i = 0; who->groups != NULL && who->groups[i] != NULL; i++)
-		if (in_list(t->groups, who->groups[i]))
-			return 1;
-	return 0;
+	return policy_names(who, t->users, t->groups);
 }
 
 /* The repository part of a reference: without :tag or @digest. */
