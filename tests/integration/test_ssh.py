@@ -44,7 +44,7 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
         f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }}\n'
         ');\n'
         f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n'
-        'reauth = { verbs = ["restart"]; timeout = 3; dir = "@DIR@/tickets"; };\n')
+        'reauth = { verbs = ["restart"]; timeout = 8; dir = "@DIR@/tickets"; };\n')
     # ctld gets a PAM service of its own here, which a test may extend
     broker_service = f"{pam_service}-ssh"
     shutil.copy(f"/etc/pam.d/{pam_service}", f"/etc/pam.d/{broker_service}")
@@ -257,7 +257,7 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     # another login session has no ticket
     r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
     assert r.returncode == 4
-    time.sleep(3.5)
+    time.sleep(8.5)  # past reauth.timeout
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect("Password: ")
     child.sendline(f"pw-alice-{TAG}")
