@@ -311,6 +311,39 @@ class Ctl:
                 f"export CTL_SOCKET={self.broker.socket} TERM=xterm; {exec_args}"]
 
 
+class LoginSession:
+    """A session leader of our own (as sshd or login would make) whose
+    children run ctl: tickets are per session, and the test runner's own
+    session may be 0 or led by a process outside this PID namespace."""
+
+    def __init__(self, ctl, who):
+        self.ctl = ctl
+        self.who = who
+        self.dir = tempfile.mkdtemp(prefix="ctl-sess-")
+        self.leader = subprocess.Popen(["/bin/bash"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True,
+                                       start_new_session=True, cwd="/", env={"PATH": "/usr/bin:/bin"})
+
+    def __call__(self, *args, input=""):
+        uid, gid = self.ctl.ids(self.who)
+        inp, out, err = (os.path.join(self.dir, n) for n in ("in", "out", "err"))
+        with open(inp, "w") as f:
+            f.write(input)
+        argv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+                "env", "-i", f"CTL_SOCKET={self.ctl.broker.socket}", self.ctl.bin, *args]
+        q = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
+        self.leader.stdin.write(f"{q} <{inp} >{out} 2>{err}; echo $?\n")
+        self.leader.stdin.flush()
+        rc = int(self.leader.stdout.readline())
+        with open(out) as o, open(err) as e:
+            return subprocess.CompletedProcess(argv, rc, o.read(), e.read())
+
+    def close(self):
+        self.leader.stdin.close()
+        self.leader.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 @pytest.fixture
 def ctl(bins, broker, accounts):
     return Ctl(bins, broker, accounts)

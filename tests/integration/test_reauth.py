@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import PAM_SERVICE, TAG, config_text, docker, wait_for
+from conftest import PAM_SERVICE, TAG, LoginSession, config_text, docker, wait_for
 
 
 @pytest.fixture
@@ -73,20 +73,27 @@ def test_ticket_dir_must_be_root_only(make_broker, ctl, accounts, pam_service, t
     ctl.broker = b
     user = accounts.users["alice"]
     subprocess.run(["chpasswd"], input=f"{user}:pw-{TAG}\n", text=True, check=True)
-    r = ctl("alice", "-S", "restart", "-t", "0", target, input=f"pw-{TAG}\n")
-    assert r.returncode == 0, r.stderr
-    tickets = os.path.join(b.dir, "tickets")
-    st = os.stat(tickets)
-    assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == 0
-    for f in os.listdir(tickets):
-        fst = os.stat(os.path.join(tickets, f))
-        assert stat.S_IMODE(fst.st_mode) == 0o600 and fst.st_uid == 0
-    # the ticket holds for this session: no password needed
-    assert ctl("alice", "restart", "-t", "0", target).returncode == 0
-    # loosen the directory: existing tickets no longer count
-    os.chmod(tickets, 0o777)
+    sess = LoginSession(ctl, "alice")
     try:
-        r = ctl("alice", "restart", "-t", "0", target)
-        assert r.returncode == 4  # asks again; no terminal
+        r = sess("-S", "restart", "-t", "0", target, input=f"pw-{TAG}\n")
+        assert r.returncode == 0, r.stderr
+        tickets = os.path.join(b.dir, "tickets")
+        st = os.stat(tickets)
+        assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == 0
+        assert os.listdir(tickets)
+        for f in os.listdir(tickets):
+            fst = os.stat(os.path.join(tickets, f))
+            assert stat.S_IMODE(fst.st_mode) == 0o600 and fst.st_uid == 0
+        # the ticket holds for this session: no password needed
+        assert sess("restart", "-t", "0", target).returncode == 0
+        # another session has no ticket
+        assert ctl("alice", "restart", "-t", "0", target).returncode == 4
+        # loosen the directory: existing tickets no longer count
+        os.chmod(tickets, 0o777)
+        try:
+            r = sess("restart", "-t", "0", target)
+            assert r.returncode == 4  # asks again; no terminal
+        finally:
+            os.chmod(tickets, 0o700)
     finally:
-        os.chmod(tickets, 0o700)
+        sess.close()
