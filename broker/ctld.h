@@ -116,6 +116,7 @@ void	policy_decide(const struct config *, const struct identity *,
 	    const char *group, struct decision *);
 int	policy_names(const struct identity *, char *const *users,
 	    char *const *groups);
+int	policy_rules_grant(const struct config *, const struct identity *);
 const struct rule *policy_deny_rule(const struct config *,
 	    const struct identity *, enum verb_id, const char *name);
 

@@ -62,6 +62,24 @@ policy_names(const struct identity *id, char *const *users,
 	return in_list(users, id->user) || member_of(id, groups) != NULL;
 }
 
+/*
+ * Whether a grant rule names the caller. When none does, only the owner
+ * and group labels can make a container visible, so a listing may ask
+ * dockerd for labelled containers only; policy_decide still decides
+ * each one.
+ */
+int
+policy_rules_grant(const struct config *cf, const struct identity *id)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nrules; i++)
+		if (!cf->rules[i].deny && cf->rules[i].verbs != 0 &&
+		    policy_names(id, cf->rules[i].users, cf->rules[i].groups))
+			return 1;
+	return 0;
+}
+
 static int
 rule_matches(const struct rule *r, const struct identity *id,
     const char *name, unsigned verbs)

@@ -72,6 +72,27 @@ def test_oncall_rule_sees_everything(ctl, world):
     assert set(world.values()) <= names
 
 
+def test_ls_lists_a_container_once_whatever_grants_it(ctl, world, containers, accounts):
+    both = containers.create(f"{TAG}-alice-both", owner=accounts.users["alice"],
+                             group=accounts.dev, start=False)
+    r = ctl("alice", "ls", "--json")
+    assert r.returncode == 0, r.stderr
+    names = [c["name"] for c in json.loads(r.stdout)["containers"]]
+    assert names.count(both) == 1
+    assert names == sorted(names)
+
+
+def test_ls_for_a_member_of_many_groups(ctl, world, accounts):
+    """Past a handful of groups the broker asks dockerd for every
+    group-labelled container at once; policy still picks the caller's."""
+    extra = [accounts.group(f"g{i}") for i in range(5)]
+    accounts.user("frank", [*extra, accounts.dev])
+    names = ls_names(ctl, "frank")
+    assert world["shared"] in names
+    for k in ("alice_app", "bob_app", "nolabel", "web_bob"):
+        assert world[k] not in names
+
+
 def test_status_own_container(ctl, world):
     r = ctl("alice", "status", world["alice_app"], "--json")
     assert r.returncode == 0, r.stderr

@@ -360,6 +360,48 @@ test_star_in_groups(void **state)
 	expect_verbs(&dave, "x", NULL, NULL, 0, 0);
 }
 
+/*
+ * ls asks dockerd for labelled containers only when policy_rules_grant
+ * says no rule grants the caller anything: then no unlabelled container
+ * may be visible, or the listing would miss it.
+ */
+static void
+check_rules_grant(const struct identity *id, int want)
+{
+	static const char *names[] = { "x", "web-1", "db-1", "alice" };
+	size_t i;
+
+	assert_int_equal(policy_rules_grant(&cf, id), want);
+	for (i = 0; !want && i < sizeof(names) / sizeof(names[0]); i++) {
+		decide(id, VERB_LS, names[i], NULL, NULL);
+		assert_false(d.visible);
+		decide(id, VERB_LS, names[i], "someone", "nogroup");
+		assert_false(d.visible);
+	}
+}
+
+static void
+test_rules_grant(void **state)
+{
+	struct rule rules[3];
+
+	cf.rules = rules;
+	check_rules_grant(&alice, 0);
+	rules[0] = mkrule(l_bob, NULL, l_star, VERB_BIT(VERB_RESTART), 1, 40);
+	cf.nrules = 1;
+	check_rules_grant(&bob, 0);
+	rules[1] = mkrule(NULL, l_oncall, l_web, VERB_BIT(VERB_LOGS), 0, 41);
+	cf.nrules = 2;
+	check_rules_grant(&bob, 1);
+	check_rules_grant(&alice, 0);
+	check_rules_grant(&carol, 0);
+	check_rules_grant(&dave, 0);
+	rules[2] = mkrule(l_star, NULL, l_web, VERB_BIT(VERB_STATUS), 0, 42);
+	cf.nrules = 3;
+	check_rules_grant(&carol, 1);
+	check_rules_grant(&dave, 1);
+}
+
 int
 main(void)
 {
@@ -381,6 +423,7 @@ main(void)
 		cmocka_unit_test_setup(test_deny_wins_in_any_order, setup),
 		cmocka_unit_test_setup(test_deny_visibility, setup),
 		cmocka_unit_test_setup(test_star_in_groups, setup),
+		cmocka_unit_test_setup(test_rules_grant, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
