@@ -156,7 +156,7 @@ void	docker_reply_free(struct docker_reply *);
 /* Called with the stream's bytes, and with buf NULL before each wait. */
 typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
 int	docker_stream(const struct config *, const char *path, int client_fd,
-	    docker_sink, void *ctx, struct docker_reply *);
+	    int pace_ms, docker_sink, void *ctx, struct docker_reply *);
 
 /* stream.c: Docker's multiplexed log stream */
 struct demux {

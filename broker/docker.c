@@ -244,9 +244,28 @@ stream_finish(const struct config *cf, struct streamctx *s, CURLcode rc,
 	return 0;
 }
 
+/*
+ * A followed stream trickles: a line at a time would wake this process,
+ * and the client, once per line. Waiting pace_ms after each pass lets
+ * lines gather (dockerd's socket buffers them) and go out together; the
+ * first line after a quiet spell still goes out at once. Only the client
+ * leaving ends the wait early.
+ */
+static int
+pace(int client_fd, int ms)
+{
+	struct pollfd p = { .fd = client_fd, .events = POLLIN };
+
+	if (ms <= 0)
+		return 0;
+	if (poll(&p, 1, ms) == -1)
+		return errno == EINTR ? 0 : -1;
+	return client_left(client_fd, p.revents) ? -1 : 0;
+}
+
 int
 docker_stream(const struct config *cf, const char *path, int client_fd,
-    docker_sink sink, void *ctx, struct docker_reply *r)
+    int pace_ms, docker_sink sink, void *ctx, struct docker_reply *r)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct streamctx s;
@@ -279,6 +298,10 @@ docker_stream(const struct config *cf, const char *path, int client_fd,
 		}
 		if (!running)
 			break;
+		if (pace(client_fd, pace_ms) == -1) {
+			s.sink_failed = 1;
+			break;
+		}
 		wfd.fd = client_fd;
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
