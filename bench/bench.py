@@ -263,7 +263,7 @@ def fanout(s, results):
         env={"CTL_SOCKET": s.socket}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(FOLLOWERS)]
     time.sleep(3)
-    groups = {"ctld": lambda: proc_tree(s.ctld.pid),
+    groups = {"ctld": lambda: ctld_pids(s),
               "dockerd": lambda: pids_of("dockerd") + pids_of("containerd"),
               "followers (ctl)": lambda: [p.pid for p in followers]}
     cpu0 = {k: cpu_seconds(f()) for k, f in groups.items()}
@@ -273,10 +273,10 @@ def fanout(s, results):
         "docker inspect": run_ok(["docker", "inspect", name]),
         "raw API (curl)": run_ok(curl(f"/containers/{name}/json")),
     }
-    lat = interleave(cases, reps=30 if QUICK else 100, warm=1)
+    lat = interleave(cases, reps=30 if QUICK else 200, warm=1)
     wall = time.time() - t0
     cpu = {k: round((cpu_seconds(f()) - cpu0[k]) / wall * 100, 1) for k, f in groups.items()}
-    pss = pss_kib(proc_tree(s.ctld.pid))
+    pss = pss_kib(ctld_pids(s))
     errors, lost = 0, 0
     for p in followers:
         p.send_signal(signal.SIGINT)
@@ -304,6 +304,21 @@ def fanout(s, results):
         "followers_cpu_percent": cpu["followers (ctl)"],
         "ctld_pss_MiB": round(pss / 1024, 1),
     }
+
+
+def ctld_pids(s):
+    """ctld, its sessions, and its relays (which outlive the session that
+    started them, so they may have left ctld's process tree)."""
+    relay_dir = os.path.join(s.dir, "relay")
+    pids = set(proc_tree(s.ctld.pid))
+    for p in pids_of("ctld-relay"):
+        try:
+            if any(os.readlink(f"/proc/{p}/fd/{fd}") == relay_dir
+                   for fd in os.listdir(f"/proc/{p}/fd")):
+                pids.update(proc_tree(p))
+        except OSError:
+            pass
+    return sorted(pids)
 
 
 def pids_of(comm):

@@ -400,9 +400,6 @@ sink_mux(void *arg, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* At most this much later than dockerd's own follow: unnoticed by eye. */
-#define FOLLOW_PACE_MS	50
-
 static void
 logs_query(struct ctx *x, char *q, size_t len)
 {
@@ -450,13 +447,43 @@ follow_cut(struct ctx *x)
 	return running;
 }
 
+/*
+ * A follow of new lines, or of fewer than a relay keeps, can share one
+ * dockerd stream with the container's other followers (relay.c).
+ */
+static int
+relay_fits(const struct ctx *x)
+{
+	const struct request *r = x->req;
+
+	return r->follow && !x->t.tty && !r->has_since && !r->has_until &&
+	    r->tail >= 0 && r->tail <= RELAY_RING_LINES;
+}
+
+/* The answer after a relay wrote the lines (relay_wait's outcome). */
+static void
+logs_relayed(struct ctx *x, int rc, const struct docker_reply *r)
+{
+	x->audit->via = "relay";
+	if (rc == -2 || rc == -3) {
+		x->out.exit = -1;	/* nobody to answer */
+		x->audit->result = rc == -2 ? "client left" : "relay failed";
+	} else if (rc == -1) {
+		set_out(x, EXIT_FAIL, "%s", r->error);
+		x->audit->result = "stream error";
+	} else if (follow_cut(x))
+		x->audit->result = "stream ended";
+	else
+		x->audit->result = "ok";
+}
+
 static void
 do_logs(struct ctx *x)
 {
 	struct docker_reply r;
 	struct logsink *s;
 	char path[512], q[256];
-	int rc;
+	int rc, rfd;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
@@ -467,6 +494,14 @@ do_logs(struct ctx *x)
 	logs_query(x, q, sizeof(q));
 	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?%s",
 	    x->cf->api_version, x->t.id, q);
+	if (relay_fits(x) && (rfd = relay_attach(x->cf, x->t.id,
+	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
+		rc = relay_wait(rfd, x->fd, &r);
+		close(rfd);
+		logs_relayed(x, rc, &r);
+		free(s);
+		return;
+	}
 	rc = docker_stream(x->cf, path, x->fd, x->req->follow ?
 	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);
 	if (rc == -2 && s->bad) {

@@ -81,7 +81,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 
 	iso_time(&a->start, when, sizeof(when));
 	return json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s, s:s?,"
-	    " s:s?, s:i, s:I}",
+	    " s:s?, s:s?, s:i, s:I}",
 	    "time", when,
 	    "uid", (json_int_t)a->who->uid,
 	    "user", a->who->user,
@@ -92,6 +92,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "decision", a->allow ? "allow" : "deny",
 	    "reason", a->reason[0] ? a->reason : NULL,
 	    "result", a->result,
+	    "via", a->via,
 	    "exit", a->exit,
 	    "duration_ms", (json_int_t)ms);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "proto.h"
@@ -157,6 +158,18 @@ void	docker_reply_free(struct docker_reply *);
 typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
 int	docker_stream(const struct config *, const char *path, int client_fd,
 	    int pace_ms, docker_sink, void *ctx, struct docker_reply *);
+CURL	*docker_easy(const struct config *, const char *path, char *errbuf);
+int	client_left(int client_fd, short revents);
+int	stream_pace(int client_fd, int ms);
+
+/* A followed stream goes out at most this often: unnoticed by eye. */
+#define FOLLOW_PACE_MS	50
+
+/* relay.c: one dockerd follow shared by a container's followers */
+#define RELAY_RING_LINES	1000
+int	relay_attach(const struct config *, const char *id, int timestamps,
+	    long tail, int client_fd);
+int	relay_wait(int relay_fd, int client_fd, struct docker_reply *);
 
 /* stream.c: Docker's multiplexed log stream */
 struct demux {
@@ -182,6 +195,7 @@ struct audit_rec {
 	char			 reason[200];
 	int			 exit;
 	const char		*result;
+	const char		*via;		/* "relay": a shared follow */
 	struct timespec		 start;
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);

@@ -68,8 +68,8 @@ body_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static CURL *
-easy_new(const struct config *cf, const char *path, char *errbuf)
+CURL *
+docker_easy(const struct config *cf, const char *path, char *errbuf)
 {
 	char url[1100];
 	CURL *c;
@@ -133,7 +133,7 @@ docker_call(const struct config *cf, const char *method, const char *path,
 	CURL *c;
 
 	memset(r, 0, sizeof(*r));
-	if ((c = easy_new(cf, path, errbuf)) == NULL) {
+	if ((c = docker_easy(cf, path, errbuf)) == NULL) {
 		snprintf(r->error, sizeof(r->error), "internal error (curl)");
 		return -1;
 	}
@@ -211,7 +211,7 @@ stream_write(char *p, size_t size, size_t n, void *arg)
 }
 
 /* The client may only close while we stream: any byte or EOF ends it. */
-static int
+int
 client_left(int fd, short revents)
 {
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
@@ -251,8 +251,8 @@ stream_finish(const struct config *cf, struct streamctx *s, CURLcode rc,
  * first line after a quiet spell still goes out at once. Only the client
  * leaving ends the wait early.
  */
-static int
-pace(int client_fd, int ms)
+int
+stream_pace(int client_fd, int ms)
 {
 	struct pollfd p = { .fd = client_fd, .events = POLLIN };
 
@@ -279,7 +279,7 @@ docker_stream(const struct config *cf, const char *path, int client_fd,
 	memset(&s, 0, sizeof(s));
 	s.sink = sink;
 	s.ctx = ctx;
-	if ((s.easy = easy_new(cf, path, errbuf)) == NULL ||
+	if ((s.easy = docker_easy(cf, path, errbuf)) == NULL ||
 	    (m = curl_multi_init()) == NULL) {
 		curl_easy_cleanup(s.easy);
 		snprintf(r->error, sizeof(r->error), "internal error (curl)");
@@ -298,7 +298,7 @@ docker_stream(const struct config *cf, const char *path, int client_fd,
 		}
 		if (!running)
 			break;
-		if (pace(client_fd, pace_ms) == -1) {
+		if (stream_pace(client_fd, pace_ms) == -1) {
 			s.sink_failed = 1;
 			break;
 		}

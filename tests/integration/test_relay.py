@@ -1,0 +1,277 @@
+"""Shared follows (broker/relay.c): one dockerd stream for all of a
+container's followers, written straight to their clients; tails served
+from the relay's ring; a follower that falls behind is told; and a relay
+socket believed only when it is root's alone, at both ends."""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+from conftest import TAG, docker, wait_for
+
+TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
+          "echo line $i; sleep 0.02; done"]
+
+
+def relays(b):
+    """The ctld-relay processes of broker b: they hold its relay directory."""
+    d = os.path.join(b.dir, "relay")
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "ctld-relay":
+                    continue
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == d for fd in fds):
+                out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def numbers(text):
+    return [int(line.split()[1]) for line in text.splitlines() if line.startswith("line ")]
+
+
+def follow(ctl, *args):
+    return ctl.popen("alice", "logs", "-f", *args, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+
+
+def stop(procs):
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+    return [p.communicate(timeout=20) for p in procs]
+
+
+def logs_audit(b):
+    return [a for a in b.audit_lines() if a["verb"] == "logs"]
+
+
+def cid(name):
+    return docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
+
+
+def alice_with(make_broker, ctl, accounts, containers, suffix, cmd):
+    """A container of alice's running cmd, and a broker of its own."""
+    name = containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
+    b = make_broker()
+    ctl.broker = b
+    return name, b
+
+
+def test_followers_share_one_relay(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker", TICKER)
+    fs = [follow(ctl, "-n", "0", name) for _ in range(5)]
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    time.sleep(1.5)
+    assert len(relays(b)) == 1
+    for (out, err), p in zip(stop(fs), fs):
+        assert not err.strip(), err
+        n = numbers(out)
+        assert len(n) > 20 and n == list(range(n[0], n[0] + len(n)))
+    assert wait_for(lambda: not relays(b), 10), "the relay outlived its followers"
+    recs = logs_audit(b)
+    assert len(recs) == 5
+    assert all(a.get("via") == "relay" and a["result"] == "client left" for a in recs)
+
+
+def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-t", TICKER)
+    plain, stamped = follow(ctl, "-n", "0", name), follow(ctl, "-n", "0", "-t", name)
+    assert wait_for(lambda: len(relays(b)) == 2, 10)
+    time.sleep(1)
+    (out_p, _), (out_t, _) = stop([plain, stamped])
+    assert out_p.splitlines()[0].startswith("line ")
+    first = out_t.splitlines()[0]
+    assert first[:4].isdigit() and "Z line " in first
+
+
+BURST = ["sh", "-c", "sleep 3; i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
+         "echo err $i >&2; done; trap 'exit 0' TERM; while true; do sleep 1; done"]
+
+
+def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "burst", BURST)
+    first = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1, 2.5), "no relay before the burst"
+    time.sleep(4)  # the burst is over: the relay has seen all 80 lines
+    for n in ("7", "80", "100"):
+        p = follow(ctl, "-n", n, name)
+        time.sleep(1)
+        (out, err), = stop([p])
+        want = subprocess.run(["docker", "logs", "--tail", n, name],
+                              capture_output=True, text=True)
+        # ctl ends an interrupted command's line on stderr
+        assert out == want.stdout and err in (want.stderr, want.stderr + "\n"), n
+    stop([first])
+    via = [a.get("via") for a in logs_audit(b)]
+    # -n 7 and -n 80 came from the ring, -n 100 from dockerd; then -n 0
+    assert via == ["relay", "relay", None, "relay"], via
+
+
+def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-stop", TICKER)
+    fs = [follow(ctl, "-n", "0", name) for _ in range(3)]
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    time.sleep(0.5)
+    docker("stop", "-t", "5", name)
+    for p in fs:
+        out, err = p.communicate(timeout=20)
+        assert p.returncode == 0 and not err, err
+        assert numbers(out)
+    assert wait_for(lambda: not relays(b), 10)
+    assert all(a["result"] == "ok" and a.get("via") == "relay" for a in logs_audit(b))
+
+
+PAD = "x" * 110
+LINES = 100000  # 11.6 MB of log: more than a relay queues for one follower
+
+
+def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, containers):
+    """One client stops reading while the log floods: it is cut off with
+    a message after a gap-free prefix; the other gets every line."""
+    name, b = alice_with(make_broker, ctl, accounts, containers, "flood",
+                         ["sh", "-c", f"sleep 3; seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; "
+                          "trap 'exit 0' TERM; while true; do sleep 1; done"])
+    fast = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+    assert wait_for(lambda: len(relays(b)) == 1, 2.5)
+    slow = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    got = bytearray()
+    last = f"\n{LINES} {PAD}\n".encode()
+    end = time.time() + 120
+    while not got.endswith(last) and time.time() < end:
+        chunk = os.read(fast.stdout.fileno(), 1 << 20)
+        assert chunk
+        got += chunk
+    out, err = slow.communicate(timeout=60)
+    assert slow.returncode == 1
+    assert b"fell behind" in err
+    seen = [int(x.split()[0]) for x in out.splitlines()]
+    assert seen == list(range(1, len(seen) + 1)) and len(seen) < LINES
+    stop([fast])
+    assert [int(x.split()[0]) for x in got.splitlines()] == list(range(1, LINES + 1))
+
+
+FAKE_RELAY = r"""
+import os, socket, struct, sys
+path, uid, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o666)
+done = open(ready, "w")
+if uid:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+s.listen(8)  # the peer credentials a client sees are taken here
+done.write("listening")
+done.close()
+while True:
+    c, _ = s.accept()
+    msg, fds, _, _ = socket.recv_fds(c, 72, 4)
+    c.send(b"Y")
+    for fd in fds:
+        os.write(fd, b"\x04" + struct.pack(">I", 5) + b"FAKE\n")
+        os.close(fd)
+    c.send(struct.pack("<i", 0) + bytes(256))
+    c.close()
+"""
+
+
+def fake_relay(b, name, uid):
+    d = os.path.join(b.dir, "relay")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, f"{cid(name)}-p.sock")
+    ready = os.path.join(b.dir, "fake-ready")
+    p = subprocess.Popen(["/usr/bin/python3", "-c", FAKE_RELAY, os.path.basename(path),
+                          str(uid), ready], cwd=d)  # sun_path is short
+    assert wait_for(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0, 10)
+    return d, p
+
+
+def follow_briefly(ctl, name):
+    p = follow(ctl, "-n", "0", name)
+    time.sleep(1.5)
+    (out, err), = stop([p])
+    return out
+
+
+def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-d", TICKER)
+    d, fake = fake_relay(b, name, 0)  # root's socket, in a directory anyone may enter
+    try:
+        os.chmod(d, 0o755)
+        out = follow_briefly(ctl, name)
+        assert "FAKE" not in out and numbers(out)
+        assert logs_audit(b)[-1].get("via") is None
+        os.chmod(d, 0o700)  # the same fake, now where only root may go: believed
+        assert "FAKE" in follow_briefly(ctl, name)
+    finally:
+        fake.kill()
+        fake.wait()
+
+
+def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, containers):
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-u", TICKER)
+    uid = ctl.ids("bob")[0]
+    d, fake = fake_relay(b, name, uid)
+    try:
+        os.chmod(d, 0o700)
+        out = follow_briefly(ctl, name)
+        assert "FAKE" not in out and numbers(out)
+        assert logs_audit(b)[-1].get("via") is None
+    finally:
+        fake.kill()
+        fake.wait()
+
+
+KNOCK = r"""
+import os, socket, struct, sys
+path, uid, rid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.setgroups([])
+os.setresgid(uid, uid, uid)
+os.setresuid(uid, uid, uid)
+c = socket.socket(socket.AF_UNIX)
+c.connect(path)
+req = rid.encode() + b"\0" + b"\0" + b"\0\0" + struct.pack("<i", 0)
+try:
+    socket.send_fds(c, [req], [1])
+    c.settimeout(10)
+    print(repr(c.recv(1)))
+except (BrokenPipeError, ConnectionResetError):
+    print("closed")
+"""
+
+
+def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
+    """Even reached (the directory opened up for the test), a relay
+    refuses a peer that is not root."""
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-k", TICKER)
+    p = follow(ctl, "-n", "0", name)
+    try:
+        assert wait_for(lambda: len(relays(b)) == 1, 10)
+        d = os.path.join(b.dir, "relay")
+        path = os.path.join(d, f"{cid(name)}-p.sock")
+        os.chmod(d, 0o711)
+        os.chmod(path, 0o666)
+        try:
+            r = subprocess.run(["/usr/bin/python3", "-c", KNOCK, os.path.basename(path),
+                                str(ctl.ids("bob")[0]), cid(name)],
+                               capture_output=True, text=True, timeout=30, cwd=d)
+        finally:
+            os.chmod(d, 0o700)
+        assert r.stdout.strip() in ("closed", "b''", "b'N'"), r.stdout + r.stderr
+    finally:
+        (out, err), = stop([p])
+    assert numbers(out)
