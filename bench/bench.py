@@ -309,7 +309,7 @@ def fanout(s, results):
 def ctld_pids(s):
     """ctld, its sessions, and its relays (which outlive the session that
     started them, so they may have left ctld's process tree)."""
-    relay_dir = os.path.join(s.dir, "relay")
+    relay_dir = os.path.join(s.dir, "ctld-relay")
     pids = set(proc_tree(s.ctld.pid))
     for p in pids_of("ctld-relay"):
         try:

@@ -19,12 +19,19 @@
  *    ended) only after the last byte went out; the session answers only
  *    then. A follower that falls RELAY_QUEUE_MAX behind is told so: no
  *    line is ever skipped in silence.
- * 4. A relay follows from the moment it starts (tail=0), so its ring
+ * 4. The session lends its client only after the relay said yes, and
+ *    from then on never writes to it until the relay gives it back; a
+ *    "no", a silence or any failure before the yes means the session
+ *    reads from dockerd itself.
+ * 5. Neither side ever blocks on the other while holding the lock:
+ *    connects are non-blocking, the lock is only tried, and a relay
+ *    leaving takes no lock at all.
+ * 6. A relay follows from the moment it starts (tail=0), so its ring
  *    holds exactly the container's last frames, as many as it has seen;
  *    --tail N is served from it only when it has seen N, else the
  *    session follows on its own.
- * 5. Any failure on the way to a relay means the session follows dockerd
- *    directly: a relay is a saving, never a condition.
+ * 7. A relay holds nothing of the session that forked it but the
+ *    listening socket and the relay directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +43,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -49,10 +58,11 @@
 
 #define RELAY_RING_BYTES	(4u << 20)
 #define RELAY_FRAME_MAX		(1u << 20)
-#define RELAY_QUEUE_MAX		(8u << 20)
+#define RELAY_QUEUE_MAX		(512u << 10)
 #define RELAY_SUBS_MAX		1024
-#define RELAY_DRAIN_ROUNDS	300	/* of 100 ms, at the end */
-#define RELAY_DIR		"relay"
+#define RELAY_HANDSHAKE_MS	5000	/* a session's request, then its client */
+#define RELAY_ENDING_MS		30000	/* to take what is queued, at the end */
+#define RELAY_DIR		"ctld-relay"
 #define RELAY_LOCK		"lock"
 
 struct relay_req {
@@ -75,9 +85,13 @@ struct rframe {
 	unsigned char	 data[];
 };
 
+enum sub_state { WANT_REQ, WANT_CLIENT, LIVE };
+
 struct sub {
 	int		 fd;		/* the session */
-	int		 cfd;		/* its client, lent */
+	int		 cfd;		/* its client, lent; -1 until LIVE */
+	enum sub_state	 state;
+	long long	 deadline;	/* ms: to finish the handshake, or to end */
 	struct relay_msg end;
 	int		 ending;	/* no more frames: flush, then end */
 	unsigned char	*q;
@@ -100,9 +114,19 @@ struct relay {
 	char			 why[256];	/* set: the stream is over */
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct sub		*subs;
-	size_t			 nsubs;
+	size_t			 nsubs, maxsubs;
+	long long		 accept_after;	/* ms: out of descriptors */
 	int			 fed;		/* frames went out this pass */
 };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The relay directory beside the listening socket, if safe; else -1. */
 static int
@@ -153,12 +177,11 @@ unix_addr(const char *name, struct sockaddr_un *sun)
 {
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	if (strlen(name) >= sizeof(sun->sun_path))
-		return -1;
-	strcpy(sun->sun_path, name);
-	return 0;
+	return snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", name) <
+	    (int)sizeof(sun->sun_path) ? 0 : -1;
 }
 
+/* Never waits: a relay too busy to take a connection is no relay. */
 static int
 relay_connect(const char *name)
 {
@@ -167,7 +190,8 @@ relay_connect(const char *name)
 
 	if (unix_addr(name, &sun) == -1)
 		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		e = errno;
@@ -175,7 +199,7 @@ relay_connect(const char *name)
 		errno = e;
 		return -1;
 	}
-	if (!peer_is_root(fd)) {
+	if (!peer_is_root(fd) || fcntl(fd, F_SETFL, 0) == -1) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -205,6 +229,49 @@ relay_listen(const char *name)
 
 /* ---- the relay process ---- */
 
+/* No more frames for s: once its queue is out, the session hears why. */
+static void
+sub_end(struct sub *s, enum relay_end end, const char *why)
+{
+	if (s->ending)
+		return;
+	s->ending = 1;
+	s->deadline = now_ms() + RELAY_ENDING_MS;
+	s->end.end = end;
+	snprintf(s->end.why, sizeof(s->end.why), "%s", why ? why : "");
+}
+
+static void
+sub_drop(struct relay *R, size_t i)
+{
+	struct sub *s = &R->subs[i];
+
+	if (s->cfd != -1)
+		close(s->cfd);
+	close(s->fd);
+	free(s->q);
+	R->subs[i] = R->subs[--R->nsubs];
+}
+
+/*
+ * The client back to the session (our copy closed first), and why. A
+ * session still handshaking has lent nothing we hold: it hears why too,
+ * and its client, if in flight, is dropped with our end of the socket.
+ */
+static void
+sub_finish(struct relay *R, size_t i)
+{
+	struct sub *s = &R->subs[i];
+
+	if (s->cfd != -1)
+		close(s->cfd);
+	s->cfd = -1;
+	if (s->state != WANT_REQ)
+		(void)send(s->fd, &s->end, sizeof(s->end), MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	sub_drop(R, i);
+}
+
 static int
 sub_put(struct sub *s, const void *p, size_t len)
 {
@@ -233,42 +300,6 @@ sub_put(struct sub *s, const void *p, size_t len)
 	memcpy(s->q + s->len, p, len);
 	s->len += len;
 	return 0;
-}
-
-/* No more frames for s: once its queue is out, the session hears why. */
-static void
-sub_end(struct sub *s, enum relay_end end, const char *why)
-{
-	if (s->ending)
-		return;
-	s->ending = 1;
-	s->end.end = end;
-	snprintf(s->end.why, sizeof(s->end.why), "%s", why ? why : "");
-}
-
-static void
-sub_drop(struct relay *R, size_t i)
-{
-	struct sub *s = &R->subs[i];
-
-	if (s->cfd != -1)
-		close(s->cfd);
-	close(s->fd);
-	free(s->q);
-	R->subs[i] = R->subs[--R->nsubs];
-}
-
-/* The client back to the session (our copy closed first), and why. */
-static void
-sub_finish(struct relay *R, size_t i)
-{
-	struct sub *s = &R->subs[i];
-
-	close(s->cfd);
-	s->cfd = -1;
-	(void)send(s->fd, &s->end, sizeof(s->end), MSG_NOSIGNAL |
-	    MSG_DONTWAIT);
-	sub_drop(R, i);
 }
 
 static void
@@ -331,7 +362,7 @@ publish(struct relay *R, int stream, const unsigned char *p, size_t len)
 	for (i = 0; i < R->nsubs; i++) {
 		struct sub *s = &R->subs[i];
 
-		if (s->ending)
+		if (s->ending || s->state == WANT_REQ)
 			continue;
 		if (s->len - s->off + f->len > RELAY_QUEUE_MAX ||
 		    sub_put(s, f->data, f->len) == -1)
@@ -411,105 +442,152 @@ relay_header(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* The request and the client's socket, lent with SCM_RIGHTS. */
+/* The lent client: one descriptor, any other one closed. */
 static int
-recv_req(int fd, struct relay_req *req, int *cfd)
+recv_client(int fd)
 {
 	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr	align;
 	} u;
-	struct iovec iov = { req, sizeof(*req) };
+	char byte;
+	struct iovec iov = { &byte, 1 };
 	struct msghdr mh;
 	struct cmsghdr *c;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int fds[4], got = -1, n, k;
+	ssize_t r;
 
-	*cfd = -1;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = u.buf;
 	mh.msg_controllen = sizeof(u.buf);
-	if (poll(&p, 1, 2000) != 1 ||
-	    recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) !=
-	    (ssize_t)sizeof(*req))
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(cfd, CMSG_DATA(c), sizeof(int));
-	if ((mh.msg_flags & MSG_CTRUNC) || *cfd == -1) {
-		if (*cfd != -1)
-			close(*cfd);
-		*cfd = -1;
-		return -1;
+	r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	for (c = r < 0 ? NULL : CMSG_FIRSTHDR(&mh); c != NULL;
+	    c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+		for (k = 0; k < n; k++)
+			if (got == -1)
+				got = fds[k];
+			else
+				close(fds[k]);
 	}
+	if (r == 1 && !(mh.msg_flags & MSG_CTRUNC) && got != -1)
+		return got;
+	if (got != -1)
+		close(got);
+	return -1;
+}
+
+/* The request: this relay's container, and a tail the ring holds. */
+static int
+take_req(struct relay *R, struct sub *s)
+{
+	struct relay_req req;
+	char yes = 'Y';
+	size_t i, first;
+
+	memset(&req, 0, sizeof(req));
+	if (recv(s->fd, &req, sizeof(req), MSG_DONTWAIT) != (ssize_t)sizeof(req) ||
+	    memchr(req.id, '\0', sizeof(req.id)) == NULL ||
+	    strcmp(req.id, R->id) != 0 || req.timestamps != R->timestamps ||
+	    req.tail < 0 || (size_t)req.tail > R->count || R->why[0] != '\0')
+		return -1;
+	first = R->head + R->count - (size_t)req.tail;
+	for (i = 0; i < (size_t)req.tail; i++)
+		if (sub_put(s, R->ring[(first + i) % RELAY_RING_LINES]->data,
+		    R->ring[(first + i) % RELAY_RING_LINES]->len) == -1)
+			return -1;
+	if (send(s->fd, &yes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+		return -1;
+	s->state = WANT_CLIENT;
 	return 0;
 }
 
+/* A session spoke: its request, its client, or (once live) its leaving. */
 static void
-sub_accept(struct relay *R)
+sub_readable(struct relay *R, size_t i)
 {
-	struct relay_req req;
-	struct sub *ns, s;
-	size_t i, first;
-	char yes = 'Y', no = 'N';
-	int fd, cfd = -1;
+	struct sub *s = &R->subs[i];
+	char no = 'N';
 
-	if ((fd = accept4(R->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-		return;
-	memset(&req, 0, sizeof(req));
-	if (!peer_is_root(fd) || recv_req(fd, &req, &cfd) == -1 ||
-	    memchr(req.id, '\0', sizeof(req.id)) == NULL ||
-	    strcmp(req.id, R->id) != 0 || req.timestamps != R->timestamps ||
-	    req.tail < 0 || (size_t)req.tail > R->count ||
-	    R->nsubs == RELAY_SUBS_MAX || R->why[0] != '\0')
-		goto refuse;
-	memset(&s, 0, sizeof(s));
-	s.fd = fd;
-	s.cfd = cfd;
-	first = R->head + R->count - (size_t)req.tail;
-	for (i = 0; i < (size_t)req.tail; i++) {
-		struct rframe *f = R->ring[(first + i) % RELAY_RING_LINES];
-
-		if (sub_put(&s, f->data, f->len) == -1)
-			goto fail;
+	switch (s->state) {
+	case WANT_REQ:
+		if (take_req(R, s) == 0)
+			return;
+		(void)send(s->fd, &no, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		break;
+	case WANT_CLIENT:
+		if ((s->cfd = recv_client(s->fd)) != -1) {
+			s->state = LIVE;
+			return;
+		}
+		break;
+	case LIVE:
+		break;
 	}
-	if ((ns = reallocarray(R->subs, R->nsubs + 1, sizeof(*ns))) == NULL)
-		goto fail;
-	if (send(fd, &yes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+	sub_drop(R, i);
+}
+
+/* Takes every waiting session that is root, as far as room allows. */
+static void
+subs_accept(struct relay *R)
+{
+	struct sub *ns;
+	int fd;
+
+	while ((fd = accept4(R->lfd, NULL, NULL, SOCK_CLOEXEC |
+	    SOCK_NONBLOCK)) != -1) {
+		if (!peer_is_root(fd) || R->nsubs >= R->maxsubs ||
+		    (ns = reallocarray(R->subs, R->nsubs + 1,
+		    sizeof(*ns))) == NULL) {
+			close(fd);
+			continue;
+		}
 		R->subs = ns;
-		goto fail;
+		memset(&ns[R->nsubs], 0, sizeof(*ns));
+		ns[R->nsubs].fd = fd;
+		ns[R->nsubs].cfd = -1;
+		ns[R->nsubs].state = WANT_REQ;
+		ns[R->nsubs].deadline = now_ms() + RELAY_HANDSHAKE_MS;
+		R->nsubs++;
 	}
-	R->subs = ns;
-	R->subs[R->nsubs++] = s;
-	return;
-fail:
-	free(s.q);
-refuse:
-	if (cfd != -1)
-		close(cfd);
-	(void)send(fd, &no, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(fd);
+	if (errno == EMFILE || errno == ENFILE)	/* let them fall back */
+		R->accept_after = now_ms() + 1000;
 }
 
 /*
- * Sends each follower what its client takes without blocking. Drops the
- * ones whose client or session left (either only ever closes now), and
- * gives the client back to those whose stream is over.
+ * Sends each live follower what its client takes without blocking;
+ * drops the ones whose session or client left (either only ever closes
+ * now); gives the client back to those whose stream is over, or cuts
+ * them off when they would not take the rest in time.
  */
 static void
 subs_service(struct relay *R, const short *srev, const short *crev)
 {
+	long long now = now_ms();
 	size_t i = R->nsubs;
 	ssize_t n = 0;
 
 	while (i-- > 0) {
 		struct sub *s = &R->subs[i];
 
-		if ((srev != NULL && (srev[i] & (POLLIN | POLLHUP | POLLERR))) ||
-		    (crev != NULL && (crev[i] & (POLLIN | POLLHUP | POLLERR)))) {
+		if (srev != NULL && (srev[i] & (POLLIN | POLLHUP | POLLERR))) {
+			sub_readable(R, i);
+			continue;
+		}
+		if (crev != NULL && (crev[i] & (POLLIN | POLLHUP | POLLERR))) {
 			sub_drop(R, i);
+			continue;
+		}
+		if (s->state != LIVE) {
+			if (!s->ending && now >= s->deadline)
+				s->end.end = END_BROKEN;	/* lent nothing in time */
+			if (s->ending || now >= s->deadline)
+				sub_finish(R, i);
 			continue;
 		}
 		while (s->off < s->len && (n = send(s->cfd, s->q + s->off,
@@ -518,66 +596,60 @@ subs_service(struct relay *R, const short *srev, const short *crev)
 		if (s->off < s->len && n == -1 && errno != EAGAIN &&
 		    errno != EINTR)
 			sub_drop(R, i);	/* the client is gone */
-		else if (s->off == s->len && s->ending)
+		else if (s->ending && (s->off == s->len || now >= s->deadline)) {
+			if (s->off < s->len)
+				s->end.end = END_BROKEN;
 			sub_finish(R, i);
+		}
 	}
 }
 
-/* With nobody left and nobody knocking, the relay goes, under the lock. */
+/* With nobody left and nobody knocking, the relay goes; never waits. */
 static int
 may_leave(struct relay *R)
 {
 	struct pollfd p = { .fd = R->lfd, .events = POLLIN };
-	int lk, busy;
+	int lk, gone = 0;
 
 	if ((lk = openat(R->dfd, RELAY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1)
 		return 0;
-	if (flock(lk, LOCK_EX) == -1) {
-		close(lk);
-		return 0;
-	}
-	busy = poll(&p, 1, 0) == 1;
-	if (!busy)
+	if (flock(lk, LOCK_EX | LOCK_NB) == 0 && poll(&p, 1, 0) == 0) {
 		unlinkat(R->dfd, R->sock, 0);
+		gone = 1;
+	}
 	close(lk);
-	return !busy;
+	return gone;
 }
 
-/* The stream ended: no new followers; the rest get what is queued. */
+/*
+ * The stream ended: no new followers (the name goes first, so nobody can
+ * find us, then the socket; a session's connect then fails and it reads
+ * dockerd itself); the rest get what is queued, within RELAY_ENDING_MS.
+ */
 static void
 relay_finish(struct relay *R)
 {
 	struct pollfd *pf;
 	size_t i;
-	int lk, rounds;
 
-	if ((lk = openat(R->dfd, RELAY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) != -1)
-		(void)flock(lk, LOCK_EX);
 	unlinkat(R->dfd, R->sock, 0);
-	if (lk != -1)
-		close(lk);
 	close(R->lfd);
 	for (i = 0; i < R->nsubs; i++)
 		sub_end(&R->subs[i], R->why[0] ? END_ERROR : END_CLEAN,
 		    R->why);
-	for (rounds = 0; rounds < RELAY_DRAIN_ROUNDS; rounds++) {
+	while (R->nsubs > 0) {
 		subs_service(R, NULL, NULL);
 		if (R->nsubs == 0 ||
 		    (pf = calloc(R->nsubs, sizeof(*pf))) == NULL)
 			break;
 		for (i = 0; i < R->nsubs; i++) {
-			pf[i].fd = R->subs[i].cfd;
+			pf[i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
+			    R->subs[i].fd;
 			pf[i].events = POLLOUT;
 		}
 		(void)poll(pf, R->nsubs, 100);
 		free(pf);
-	}
-	for (i = R->nsubs; i-- > 0; ) {	/* stuck mid-frame: cannot answer */
-		sub_end(&R->subs[i], END_BROKEN, "");
-		R->subs[i].end.end = END_BROKEN;
-		sub_finish(R, i);
 	}
 	_exit(0);
 }
@@ -639,6 +711,7 @@ relay_poll(struct relay *R, CURLM *m)
 	struct curl_waitfd *w;
 	short *rev;
 	size_t i, n = R->nsubs;
+	int listening = now_ms() >= R->accept_after;
 
 	if ((w = calloc(2 * n + 1, sizeof(*w))) == NULL ||
 	    (rev = calloc(2 * n + 1, sizeof(*rev))) == NULL) {
@@ -647,22 +720,24 @@ relay_poll(struct relay *R, CURLM *m)
 		return;
 	}
 	w[0].fd = R->lfd;
-	w[0].events = CURL_WAIT_POLLIN;
+	w[0].events = listening ? CURL_WAIT_POLLIN : 0;
 	for (i = 0; i < n; i++) {
 		w[1 + i].fd = R->subs[i].fd;
 		w[1 + i].events = CURL_WAIT_POLLIN;
-		w[1 + n + i].fd = R->subs[i].cfd;
-		w[1 + n + i].events = CURL_WAIT_POLLIN |
-		    (R->subs[i].off < R->subs[i].len ? CURL_WAIT_POLLOUT : 0);
+		w[1 + n + i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
+		    R->subs[i].fd;
+		w[1 + n + i].events = (short)(R->subs[i].cfd == -1 ? 0 :
+		    CURL_WAIT_POLLIN | (R->subs[i].off < R->subs[i].len ?
+		    CURL_WAIT_POLLOUT : 0));
 	}
-	if (curl_multi_poll(m, w, (unsigned)(2 * n + 1), 1000, NULL) ==
-	    CURLM_OK) {
+	if (curl_multi_poll(m, w, (unsigned)(2 * n + 1), listening ? 1000 :
+	    100, NULL) == CURLM_OK) {
 		for (i = 0; i < 2 * n; i++)
 			rev[i] = (w[1 + i].revents & CURL_WAIT_POLLIN) ?
 			    POLLIN : 0;
 		subs_service(R, rev, rev + n);
 		if (w[0].revents & CURL_WAIT_POLLIN)
-			sub_accept(R);
+			subs_accept(R);
 	}
 	free(rev);
 	free(w);
@@ -694,15 +769,42 @@ relay_run(struct relay *R)
 	relay_finish(R);
 }
 
-/* In the fork: nothing of the session's but the two descriptors. */
+/* Closes every descriptor but keep[0..1]; -1 if one may have stayed. */
+static int
+close_others(const int keep[2])
+{
+	struct rlimit rl;
+	int fd, lo = keep[0] < keep[1] ? keep[0] : keep[1];
+	int hi = keep[0] < keep[1] ? keep[1] : keep[0];
+
+	if ((lo <= 3 || close_range(3, (unsigned)lo - 1, 0) == 0) &&
+	    (hi <= lo + 1 || close_range((unsigned)lo + 1, (unsigned)hi - 1,
+	    0) == 0) && close_range((unsigned)hi + 1, ~0u, 0) == 0)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1u << 20)
+		return -1;
+	for (fd = 3; fd < (int)rl.rlim_cur; fd++)
+		if (fd != lo && fd != hi)
+			(void)close(fd);
+	return 0;
+}
+
+/*
+ * In the fork: nothing of the session's but the listening socket and
+ * the directory. The session's lock goes first: it is the same open
+ * file as the session's, and kept here it would be held for ever.
+ */
 static void
 relay_child(const struct config *cf, const char *id, int timestamps,
-    int lfd, int dfd, const char *sock)
+    int lfd, int dfd, int lk, const char *sock)
 {
 	struct relay *R;
-	int keep[2] = { lfd < dfd ? lfd : dfd, lfd < dfd ? dfd : lfd };
+	struct rlimit rl;
+	int keep[2] = { lfd, dfd };
 	sigset_t none;
 
+	close(lk);
+	closelog();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -710,11 +812,13 @@ relay_child(const struct config *cf, const char *id, int timestamps,
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "ctld-relay");
-	if (chdir("/") == -1)
+	if (chdir("/") == -1 || close_others(keep) == -1 ||
+	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)
 		_exit(1);
-	(void)close_range(3, (unsigned)keep[0] - 1, 0);
-	(void)close_range((unsigned)keep[0] + 1, (unsigned)keep[1] - 1, 0);
-	(void)close_range((unsigned)keep[1] + 1, ~0u, 0);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if ((R = calloc(1, sizeof(*R))) == NULL)
 		_exit(1);
 	R->cf = cf;
@@ -724,30 +828,43 @@ relay_child(const struct config *cf, const char *id, int timestamps,
 	R->lfd = lfd;
 	R->dfd = dfd;
 	R->status = 200;
+	R->maxsubs = RELAY_SUBS_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 *
+	    RELAY_SUBS_MAX + 64)	/* a session and a client each */
+		R->maxsubs = rl.rlim_cur > 64 ? (rl.rlim_cur - 32) / 2 : 1;
 	relay_run(R);
 	_exit(0);
 }
 
 /* ---- the session's side ---- */
 
+/* The request, before the lock goes: the relay finds it waiting. */
 static int
-relay_ask(int fd, int client_fd, const char *id, int timestamps, long tail)
+relay_request(int fd, const char *id, int timestamps, long tail)
 {
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
 	struct relay_req req;
-	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char yes = 0;
 
 	memset(&req, 0, sizeof(req));
 	snprintf(req.id, sizeof(req.id), "%s", id);
 	req.timestamps = (uint8_t)(timestamps != 0);
 	req.tail = (int32_t)tail;
+	return send(fd, &req, sizeof(req), MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(req) ? 0 : -1;
+}
+
+/* After the relay's yes, and only then, the client goes over. */
+static int
+relay_lend(int fd, int client_fd)
+{
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} u;
+	char byte = 'C';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+
 	memset(&mh, 0, sizeof(mh));
 	memset(&u, 0, sizeof(u));
 	mh.msg_iov = &iov;
@@ -759,16 +876,13 @@ relay_ask(int fd, int client_fd, const char *id, int timestamps, long tail)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &client_fd, sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req) ||
-	    poll(&p, 1, 5000) != 1 || recv(fd, &yes, 1, 0) != 1 || yes != 'Y')
-		return -1;
-	return 0;
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
 /* Connects to the container's relay, starting one when there is none. */
 static int
-relay_find(const struct config *cf, int dfd, const char *id, int timestamps,
-    long tail, const char *sock)
+relay_find(const struct config *cf, int dfd, int lk, const char *id,
+    int timestamps, long tail, const char *sock)
 {
 	pid_t pid;
 	int fd, lfd;
@@ -785,26 +899,54 @@ relay_find(const struct config *cf, int dfd, const char *id, int timestamps,
 		return -1;
 	}
 	if (pid == 0)
-		relay_child(cf, id, timestamps, lfd, dfd, sock);
+		relay_child(cf, id, timestamps, lfd, dfd, lk, sock);
 	close(lfd);
 	return relay_connect(sock);
 }
 
+/* The lock, tried for a little while: its holders never wait on anyone. */
+static int
+relay_lock(int dfd)
+{
+	int lk, i;
+
+	if ((lk = openat(dfd, RELAY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	for (i = 0; i < 50; i++) {
+		if (flock(lk, LOCK_EX | LOCK_NB) == 0)
+			return lk;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		(void)poll(NULL, 0, 10);
+	}
+	close(lk);
+	return -1;
+}
+
+/*
+ * Lends client_fd to the container's relay. Returns the connection to
+ * wait on with relay_wait, the client then being the relay's; or -1,
+ * the client still the caller's alone, to read dockerd itself.
+ */
 int
 relay_attach(const struct config *cf, const char *id, int timestamps,
     long tail, int client_fd)
 {
-	char sock[80];
+	struct pollfd p;
+	char sock[80], yes = 0;
 	int dfd, lk, fd = -1;
 
 	if (tail < 0 || tail > RELAY_RING_LINES || !id_valid(id) ||
 	    (dfd = relay_dir(cf)) == -1)
 		return -1;
 	snprintf(sock, sizeof(sock), "%s-%c.sock", id, timestamps ? 't' : 'p');
-	lk = openat(dfd, RELAY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (lk != -1 && flock(lk, LOCK_EX) == 0 && fchdir(dfd) == 0) {
-		fd = relay_find(cf, dfd, id, timestamps, tail, sock);
+	if ((lk = relay_lock(dfd)) != -1 && fchdir(dfd) == 0) {
+		fd = relay_find(cf, dfd, lk, id, timestamps, tail, sock);
+		if (fd != -1 && relay_request(fd, id, timestamps, tail) == -1) {
+			close(fd);
+			fd = -1;
+		}
 		if (chdir("/") == -1 && fd != -1) {
 			close(fd);
 			fd = -1;
@@ -813,9 +955,15 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
 	if (lk != -1)
 		close(lk);
 	close(dfd);
-	if (fd != -1 && relay_ask(fd, client_fd, id, timestamps, tail) == -1) {
+	if (fd == -1)
+		return -1;
+	p.fd = fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, RELAY_HANDSHAKE_MS) != 1 ||
+	    recv(fd, &yes, 1, MSG_DONTWAIT) != 1 || yes != 'Y' ||
+	    relay_lend(fd, client_fd) == -1) {
 		close(fd);
-		fd = -1;
+		return -1;
 	}
 	return fd;
 }

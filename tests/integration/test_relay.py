@@ -4,6 +4,7 @@ from the relay's ring; a follower that falls behind is told; and a relay
 socket believed only when it is root's alone, at both ends."""
 import json
 import os
+import select
 import signal
 import socket
 import struct
@@ -18,7 +19,7 @@ TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
 
 def relays(b):
     """The ctld-relay processes of broker b: they hold its relay directory."""
-    d = os.path.join(b.dir, "relay")
+    d = os.path.join(b.dir, "ctld-relay")
     out = []
     for pid in os.listdir("/proc"):
         try:
@@ -179,8 +180,9 @@ done.write("listening")
 done.close()
 while True:
     c, _ = s.accept()
-    msg, fds, _, _ = socket.recv_fds(c, 72, 4)
+    c.recv(72)
     c.send(b"Y")
+    msg, fds, _, _ = socket.recv_fds(c, 1, 4)
     for fd in fds:
         os.write(fd, b"\x04" + struct.pack(">I", 5) + b"FAKE\n")
         os.close(fd)
@@ -190,7 +192,7 @@ while True:
 
 
 def fake_relay(b, name, uid):
-    d = os.path.join(b.dir, "relay")
+    d = os.path.join(b.dir, "ctld-relay")
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, f"{cid(name)}-p.sock")
     ready = os.path.join(b.dir, "fake-ready")
@@ -246,7 +248,7 @@ c = socket.socket(socket.AF_UNIX)
 c.connect(path)
 req = rid.encode() + b"\0" + b"\0" + b"\0\0" + struct.pack("<i", 0)
 try:
-    socket.send_fds(c, [req], [1])
+    c.send(req)
     c.settimeout(10)
     print(repr(c.recv(1)))
 except (BrokenPipeError, ConnectionResetError):
@@ -261,7 +263,7 @@ def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
     p = follow(ctl, "-n", "0", name)
     try:
         assert wait_for(lambda: len(relays(b)) == 1, 10)
-        d = os.path.join(b.dir, "relay")
+        d = os.path.join(b.dir, "ctld-relay")
         path = os.path.join(d, f"{cid(name)}-p.sock")
         os.chmod(d, 0o711)
         os.chmod(path, 0o666)
@@ -275,3 +277,48 @@ def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
     finally:
         (out, err), = stop([p])
     assert numbers(out)
+
+
+def first_line(p, timeout):
+    ready, _, _ = select.select([p.stdout], [], [], timeout)
+    return p.stdout.readline() if ready else ""
+
+
+def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, containers):
+    """A relay whose socket is flooded with connections that never speak,
+    and which then ends its stream, neither hangs its own followers nor
+    anyone following another container (the relay directory's lock is
+    shared by all)."""
+    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-a", TICKER)
+    other = containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
+    first = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    d = os.path.join(b.dir, "ctld-relay")
+    idle, here = [], os.open(".", os.O_RDONLY)
+    os.chdir(d)  # sun_path is short
+    try:
+        for _ in range(200):
+            s = socket.socket(socket.AF_UNIX)
+            s.setblocking(False)
+            try:
+                s.connect(f"{cid(name)}-p.sock")
+            except BlockingIOError:
+                s.close()
+                break
+            idle.append(s)
+    finally:
+        os.fchdir(here)
+        os.close(here)
+    try:
+        more = [follow(ctl, "-n", "0", name) for _ in range(3)]
+        time.sleep(0.5)
+        docker("stop", "-t", "5", name)  # the relay ends while they knock
+        elsewhere = follow(ctl, "-n", "0", other)
+        assert first_line(elsewhere, 15).startswith("line "), "held up by another relay"
+        for p in [first, *more]:
+            p.communicate(timeout=30)
+            assert p.returncode == 0
+        stop([elsewhere])
+    finally:
+        for s in idle:
+            s.close()
