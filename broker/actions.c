@@ -498,9 +498,11 @@ do_logs(struct ctx *x)
 	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
 		rc = relay_wait(rfd, x->fd, &r);
 		close(rfd);
-		logs_relayed(x, rc, &r);
-		free(s);
-		return;
+		if (rc != -4) {
+			logs_relayed(x, rc, &r);
+			free(s);
+			return;
+		}
 	}
 	rc = docker_stream(x->cf, path, x->fd, x->req->follow ?
 	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);

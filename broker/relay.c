@@ -17,12 +17,16 @@
  * 3. A relay writes whole frames, in dockerd's order, and gives the
  *    client socket back (closes its copy, then says why the stream
  *    ended) only after the last byte went out; the session answers only
- *    then. A follower that falls RELAY_QUEUE_MAX behind is told so: no
- *    line is ever skipped in silence.
+ *    then. Past RELAY_QUEUE_MAX queued for a follower, the relay stops
+ *    reading dockerd (as a session writing to a slow client would); a
+ *    follower that stays behind RELAY_STALL_MS is told so and cut, and
+ *    the others go on: no line is ever skipped in silence.
  * 4. The session lends its client only after the relay said yes, and
  *    from then on never writes to it until the relay gives it back; a
- *    "no", a silence or any failure before the yes means the session
- *    reads from dockerd itself.
+ *    "no", a silence, any failure before the yes, or the relay's word
+ *    that it never took the client, means the session reads from dockerd
+ *    itself. A relay says yes only once dockerd has answered it 200, and
+ *    to a tail that leaves room in the follower's queue.
  * 5. Neither side ever blocks on the other while holding the lock:
  *    connects are non-blocking, the lock is only tried, and a relay
  *    leaving takes no lock at all.
@@ -58,7 +62,9 @@
 
 #define RELAY_RING_BYTES	(4u << 20)
 #define RELAY_FRAME_MAX		(1u << 20)
-#define RELAY_QUEUE_MAX		(512u << 10)
+#define RELAY_QUEUE_MAX		(512u << 10)	/* then dockerd waits */
+#define RELAY_QUEUE_HARD	(4u << 20)	/* one burst past it: cut */
+#define RELAY_STALL_MS		2000	/* over RELAY_QUEUE_MAX this long: cut */
 #define RELAY_SUBS_MAX		1024
 #define RELAY_HANDSHAKE_MS	5000	/* a session's request, then its client */
 #define RELAY_ENDING_MS		30000	/* to take what is queued, at the end */
@@ -73,7 +79,8 @@ struct relay_req {
 };
 
 /* The relay's last word to a session, once the client is its own again. */
-enum relay_end { END_CLEAN, END_ERROR, END_BROKEN };
+/* END_UNSERVED: the client never reached the relay; still the session's. */
+enum relay_end { END_CLEAN, END_ERROR, END_BROKEN, END_UNSERVED };
 struct relay_msg {
 	int32_t	 end;
 	char	 why[256];
@@ -117,6 +124,10 @@ struct relay {
 	size_t			 nsubs, maxsubs;
 	long long		 accept_after;	/* ms: out of descriptors */
 	int			 fed;		/* frames went out this pass */
+	int			 ready;		/* dockerd said 200: take requests */
+	CURL			*easy;
+	int			 paused;	/* a follower is full: dockerd waits */
+	long long		 full_since;	/* ms */
 };
 
 static long long
@@ -255,8 +266,9 @@ sub_drop(struct relay *R, size_t i)
 
 /*
  * The client back to the session (our copy closed first), and why. A
- * session still handshaking has lent nothing we hold: it hears why too,
- * and its client, if in flight, is dropped with our end of the socket.
+ * session whose client we never took hears END_UNSERVED (its client, if
+ * in flight, goes with our end of the socket) and reads dockerd itself;
+ * one still asking hears nothing, which means the same.
  */
 static void
 sub_finish(struct relay *R, size_t i)
@@ -266,6 +278,8 @@ sub_finish(struct relay *R, size_t i)
 	if (s->cfd != -1)
 		close(s->cfd);
 	s->cfd = -1;
+	if (s->state == WANT_CLIENT)
+		s->end.end = END_UNSERVED;	/* nothing written: no loss */
 	if (s->state != WANT_REQ)
 		(void)send(s->fd, &s->end, sizeof(s->end), MSG_NOSIGNAL |
 		    MSG_DONTWAIT);
@@ -364,7 +378,7 @@ publish(struct relay *R, int stream, const unsigned char *p, size_t len)
 
 		if (s->ending || s->state == WANT_REQ)
 			continue;
-		if (s->len - s->off + f->len > RELAY_QUEUE_MAX ||
+		if (s->len - s->off + f->len > RELAY_QUEUE_HARD ||
 		    sub_put(s, f->data, f->len) == -1)
 			sub_end(s, END_ERROR, "this follower fell behind the "
 			    "container's output");
@@ -415,6 +429,31 @@ frames_feed(struct relay *R, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* A live follower with RELAY_QUEUE_MAX queued: dockerd must wait. */
+static int
+full(const struct relay *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->nsubs; i++)
+		if (R->subs[i].state == LIVE && !R->subs[i].ending &&
+		    R->subs[i].len - R->subs[i].off > RELAY_QUEUE_MAX)
+			return 1;
+	return 0;
+}
+
+/* Some client has not taken all: no pause for lines to gather. */
+static int
+backlog(const struct relay *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->nsubs; i++)
+		if (R->subs[i].state == LIVE && R->subs[i].off < R->subs[i].len)
+			return 1;
+	return 0;
+}
+
 static size_t
 relay_write(char *p, size_t size, size_t n, void *arg)
 {
@@ -422,6 +461,10 @@ relay_write(char *p, size_t size, size_t n, void *arg)
 
 	if (R->status != 200)
 		return size * n;	/* an error body: dropped */
+	if (full(R)) {
+		R->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;	/* offered again on resume */
+	}
 	if (frames_feed(R, (unsigned char *)p, size * n) == -1) {
 		snprintf(R->why, sizeof(R->why), "error from daemon in "
 		    "stream: malformed frame header");
@@ -439,6 +482,8 @@ relay_header(char *p, size_t size, size_t n, void *arg)
 	if (size * n > 9 && strncmp(p, "HTTP/1.", 7) == 0 &&
 	    sscanf(p + 9, "%ld", &code) == 1)
 		R->status = code;
+	else if (size * n == 2 && p[0] == '\r' && R->status == 200)
+		R->ready = 1;	/* the headers' end: the stream is on */
 	return size * n;
 }
 
@@ -488,7 +533,7 @@ take_req(struct relay *R, struct sub *s)
 {
 	struct relay_req req;
 	char yes = 'Y';
-	size_t i, first;
+	size_t i, first, bytes;
 
 	memset(&req, 0, sizeof(req));
 	if (recv(s->fd, &req, sizeof(req), MSG_DONTWAIT) != (ssize_t)sizeof(req) ||
@@ -497,6 +542,10 @@ take_req(struct relay *R, struct sub *s)
 	    req.tail < 0 || (size_t)req.tail > R->count || R->why[0] != '\0')
 		return -1;
 	first = R->head + R->count - (size_t)req.tail;
+	for (i = 0, bytes = 0; i < (size_t)req.tail; i++)
+		bytes += R->ring[(first + i) % RELAY_RING_LINES]->len;
+	if (bytes > RELAY_QUEUE_MAX / 2)	/* room for the lines to come */
+		return -1;
 	for (i = 0; i < (size_t)req.tail; i++)
 		if (sub_put(s, R->ring[(first + i) % RELAY_RING_LINES]->data,
 		    R->ring[(first + i) % RELAY_RING_LINES]->len) == -1)
@@ -504,6 +553,7 @@ take_req(struct relay *R, struct sub *s)
 	if (send(s->fd, &yes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
 		return -1;
 	s->state = WANT_CLIENT;
+	s->deadline = now_ms() + RELAY_HANDSHAKE_MS;
 	return 0;
 }
 
@@ -525,7 +575,8 @@ sub_readable(struct relay *R, size_t i)
 			s->state = LIVE;
 			return;
 		}
-		break;
+		sub_finish(R, i);	/* unserved: the session reads dockerd */
+		return;
 	case LIVE:
 		break;
 	}
@@ -584,8 +635,6 @@ subs_service(struct relay *R, const short *srev, const short *crev)
 			continue;
 		}
 		if (s->state != LIVE) {
-			if (!s->ending && now >= s->deadline)
-				s->end.end = END_BROKEN;	/* lent nothing in time */
 			if (s->ending || now >= s->deadline)
 				sub_finish(R, i);
 			continue;
@@ -675,6 +724,7 @@ relay_easy(struct relay *R, CURLM **m)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, R);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 131072L);
 	curl_multi_add_handle(*m, c);
+	R->easy = c;
 	return c;
 }
 
@@ -723,7 +773,8 @@ relay_poll(struct relay *R, CURLM *m)
 	w[0].events = listening ? CURL_WAIT_POLLIN : 0;
 	for (i = 0; i < n; i++) {
 		w[1 + i].fd = R->subs[i].fd;
-		w[1 + i].events = CURL_WAIT_POLLIN;
+		w[1 + i].events = (short)(R->subs[i].state != WANT_REQ ||
+		    R->ready ? CURL_WAIT_POLLIN : 0);
 		w[1 + n + i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
 		    R->subs[i].fd;
 		w[1 + n + i].events = (short)(R->subs[i].cfd == -1 ? 0 :
@@ -738,9 +789,36 @@ relay_poll(struct relay *R, CURLM *m)
 		subs_service(R, rev, rev + n);
 		if (w[0].revents & CURL_WAIT_POLLIN)
 			subs_accept(R);
-	}
+	} else
+		(void)poll(NULL, 0, 100);
 	free(rev);
 	free(w);
+}
+
+/*
+ * dockerd waits while a follower is full. Once none is, it goes on; a
+ * follower full for RELAY_STALL_MS is the one that stopped reading: it
+ * is told and cut (its queue still goes out), and the others go on.
+ */
+static void
+resume(struct relay *R)
+{
+	long long now = now_ms();
+	size_t i;
+
+	if (R->full_since == 0)
+		R->full_since = now;
+	if (full(R) && now - R->full_since >= RELAY_STALL_MS)
+		for (i = 0; i < R->nsubs; i++)
+			if (R->subs[i].state == LIVE && R->subs[i].len -
+			    R->subs[i].off > RELAY_QUEUE_MAX)
+				sub_end(&R->subs[i], END_ERROR, "this follower "
+				    "fell behind the container's output");
+	if (!full(R)) {
+		R->paused = 0;
+		R->full_since = 0;
+		(void)curl_easy_pause(R->easy, CURLPAUSE_CONT);
+	}
 }
 
 static void
@@ -761,7 +839,9 @@ relay_run(struct relay *R)
 		subs_service(R, NULL, NULL);
 		if (R->nsubs == 0 && may_leave(R))
 			_exit(0);
-		if (R->fed)	/* let the next lines gather */
+		if (R->paused)
+			resume(R);
+		else if (R->fed && !backlog(R))	/* let the next lines gather */
 			(void)poll(NULL, 0, FOLLOW_PACE_MS);
 		relay_poll(R, m);
 	}
@@ -972,7 +1052,8 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
  * While the relay writes to the client, the session waits for the
  * client to leave or the relay to give it back. Returns 0 when the
  * stream ended, -1 with r->error when it failed, -2 when the client
- * left, -3 when the client can no longer be answered.
+ * left, -3 when the client can no longer be answered, -4 when the relay
+ * never took the client (the caller then reads dockerd itself).
  */
 int
 relay_wait(int rfd, int client_fd, struct docker_reply *r)
@@ -999,6 +1080,8 @@ relay_wait(int rfd, int client_fd, struct docker_reply *r)
 			return -2;
 		return -3;
 	}
+	if (m.end == END_UNSERVED)
+		return -4;
 	r->status = 200;
 	if (m.end == END_CLEAN)
 		return 0;
