@@ -35,16 +35,16 @@ def read_frame(s):
     return ftype, body
 
 
-def connect(broker):
+def connect(broker, timeout=10):
     s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
+    s.settimeout(timeout)
     s.connect(broker.socket)
     return s
 
 
-def converse(broker, *frames):
+def converse(broker, *frames, timeout=10):
     """Sends frames as root; returns every frame the broker answered."""
-    s = connect(broker)
+    s = connect(broker, timeout)
     out = []
     try:
         try:

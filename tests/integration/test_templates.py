@@ -73,7 +73,8 @@ def tbroker(make_broker, ctl, accounts, pam_service, image, other_image):
 
 
 def provision(b, user, verb="provision"):
-    return done_of(converse(b, HELLO, frame(3, {"verb": verb, "user": user})))
+    # unprovision stops containers: dockerd waits up to 10 s for each
+    return done_of(converse(b, HELLO, frame(3, {"verb": verb, "user": user}), timeout=60))
 
 
 def test_provision_builds_a_safe_container(tbroker, accounts, image):
