@@ -53,6 +53,11 @@ def test_quit_and_ctrl_d(ctl, mine):
     child.expect(pexpect.EOF)
     child = spawn(ctl)
     child.expect(prompt(ctl))
+    # Once, in CI's sanitized pass under load, a ^D sent the instant the
+    # prompt appeared went unanswered for 15 s; 30 tries on the plain
+    # build never lost one. Cause not found yet: this test is about ^D
+    # ending the session, so it types it as a person would, not at once.
+    time.sleep(0.5)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
 
