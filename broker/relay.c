@@ -113,10 +113,9 @@ struct relay {
 	char			 sock[80];
 	struct rframe		*ring[RELAY_RING_LINES];
 	size_t			 head, count, bytes;
-	unsigned char		 hdr[8];
-	size_t			 hdrlen;
-	unsigned char		*cur;
-	size_t			 curlen, curwant;
+	struct demux		 dm;
+	unsigned char		*cur;		/* the frame being gathered */
+	size_t			 curlen, curcap;
 	long			 status;
 	char			 why[256];	/* set: the stream is over */
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -129,15 +128,6 @@ struct relay {
 	int			 paused;	/* a follower is full: dockerd waits */
 	long long		 full_since;	/* ms */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The relay directory beside the listening socket, if safe; else -1. */
 static int
@@ -387,44 +377,30 @@ publish(struct relay *R, int stream, const unsigned char *p, size_t len)
 	R->fed = 1;
 }
 
-/* Cuts dockerd's bytes into frames; -1 on a header that is not one. */
+/*
+ * demux_feed's out: the pieces of one frame gathered, then published
+ * whole. stream.c checks every header; the frame ends when the piece
+ * covers what is left of it.
+ */
 static int
-frames_feed(struct relay *R, const unsigned char *p, size_t len)
+frame_piece(void *arg, int stream, const unsigned char *p, size_t len)
 {
-	size_t n;
+	struct relay *R = arg;
+	unsigned char *nc;
 
-	while (len > 0 && R->why[0] == '\0') {
-		if (R->cur == NULL) {
-			n = sizeof(R->hdr) - R->hdrlen;
-			n = n < len ? n : len;
-			memcpy(R->hdr + R->hdrlen, p, n);
-			R->hdrlen += n;
-			p += n;
-			len -= n;
-			if (R->hdrlen < sizeof(R->hdr))
-				continue;
-			R->curwant = (size_t)R->hdr[4] << 24 |
-			    (size_t)R->hdr[5] << 16 | (size_t)R->hdr[6] << 8 |
-			    R->hdr[7];
-			if (R->hdr[0] > 3 || R->hdr[1] || R->hdr[2] ||
-			    R->hdr[3] || R->curwant > RELAY_FRAME_MAX ||
-			    (R->cur = malloc(R->curwant + 1)) == NULL)
-				return -1;
-			R->curlen = 0;
-		} else {
-			n = R->curwant - R->curlen;
-			n = n < len ? n : len;
-			memcpy(R->cur + R->curlen, p, n);
-			R->curlen += n;
-			p += n;
-			len -= n;
-		}
-		if (R->cur != NULL && R->curlen == R->curwant) {
-			publish(R, R->hdr[0], R->cur, R->curlen);
-			free(R->cur);
-			R->cur = NULL;
-			R->hdrlen = 0;
-		}
+	if (R->why[0] != '\0' || R->curlen + len > RELAY_FRAME_MAX)
+		return -1;
+	if (R->curlen + len > R->curcap) {
+		if ((nc = realloc(R->cur, R->curlen + len)) == NULL)
+			return -1;
+		R->cur = nc;
+		R->curcap = R->curlen + len;
+	}
+	memcpy(R->cur + R->curlen, p, len);
+	R->curlen += len;
+	if (R->dm.left == len) {
+		publish(R, stream, R->cur, R->curlen);
+		R->curlen = 0;
 	}
 	return 0;
 }
@@ -465,9 +441,11 @@ relay_write(char *p, size_t size, size_t n, void *arg)
 		R->paused = 1;
 		return CURL_WRITEFUNC_PAUSE;	/* offered again on resume */
 	}
-	if (frames_feed(R, (unsigned char *)p, size * n) == -1) {
-		snprintf(R->why, sizeof(R->why), "error from daemon in "
-		    "stream: malformed frame header");
+	if (demux_feed(&R->dm, (unsigned char *)p, size * n, frame_piece,
+	    R) == -1) {
+		if (R->why[0] == '\0')
+			snprintf(R->why, sizeof(R->why), "error from daemon "
+			    "in stream: malformed frame header");
 		return 0;
 	}
 	return R->why[0] ? 0 : size * n;
@@ -749,7 +727,7 @@ relay_why(struct relay *R, CURLM *m)
 			    curl_easy_strerror(msg->data.result));
 			return;
 		}
-	if (R->cur != NULL || R->hdrlen > 0)
+	if (!demux_done(&R->dm) || R->curlen > 0)
 		snprintf(R->why, sizeof(R->why), "error from daemon in "
 		    "stream: truncated stream");
 }
@@ -908,6 +886,7 @@ relay_child(const struct config *cf, const char *id, int timestamps,
 	R->lfd = lfd;
 	R->dfd = dfd;
 	R->status = 200;
+	demux_init(&R->dm);
 	R->maxsubs = RELAY_SUBS_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 *
 	    RELAY_SUBS_MAX + 64)	/* a session and a client each */

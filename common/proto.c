@@ -148,7 +148,7 @@ proto_send_json(int fd, uint8_t type, json_t *msg)
 	return rc;
 }
 
-static long long
+long long
 now_ms(void)
 {
 	struct timespec ts;

@@ -47,6 +47,9 @@ int	proto_parse_header(const unsigned char hdr[PROTO_HDR_LEN],
 void	proto_put_header(unsigned char hdr[PROTO_HDR_LEN], uint8_t type,
 	    uint32_t len);
 
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+long long now_ms(void);
+
 int	proto_send(int fd, uint8_t type, const void *buf, size_t len);
 int	proto_send_json(int fd, uint8_t type, json_t *msg);
 int	proto_send_framed(int fd, const void *buf, size_t len);
