@@ -8,6 +8,7 @@ PKG_CONFIG ?= pkg-config
 
 BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
+LIBEXECDIR = $(PREFIX)/libexec
 MANDIR = $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 
@@ -51,7 +52,7 @@ B = build
 export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp):print_suppressions=0
 COMMON_SRC = common/proto.c common/names.c common/verbs.c
 BROKER_SRC = $(wildcard broker/*.c)
-SHELL_SRC = $(wildcard shell/*.c)
+SHELL_SRC = $(filter-out shell/launch.c,$(wildcard shell/*.c))
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 BROKER_OBJ = $(BROKER_SRC:%.c=$(B)/%.o)
 SHELL_OBJ = $(SHELL_SRC:%.c=$(B)/%.o)
@@ -87,8 +88,24 @@ $(B)/pam_ctl.so: $(PAM_PIC_OBJ) pam/pam_ctl.map
 		-Wl,--version-script=pam/pam_ctl.map $(LDFLAGS) \
 		$(PAM_PIC_OBJ) $(PAM_LIBS) -o $@
 
-$(B)/ctl: $(SHELL_OBJ) $(COMMON_OBJ)
+# ctl is two programs: bin/ctl, static so that no dynamic loader reads
+# the environment a login brings (LD_PRELOAD from ~/.pam_environment),
+# runs libexec/ctl/ctl-shell, the shell, with an environment of its own
+# making. The launcher is never sanitized: a static binary cannot be.
+# build/ctl is bin/ctl, as the kernel resolves it to find the shell.
+$(B)/libexec/ctl/ctl-shell: $(SHELL_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(SHELL_LIBS) -o $@
+
+LAUNCH_CFLAGS = $(filter-out -fsanitize=% -fno-sanitize-recover=% -MMD -MP,$(ALL_CFLAGS))
+
+$(B)/bin/ctl: shell/launch.c $(B)/libexec/ctl/ctl-shell
+	@mkdir -p $(@D)
+	$(CC) $(LAUNCH_CFLAGS) -static-pie -Wl,-z,relro,-z,now,-z,noexecstack \
+		$(LDFLAGS) $< -o $@
+
+$(B)/ctl: $(B)/bin/ctl
+	ln -sf bin/ctl $@
 
 $(B)/ctld: $(BROKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(BROKER_LIBS) -o $@
@@ -178,8 +195,11 @@ demo: deps all
 .PHONY: demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(B)/ctl $(DESTDIR)$(BINDIR)/ctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(LIBEXECDIR)/ctl
+	install -m 0755 $(B)/bin/ctl $(DESTDIR)$(BINDIR)/ctl
+	install -m 0755 $(B)/libexec/ctl/ctl-shell \
+		$(DESTDIR)$(LIBEXECDIR)/ctl/ctl-shell
 	install -m 0755 $(B)/ctld $(DESTDIR)$(SBINDIR)/ctld
 	$(if $(PAM_SRC),install -d $(DESTDIR)$(PAMDIR) && \
 		install -m 0644 $(B)/pam_ctl.so $(DESTDIR)$(PAMDIR)/pam_ctl.so)

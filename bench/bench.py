@@ -44,9 +44,10 @@ class Setup:
         self.dir = tempfile.mkdtemp(prefix="ctl-bench-")
         os.chmod(self.dir, 0o755)
         self.names = []
-        for name in ("ctl", "ctld"):
-            shutil.copy(os.path.join(BUILD, name), os.path.join(self.dir, name))
-        self.ctl = os.path.join(self.dir, "ctl")
+        for rel in ("bin/ctl", "libexec/ctl/ctl-shell", "ctld"):
+            os.makedirs(os.path.dirname(os.path.join(self.dir, rel)), exist_ok=True)
+            shutil.copy(os.path.join(BUILD, rel), os.path.join(self.dir, rel))
+        self.ctl = os.path.join(self.dir, "bin", "ctl")
         for u in (USER, OTHER):
             if sh("id", u, check=False).returncode != 0:
                 sh("useradd", "-M", "-s", "/bin/sh", u)

@@ -22,7 +22,9 @@ fi
 
 mkdir -p $DIR
 chmod 0755 $DIR
-install -m 0755 "$BUILD/ctl" "$BUILD/ctld" $DIR/
+install -m 0755 "$BUILD/ctld" $DIR/
+install -D -m 0755 "$BUILD/bin/ctl" $DIR/bin/ctl
+install -D -m 0755 "$BUILD/libexec/ctl/ctl-shell" $DIR/libexec/ctl/ctl-shell
 [ -e /etc/pam.d/ctl ] || install -m 0644 "$BUILD/../etc/pam.d/ctl" /etc/pam.d/ctl
 
 if ! docker image inspect $IMAGE >/dev/null 2>&1; then
@@ -82,4 +84,4 @@ The audit log is $DIR/audit.jsonl; stop the broker with
 'sh scripts/demo.sh stop'.
 MSG
 exec setpriv --reuid=$USER_NAME --regid=$USER_NAME --init-groups --reset-env \
-	env CTL_SOCKET=$DIR/ctld.sock TERM="${TERM:-xterm}" $DIR/ctl
+	env CTL_SOCKET=$DIR/ctld.sock TERM="${TERM:-xterm}" $DIR/bin/ctl

@@ -49,10 +49,13 @@ def tmpdir_shared():
 def bins(tmpdir_shared):
     """Copies of the binaries where every test user can execute them."""
     out = {}
-    for name in ("ctl", "ctld"):
-        src = os.path.join(BUILD, name)
+    # ctl is the static launcher bin/ctl, which runs ../libexec/ctl/ctl-shell
+    for name, rel in (("ctl", "bin/ctl"), ("ctl-shell", "libexec/ctl/ctl-shell"),
+                      ("ctld", "ctld")):
+        src = os.path.join(BUILD, rel)
         assert os.path.exists(src), f"{src} missing: run make first"
-        dst = os.path.join(tmpdir_shared, name)
+        dst = os.path.join(tmpdir_shared, rel)
+        os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
         shutil.copy(src, dst)
         os.chmod(dst, 0o755)
         out[name] = dst
@@ -347,6 +350,90 @@ class LoginSession:
 @pytest.fixture
 def ctl(bins, broker, accounts):
     return Ctl(bins, broker, accounts)
+
+
+EVIL_C = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+static void
+mark(void)
+{
+	char p[4096];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s.%d", MARKS, KIND, (int)getpid());
+	if ((fd = open(p, O_WRONLY | O_CREAT, 0666)) >= 0)
+		close(fd);
+}
+__attribute__((constructor)) static void init(void) { mark(); }
+unsigned int la_version(unsigned int v) { mark(); return v; }
+"""
+
+
+class EvilLibs:
+    """Code that leaves a mark wherever the dynamic loader or iconv runs
+    it, reached through each environment variable that can name code:
+    LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH (a libjansson.so.4 of its own,
+    which ctl-shell links, forwarding to the real one) and GCONV_PATH."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.marks_dir = os.path.join(d, "marks")
+        lib, gconv = os.path.join(d, "lib"), os.path.join(d, "gconv")
+        for sub in (self.marks_dir, lib, gconv):
+            os.makedirs(sub)
+        os.chmod(self.marks_dir, 0o1777)
+        src = os.path.join(d, "mark.c")
+        with open(src, "w") as f:
+            f.write(EVIL_C)
+
+        def cc(kind, out, *extra):
+            run("cc", "-shared", "-fPIC", f'-DMARKS="{self.marks_dir}"', f'-DKIND="{kind}"',
+                "-o", out, src, *extra)
+        cc("preload", os.path.join(d, "preload.so"))
+        cc("audit", os.path.join(d, "audit.so"))
+        cc("gconv", os.path.join(gconv, "EVIL.so"))
+        with open(os.path.join(gconv, "gconv-modules"), "w") as f:
+            f.write("alias UTF8// EVIL//\nmodule EVIL// INTERNAL EVIL 1\n"
+                    "module INTERNAL EVIL// EVIL 1\n"
+                    "module ISO-8859-1// INTERNAL EVIL 1\n")
+        # libjansson.so.4 that runs mark() and needs libjansson-real.so.4,
+        # a copy of the real one: a stub stands in for it at link time
+        stub, real = os.path.join(d, "stub.c"), os.path.join(lib, "libjansson-real.so.4")
+        with open(stub, "w") as f:
+            f.write("int ctl_stub;\n")
+        run("cc", "-shared", "-fPIC", "-o", real, stub, "-Wl,-soname,libjansson-real.so.4")
+        vmap = os.path.join(d, "v.map")
+        with open(vmap, "w") as f:
+            f.write("libjansson.so.4 { local: *; };\n")
+        cc("library_path", os.path.join(lib, "libjansson.so.4"), "-Wl,-soname,libjansson.so.4",
+           f"-Wl,--version-script={vmap}", "-Wl,--no-as-needed", f"-L{lib}",
+           "-l:libjansson-real.so.4")
+        jansson = run("/sbin/ldconfig", "-p").stdout
+        path = next(line.split(" => ")[1] for line in jansson.splitlines()
+                    if "libjansson.so.4 " in line and "x86-64" in line)
+        shutil.copy(path, real)
+        for root, dirs, files in os.walk(d):
+            for n in dirs + files:
+                p = os.path.join(root, n)
+                if p != self.marks_dir:
+                    os.chmod(p, 0o755)
+        self.env = {"LD_PRELOAD": os.path.join(d, "preload.so"),
+                    "LD_AUDIT": os.path.join(d, "audit.so"),
+                    "LD_LIBRARY_PATH": lib, "GCONV_PATH": gconv}
+
+    def marks(self):
+        return sorted(n.split(".")[0] for n in os.listdir(self.marks_dir))
+
+    def clear(self):
+        for n in os.listdir(self.marks_dir):
+            os.unlink(os.path.join(self.marks_dir, n))
+
+
+@pytest.fixture(scope="session")
+def evil(tmpdir_shared):
+    return EvilLibs(os.path.join(tmpdir_shared, "evil"))
 
 
 def wait_for(pred, timeout=10.0, step=0.05):

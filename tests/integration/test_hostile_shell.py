@@ -4,6 +4,7 @@ written, no container changes, and the broker is never asked."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -163,3 +164,88 @@ def test_interactive_attacks(make_broker, ctl, target):
     child.expect(pexpect.EOF)
     assert not os.path.exists(CANARY)
     assert state(target) == before
+
+
+LOADER_VARS = ("LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH")
+
+
+def run_shell_alone(ctl, bins, env):
+    """ctl-shell run directly, as it would be without the static ctl."""
+    uid, gid = ctl.ids("alice")
+    # ASan refuses a library preloaded ahead of it; the mark is made first
+    env = dict(ctl.env(env), ASAN_OPTIONS="verify_asan_link_order=0")
+    return subprocess.run([bins["ctl-shell"], "--version"], user=uid, group=gid,
+                          extra_groups=[], env=env, capture_output=True, cwd="/")
+
+
+def test_loader_variables_run_code_in_the_shell_alone(ctl, bins, evil):
+    """The witness: each library leaves its mark when a dynamic ctl is
+    started with it, so the next tests' empty marks mean something."""
+    for var in LOADER_VARS:
+        evil.clear()
+        run_shell_alone(ctl, bins, {var: evil.env[var]})
+        assert evil.marks(), (var, "the evil library did not run: the witness is broken")
+    evil.clear()
+
+
+def test_loader_variables_load_nothing_through_c(ctl, target, evil):
+    evil.clear()
+    r = ctl("alice", "-c", f"status {target}", env=evil.env)
+    assert r.returncode == 0, r.stderr
+    assert "running" in r.stdout
+    r = ctl("alice", "status", target, env=evil.env, argv0="-ctl")
+    assert r.returncode == 0, r.stderr
+    assert evil.marks() == []
+
+
+def test_loader_variables_load_nothing_interactive(ctl, target, evil):
+    evil.clear()
+    user = ctl.accounts.users["alice"]
+    exports = " ".join(f"{k}={v}" for k, v in evil.env.items())
+    argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
+            "--reset-env", "/bin/bash", "-c",
+            f"export CTL_SOCKET={ctl.broker.socket} TERM=xterm {exports}; "
+            f"exec -a -ctl {ctl.bin}"]
+    child = pexpect.spawn(argv[0], argv[1:], timeout=15, encoding="utf-8")
+    child.expect(PROMPT)
+    child.sendline(f"status {target}")
+    child.expect("running")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert evil.marks() == []
+
+
+def test_launcher_environment_is_an_allowlist(bins, tmp_path):
+    """Only CTL_SOCKET, SSH_ORIGINAL_COMMAND and TERM reach the shell:
+    a stand-in for ctl-shell beside a copy of the launcher prints what
+    it was given."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "libexec/ctl").mkdir(parents=True)
+    shutil.copy(bins["ctl"], tmp_path / "bin/ctl")
+    src = tmp_path / "env.c"
+    src.write_text('#include <stdio.h>\nextern char **environ;\n'
+                   'int main(int c, char **v) { for (char **e = environ; *e; e++)'
+                   ' puts(*e); printf("argv0=%s argc=%d\\n", v[0], c); return 0; }\n')
+    subprocess.run(["cc", "-o", str(tmp_path / "libexec/ctl/ctl-shell"), str(src)],
+                   check=True)
+    env = {"CTL_SOCKET": "/s", "SSH_ORIGINAL_COMMAND": "ls", "TERM": "xterm",
+           "LD_PRELOAD": "/x.so", "GCONV_PATH": "/g", "HOME": "/h", "LANG": "C.UTF-8",
+           "GLIBC_TUNABLES": "glibc.malloc.check=3", "LOCPATH": "/l"}
+    r = subprocess.run([str(tmp_path / "bin/ctl"), "a"], env=env, capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.splitlines() == ["CTL_SOCKET=/s", "SSH_ORIGINAL_COMMAND=ls",
+                                     "TERM=xterm", f"argv0={tmp_path}/bin/ctl argc=2"]
+    # a shell that others may write, or a symlink, is not run
+    os.chmod(tmp_path / "libexec/ctl/ctl-shell", 0o777)
+    r = subprocess.run([str(tmp_path / "bin/ctl")], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and "writable by others" in r.stderr, r
+    os.rename(tmp_path / "libexec/ctl/ctl-shell", tmp_path / "libexec/ctl/real")
+    os.symlink("real", tmp_path / "libexec/ctl/ctl-shell")
+    r = subprocess.run([str(tmp_path / "bin/ctl")], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and "ELOOP" in r.stderr, r
+
+
+def test_launcher_is_static(bins):
+    r = subprocess.run(["readelf", "-lW", bins["ctl"]], capture_output=True, text=True,
+                       check=True)
+    assert "INTERP" not in r.stdout and "DYNAMIC" in r.stdout, r.stdout

@@ -10,7 +10,8 @@ def test_install_destdir_prefix(tmp_path):
     run("make", "-C", ROOT, "install", f"DESTDIR={dest}", "PREFIX=/opt/ctl")
     bin_ctl = dest / "opt/ctl/bin/ctl"
     sbin_ctld = dest / "opt/ctl/sbin/ctld"
-    for path in (bin_ctl, sbin_ctld):
+    shell = dest / "opt/ctl/libexec/ctl/ctl-shell"
+    for path in (bin_ctl, shell, sbin_ctld):
         mode = os.stat(path).st_mode
         assert stat.S_IMODE(mode) == 0o755
         assert not mode & (stat.S_ISUID | stat.S_ISGID)
@@ -20,4 +21,8 @@ def test_install_destdir_prefix(tmp_path):
     assert (dest / "etc/pam.d/ctl").exists()
     # the prefix is an install-time choice, never compiled in
     assert b"/opt/ctl" not in bin_ctl.read_bytes()
+    assert b"/opt/ctl" not in shell.read_bytes()
+    # the login shell's first program has no dynamic loader (no INTERP)
+    r = run("readelf", "-lW", str(bin_ctl))
+    assert "INTERP" not in r.stdout, r.stdout
     assert b"/opt/ctl" not in sbin_ctld.read_bytes()

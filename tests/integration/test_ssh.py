@@ -3,6 +3,7 @@ service (sshd takes its PAM service name from its program name), pam_ctl
 in it, ctl as the login shell, and the shipped sshd snippet."""
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -333,3 +334,40 @@ def test_pam_items_come_from_the_kernel(ssh_world, accounts, tmpdir_shared):
     ttys = [l for l in lines if l[2].startswith("/dev/pts/")]
     assert ttys and all(l[3] == "127.0.0.1" for l in ttys)  # interactive
     assert not any("6.6.6.6" in "|".join(l) for l in lines)
+
+
+def test_pam_environment_loads_no_code(ssh_world, accounts, bins, evil):
+    """Debian's stock sshd PAM stack runs pam_env with user_readenv=1, so
+    a ~/.pam_environment of the user's own reaches the login shell's
+    environment. The static ctl gives the loader no chance to read it;
+    the same login with the dynamic shell as login shell runs the code."""
+    with open("/etc/pam.d/sshd") as f:
+        assert re.search(r"pam_env\.so.*user_readenv=1", f.read()), "not Debian's stock stack"
+    user = accounts.users["alice"]
+    pw = pwd.getpwnam(user)
+    home = pw.pw_dir
+    assert not os.path.exists(home), home
+    os.makedirs(home, mode=0o755)
+    try:
+        with open(os.path.join(home, ".pam_environment"), "w") as f:
+            for k, v in evil.env.items():
+                f.write(f"{k} DEFAULT={v}\n")
+        for p in (home, os.path.join(home, ".pam_environment")):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        evil.clear()
+        r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
+        assert r.returncode == 0, r.stderr
+        assert f"dev-{user}" in r.stdout
+        child = interactive(ssh_world, accounts, "alice")
+        child.expect(re.escape(f"{user}@"))
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+        assert evil.marks() == []
+        # the witness: pam_env did deliver them to a dynamic login shell
+        run("usermod", "-s", bins["ctl-shell"], user)
+        ssh(ssh_world, accounts, "alice", "ctl", "ls")
+        assert set(evil.marks()) >= {"preload", "audit", "library_path"}, evil.marks()
+    finally:
+        run("usermod", "-s", bins["ctl"], user)
+        shutil.rmtree(home)
+        evil.clear()
