@@ -12,10 +12,20 @@ LIBEXECDIR = $(PREFIX)/libexec
 MANDIR = $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 
-LOCAL_CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon
+VERSION := $(shell sed -n 's/^\#define CTL_VERSION[^"]*"\(.*\)"/\1/p' common/version.h)
+
+# -D_FORTIFY_SOURCE=2 unless the builder chose a level (Debian's
+# dpkg-buildflags passes 2, others 3); -fcf-protection where the compiler
+# and target have it.
+cc_has = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null 2>/dev/null && echo $(1))
+FORTIFY = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+CF_PROTECTION := $(call cc_has,-fcf-protection)
+
+LOCAL_CPPFLAGS = -D_GNU_SOURCE $(FORTIFY) -Icommon
 LOCAL_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
 	-Wno-unused-parameter -fstack-protector-strong \
-	-fstack-clash-protection -fPIE -fvisibility=hidden -MMD -MP
+	-fstack-clash-protection $(CF_PROTECTION) -fPIE -fvisibility=hidden \
+	-MMD -MP
 LOCAL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack
 
 ifdef WERROR
@@ -65,7 +75,10 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PAM_SRC = $(wildcard pam/*.c)
 PAM_PIC_OBJ = $(PAM_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
 PAM_LIBS = $(shell $(PKG_CONFIG) --libs jansson) -lpam
-PAMDIR ?= /lib/x86_64-linux-gnu/security
+# The directory libpam loads modules from: pam.pc's libdir, else the
+# multiarch one.
+PAMDIR ?= $(or $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null),$\
+	/lib/$(shell $(CC) -print-multiarch))/security
 
 all: $(B)/ctl $(B)/ctld $(if $(PAM_SRC),$(B)/pam_ctl.so)
 .PHONY: all
@@ -85,7 +98,7 @@ $(B)/pic/%.o: %.c
 
 $(B)/pam_ctl.so: $(PAM_PIC_OBJ) pam/pam_ctl.map
 	$(CC) $(PAM_CFLAGS) -fPIC -shared -Wl,-z,relro,-z,now,-z,noexecstack \
-		-Wl,--version-script=pam/pam_ctl.map $(LDFLAGS) \
+		-Wl,-z,defs -Wl,--version-script=pam/pam_ctl.map $(LDFLAGS) \
 		$(PAM_PIC_OBJ) $(PAM_LIBS) -o $@
 
 # ctl is two programs: bin/ctl, static so that no dynamic loader reads

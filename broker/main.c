@@ -30,8 +30,8 @@
 #include <curl/curl.h>
 
 #include "ctld.h"
+#include "version.h"
 
-#define CTLD_VERSION	"0.1"
 
 struct child {
 	pid_t	pid;
@@ -59,11 +59,12 @@ on_signal(int sig)
 }
 
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr, "usage: ctld [-dt] [-f file]\n"
-	    "       ctld --explain user verb container [-f file]\n");
-	exit(2);
+	fprintf(fp, "usage: ctld [-dt] [-f file]\n"
+	    "       ctld --explain user verb container [-f file]\n"
+	    "       ctld -h | --help | -V | --version\n");
+	exit(status);
 }
 
 static void
@@ -336,16 +337,19 @@ main(int argc, char *argv[])
 			explain_mode = 1;
 			break;
 		case 'V':
-			printf("ctld %s\n", CTLD_VERSION);
+			printf("ctld %s\n", CTL_VERSION);
 			return 0;
+		case 'h':
+			usage(stdout, 0);
+			break;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (explain_mode ? argc != 3 : argc != 0)
-		usage();
+		usage(stderr, 2);
 	if ((cf = config_load(path, 1, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
 	if (test) {

@@ -35,6 +35,11 @@
 
 #include "names.h"
 #include "pam_ctl.h"
+#include "version.h"
+
+/* strings(1) finds the module's version: the one ctl and ctld print. */
+static const char version[] __attribute__((used)) =
+    "@(#)pam_ctl " CTL_VERSION;
 
 #define PAM_CTL_EXPORT	__attribute__((visibility("default")))
 

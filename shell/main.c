@@ -30,8 +30,8 @@
 #include "proto.h"
 #include "sig.h"
 #include "term.h"
+#include "version.h"
 
-#define CTL_VERSION	"0.1.0"
 
 static char progname[] = "ctl";
 
