@@ -13,6 +13,7 @@
  *    whole file is read).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,39 +67,49 @@ user_spec_valid(const char *s, int *is_root)
 
 	if (!isdigit((unsigned char)s[0]))
 		return 0;
+	errno = 0;
 	uid = strtoul(s, &end, 10);
+	gid = 0;
 	if (*end == ':') {
 		if (!isdigit((unsigned char)end[1]))
 			return 0;
 		gid = strtoul(end + 1, &end, 10);
-		(void)gid;
 	}
 	*is_root = uid == 0;
-	return *end == '\0' && uid < 4294967295UL;
+	return errno == 0 && *end == '\0' && uid < 4294967295UL &&
+	    gid < 4294967295UL;
 }
 
-/* 512m, 1g, 1048576: bytes. */
+#define MEMORY_MAX	(1LL << 40)
+
+/* 512m, 1g, 1048576: bytes, from 4 MiB to 1 TiB. */
 static int
 memory_value(config_setting_t *s, long long *out)
 {
 	const char *v;
 	char *end;
 	long long n;
+	int shift = 0;
 
 	if (config_setting_type(s) == CONFIG_TYPE_INT ||
 	    config_setting_type(s) == CONFIG_TYPE_INT64) {
 		*out = config_setting_get_int64(s);
-		return *out >= 4194304 ? 0 : -1;
+		return *out >= 4194304 && *out <= MEMORY_MAX ? 0 : -1;
 	}
 	if ((v = config_setting_get_string(s)) == NULL || !isdigit(*v))
 		return -1;
+	errno = 0;
 	n = strtoll(v, &end, 10);
 	switch (tolower((unsigned char)*end)) {
-	case 'k': n <<= 10; end++; break;
-	case 'm': n <<= 20; end++; break;
-	case 'g': n <<= 30; end++; break;
+	case 'k': shift = 10; end++; break;
+	case 'm': shift = 20; end++; break;
+	case 'g': shift = 30; end++; break;
 	}
-	if (*end != '\0' || n < 4194304 || n > (1LL << 40))
+	/* checked before the shift: strtoll saturates, a shift would not */
+	if (errno == ERANGE || *end != '\0' || n > (MEMORY_MAX >> shift))
+		return -1;
+	n <<= shift;
+	if (n < 4194304)
 		return -1;
 	*out = n;
 	return 0;
@@ -208,7 +219,7 @@ t_key(struct confctx *c, config_setting_t *s, struct template *t)
 	if (strcmp(k, "cpus") == 0) {
 		double cpus = config_setting_type(s) == CONFIG_TYPE_FLOAT ?
 		    config_setting_get_float(s) : config_setting_get_int(s);
-		if (cpus <= 0 || cpus > 1024) {
+		if (!(cpus > 0 && cpus <= 1024)) {	/* NaN too */
 			conf_fail(c, s, "cpus: must be a number above 0");
 			return -1;
 		}

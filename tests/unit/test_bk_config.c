@@ -433,6 +433,38 @@ test_rule_errors(void **state)
 	    "rule needs users or groups");
 }
 
+/* A template with one setting of the test's: VALUE on line 2. */
+static void
+template_fails(const char *setting, const char *want)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "templates = ( { name = \"dev\"; "
+	    "container = \"dev-%%u\"; image = \"x/y:1\";\n  %s; "
+	    "groups = [\"g\"]; } );\nimages = { trusted = [\"x/\"]; };\n",
+	    setting);
+	must_fail(text, 2, want);
+}
+
+/* Found by fuzz_config: a saturated strtoll shifted past LLONG_MAX. */
+static void
+test_template_numbers_and_units(void **state)
+{
+	template_fails("memory = \"5555555555555555555555555555564m\"",
+	    "memory: bytes");
+	template_fails("memory = \"9223372036854775807k\"", "memory: bytes");
+	template_fails("memory = \"8796093022208k\"", "memory: bytes");
+	template_fails("memory = \"1025g\"", "memory: bytes");
+	template_fails("memory = 9223372036854775807L", "memory: bytes");
+	template_fails("memory = \"3m\"", "memory: bytes");
+	template_fails("memory = \"-64m\"", "memory: bytes");
+	template_fails("user = \"1000:99999999999999999999999\"", "user");
+	template_fails("user = \"1000:4294967295\"", "user");
+	template_fails("user = \"99999999999999999999999\"", "user");
+	template_fails("cpus = 1e999", "cpus");
+	template_fails("pids = 99999999999L", "pids");
+}
+
 static void
 test_relative_paths(void **state)
 {
@@ -650,6 +682,7 @@ main(void)
 		T(test_unknown_verb_in_owner_verbs),
 		T(test_unknown_verb_in_rule),
 		T(test_rule_errors),
+		T(test_template_numbers_and_units),
 		T(test_relative_paths),
 		T(test_api_version),
 		T(test_names_and_labels),
