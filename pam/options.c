@@ -5,7 +5,10 @@
  * 1. Every argument is either applied or logged: an unknown option, a
  *    flag given a value or a malformed value is reported with pam_syslog
  *    and never silently dropped.
- * 2. A malformed value falls back to the safe choice: fail= to closed,
+ * 2. An argument whose name is not known (Fail=closed, requre_group=x)
+ *    or a flag given a value (stop_on_logout=yes) cannot say what the
+ *    administrator meant: the module then fails every call (o->broken).
+ * 3. A malformed value falls back to the safe choice: fail= to closed,
  *    require_group= to denying everyone. A malformed socket= or
  *    timeout= is ignored, leaving the value in effect before it (the
  *    default, or an earlier valid setting): a typo never points the
@@ -40,8 +43,8 @@ static const struct optdef {
 	{ "timeout", 1, set_timeout, "ignored" },
 	{ "fail", 1, set_fail, "using fail=closed" },
 	{ "require_group", 1, set_group, "denying every user" },
-	{ "stop_on_logout", 0, set_stop, "ignored" },
-	{ "debug", 0, set_debug, "ignored" },
+	{ "stop_on_logout", 0, set_stop, NULL },
+	{ "debug", 0, set_debug, NULL },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -123,12 +126,15 @@ opt_apply(pam_handle_t *pamh, struct options *o, const char *arg)
 		    strncmp(d->name, arg, namelen) == 0)
 			break;
 	if (d->name == NULL) {
-		pam_syslog(pamh, LOG_ERR, "unknown option: %s", arg);
+		pam_syslog(pamh, LOG_ERR, "unknown option: %s; failing closed",
+		    arg);
+		o->broken = 1;
 		return;
 	}
 	if (!d->has_value && val != NULL) {
-		pam_syslog(pamh, LOG_ERR, "option %s takes no value: %s; %s",
-		    d->name, arg, d->fallback);
+		pam_syslog(pamh, LOG_ERR, "option %s takes no value: %s; "
+		    "failing closed", d->name, arg);
+		o->broken = 1;
 		return;
 	}
 	if (d->set(o, val) == -1)

@@ -116,6 +116,11 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	int rc;
 
 	opts_parse(pamh, argc, argv, &o);
+	if (o.broken) {
+		pam_syslog(pamh, LOG_ERR, "a module argument is not understood "
+		    "(logged above); denying");
+		return PAM_PERM_DENIED;
+	}
 	if (o.require_group == NULL && !o.group_bad)
 		return PAM_IGNORE;
 	if ((user = get_user(pamh, &rc)) == NULL)
@@ -211,6 +216,11 @@ session(pam_handle_t *pamh, const struct options *o, const char *verb)
 	json_t *data;
 	int rc;
 
+	if (o->broken) {
+		pam_syslog(pamh, LOG_ERR, "a module argument is not understood "
+		    "(logged above); no %s, failing the session", verb);
+		return PAM_SESSION_ERR;
+	}
 	if ((user = get_user(pamh, &rc)) == NULL)
 		return PAM_SESSION_ERR;
 	if (o->debug)
@@ -253,7 +263,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	struct options o;
 
 	opts_parse(pamh, argc, argv, &o);
-	if (!o.stop_on_logout)
+	if (!o.stop_on_logout && !o.broken)
 		return PAM_SUCCESS;	/* nothing to undo; see pam_ctl(8) */
 	return session(pamh, &o, "unprovision");
 }

@@ -19,6 +19,7 @@ struct options {
 	int		 group_bad;	/* require_group= malformed: deny */
 	int		 stop_on_logout;
 	int		 debug;
+	int		 broken;	/* an argument not understood: fail */
 };
 
 void	opts_parse(pam_handle_t *, int, const char **, struct options *);

@@ -371,3 +371,29 @@ def test_pam_environment_loads_no_code(ssh_world, accounts, bins, evil):
         run("usermod", "-s", bins["ctl"], user)
         shutil.rmtree(home)
         evil.clear()
+
+
+def test_misspelled_module_option_refuses_the_login(ssh_world, accounts):
+    """`Fail=closed` is not fail=closed: the module cannot know what was
+    meant, so the session fails and sshd ends the login."""
+    path = f"/etc/pam.d/{ssh_world['service']}"
+    with open(path) as f:
+        good = f.read()
+    line = next(l for l in good.splitlines() if l.startswith("session optional") and
+                "pam_ctl.so" in l)
+    try:
+        for typo in ("Fail=closed", "stop_on_logout=yes"):
+            bad = line.replace("session optional", "session required").replace(
+                "fail=open", typo)
+            with open(path, "w") as f:
+                f.write(good.replace(line, bad))
+            r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
+            assert r.returncode != 0 and f"dev-{accounts.users['alice']}" not in r.stdout, r
+        with open(path, "w") as f:
+            f.write(good.replace(line, line.replace("session optional", "session required")
+                                 .replace("fail=open", "fail=closed")))
+        r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
+        assert r.returncode == 0, r.stderr
+    finally:
+        with open(path, "w") as f:
+            f.write(good)
