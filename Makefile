@@ -132,12 +132,15 @@ $(B)/%.a:
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a
+# Broker tests talk to a fake Engine API (tests/unit/fake_engine.c).
+$(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a \
+		tests/unit/fake_engine.c tests/unit/fake_engine.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -Ibroker -Ishell $(ALL_LDFLAGS) \
-		$< $(if $(filter test_sh_%,$*),$(B)/libshell.a) \
+		$< $(if $(filter test_bk_%,$*),tests/unit/fake_engine.c) \
+		$(if $(filter test_sh_%,$*),$(B)/libshell.a) \
 		$(if $(filter test_bk_%,$*),$(B)/libbroker.a) $(B)/libcommon.a \
-		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -ldl -o $@
+		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -ldl -lpthread -o $@
 
 # PAM module tests load the built module by path.
 $(B)/tests/test_pam_%: CPPFLAGS += -DPAM_CTL_SO=\"$(abspath $(B)/pam_ctl.so)\"
@@ -156,6 +159,14 @@ integration: all
 
 check: unit integration
 .PHONY: check
+
+# Line coverage of each source file from the unit tests alone (gcov),
+# built apart in $(B)/cov.
+coverage:
+	$(MAKE) B=$(B)/cov CFLAGS="-O0 -g --coverage" LDFLAGS=--coverage unit \
+		>$(B)/coverage.log 2>&1 || { tail -30 $(B)/coverage.log; exit 1; }
+	sh scripts/coverage.sh $(B)/cov
+.PHONY: coverage
 
 # libFuzzer harnesses (clang, libclang-rt-14-dev): `make fuzz` runs each
 # for FUZZ_TIME seconds from the seeds in tests/fuzz/seeds; what they
