@@ -8,8 +8,10 @@
  *    concurrent sessions never interleave.
  * 3. The file is opened with O_NOFOLLOW, must be a regular file of
  *    ctld's user that nobody else can write, and is created 0640.
- * 4. Strings are JSON-escaped by jansson: a name cannot forge a line;
- *    syslog copies have control bytes replaced.
+ * 4. Strings are JSON-escaped by jansson: a name cannot forge a line.
+ *    In the syslog copy every string value is quoted, with '"', '\\',
+ *    control and non-ASCII bytes escaped, so no value can end its field
+ *    or the line, nor forge another field.
  * 5. Fail closed: no action is taken while a record could not be
  *    written (auditlog_ready, checked by actions.c before acting).
  */
@@ -97,35 +99,62 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "duration_ms", (json_int_t)ms);
 }
 
-/* A copy for syslog, one line: control bytes could forge a record. */
+/*
+ * s as a quoted syslog value: "..." with '"' and '\\' escaped by a
+ * backslash and control or non-ASCII bytes as \xHH; cut at max bytes
+ * of s with "..." after it. buf holds at least 4 * max + 8.
+ */
 static const char *
-oneline(const char *s, char *buf, size_t len)
+quoted(const char *s, size_t max, char *buf, size_t len)
 {
-	size_t i;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i, o = 0;
 
-	if (s == NULL || *s == '\0')
-		return "-";
-	for (i = 0; s[i] != '\0' && i < len - 1; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
+	if (s == NULL)
+		s = "";
+	buf[o++] = '"';
+	for (i = 0; s[i] != '\0' && i < max && o + 8 < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	if (s[i] != '\0') {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
 	return buf;
 }
+
+#define QLEN(n)	(4 * (n) + 8)
 
 static void
 auditlog_syslog(const struct audit_rec *a)
 {
-	char reason[sizeof(a->reason)], result[128];
+	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
+	char reason[QLEN(256)], result[QLEN(128)];
 
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : LOG_NOTICE),
-	    "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%.12s "
+	    "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
 	    "reason=%s result=%s",
 	    a->allow ? "allowed" : "denied",
-	    a->who->user ? a->who->user : "?", (unsigned)a->who->uid,
-	    (int)a->who->pid, a->verb ? a->verb : "-",
-	    a->name[0] ? a->name : "-",
-	    a->id[0] ? a->id : "-",
-	    oneline(a->reason, reason, sizeof(reason)),
-	    oneline(a->result, result, sizeof(result)));
+	    quoted(a->who->user, 64, user, sizeof(user)),
+	    (unsigned)a->who->uid, (int)a->who->pid,
+	    quoted(a->verb, 32, verb, sizeof(verb)),
+	    quoted(a->name, 128, name, sizeof(name)),
+	    quoted(a->id, 12, id, sizeof(id)),
+	    quoted(a->reason, 256, reason, sizeof(reason)),
+	    quoted(a->result, 128, result, sizeof(result)));
 }
 
 /*

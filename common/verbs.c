@@ -201,8 +201,15 @@ decode_opts(json_t *opts, time_t now, struct request *req, char *whybuf,
 	json_object_foreach(opts, key, val) {
 		o = opt_find_key(req->verb, key);
 		if (o == NULL) {
-			snprintf(whybuf, whylen, "%s takes no option \"%.32s\"",
-			    req->verb->name, key);
+			/* the client's key only if it is a plain word */
+			if (strlen(key) <= 32 && strspn(key, "abcdefghijklmnop"
+			    "qrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(key) &&
+			    key[0] != '\0')
+				snprintf(whybuf, whylen, "%s takes no option "
+				    "\"%s\"", req->verb->name, key);
+			else
+				snprintf(whybuf, whylen, "%s takes no such "
+				    "option", req->verb->name);
 			return -1;
 		}
 		if (decode_opt(o, val, now, req) == -1) {

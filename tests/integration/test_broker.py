@@ -2,15 +2,17 @@
 and the protocol spoken directly (so the shell's checks do not help)."""
 import json
 import os
+import re
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 
 import pytest
 
-from conftest import TAG, config_text, run, wait_for
+from conftest import TAG, Broker, config_text, run, wait_for
 
 
 def frame(ftype, payload):
@@ -401,3 +403,65 @@ def test_audit_file_writable_by_others_refused(bins, tmpdir_shared, accounts, pa
         f.write(config_text(d, accounts, pam_service))
     r = run(bins["ctld"], "-d", "-f", conf, check=False, timeout=10)
     assert r.returncode == 1 and "not writable by group or others" in r.stderr
+
+
+SYSLOG_FIELD = re.compile(r' (\w+)=("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+def syslog_fields(line):
+    """key=value pairs of an audit syslog line; every byte accounted for."""
+    body = " " + line.split("allowed: ", 1)[-1].split("denied: ", 1)[-1]
+    pairs = SYSLOG_FIELD.findall(body)
+    assert "".join(f" {k}={v}" for k, v in pairs) == body, line
+    return pairs
+
+
+def test_syslog_values_are_quoted(bins, tmpdir_shared, accounts, pam_service, image):
+    """A client-chosen option key cannot forge a field of the syslog copy.
+    ctld runs in a mount namespace of its own where /dev/log is this
+    test's datagram socket (glibc's syslog always writes to /dev/log)."""
+    d = tempfile.mkdtemp(prefix="ctl-syslog-", dir=tmpdir_shared)
+    devdir = os.path.join(d, "dev")
+    os.makedirs(devdir)
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(os.path.join(devdir, "log"))
+    os.chmod(os.path.join(devdir, "log"), 0o666)
+    rx.settimeout(10)
+    wrapper = os.path.join(d, "ctld")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\n"
+                "exec unshare -m /bin/sh -c 'set -e; d=$1; shift;"
+                " for n in null zero full random urandom; do : > \"$d/$n\";"
+                " mount --bind \"/dev/$n\" \"$d/$n\"; done;"
+                " mount --bind \"$d\" /dev; exec \"$@\"'"
+                f" sh {devdir} {bins['ctld']} \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    text = config_text("@DIR@", accounts, pam_service).replace("syslog = false", "syslog = true")
+    b = Broker(dict(bins, ctld=wrapper), tmpdir_shared, text)
+    try:
+        key = 'x" result="allowed'
+        d_ = done_of(converse(b, HELLO, frame(3, {"verb": "logs", "name": "web",
+                                                  "opts": {key: 1}})))
+        assert d_["exit"] == 2
+        assert "x\"" not in d_["error"]
+        line = None
+        while line is None or "ctld" not in line or "denied" not in line:
+            line = rx.recv(65536).decode("utf-8", "replace")
+        fields = syslog_fields(line)
+        keys = [k for k, _ in fields]
+        assert keys == ["user", "uid", "pid", "verb", "container", "id", "reason", "result"], line
+        assert dict(fields)["verb"] == '"logs"'
+        assert "allowed" not in dict(fields)["result"], line
+        # a container name with every byte a name may hold, and the uid
+        r = ctl_as_root_status(b, "no-such-ctr_1.x")
+        line = None
+        while line is None or "no-such-ctr_1.x" not in line:
+            line = rx.recv(65536).decode("utf-8", "replace")
+        assert dict(syslog_fields(line))["container"] == '"no-such-ctr_1.x"'
+    finally:
+        b.stop()
+        rx.close()
+
+
+def ctl_as_root_status(b, name):
+    return converse(b, HELLO, frame(3, {"verb": "status", "name": name}))

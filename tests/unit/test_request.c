@@ -373,7 +373,16 @@ test_unknown_opt(void **state)
 	must_refuse_why("{\"verb\": \"status\", \"name\": \"x\", "
 	    "\"opts\": {\"json\": true}}", "takes no option");
 	must_refuse_why("{\"verb\": \"start\", \"name\": \"x\", "
-	    "\"opts\": {\"time\": 1}}", "takes no option");
+	    "\"opts\": {\"time\": 1}}", "takes no option \"time\"");
+	/* a key that is not a plain word is never echoed into the reason */
+	must_refuse_why("{\"verb\": \"logs\", \"name\": \"x\", "
+	    "\"opts\": {\"x\\\" result=\\\"allowed\": 1}}",
+	    "logs takes no such option");
+	must_refuse_why("{\"verb\": \"logs\", \"name\": \"x\", "
+	    "\"opts\": {\"a\\nb\": 1}}", "logs takes no such option");
+	must_refuse_why("{\"verb\": \"logs\", \"name\": \"x\", "
+	    "\"opts\": {\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": 1}}",
+	    "logs takes no such option");
 }
 
 static void
