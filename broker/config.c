@@ -594,6 +594,63 @@ open_checked(struct confctx *c, int check_owner, FILE **fp)
 	return 0;
 }
 
+#define CONFIG_MAX	(1 << 20)
+
+/* The whole file, NUL-terminated, from the checked stream. */
+static char *
+read_all(struct confctx *c, FILE *fp)
+{
+	size_t n = 0, got;
+	char *buf;
+
+	if ((buf = malloc(CONFIG_MAX + 1)) == NULL) {
+		conf_fail(c, NULL, "out of memory");
+		return NULL;
+	}
+	while ((got = fread(buf + n, 1, CONFIG_MAX + 1 - n, fp)) > 0)
+		n += got;
+	if (ferror(fp) || n > CONFIG_MAX) {
+		conf_fail(c, NULL, ferror(fp) ? "read error" :
+		    "larger than %d bytes", CONFIG_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		conf_fail(c, NULL, "holds a NUL byte");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * libconfig reads "@include" lines itself, from any file, with none of
+ * open_checked's checks: refuse them (as its scanner sees them, at the
+ * start of a line after blanks; one inside a string is refused too).
+ */
+static int
+no_includes(struct confctx *c, const char *text)
+{
+	const char *p = text;
+	int line = 1;
+
+	for (;;) {
+		p += strspn(p, " \t");
+		if (strncmp(p, "@include", 8) == 0) {
+			snprintf(c->err, c->errlen, "%s:%d: @include is not "
+			    "allowed: every setting must be in this file, which "
+			    "ctld checks", c->path, line);
+			c->failed = 1;
+			return -1;
+		}
+		if ((p = strchr(p, '\n')) == NULL)
+			return 0;
+		p++;
+		line++;
+	}
+}
+
 static int
 load_root(struct confctx *c, config_t *lc, struct config *cf)
 {
@@ -628,6 +685,7 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 	struct config *cf;
 	config_t lc;
 	FILE *fp;
+	char *text;
 
 	if ((cf = calloc(1, sizeof(*cf))) == NULL ||
 	    (cf->path = strdup(path)) == NULL || set_defaults(cf) == -1) {
@@ -639,15 +697,22 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 		config_free(cf);
 		return NULL;
 	}
+	text = read_all(&c, fp);
+	fclose(fp);
+	if (text == NULL || no_includes(&c, text) == -1) {
+		free(text);
+		config_free(cf);
+		return NULL;
+	}
 	config_init(&lc);
-	if (config_read(&lc, fp) != CONFIG_TRUE) {
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		snprintf(err, errlen, "%s:%d: %s", path,
 		    config_error_line(&lc), config_error_text(&lc));
 		c.failed = 1;
 	} else if (load_root(&c, &lc, cf) == 0)
 		conf_templates_check(&c, cf);
 	config_destroy(&lc);
-	fclose(fp);
+	free(text);
 	if (c.failed) {
 		config_free(cf);
 		return NULL;

@@ -102,6 +102,28 @@ def test_config_check_names_the_line(bins, tmpdir_shared, text, line, words):
     assert words in r.stderr
 
 
+def test_config_include_refused(bins, broker, tmpdir_shared, accounts):
+    """An @include would bring rules from a file nobody checked (here one
+    anyone may write): ctld -t, --explain and a reload refuse it."""
+    inc = os.path.join(tmpdir_shared, "anyone.conf")
+    with open(inc, "w") as f:
+        f.write(f'rules = ( {{ users = ["{accounts.users["bob"]}"]; containers = ["*"];'
+                ' verbs = ["restart"]; } );\n')
+    os.chmod(inc, 0o666)
+    path = os.path.join(tmpdir_shared, "with-include.conf")
+    with open(broker.conf) as src, open(path, "w") as f:
+        f.write(src.read().replace("rules = (", "rules_off = (", 1).split("rules_off")[0])
+        f.write(f'@include "{inc}"\n')
+    os.chmod(path, 0o644)
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "@include is not allowed" in r.stderr, r.stderr
+    line = sum(1 for _ in open(path))
+    assert f"{path}:{line}:" in r.stderr
+    r = run(bins["ctld"], "--explain", accounts.users["bob"], "restart", "x", "-f", path,
+            check=False)
+    assert r.returncode == 1 and "@include is not allowed" in r.stderr, r.stderr
+
+
 def test_config_writable_by_others_refused(bins, broker, tmpdir_shared):
     path = os.path.join(tmpdir_shared, "loose.conf")
     with open(broker.conf) as src, open(path, "w") as f:

@@ -465,6 +465,30 @@ test_template_numbers_and_units(void **state)
 	template_fails("pids = 99999999999L", "pids");
 }
 
+/*
+ * libconfig would read an @include'd file with none of ctld's checks
+ * (a file anyone may write, rules attributed to the main file's line).
+ */
+static void
+test_include_refused(void **state)
+{
+	char text[512];
+	const char *inc;
+
+	inc = write_file("inc.conf", "rules = ( { users = [\"x\"]; "
+	    "containers = [\"*\"]; verbs = [\"ls\"]; } );\n", 0666);
+	snprintf(text, sizeof(text), "pam = { service = \"ctl\"; };\n"
+	    "@include \"%s\"\n", inc);
+	must_fail(text, 2, "@include is not allowed");
+	snprintf(text, sizeof(text), "\n\n \t@include \"%s\"\n", inc);
+	must_fail(text, 3, "@include is not allowed");
+	/* inside a string it would be a string: refused all the same */
+	must_fail("shell = { banner = \"a\n@include \\\"x\\\"\"; };\n", 2,
+	    "@include is not allowed");
+	must_fail("pam = { service = \"ctl\"; };\n# @include \"/x\"\n"
+	    "bogus = 1;\n", 3, "unknown setting bogus");
+}
+
 static void
 test_relative_paths(void **state)
 {
@@ -683,6 +707,7 @@ main(void)
 		T(test_unknown_verb_in_rule),
 		T(test_rule_errors),
 		T(test_template_numbers_and_units),
+		T(test_include_refused),
 		T(test_relative_paths),
 		T(test_api_version),
 		T(test_names_and_labels),
