@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,6 +597,9 @@ open_checked(struct confctx *c, int check_owner, FILE **fp)
 
 #define CONFIG_MAX	(1 << 20)
 
+/* libpam's service directory; a variable only so that tests can move it */
+const char *conf_pam_dir = "/etc/pam.d";
+
 /* The whole file, NUL-terminated, from the checked stream. */
 static char *
 read_all(struct confctx *c, FILE *fp)
@@ -649,6 +653,26 @@ no_includes(struct confctx *c, const char *text)
 		p++;
 		line++;
 	}
+}
+
+/*
+ * libpam falls back to its "other" service when /etc/pam.d has no file
+ * of that name: a typo would then decide accounts by another stack.
+ */
+static int
+pam_service_exists(struct confctx *c, config_t *lc, const char *service)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (stat(conf_pam_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0;	/* libpam reads /etc/pam.conf then */
+	snprintf(path, sizeof(path), "%s/%s", conf_pam_dir, service);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	conf_fail(c, config_lookup(lc, "pam.service"), "pam.service: no "
+	    "PAM service file %s (libpam would use \"other\" instead)", path);
+	return -1;
 }
 
 static int
@@ -709,8 +733,9 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: %s", path,
 		    config_error_line(&lc), config_error_text(&lc));
 		c.failed = 1;
-	} else if (load_root(&c, &lc, cf) == 0)
-		conf_templates_check(&c, cf);
+	} else if (load_root(&c, &lc, cf) == 0 &&
+	    conf_templates_check(&c, cf) == 0 && check_owner)
+		(void)pam_service_exists(&c, &lc, cf->pam_service);
 	config_destroy(&lc);
 	free(text);
 	if (c.failed) {

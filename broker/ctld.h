@@ -106,10 +106,14 @@ struct peer {
 	char			rhost[64];	/* "" when not over SSH */
 };
 
-/* config.c */
+/*
+ * config.c. check_owner: the checks of a real deployment besides the
+ * syntax (the file is root's; the PAM service file exists).
+ */
 struct config	*config_load(const char *path, int check_owner, char *err,
 		    size_t errlen);
 void		 config_free(struct config *);
+extern const char *conf_pam_dir;
 
 /* policy.c */
 void	policy_decide(const struct config *, const struct identity *,

@@ -3,6 +3,7 @@ and the protocol spoken directly (so the shell's checks do not help)."""
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import TAG, Broker, config_text, run, wait_for
+from conftest import ROOT, TAG, Broker, config_text, run, wait_for
 
 
 def frame(ftype, payload):
@@ -80,8 +81,27 @@ def test_config_check_ok(bins, broker):
     r = run(bins["ctld"], "-t", "-f", broker.conf, check=False)
     assert r.returncode == 0, r.stderr
     sample = os.path.join(os.path.dirname(__file__), "..", "..", "etc", "ctld.conf")
-    r = run(bins["ctld"], "-t", "-f", sample, check=False)
-    assert r.returncode == 0, r.stderr
+    # the sample's PAM service, "ctl", is make install's /etc/pam.d/ctl
+    made = not os.path.exists("/etc/pam.d/ctl")
+    if made:
+        r = run(bins["ctld"], "-t", "-f", sample, check=False)
+        assert r.returncode == 1 and "no PAM service file /etc/pam.d/ctl" in r.stderr, r
+        shutil.copy(os.path.join(ROOT, "etc", "pam.d", "ctl"), "/etc/pam.d/ctl")
+    try:
+        r = run(bins["ctld"], "-t", "-f", sample, check=False)
+        assert r.returncode == 0, r.stderr
+    finally:
+        if made:
+            os.unlink("/etc/pam.d/ctl")
+
+
+def test_config_check_refuses_a_pam_service_without_file(bins, broker, tmpdir_shared):
+    """libpam would silently use its "other" stack for a misspelled one."""
+    path = os.path.join(tmpdir_shared, "pam-typo.conf")
+    with open(broker.conf) as src, open(path, "w") as f:
+        f.write(src.read().replace('pam = { service = "', 'pam = { service = "x'))
+    r = run(bins["ctld"], "-t", "-f", path, check=False)
+    assert r.returncode == 1 and "no PAM service file /etc/pam.d/x" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("text,line,words", [

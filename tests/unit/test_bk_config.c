@@ -630,16 +630,40 @@ test_missing(void **state)
 static void
 test_check_owner(void **state)
 {
+	char owned[PATH_MAX], pam[PATH_MAX];
 	struct config *cf;
 
 	if (geteuid() != 0)
 		skip();
-	write_file("owned.conf", sample, 0644);
-	assert_int_equal(chown(path, 0, 0), 0);
-	cf = config_load(path, 1, err, sizeof(err));
+	conf_pam_dir = dir;
+	write_file("ctl", "", 0644);	/* the PAM service of the sample */
+	snprintf(owned, sizeof(owned), "%s", write_file("owned.conf", sample,
+	    0644));
+	assert_int_equal(chown(owned, 0, 0), 0);
+	cf = config_load(owned, 1, err, sizeof(err));
 	if (cf == NULL)
 		fail_msg("root-owned file refused: %s", err);
 	config_free(cf);
+
+	/* a PAM service without a file would be libpam's "other" */
+	write_file("typo.conf", "\npam = {\n service = \"ctll\"; };\n", 0644);
+	assert_null(config_load(path, 1, err, sizeof(err)));
+	if (strstr(err, ":3: pam.service: no PAM service file") == NULL ||
+	    strstr(err, "/ctll ") == NULL)
+		fail_msg("%s", err);
+	write_file("nopam.conf", "shell = { warnings = 3; };\n", 0644);
+	assert_non_null(cf = config_load(path, 1, err, sizeof(err)));
+	config_free(cf);
+	snprintf(pam, sizeof(pam), "%s/ctl", dir);
+	assert_int_equal(unlink(pam), 0);
+	assert_null(config_load(path, 1, err, sizeof(err)));	/* "ctl" */
+	if (strstr(err, "nopam.conf: pam.service: no PAM service") == NULL)
+		fail_msg("%s", err);
+	conf_pam_dir = "/nonexistent-pam.d";	/* libpam reads pam.conf */
+	assert_non_null(cf = config_load(path, 1, err, sizeof(err)));
+	config_free(cf);
+	conf_pam_dir = "/etc/pam.d";
+	snprintf(path, sizeof(path), "%s", owned);
 
 	assert_int_equal(chown(path, 1, 0), 0);
 	must_refuse_file(path, 1, "not owned by root (uid 1)");
