@@ -24,8 +24,6 @@
 #include "actions.h"
 #include "names.h"
 
-
-
 void
 set_out(struct ctx *x, int code, const char *fmt, ...)
 {
@@ -43,13 +41,6 @@ not_found(struct ctx *x, const char *reason)
 	set_out(x, EXIT_NOTFOUND, "no such container: %s", x->req->name);
 	x->audit->allow = 0;
 	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", reason);
-}
-
-int
-id_valid(const char *s)
-{
-	return s != NULL && strlen(s) == ID_LEN &&
-	    strspn(s, "0123456789abcdef") == ID_LEN;
 }
 
 const char *

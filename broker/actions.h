@@ -37,7 +37,6 @@ void	set_out(struct ctx *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	not_found(struct ctx *, const char *reason);
 void	docker_failed(struct ctx *, const struct docker_reply *);
-int	id_valid(const char *);
 const char *label(json_t *labels, const char *key);
 int	lookup_miss(const struct docker_reply *);
 int	resolve(struct ctx *);

@@ -8,12 +8,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "names.h"
 #include "proto.h"
 #include "verbs.h"
 
 #define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
 #define VERB_BIT(v)	(1u << (v))
-#define ID_LEN		64
 
 struct rule {
 	char		**users;	/* NULL-terminated; "*" matches all */

@@ -57,8 +57,8 @@
 
 #include <curl/curl.h>
 
-#include "actions.h"
 #include "ctld.h"
+#include "names.h"
 
 #define RELAY_RING_BYTES	(4u << 20)
 #define RELAY_FRAME_MAX		(1u << 20)
