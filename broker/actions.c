@@ -22,7 +22,10 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "clientfd.h"
 #include "names.h"
+#include "relay.h"
+#include "stream.h"
 
 void
 set_out(struct ctx *x, int code, const char *fmt, ...)
@@ -53,7 +56,7 @@ label(json_t *labels, const char *key)
 
 /* dockerd failed: a transport or server error the user should see. */
 void
-docker_failed(struct ctx *x, const struct docker_reply *r)
+engine_failed(struct ctx *x, const struct engine_reply *r)
 {
 	set_out(x, EXIT_FAIL, "%s", r->error);
 	x->audit->result = "docker error";
@@ -66,7 +69,7 @@ docker_failed(struct ctx *x, const struct docker_reply *r)
  * containers the caller may not see.
  */
 int
-lookup_miss(const struct docker_reply *r)
+lookup_miss(const struct engine_reply *r)
 {
 	const char *m = json_string_value(json_object_get(r->body, "message"));
 
@@ -79,24 +82,21 @@ lookup_miss(const struct docker_reply *r)
 int
 resolve(struct ctx *x)
 {
-	struct docker_reply r;
+	struct engine_reply r;
 	const char *name, *id;
 	json_t *labels;
-	char path[256];
 
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    x->cf->api_version, x->req->name);
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_inspect(x->eng, x->req->name, ENGINE_TIMEOUT, &r) == -1 ||
 	    (r.status != 200 && !lookup_miss(&r))) {
 		not_found(x, "container lookup failed");
-		docker_failed(x, &r);
-		docker_reply_free(&r);
+		engine_failed(x, &r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	if (r.status != 200) {
 		not_found(x, r.status == 404 ? "no such container" :
 		    "name is an ambiguous ID prefix");
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	x->t.inspect = r.body;
@@ -144,50 +144,44 @@ authorize(struct ctx *x)
 }
 
 static void
-post_action(struct ctx *x, const char *action, const char *done)
+post_action(struct ctx *x, enum engine_action action, const char *done)
 {
-	struct docker_reply r;
-	char path[256], q[32] = "";
-	long timeout = CALL_TIMEOUT;
+	struct engine_reply r;
+	long timeout = ENGINE_TIMEOUT;
 
-	if (x->req->time >= 0) {
-		snprintf(q, sizeof(q), "?t=%ld", x->req->time);
-		timeout += x->req->time;
-	} else
-		timeout += 10;
-	snprintf(path, sizeof(path), "/v%s/containers/%s/%s%s",
-	    x->cf->api_version, x->t.id, action, q);
-	if (docker_call(x->cf, "POST", path, NULL, timeout, &r) == -1 ||
+	timeout += x->req->time >= 0 ? x->req->time : 10;
+	if (engine_action(x->eng, x->t.id, action, x->req->time, timeout,
+	    &r) == -1 ||
 	    (r.status != 204 && r.status != 304)) {
 		if (r.status == 404)
 			not_found(x, "container vanished");
 		else
-			docker_failed(x, &r);
-		docker_reply_free(&r);
+			engine_failed(x, &r);
+		engine_reply_free(&r);
 		return;
 	}
 	x->out.data = json_pack("{s:s, s:s, s:b}", "name", x->req->name,
 	    "id", x->t.id, "changed", r.status == 204);
 	x->audit->result = r.status == 204 ? done : "unchanged";
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 }
 
 static void
 do_start(struct ctx *x)
 {
-	post_action(x, "start", "started");
+	post_action(x, ENGINE_START, "started");
 }
 
 static void
 do_stop(struct ctx *x)
 {
-	post_action(x, "stop", "stopped");
+	post_action(x, ENGINE_STOP, "stopped");
 }
 
 static void
 do_restart(struct ctx *x)
 {
-	post_action(x, "restart", "restarted");
+	post_action(x, ENGINE_RESTART, "restarted");
 }
 
 static json_t *
@@ -258,15 +252,12 @@ memory_used(json_t *s)
 static void
 do_stats(struct ctx *x)
 {
-	struct docker_reply r;
-	char path[256];
+	struct engine_reply r;
 
-	snprintf(path, sizeof(path), "/v%s/containers/%s/stats?stream=false",
-	    x->cf->api_version, x->t.id);
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_stats(x->eng, x->t.id, &r) == -1 ||
 	    r.status != 200 || !json_is_object(r.body)) {
-		docker_failed(x, &r);
-		docker_reply_free(&r);
+		engine_failed(x, &r);
+		engine_reply_free(&r);
 		return;
 	}
 	x->out.data = json_pack("{s:s, s:s, s:f, s:I, s:I, s:I}",
@@ -276,7 +267,7 @@ do_stats(struct ctx *x)
 	    "memory_limit", num(jpath(r.body, "memory_stats", "limit")),
 	    "pids", num(jpath(r.body, "pids_stats", "current")));
 	x->audit->result = "ok";
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 }
 
 /*
@@ -364,7 +355,7 @@ sink_put(void *arg, int stream, const unsigned char *p, size_t len)
 }
 
 /*
- * docker_stream's sink. Bytes are only gathered here; a NULL buffer is
+ * engine_logs's sink. Bytes are only gathered here; a NULL buffer is
  * the stream's word that it is about to wait, and the batch goes out.
  */
 static int
@@ -392,21 +383,15 @@ sink_mux(void *arg, const unsigned char *p, size_t len)
 }
 
 static void
-logs_query(struct ctx *x, char *q, size_t len)
+logs_opts(const struct request *r, struct engine_logopts *o)
 {
-	const struct request *r = x->req;
-	size_t n;
-
-	n = (size_t)snprintf(q, len, "stdout=1&stderr=1%s%s",
-	    r->follow ? "&follow=1" : "", r->timestamps ? "&timestamps=1" : "");
-	if (r->tail >= 0)
-		n += (size_t)snprintf(q + n, len - n, "&tail=%ld", r->tail);
-	if (r->has_since)
-		n += (size_t)snprintf(q + n, len - n, "&since=%lld.%09ld",
-		    (long long)r->since.tv_sec, r->since.tv_nsec);
-	if (r->has_until)
-		snprintf(q + n, len - n, "&until=%lld.%09ld",
-		    (long long)r->until.tv_sec, r->until.tv_nsec);
+	o->follow = r->follow;
+	o->timestamps = r->timestamps;
+	o->tail = r->tail;
+	o->has_since = r->has_since;
+	o->since = r->since;
+	o->has_until = r->has_until;
+	o->until = r->until;
 }
 
 /*
@@ -417,21 +402,18 @@ logs_query(struct ctx *x, char *q, size_t len)
 static int
 follow_cut(struct ctx *x)
 {
-	struct docker_reply r;
-	char path[160];
+	struct engine_reply r;
 	int running;
 
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    x->cf->api_version, x->t.id);
-	if (docker_call(x->cf, "GET", path, NULL, 5, &r) == -1 ||
+	if (engine_inspect(x->eng, x->t.id, 5, &r) == -1 ||
 	    r.status != 200) {
 		set_out(x, EXIT_FAIL, "the log stream ended: dockerd went away");
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return 1;
 	}
 	running = json_is_true(json_object_get(json_object_get(r.body,
 	    "State"), "Running"));
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	if (running)
 		set_out(x, EXIT_FAIL, "the log stream ended while %s still "
 		    "runs (dockerd restarted?)", x->req->name);
@@ -453,7 +435,7 @@ relay_fits(const struct ctx *x)
 
 /* The answer after a relay wrote the lines (relay_wait's outcome). */
 static void
-logs_relayed(struct ctx *x, int rc, const struct docker_reply *r)
+logs_relayed(struct ctx *x, int rc, const struct engine_reply *r)
 {
 	x->audit->via = "relay";
 	if (rc == -2 || rc == -3) {
@@ -471,9 +453,10 @@ logs_relayed(struct ctx *x, int rc, const struct docker_reply *r)
 static void
 do_logs(struct ctx *x)
 {
-	struct docker_reply r;
+	struct engine_reply r;
+	struct engine_logopts o;
 	struct logsink *s;
-	char path[512], q[256];
+	enum engine_stream es;
 	int rc, rfd;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -482,10 +465,8 @@ do_logs(struct ctx *x)
 	}
 	s->fd = x->fd;
 	demux_init(&s->dm);
-	logs_query(x, q, sizeof(q));
-	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?%s",
-	    x->cf->api_version, x->t.id, q);
-	if (relay_fits(x) && (rfd = relay_attach(x->cf, x->t.id,
+	logs_opts(x->req, &o);
+	if (relay_fits(x) && (rfd = relay_attach(x->cf, x->eng, x->t.id,
 	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
 		rc = relay_wait(rfd, x->fd, &r);
 		close(rfd);
@@ -495,20 +476,20 @@ do_logs(struct ctx *x)
 			return;
 		}
 	}
-	rc = docker_stream(x->cf, path, x->fd, x->req->follow ?
+	es = engine_logs(x->eng, x->t.id, &o, x->fd, x->req->follow ?
 	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);
-	if (rc == -2 && s->bad) {
+	if (es == ENGINE_STREAM_CUT && s->bad) {
 		set_out(x, EXIT_FAIL, "error from daemon in stream: malformed "
 		    "frame header");
 		x->audit->result = "stream error";
-	} else if (rc == -2) {
+	} else if (es == ENGINE_STREAM_CUT) {
 		x->out.exit = -1;	/* nobody to answer */
 		x->audit->result = "client left";
-	} else if (rc == -1 || r.status != 200) {
+	} else if (es == ENGINE_STREAM_FAILED || r.status != 200) {
 		if (r.status == 0 && r.error[0] == '\0')
 			snprintf(r.error, sizeof(r.error),
 			    "malformed log stream from dockerd");
-		docker_failed(x, &r);
+		engine_failed(x, &r);
 	} else if (!x->t.tty && (!demux_done(&s->dm) || s->syserrlen > 0)) {
 		set_out(x, EXIT_FAIL, "error from daemon in stream: %s",
 		    s->syserrlen ? s->syserr : "truncated stream");
@@ -517,7 +498,7 @@ do_logs(struct ctx *x)
 		x->audit->result = "stream ended";
 	else
 		x->audit->result = "ok";
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	free(s);
 }
 
@@ -564,82 +545,21 @@ sort_list(json_t *arr)
 /* More groups than this ask for every group-labelled container at once. */
 #define LS_GROUP_QUERIES	4
 
-/* RFC 3986 percent-encoding of everything but the unreserved bytes. */
-static int
-url_encode(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	unsigned char ch;
-
-	for (; (ch = (unsigned char)*s) != '\0'; s++) {
-		if (o + 4 > len)
-			return -1;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* /containers/json?all=1, with filters={"label":["KEY[=VALUE]"]}. */
-static int
-list_path(const struct config *cf, const char *key, const char *value,
-    char *path, size_t len)
-{
-	char enc[1024];
-	json_t *f;
-	char *js;
-	int rc = -1, n;
-
-	if (key == NULL) {
-		n = snprintf(path, len, "/v%s/containers/json?all=1",
-		    cf->api_version);
-		return n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	f = value != NULL ? json_pack("{s:[s++]}", "label", key, "=", value) :
-	    json_pack("{s:[s]}", "label", key);
-	if (f == NULL || (js = json_dumps(f, JSON_COMPACT)) == NULL) {
-		json_decref(f);
-		return -1;
-	}
-	if (url_encode(js, enc, sizeof(enc)) == 0) {
-		n = snprintf(path, len, "/v%s/containers/json?all=1&filters=%s",
-		    cf->api_version, enc);
-		rc = n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	free(js);
-	json_decref(f);
-	return rc;
-}
-
 /* Lists what dockerd answers for one query, once per ID, if visible. */
 static int
 ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
     json_t *list)
 {
-	struct docker_reply r;
+	struct engine_reply r;
 	struct decision d;
 	json_t *c, *labels;
 	const char *name, *id;
-	char path[1200];
 	size_t i;
 
-	if (list_path(x->cf, key, value, path, sizeof(path)) == -1) {
-		set_out(x, EXIT_FAIL, "internal error (listing)");
-		x->audit->result = "error";
-		return -1;
-	}
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_list(x->eng, key, value, &r) == -1 ||
 	    r.status != 200 || !json_is_array(r.body)) {
-		docker_failed(x, &r);
-		docker_reply_free(&r);
+		engine_failed(x, &r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	json_array_foreach(r.body, i, c) {
@@ -661,7 +581,7 @@ ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
 		    "status", json_object_get(c, "Status"),
 		    "image", json_object_get(c, "Image")));
 	}
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	return 0;
 }
 
@@ -823,15 +743,16 @@ reauth_needed(struct ctx *x)
 }
 
 int
-action_run(const struct config *cf, const struct identity *who,
-    const struct peer *peer, const struct request *req, int fd,
-    struct audit_rec *audit)
+action_run(const struct config *cf, const struct engine *eng,
+    const struct identity *who, const struct peer *peer,
+    const struct request *req, int fd, struct audit_rec *audit)
 {
 	struct ctx x;
 	handler h = handlers[req->verb->id];
 
 	memset(&x, 0, sizeof(x));
 	x.cf = cf;
+	x.eng = eng;
 	x.who = who;
 	x.peer = peer;
 	x.req = req;

@@ -2,9 +2,10 @@
 #ifndef CTLD_ACTIONS_H
 #define CTLD_ACTIONS_H
 
-#include "ctld.h"
+#include <jansson.h>
 
-#define CALL_TIMEOUT	30L
+#include "ctld.h"
+#include "engine.h"
 
 struct outcome {
 	int		 exit;
@@ -22,6 +23,7 @@ struct target {
 
 struct ctx {
 	const struct config	*cf;
+	const struct engine	*eng;
 	const struct identity	*who;
 	const struct peer	*peer;
 	const struct request	*req;
@@ -36,11 +38,20 @@ typedef void (*handler)(struct ctx *);
 void	set_out(struct ctx *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	not_found(struct ctx *, const char *reason);
-void	docker_failed(struct ctx *, const struct docker_reply *);
+void	engine_failed(struct ctx *, const struct engine_reply *);
 const char *label(json_t *labels, const char *key);
-int	lookup_miss(const struct docker_reply *);
+int	lookup_miss(const struct engine_reply *);
 int	resolve(struct ctx *);
 int	authorize(struct ctx *);
+
+/* actions.c: a request, from resolution to the answer (session.c) */
+int	action_run(const struct config *, const struct engine *,
+	    const struct identity *, const struct peer *,
+	    const struct request *, int fd, struct audit_rec *);
+
+/* explain.c: ctld --explain (main.c) */
+int	explain(const struct config *, const struct engine *, const char *user,
+	    const char *verb, const char *name);
 
 /* provision.c */
 void	do_create(struct ctx *);

@@ -8,17 +8,17 @@
 #include "names.h"
 
 int
-explain(const struct config *cf, const char *user, const char *verbname,
-    const char *name)
+explain(const struct config *cf, const struct engine *eng, const char *user,
+    const char *verbname, const char *name)
 {
 	const struct verb *v = verb_find(verbname);
 	struct identity who;
-	struct docker_reply r;
+	struct engine_reply r;
 	struct decision d;
 	struct passwd *pw;
 	const char *cname;
 	json_t *labels;
-	char path[256], err[256];
+	char err[256];
 
 	if (v == NULL || (v->flags & VF_LOCAL))
 		errx(2, "unknown verb: %s", verbname);
@@ -29,9 +29,7 @@ explain(const struct config *cf, const char *user, const char *verbname,
 	if (identity_from_uid(pw->pw_uid, pw->pw_gid, 0, &who, err,
 	    sizeof(err)) == -1)
 		errx(1, "%s", err);
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    cf->api_version, name);
-	if (docker_call(cf, "GET", path, NULL, 30, &r) == -1 ||
+	if (engine_inspect(eng, name, ENGINE_TIMEOUT, &r) == -1 ||
 	    (r.status != 200 && !lookup_miss(&r)))
 		errx(1, "%s", r.error);
 	cname = json_string_value(json_object_get(r.body, "Name"));
@@ -39,7 +37,7 @@ explain(const struct config *cf, const char *user, const char *verbname,
 	    strcmp(cname + 1, name) != 0) {
 		printf("%s %s %s: denied: no container is named %s\n", user,
 		    v->name, name, name);
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		identity_free(&who);
 		return 1;
 	}
@@ -48,7 +46,7 @@ explain(const struct config *cf, const char *user, const char *verbname,
 	    label(labels, cf->group_label), &d);
 	printf("%s %s %s: %s: %s\n", user, v->name, name,
 	    d.allow ? "allowed" : "denied", d.reason);
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	identity_free(&who);
 	return d.allow ? 0 : 1;
 }

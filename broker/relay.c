@@ -55,10 +55,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "clientfd.h"
 #include "ctld.h"
+#include "engine.h"
 #include "names.h"
+#include "relay.h"
+#include "stream.h"
 
 #define RELAY_RING_BYTES	(4u << 20)
 #define RELAY_FRAME_MAX		(1u << 20)
@@ -106,7 +108,8 @@ struct sub {
 };
 
 struct relay {
-	const struct config	*cf;
+	const struct engine	*eng;
+	struct engine_follow	*f;
 	char			 id[65];
 	int			 timestamps;
 	int			 lfd, dfd;
@@ -116,15 +119,11 @@ struct relay {
 	struct demux		 dm;
 	unsigned char		*cur;		/* the frame being gathered */
 	size_t			 curlen, curcap;
-	long			 status;
 	char			 why[256];	/* set: the stream is over */
-	char			 errbuf[CURL_ERROR_SIZE];
 	struct sub		*subs;
 	size_t			 nsubs, maxsubs;
 	long long		 accept_after;	/* ms: out of descriptors */
 	int			 fed;		/* frames went out this pass */
-	int			 ready;		/* dockerd said 200: take requests */
-	CURL			*easy;
 	int			 paused;	/* a follower is full: dockerd waits */
 	long long		 full_since;	/* ms */
 };
@@ -430,39 +429,23 @@ backlog(const struct relay *R)
 	return 0;
 }
 
-static size_t
-relay_write(char *p, size_t size, size_t n, void *arg)
+/* dockerd's bytes; while a follower is full, dockerd must wait. */
+static enum engine_take
+relay_feed(void *arg, const unsigned char *p, size_t len)
 {
 	struct relay *R = arg;
 
-	if (R->status != 200)
-		return size * n;	/* an error body: dropped */
 	if (full(R)) {
 		R->paused = 1;
-		return CURL_WRITEFUNC_PAUSE;	/* offered again on resume */
+		return ENGINE_TAKE_PAUSE;
 	}
-	if (demux_feed(&R->dm, (unsigned char *)p, size * n, frame_piece,
-	    R) == -1) {
+	if (demux_feed(&R->dm, p, len, frame_piece, R) == -1) {
 		if (R->why[0] == '\0')
 			snprintf(R->why, sizeof(R->why), "error from daemon "
 			    "in stream: malformed frame header");
-		return 0;
+		return ENGINE_TAKE_STOP;
 	}
-	return R->why[0] ? 0 : size * n;
-}
-
-static size_t
-relay_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct relay *R = arg;
-	long code;
-
-	if (size * n > 9 && strncmp(p, "HTTP/1.", 7) == 0 &&
-	    sscanf(p + 9, "%ld", &code) == 1)
-		R->status = code;
-	else if (size * n == 2 && p[0] == '\r' && R->status == 200)
-		R->ready = 1;	/* the headers' end: the stream is on */
-	return size * n;
+	return R->why[0] ? ENGINE_TAKE_STOP : ENGINE_TAKE_ALL;
 }
 
 /* The lent client: one descriptor, any other one closed. */
@@ -681,52 +664,23 @@ relay_finish(struct relay *R)
 	_exit(0);
 }
 
-static CURL *
-relay_easy(struct relay *R, CURLM **m)
-{
-	char path[256];
-	CURL *c;
-
-	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?stdout=1&"
-	    "stderr=1&follow=1&tail=0%s", R->cf->api_version, R->id,
-	    R->timestamps ? "&timestamps=1" : "");
-	if ((c = docker_easy(R->cf, path, R->errbuf)) == NULL)
-		return NULL;
-	if ((*m = curl_multi_init()) == NULL) {
-		curl_easy_cleanup(c);
-		return NULL;
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, relay_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, R);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, relay_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, R);
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 131072L);
-	curl_multi_add_handle(*m, c);
-	R->easy = c;
-	return c;
-}
-
 /* Why the stream is over, for the followers; "" when it simply ended. */
 static void
-relay_why(struct relay *R, CURLM *m)
+relay_why(struct relay *R)
 {
-	CURLMsg *msg;
-	int left;
+	const char *err;
 
 	if (R->why[0] != '\0')
 		return;
-	if (R->status != 200) {
+	if (engine_follow_status(R->f) != 200) {
 		snprintf(R->why, sizeof(R->why), "dockerd answered HTTP %ld",
-		    R->status);
+		    engine_follow_status(R->f));
 		return;
 	}
-	while ((msg = curl_multi_info_read(m, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK) {
-			snprintf(R->why, sizeof(R->why), "dockerd: %.200s",
-			    R->errbuf[0] ? R->errbuf :
-			    curl_easy_strerror(msg->data.result));
-			return;
-		}
+	if ((err = engine_follow_error(R->f)) != NULL) {
+		snprintf(R->why, sizeof(R->why), "dockerd: %.200s", err);
+		return;
+	}
 	if (!demux_done(&R->dm) || R->curlen > 0)
 		snprintf(R->why, sizeof(R->why), "error from daemon in "
 		    "stream: truncated stream");
@@ -734,9 +688,9 @@ relay_why(struct relay *R, CURLM *m)
 
 /* Waits on dockerd, the listening socket, each session and client. */
 static void
-relay_poll(struct relay *R, CURLM *m)
+relay_poll(struct relay *R)
 {
-	struct curl_waitfd *w;
+	struct pollfd *w;
 	short *rev;
 	size_t i, n = R->nsubs;
 	int listening = now_ms() >= R->accept_after;
@@ -748,24 +702,22 @@ relay_poll(struct relay *R, CURLM *m)
 		return;
 	}
 	w[0].fd = R->lfd;
-	w[0].events = listening ? CURL_WAIT_POLLIN : 0;
+	w[0].events = listening ? POLLIN : 0;
 	for (i = 0; i < n; i++) {
 		w[1 + i].fd = R->subs[i].fd;
 		w[1 + i].events = (short)(R->subs[i].state != WANT_REQ ||
-		    R->ready ? CURL_WAIT_POLLIN : 0);
+		    engine_follow_ready(R->f) ? POLLIN : 0);
 		w[1 + n + i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
 		    R->subs[i].fd;
 		w[1 + n + i].events = (short)(R->subs[i].cfd == -1 ? 0 :
-		    CURL_WAIT_POLLIN | (R->subs[i].off < R->subs[i].len ?
-		    CURL_WAIT_POLLOUT : 0));
+		    POLLIN | (R->subs[i].off < R->subs[i].len ? POLLOUT : 0));
 	}
-	if (curl_multi_poll(m, w, (unsigned)(2 * n + 1), listening ? 1000 :
-	    100, NULL) == CURLM_OK) {
+	if (engine_follow_wait(R->f, w, 2 * n + 1, listening ? 1000 : 100) ==
+	    0) {
 		for (i = 0; i < 2 * n; i++)
-			rev[i] = (w[1 + i].revents & CURL_WAIT_POLLIN) ?
-			    POLLIN : 0;
+			rev[i] = (w[1 + i].revents & POLLIN) ? POLLIN : 0;
 		subs_service(R, rev, rev + n);
-		if (w[0].revents & CURL_WAIT_POLLIN)
+		if (w[0].revents & POLLIN)
 			subs_accept(R);
 	} else
 		(void)poll(NULL, 0, 100);
@@ -795,24 +747,21 @@ resume(struct relay *R)
 	if (!full(R)) {
 		R->paused = 0;
 		R->full_since = 0;
-		(void)curl_easy_pause(R->easy, CURLPAUSE_CONT);
+		engine_follow_resume(R->f);
 	}
 }
 
 static void
 relay_run(struct relay *R)
 {
-	CURLM *m = NULL;
-	int running = 1;
-
-	if (relay_easy(R, &m) == NULL) {
+	if ((R->f = engine_follow(R->eng, R->id, R->timestamps, relay_feed,
+	    R)) == NULL) {
 		snprintf(R->why, sizeof(R->why), "cannot reach dockerd");
 		relay_finish(R);
 	}
 	for (;;) {
 		R->fed = 0;
-		if (curl_multi_perform(m, &running) != CURLM_OK || !running ||
-		    R->why[0] != '\0')
+		if (engine_follow_step(R->f) != 1 || R->why[0] != '\0')
 			break;
 		subs_service(R, NULL, NULL);
 		if (R->nsubs == 0 && may_leave(R))
@@ -821,9 +770,9 @@ relay_run(struct relay *R)
 			resume(R);
 		else if (R->fed && !backlog(R))	/* let the next lines gather */
 			(void)poll(NULL, 0, FOLLOW_PACE_MS);
-		relay_poll(R, m);
+		relay_poll(R);
 	}
-	relay_why(R, m);
+	relay_why(R);
 	relay_finish(R);
 }
 
@@ -853,7 +802,7 @@ close_others(const int keep[2])
  * file as the session's, and kept here it would be held for ever.
  */
 static void
-relay_child(const struct config *cf, const char *id, int timestamps,
+relay_child(const struct engine *eng, const char *id, int timestamps,
     int lfd, int dfd, int lk, const char *sock)
 {
 	struct relay *R;
@@ -879,13 +828,12 @@ relay_child(const struct config *cf, const char *id, int timestamps,
 	}
 	if ((R = calloc(1, sizeof(*R))) == NULL)
 		_exit(1);
-	R->cf = cf;
+	R->eng = eng;
 	snprintf(R->id, sizeof(R->id), "%s", id);
 	snprintf(R->sock, sizeof(R->sock), "%s", sock);
 	R->timestamps = timestamps;
 	R->lfd = lfd;
 	R->dfd = dfd;
-	R->status = 200;
 	demux_init(&R->dm);
 	R->maxsubs = RELAY_SUBS_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 *
@@ -940,7 +888,7 @@ relay_lend(int fd, int client_fd)
 
 /* Connects to the container's relay, starting one when there is none. */
 static int
-relay_find(const struct config *cf, int dfd, int lk, const char *id,
+relay_find(const struct engine *eng, int dfd, int lk, const char *id,
     int timestamps, long tail, const char *sock)
 {
 	pid_t pid;
@@ -958,7 +906,7 @@ relay_find(const struct config *cf, int dfd, int lk, const char *id,
 		return -1;
 	}
 	if (pid == 0)
-		relay_child(cf, id, timestamps, lfd, dfd, lk, sock);
+		relay_child(eng, id, timestamps, lfd, dfd, lk, sock);
 	close(lfd);
 	return relay_connect(sock);
 }
@@ -989,8 +937,8 @@ relay_lock(int dfd)
  * the client still the caller's alone, to read dockerd itself.
  */
 int
-relay_attach(const struct config *cf, const char *id, int timestamps,
-    long tail, int client_fd)
+relay_attach(const struct config *cf, const struct engine *eng,
+    const char *id, int timestamps, long tail, int client_fd)
 {
 	struct pollfd p;
 	char sock[80], yes = 0;
@@ -1001,7 +949,7 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
 		return -1;
 	snprintf(sock, sizeof(sock), "%s-%c.sock", id, timestamps ? 't' : 'p');
 	if ((lk = relay_lock(dfd)) != -1 && fchdir(dfd) == 0) {
-		fd = relay_find(cf, dfd, lk, id, timestamps, tail, sock);
+		fd = relay_find(eng, dfd, lk, id, timestamps, tail, sock);
 		if (fd != -1 && relay_request(fd, id, timestamps, tail) == -1) {
 			close(fd);
 			fd = -1;
@@ -1035,7 +983,7 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
  * never took the client (the caller then reads dockerd itself).
  */
 int
-relay_wait(int rfd, int client_fd, struct docker_reply *r)
+relay_wait(int rfd, int client_fd, struct engine_reply *r)
 {
 	struct pollfd p[2];
 	struct relay_msg m;

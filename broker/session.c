@@ -20,7 +20,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "ctld.h"
+#include "engine.h"
 
 struct session {
 	const struct config	*cf;
@@ -139,6 +141,7 @@ static void
 request(struct session *s)
 {
 	struct request req;
+	struct engine eng;
 	char why[160];
 	json_t *j;
 	int rc;
@@ -157,7 +160,12 @@ request(struct session *s)
 	json_decref(j);
 	s->audit.verb = req.verb->name;
 	snprintf(s->audit.name, sizeof(s->audit.name), "%s", req.name);
-	action_run(s->cf, &s->who, &s->peer, &req, s->fd, &s->audit);
+	if (engine_init(&eng, s->cf->docker_socket, s->cf->api_version) ==
+	    -1) {
+		refuse(s, EXIT_FAIL, "internal error", "docker.socket: too long");
+		return;
+	}
+	action_run(s->cf, &eng, &s->who, &s->peer, &req, s->fd, &s->audit);
 }
 
 /*
