@@ -27,9 +27,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "actions.h"
 #include "ctld.h"
 #include "engine.h"
+#include "explain.h"
 
 #define CTLD_VERSION	"0.1"
 

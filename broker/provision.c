@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "handlers.h"
 #include "names.h"
 #include "template.h"
 
@@ -64,42 +64,39 @@ start_id(const struct engine *eng, struct made *m)
 	return 0;
 }
 
-/* Existing container by exact name: 1 found (m->id set), 0 none, -1. */
-static int
+/* What make_one finds under the name it would give. */
+enum found {
+	FOUND_NONE,		/* no container has the name */
+	FOUND_STOPPED,		/* the user's: m->id set */
+	FOUND_RUNNING,		/* the user's, running: m->id set */
+	FOUND_ERROR,		/* another's, or dockerd failed: m says */
+};
+
+/* The container named exactly m->name (resolve.c), if it is the user's. */
+static enum found
 existing(const struct config *cf, const struct engine *eng,
     const char *user, struct made *m)
 {
-	struct engine_reply r;
-	const char *name, *id, *owner;
-	json_t *labels;
-	int running;
+	struct target t;
+	enum resolved rc;
+	enum found f;
+	char err[256];
 
-	if (engine_inspect(eng, m->name, ENGINE_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && !lookup_miss(&r))) {
-		fail_made(m, EXIT_FAIL, "%s", r.error);
-		engine_reply_free(&r);
-		return -1;
+	rc = resolve(eng, cf, m->name, &t, err, sizeof(err));
+	if (rc == RESOLVE_FAILED)
+		return fail_made(m, EXIT_FAIL, "%s", err), FOUND_ERROR;
+	if (rc != RESOLVED && rc != RESOLVE_MALFORMED)
+		return FOUND_NONE;
+	if (rc == RESOLVE_MALFORMED || t.owner == NULL ||
+	    strcmp(t.owner, user) != 0) {
+		target_free(&t);
+		return fail_made(m, EXIT_FAIL, "cannot create %s: the name is "
+		    "taken", m->name), FOUND_ERROR;
 	}
-	name = json_string_value(json_object_get(r.body, "Name"));
-	if (r.status != 200 || name == NULL || name[0] != '/' ||
-	    strcmp(name + 1, m->name) != 0) {
-		engine_reply_free(&r);
-		return 0;
-	}
-	id = json_string_value(json_object_get(r.body, "Id"));
-	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
-	owner = label(labels, cf->owner_label);
-	running = json_is_true(json_object_get(json_object_get(r.body,
-	    "State"), "Running"));
-	if (!id_valid(id) || owner == NULL || strcmp(owner, user) != 0) {
-		engine_reply_free(&r);
-		fail_made(m, EXIT_FAIL, "cannot create %s: the name is taken",
-		    m->name);
-		return -1;
-	}
-	memcpy(m->id, id, ID_LEN + 1);
-	engine_reply_free(&r);
-	return running ? 2 : 1;
+	memcpy(m->id, t.id, ID_LEN + 1);
+	f = t.running ? FOUND_RUNNING : FOUND_STOPPED;
+	target_free(&t);
+	return f;
 }
 
 static int
@@ -176,7 +173,7 @@ make_one(const struct config *cf, const struct engine *eng,
     const struct template *t, const char *user, const char *name,
     int start, struct made *m)
 {
-	int rc;
+	enum found f;
 
 	memset(m, 0, sizeof(*m));
 	if (name != NULL)
@@ -184,11 +181,11 @@ make_one(const struct config *cf, const struct engine *eng,
 	else if (template_expand(t->container, user, m->name,
 	    sizeof(m->name)) == -1)
 		return fail_made(m, EXIT_FAIL, "template %s: bad name", t->name);
-	if ((rc = existing(cf, eng, user, m)) == -1)
+	if ((f = existing(cf, eng, user, m)) == FOUND_ERROR)
 		return -1;
-	if (rc == 0 && create_new(cf, eng, t, user, m) == -1)
+	if (f == FOUND_NONE && create_new(cf, eng, t, user, m) == -1)
 		return -1;
-	if (start && rc != 2 && start_id(eng, m) == -1)
+	if (start && f != FOUND_RUNNING && start_id(eng, m) == -1)
 		return -1;
 	return 0;
 }
@@ -307,7 +304,6 @@ void
 do_rm(struct ctx *x)
 {
 	struct engine_reply r;
-	int running;
 
 	if (x->t.owner == NULL || strcmp(x->t.owner, x->who->user) != 0) {
 		set_out(x, EXIT_NOTFOUND, "rm: permission denied (you can "
@@ -317,9 +313,7 @@ do_rm(struct ctx *x)
 		    "rm needs the owner label");
 		return;
 	}
-	running = json_is_true(json_object_get(json_object_get(x->t.inspect,
-	    "State"), "Running"));
-	if (running && !x->req->force) {
+	if (x->t.running && !x->req->force) {
 		set_out(x, EXIT_FAIL, "%s is running: stop it first, or use "
 		    "rm --force", x->req->name);
 		x->audit->result = "refused: running";
@@ -327,7 +321,7 @@ do_rm(struct ctx *x)
 	}
 	if (engine_remove(x->eng, x->t.id, x->req->force, &r) == -1 ||
 	    r.status != 204) {
-		engine_failed(x, &r);
+		engine_failed(x, r.error);
 		engine_reply_free(&r);
 		return;
 	}
@@ -389,7 +383,7 @@ unprovision_one(struct ctx *x, const struct template *t, int start,
 	(void)start;
 	memset(&m, 0, sizeof(m));
 	if (template_expand(t->container, x->req->user, m.name,
-	    sizeof(m.name)) == -1 || existing(x->cf, x->eng, x->req->user, &m) != 2)
+	    sizeof(m.name)) == -1 || existing(x->cf, x->eng, x->req->user, &m) != FOUND_RUNNING)
 		return 0;	/* not there, not the user's, or not running */
 	if (engine_action(x->eng, m.id, ENGINE_STOP, -1, ENGINE_TIMEOUT + 10,
 	    &r) == -1 || (r.status != 204 && r.status != 304)) {
