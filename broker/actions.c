@@ -179,8 +179,9 @@ reauth_needed(struct ctx *x)
 
 int
 action_run(const struct config *cf, const struct engine *eng,
-    const struct identity *who, const struct peer *peer,
-    const struct request *req, int fd, struct audit_rec *audit)
+    const struct relay_env *relays, const struct identity *who,
+    const struct peer *peer, const struct request *req, int fd,
+    struct audit_rec *audit)
 {
 	struct ctx x;
 	handler h = handlers[req->verb->id];
@@ -188,6 +189,7 @@ action_run(const struct config *cf, const struct engine *eng,
 	memset(&x, 0, sizeof(x));
 	x.cf = cf;
 	x.eng = eng;
+	x.relays = relays;
 	x.who = who;
 	x.peer = peer;
 	x.req = req;

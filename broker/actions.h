@@ -4,9 +4,11 @@
 
 #include "ctld.h"
 #include "engine.h"
+#include "relayd.h"
 
 int	action_run(const struct config *, const struct engine *,
-	    const struct identity *, const struct peer *,
-	    const struct request *, int fd, struct audit_rec *);
+	    const struct relay_env *, const struct identity *,
+	    const struct peer *, const struct request *, int fd,
+	    struct audit_rec *);
 
 #endif

@@ -130,6 +130,7 @@ void	identity_free(struct identity *);
 
 /* peer.c */
 int	peer_lookup(pid_t, uid_t, struct peer *);
+int	peer_uid_is(int fd, uid_t);
 
 /* ticket.c: sudo-style re-authentication tickets */
 int	ticket_valid(const struct config *, uid_t, const struct peer *);

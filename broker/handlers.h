@@ -9,6 +9,7 @@
 
 #include "ctld.h"
 #include "engine.h"
+#include "relayd.h"
 #include "resolve.h"
 
 struct outcome {
@@ -20,6 +21,7 @@ struct outcome {
 struct ctx {
 	const struct config	*cf;
 	const struct engine	*eng;
+	const struct relay_env	*relays;
 	const struct identity	*who;
 	const struct peer	*peer;
 	const struct request	*req;

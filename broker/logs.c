@@ -188,14 +188,15 @@ relay_fits(const struct ctx *x)
 
 /* The answer after a relay wrote the lines (relay_wait's outcome). */
 static void
-logs_relayed(struct ctx *x, int rc, const struct engine_reply *r)
+logs_relayed(struct ctx *x, enum relayed rc, const char *why)
 {
 	x->audit->via = "relay";
-	if (rc == -2 || rc == -3) {
+	if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
 		x->out.exit = -1;	/* nobody to answer */
-		x->audit->result = rc == -2 ? "client left" : "relay failed";
-	} else if (rc == -1) {
-		set_out(x, EXIT_FAIL, "%s", r->error);
+		x->audit->result = rc == RELAYED_LEFT ? "client left" :
+		    "relay failed";
+	} else if (rc == RELAYED_FAILED) {
+		set_out(x, EXIT_FAIL, "%s", why);
 		x->audit->result = "stream error";
 	} else if (follow_cut(x))
 		x->audit->result = "stream ended";
@@ -210,7 +211,9 @@ do_logs(struct ctx *x)
 	struct engine_logopts o;
 	struct logsink *s;
 	enum engine_stream es;
-	int rc, rfd;
+	enum relayed rc;
+	char why[256];
+	int rfd;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
@@ -219,12 +222,12 @@ do_logs(struct ctx *x)
 	s->fd = x->fd;
 	demux_init(&s->dm);
 	logs_opts(x->req, &o);
-	if (relay_fits(x) && (rfd = relay_attach(x->cf, x->eng, x->t.id,
+	if (relay_fits(x) && (rfd = relay_attach(x->relays, x->t.id,
 	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
-		rc = relay_wait(rfd, x->fd, &r);
+		rc = relay_wait(rfd, x->fd, why, sizeof(why));
 		close(rfd);
-		if (rc != -4) {
-			logs_relayed(x, rc, &r);
+		if (rc != RELAYED_UNSERVED) {
+			logs_relayed(x, rc, why);
 			free(s);
 			return;
 		}

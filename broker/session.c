@@ -23,6 +23,7 @@
 #include "actions.h"
 #include "ctld.h"
 #include "engine.h"
+#include "relayd.h"
 
 struct session {
 	const struct config	*cf;
@@ -142,6 +143,7 @@ request(struct session *s)
 {
 	struct request req;
 	struct engine eng;
+	struct relay_env relays;
 	char why[160];
 	json_t *j;
 	int rc;
@@ -165,7 +167,11 @@ request(struct session *s)
 		refuse(s, EXIT_FAIL, "internal error", "docker.socket: too long");
 		return;
 	}
-	action_run(s->cf, &eng, &s->who, &s->peer, &req, s->fd, &s->audit);
+	relays.eng = &eng;
+	relays.listen_path = s->cf->listen_path;
+	relays.uid = 0;		/* relays and sessions are root's */
+	action_run(s->cf, &eng, &relays, &s->who, &s->peer, &req, s->fd,
+	    &s->audit);
 }
 
 /*
