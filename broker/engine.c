@@ -3,9 +3,10 @@
  *
  * Invariants:
  * 1. Every Engine API path is printed here and nowhere else, from the
- *    handle's pinned API version, fixed words, numbers, and names or IDs
- *    that are checked here again (name_valid, id_valid); a path with a
- *    byte outside a safe set is refused before curl sees it.
+ *    handle's pinned API version, fixed words, numbers, container names
+ *    or IDs checked here again (name_valid, id_valid), and image
+ *    references from ctld.conf; a path with a byte outside a safe set
+ *    is refused before curl sees it.
  * 2. Calls that act on a container (action, stats, remove, logs, follow)
  *    take its full 64-hex ID only, never a name or a prefix.
  * 3. Only http over the handle's Unix socket: no redirects, no proxy
@@ -600,15 +601,17 @@ engine_follow(const struct engine *e, const char *id, int timestamps,
 	return f;
 }
 
-/* Moves the transfer on without waiting: 1 still on, 0 over, -1 error. */
+/*
+ * Moves the transfer on without waiting. False once it is over, ended
+ * or failed: engine_follow_status and engine_follow_error say which.
+ */
 int
 engine_follow_step(struct engine_follow *f)
 {
 	int running;
 
-	if (curl_multi_perform(f->multi, &running) != CURLM_OK)
-		return -1;
-	return running ? 1 : 0;
+	return curl_multi_perform(f->multi, &running) == CURLM_OK &&
+	    running;
 }
 
 /*

@@ -635,7 +635,7 @@ relay_run(struct relay *R)
 	}
 	for (;;) {
 		R->fed = 0;
-		if (engine_follow_step(R->f) != 1 || R->why[0] != '\0')
+		if (!engine_follow_step(R->f) || R->why[0] != '\0')
 			break;
 		subs_service(R, NULL, NULL);
 		if (R->nsubs == 0 && may_leave(R))
