@@ -1,138 +1,54 @@
 /*
- * The verbs: resolve, decide, act on dockerd, answer.
+ * A request, from resolution to the answer: who may use the verb, which
+ * container it names, what policy says, re-authentication, audit, the
+ * handler (handlers.h), and the done frame.
  *
  * Invariants:
- * 1. A name is resolved by inspect and accepted only if the container's
- *    Name is exactly "/NAME": an ID, an ID prefix or another spelling
- *    that dockerd would also accept resolves to "no such container".
- * 2. Policy is decided on the resolved container's labels, and the
- *    action then names the container by its full 64-hex ID only.
+ * 1. Root's verbs (provision, unprovision) are refused to anybody else
+ *    as if they did not exist.
+ * 2. A verb that names a container runs only on the container resolve.c
+ *    found for exactly that name, and only if policy allows the verb on
+ *    that container's labels; the handler then acts on its full ID.
  * 3. A container the caller may not use at all gets the same answer,
- *    word for word and exit code, as one that does not exist; the audit
- *    record keeps the real reason.
- * 4. Every dockerd path is printed here from the pinned API version,
- *    a validated name or ID, and numbers: never from client text.
- * 5. start, stop and restart send no body.
+ *    word for word and exit code, as one that does not exist
+ *    (not_found); one it can see but not act on says "permission
+ *    denied". The audit record keeps the real reason.
+ * 4. Any error means deny: the result is "refused" until a handler
+ *    has acted.
+ * 5. Verbs in reauth.verbs run only after a fresh ticket or a PAM
+ *    authentication (reauth.c).
+ * 6. Nothing is done that cannot be audited (auditlog_ready), and the
+ *    record is written before the client hears the answer.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "actions.h"
-#include "names.h"
+#include "handlers.h"
 
-
-
-void
-set_out(struct ctx *x, int code, const char *fmt, ...)
+/* The container the request names, resolved (resolve.c); else x->out. */
+static int
+target(struct ctx *x)
 {
-	va_list ap;
+	enum resolved rc;
+	char err[256];
 
-	x->out.exit = code;
-	va_start(ap, fmt);
-	vsnprintf(x->out.msg, sizeof(x->out.msg), fmt, ap);
-	va_end(ap);
-}
-
-void
-not_found(struct ctx *x, const char *reason)
-{
-	set_out(x, EXIT_NOTFOUND, "no such container: %s", x->req->name);
-	x->audit->allow = 0;
-	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", reason);
-}
-
-int
-id_valid(const char *s)
-{
-	return s != NULL && strlen(s) == ID_LEN &&
-	    strspn(s, "0123456789abcdef") == ID_LEN;
-}
-
-const char *
-label(json_t *labels, const char *key)
-{
-	json_t *v = json_object_get(labels, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* dockerd failed: a transport or server error the user should see. */
-void
-docker_failed(struct ctx *x, const struct docker_reply *r)
-{
-	set_out(x, EXIT_FAIL, "%s", r->error);
-	x->audit->result = "docker error";
-}
-
-/*
- * dockerd's answers to inspect-by-name that mean "not that name": 404,
- * and an ID prefix shared by several containers (400 or, in 20.10, 500
- * "Multiple IDs found"). Told apart from a miss, the latter would count
- * containers the caller may not see.
- */
-int
-lookup_miss(const struct docker_reply *r)
-{
-	const char *m = json_string_value(json_object_get(r->body, "message"));
-
-	if (r->status == 404 || (r->status >= 400 && r->status < 500))
-		return 1;
-	return m != NULL && strncmp(m, "Multiple IDs found", 18) == 0;
-}
-
-/* Inspect by name; fills x->t. Returns 0, or -1 with x->out set. */
-int
-resolve(struct ctx *x)
-{
-	struct docker_reply r;
-	const char *name, *id;
-	json_t *labels;
-	char path[256];
-
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    x->cf->api_version, x->req->name);
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && !lookup_miss(&r))) {
-		not_found(x, "container lookup failed");
-		docker_failed(x, &r);
-		docker_reply_free(&r);
-		return -1;
+	rc = resolve(x->eng, x->cf, x->req->name, &x->t, err, sizeof(err));
+	if (rc == RESOLVED) {
+		memcpy(x->audit->id, x->t.id, ID_LEN + 1);
+		return 0;
 	}
-	if (r.status != 200) {
-		not_found(x, r.status == 404 ? "no such container" :
-		    "name is an ambiguous ID prefix");
-		docker_reply_free(&r);
-		return -1;
-	}
-	x->t.inspect = r.body;
-	name = json_string_value(json_object_get(r.body, "Name"));
-	id = json_string_value(json_object_get(r.body, "Id"));
-	if (name == NULL || name[0] != '/' ||
-	    strcmp(name + 1, x->req->name) != 0) {	/* an ID or prefix */
-		not_found(x, "name resolved to another container "
-		    "(ID prefix or alias)");
-		return -1;
-	}
-	if (!id_valid(id)) {
-		not_found(x, "malformed inspect answer");
-		set_out(x, EXIT_FAIL, "dockerd: malformed container ID");
-		return -1;
-	}
-	memcpy(x->t.id, id, ID_LEN + 1);
-	memcpy(x->audit->id, id, ID_LEN + 1);
-	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
-	x->t.owner = label(labels, x->cf->owner_label);
-	x->t.group = label(labels, x->cf->group_label);
-	x->t.tty = json_is_true(json_object_get(json_object_get(r.body,
-	    "Config"), "Tty"));
-	return 0;
+	not_found(x, resolve_reason(rc));
+	if (rc == RESOLVE_FAILED)
+		engine_failed(x, err);
+	else if (rc == RESOLVE_MALFORMED)
+		set_out(x, EXIT_FAIL, "%s", err);
+	return -1;
 }
 
-int
+static int
 authorize(struct ctx *x)
 {
 	struct decision d;
@@ -150,576 +66,6 @@ authorize(struct ctx *x)
 	else
 		not_found(x, d.reason);
 	return -1;
-}
-
-static void
-post_action(struct ctx *x, const char *action, const char *done)
-{
-	struct docker_reply r;
-	char path[256], q[32] = "";
-	long timeout = CALL_TIMEOUT;
-
-	if (x->req->time >= 0) {
-		snprintf(q, sizeof(q), "?t=%ld", x->req->time);
-		timeout += x->req->time;
-	} else
-		timeout += 10;
-	snprintf(path, sizeof(path), "/v%s/containers/%s/%s%s",
-	    x->cf->api_version, x->t.id, action, q);
-	if (docker_call(x->cf, "POST", path, NULL, timeout, &r) == -1 ||
-	    (r.status != 204 && r.status != 304)) {
-		if (r.status == 404)
-			not_found(x, "container vanished");
-		else
-			docker_failed(x, &r);
-		docker_reply_free(&r);
-		return;
-	}
-	x->out.data = json_pack("{s:s, s:s, s:b}", "name", x->req->name,
-	    "id", x->t.id, "changed", r.status == 204);
-	x->audit->result = r.status == 204 ? done : "unchanged";
-	docker_reply_free(&r);
-}
-
-static void
-do_start(struct ctx *x)
-{
-	post_action(x, "start", "started");
-}
-
-static void
-do_stop(struct ctx *x)
-{
-	post_action(x, "stop", "stopped");
-}
-
-static void
-do_restart(struct ctx *x)
-{
-	post_action(x, "restart", "restarted");
-}
-
-static json_t *
-jpath(json_t *j, const char *a, const char *b)
-{
-	return json_object_get(json_object_get(j, a), b);
-}
-
-static void
-do_status(struct ctx *x)
-{
-	json_t *st = json_object_get(x->t.inspect, "State");
-	json_t *health = jpath(st, "Health", "Status");
-
-	x->out.data = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?,"
-	    " s:O?, s:O?, s:b}",
-	    "name", x->req->name,
-	    "id", x->t.id,
-	    "state", json_object_get(st, "Status"),
-	    "health", json_is_string(health) ? health : NULL,
-	    "started_at", json_object_get(st, "StartedAt"),
-	    "finished_at", json_object_get(st, "FinishedAt"),
-	    "exit_code", json_object_get(st, "ExitCode"),
-	    "restart_count", json_object_get(x->t.inspect, "RestartCount"),
-	    "image", jpath(x->t.inspect, "Config", "Image"),
-	    "tty", x->t.tty);
-	x->audit->result = "ok";
-}
-
-static json_int_t
-num(json_t *j)
-{
-	return json_is_integer(j) ? json_integer_value(j) : 0;
-}
-
-static double
-cpu_percent(json_t *s)
-{
-	json_t *cpu = json_object_get(s, "cpu_stats");
-	json_t *pre = json_object_get(s, "precpu_stats");
-	double cd, sd, online;
-
-	cd = (double)(num(jpath(cpu, "cpu_usage", "total_usage")) -
-	    num(jpath(pre, "cpu_usage", "total_usage")));
-	sd = (double)(num(json_object_get(cpu, "system_cpu_usage")) -
-	    num(json_object_get(pre, "system_cpu_usage")));
-	online = (double)num(json_object_get(cpu, "online_cpus"));
-	if (online == 0)
-		online = (double)json_array_size(jpath(cpu, "cpu_usage",
-		    "percpu_usage"));
-	if (cd <= 0 || sd <= 0)
-		return 0;
-	return cd / sd * online * 100.0;
-}
-
-static json_int_t
-memory_used(json_t *s)
-{
-	json_t *m = json_object_get(s, "memory_stats");
-	json_int_t usage = num(json_object_get(m, "usage")), cache;
-
-	cache = num(jpath(m, "stats", "total_inactive_file"));
-	if (cache == 0)
-		cache = num(jpath(m, "stats", "inactive_file"));
-	return cache < usage ? usage - cache : usage;
-}
-
-static void
-do_stats(struct ctx *x)
-{
-	struct docker_reply r;
-	char path[256];
-
-	snprintf(path, sizeof(path), "/v%s/containers/%s/stats?stream=false",
-	    x->cf->api_version, x->t.id);
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    r.status != 200 || !json_is_object(r.body)) {
-		docker_failed(x, &r);
-		docker_reply_free(&r);
-		return;
-	}
-	x->out.data = json_pack("{s:s, s:s, s:f, s:I, s:I, s:I}",
-	    "name", x->req->name, "id", x->t.id,
-	    "cpu_percent", cpu_percent(r.body),
-	    "memory_used", memory_used(r.body),
-	    "memory_limit", num(jpath(r.body, "memory_stats", "limit")),
-	    "pids", num(jpath(r.body, "pids_stats", "current")));
-	x->audit->result = "ok";
-	docker_reply_free(&r);
-}
-
-/*
- * Log bytes become stdout/stderr frames, laid out back to back in one
- * buffer and written with one write(2) per batch: a stream that switches
- * between stdout and stderr every line would otherwise cost a system
- * call per line on both sides.
- */
-#define SINK_BUF	(256u << 10)
-
-struct logsink {
-	int		 fd;
-	int		 send_failed;	/* the client is gone */
-	int		 bad;		/* dockerd's stream is malformed */
-	uint8_t		 type;		/* of the open frame; 0: none */
-	size_t		 hdr;		/* where the open frame's header is */
-	size_t		 len;		/* bytes in buf */
-	struct demux	 dm;
-	char		 syserr[256];
-	size_t		 syserrlen;
-	unsigned char	 buf[SINK_BUF];
-};
-
-static void
-sink_close_frame(struct logsink *s)
-{
-	if (s->type != 0)
-		proto_put_header(s->buf + s->hdr, s->type,
-		    (uint32_t)(s->len - s->hdr - PROTO_HDR_LEN));
-	s->type = 0;
-}
-
-static int
-sink_flush(struct logsink *s)
-{
-	sink_close_frame(s);
-	if (s->len == 0)
-		return 0;
-	if (proto_send_framed(s->fd, s->buf, s->len) == -1) {
-		s->send_failed = 1;
-		return -1;
-	}
-	s->len = 0;
-	return 0;
-}
-
-static int
-sink_put(void *arg, int stream, const unsigned char *p, size_t len)
-{
-	struct logsink *s = arg;
-	uint8_t type = stream == 2 ? FRAME_STDERR : FRAME_STDOUT;
-	size_t n, room;
-
-	if (stream == 3) {
-		n = sizeof(s->syserr) - 1 - s->syserrlen;
-		n = len < n ? len : n;
-		memcpy(s->syserr + s->syserrlen, p, n);
-		s->syserrlen += n;
-		return 0;
-	}
-	while (len > 0) {
-		if (s->type != 0 && (s->type != type ||
-		    s->len - s->hdr - PROTO_HDR_LEN == PROTO_MAX_LEN))
-			sink_close_frame(s);
-		if (s->type == 0) {
-			if (s->len + PROTO_HDR_LEN + 1 > sizeof(s->buf) &&
-			    sink_flush(s) == -1)
-				return -1;
-			s->hdr = s->len;
-			s->len += PROTO_HDR_LEN;
-			s->type = type;
-		}
-		room = PROTO_MAX_LEN - (s->len - s->hdr - PROTO_HDR_LEN);
-		if (room > sizeof(s->buf) - s->len)
-			room = sizeof(s->buf) - s->len;
-		n = len < room ? len : room;
-		memcpy(s->buf + s->len, p, n);
-		s->len += n;
-		p += n;
-		len -= n;
-		if (s->len == sizeof(s->buf) && sink_flush(s) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * docker_stream's sink. Bytes are only gathered here; a NULL buffer is
- * the stream's word that it is about to wait, and the batch goes out.
- */
-static int
-sink_raw(void *arg, const unsigned char *p, size_t len)
-{
-	struct logsink *s = arg;
-
-	if (p == NULL)
-		return sink_flush(s);
-	return sink_put(s, 1, p, len);
-}
-
-static int
-sink_mux(void *arg, const unsigned char *p, size_t len)
-{
-	struct logsink *s = arg;
-
-	if (p == NULL)
-		return sink_flush(s);
-	if (demux_feed(&s->dm, p, len, sink_put, s) == -1) {
-		s->bad = !s->send_failed;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-logs_query(struct ctx *x, char *q, size_t len)
-{
-	const struct request *r = x->req;
-	size_t n;
-
-	n = (size_t)snprintf(q, len, "stdout=1&stderr=1%s%s",
-	    r->follow ? "&follow=1" : "", r->timestamps ? "&timestamps=1" : "");
-	if (r->tail >= 0)
-		n += (size_t)snprintf(q + n, len - n, "&tail=%ld", r->tail);
-	if (r->has_since)
-		n += (size_t)snprintf(q + n, len - n, "&since=%lld.%09ld",
-		    (long long)r->since.tv_sec, r->since.tv_nsec);
-	if (r->has_until)
-		snprintf(q + n, len - n, "&until=%lld.%09ld",
-		    (long long)r->until.tv_sec, r->until.tv_nsec);
-}
-
-/*
- * A followed stream ends by itself when the container stops. If it ended
- * while the container still runs, or dockerd is gone, the user must hear
- * that the output stopped for another reason.
- */
-static int
-follow_cut(struct ctx *x)
-{
-	struct docker_reply r;
-	char path[160];
-	int running;
-
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    x->cf->api_version, x->t.id);
-	if (docker_call(x->cf, "GET", path, NULL, 5, &r) == -1 ||
-	    r.status != 200) {
-		set_out(x, EXIT_FAIL, "the log stream ended: dockerd went away");
-		docker_reply_free(&r);
-		return 1;
-	}
-	running = json_is_true(json_object_get(json_object_get(r.body,
-	    "State"), "Running"));
-	docker_reply_free(&r);
-	if (running)
-		set_out(x, EXIT_FAIL, "the log stream ended while %s still "
-		    "runs (dockerd restarted?)", x->req->name);
-	return running;
-}
-
-/*
- * A follow of new lines, or of fewer than a relay keeps, can share one
- * dockerd stream with the container's other followers (relay.c).
- */
-static int
-relay_fits(const struct ctx *x)
-{
-	const struct request *r = x->req;
-
-	return r->follow && !x->t.tty && !r->has_since && !r->has_until &&
-	    r->tail >= 0 && r->tail <= RELAY_RING_LINES;
-}
-
-/* The answer after a relay wrote the lines (relay_wait's outcome). */
-static void
-logs_relayed(struct ctx *x, int rc, const struct docker_reply *r)
-{
-	x->audit->via = "relay";
-	if (rc == -2 || rc == -3) {
-		x->out.exit = -1;	/* nobody to answer */
-		x->audit->result = rc == -2 ? "client left" : "relay failed";
-	} else if (rc == -1) {
-		set_out(x, EXIT_FAIL, "%s", r->error);
-		x->audit->result = "stream error";
-	} else if (follow_cut(x))
-		x->audit->result = "stream ended";
-	else
-		x->audit->result = "ok";
-}
-
-static void
-do_logs(struct ctx *x)
-{
-	struct docker_reply r;
-	struct logsink *s;
-	char path[512], q[256];
-	int rc, rfd;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		set_out(x, EXIT_FAIL, "out of memory");
-		return;
-	}
-	s->fd = x->fd;
-	demux_init(&s->dm);
-	logs_query(x, q, sizeof(q));
-	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?%s",
-	    x->cf->api_version, x->t.id, q);
-	if (relay_fits(x) && (rfd = relay_attach(x->cf, x->t.id,
-	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
-		rc = relay_wait(rfd, x->fd, &r);
-		close(rfd);
-		if (rc != -4) {
-			logs_relayed(x, rc, &r);
-			free(s);
-			return;
-		}
-	}
-	rc = docker_stream(x->cf, path, x->fd, x->req->follow ?
-	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);
-	if (rc == -2 && s->bad) {
-		set_out(x, EXIT_FAIL, "error from daemon in stream: malformed "
-		    "frame header");
-		x->audit->result = "stream error";
-	} else if (rc == -2) {
-		x->out.exit = -1;	/* nobody to answer */
-		x->audit->result = "client left";
-	} else if (rc == -1 || r.status != 200) {
-		if (r.status == 0 && r.error[0] == '\0')
-			snprintf(r.error, sizeof(r.error),
-			    "malformed log stream from dockerd");
-		docker_failed(x, &r);
-	} else if (!x->t.tty && (!demux_done(&s->dm) || s->syserrlen > 0)) {
-		set_out(x, EXIT_FAIL, "error from daemon in stream: %s",
-		    s->syserrlen ? s->syserr : "truncated stream");
-		x->audit->result = "stream error";
-	} else if (x->req->follow && follow_cut(x))
-		x->audit->result = "stream ended";
-	else
-		x->audit->result = "ok";
-	docker_reply_free(&r);
-	free(s);
-}
-
-static const char *
-list_name(json_t *c)
-{
-	json_t *names = json_object_get(c, "Names"), *n;
-	size_t i;
-	const char *s;
-
-	json_array_foreach(names, i, n) {
-		s = json_string_value(n);
-		if (s != NULL && s[0] == '/' && strchr(s + 1, '/') == NULL)
-			return s + 1;
-	}
-	return NULL;
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t **)a,
-	    "name")), json_string_value(json_object_get(*(json_t **)b,
-	    "name")));
-}
-
-static void
-sort_list(json_t *arr)
-{
-	size_t i, n = json_array_size(arr);
-	json_t **v;
-
-	if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), by_name);
-	json_array_clear(arr);
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
-}
-
-/* More groups than this ask for every group-labelled container at once. */
-#define LS_GROUP_QUERIES	4
-
-/* RFC 3986 percent-encoding of everything but the unreserved bytes. */
-static int
-url_encode(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	unsigned char ch;
-
-	for (; (ch = (unsigned char)*s) != '\0'; s++) {
-		if (o + 4 > len)
-			return -1;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* /containers/json?all=1, with filters={"label":["KEY[=VALUE]"]}. */
-static int
-list_path(const struct config *cf, const char *key, const char *value,
-    char *path, size_t len)
-{
-	char enc[1024];
-	json_t *f;
-	char *js;
-	int rc = -1, n;
-
-	if (key == NULL) {
-		n = snprintf(path, len, "/v%s/containers/json?all=1",
-		    cf->api_version);
-		return n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	f = value != NULL ? json_pack("{s:[s++]}", "label", key, "=", value) :
-	    json_pack("{s:[s]}", "label", key);
-	if (f == NULL || (js = json_dumps(f, JSON_COMPACT)) == NULL) {
-		json_decref(f);
-		return -1;
-	}
-	if (url_encode(js, enc, sizeof(enc)) == 0) {
-		n = snprintf(path, len, "/v%s/containers/json?all=1&filters=%s",
-		    cf->api_version, enc);
-		rc = n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	free(js);
-	json_decref(f);
-	return rc;
-}
-
-/* Lists what dockerd answers for one query, once per ID, if visible. */
-static int
-ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
-    json_t *list)
-{
-	struct docker_reply r;
-	struct decision d;
-	json_t *c, *labels;
-	const char *name, *id;
-	char path[1200];
-	size_t i;
-
-	if (list_path(x->cf, key, value, path, sizeof(path)) == -1) {
-		set_out(x, EXIT_FAIL, "internal error (listing)");
-		x->audit->result = "error";
-		return -1;
-	}
-	if (docker_call(x->cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    r.status != 200 || !json_is_array(r.body)) {
-		docker_failed(x, &r);
-		docker_reply_free(&r);
-		return -1;
-	}
-	json_array_foreach(r.body, i, c) {
-		name = list_name(c);
-		id = json_string_value(json_object_get(c, "Id"));
-		if (name == NULL || !id_valid(id) ||
-		    json_object_get(seen, id) != NULL)
-			continue;
-		json_object_set_new(seen, id, json_true());
-		labels = json_object_get(c, "Labels");
-		policy_decide(x->cf, x->who, VERB_LS, name,
-		    label(labels, x->cf->owner_label),
-		    label(labels, x->cf->group_label), &d);
-		if (!d.visible)
-			continue;
-		json_array_append_new(list, json_pack("{s:s, s:O, s:O?, s:O?,"
-		    " s:O?}", "name", name, "id", json_object_get(c, "Id"),
-		    "state", json_object_get(c, "State"),
-		    "status", json_object_get(c, "Status"),
-		    "image", json_object_get(c, "Image")));
-	}
-	docker_reply_free(&r);
-	return 0;
-}
-
-/*
- * With no grant rule naming the caller, only its owner and group labels
- * can show a container: ask dockerd for those (it filters before it
- * serializes, which is most of a large listing's cost), else for all.
- */
-static int
-ls_collect(struct ctx *x, json_t *seen, json_t *list)
-{
-	char *const *g = x->who->groups;
-	size_t i, n = 0;
-
-	if (policy_rules_grant(x->cf, x->who))
-		return ls_query(x, NULL, NULL, seen, list);
-	if (ls_query(x, x->cf->owner_label, x->who->user, seen, list) == -1)
-		return -1;
-	while (g != NULL && g[n] != NULL)
-		n++;
-	if (n > LS_GROUP_QUERIES)
-		return ls_query(x, x->cf->group_label, NULL, seen, list);
-	for (i = 0; i < n; i++)
-		if (ls_query(x, x->cf->group_label, g[i], seen, list) == -1)
-			return -1;
-	return 0;
-}
-
-static void
-do_ls(struct ctx *x)
-{
-	json_t *list = json_array(), *seen = json_object();
-
-	if (list == NULL || seen == NULL || ls_collect(x, seen, list) == -1) {
-		if (list == NULL || seen == NULL) {
-			set_out(x, EXIT_FAIL, "out of memory");
-			x->audit->result = "error";
-		}
-		json_decref(list);
-		json_decref(seen);
-		return;
-	}
-	json_decref(seen);
-	sort_list(list);
-	x->out.data = json_pack("{s:o}", "containers", list);
-	x->audit->allow = 1;
-	snprintf(x->audit->reason, sizeof(x->audit->reason),
-	    "lists only permitted containers");
-	x->audit->result = "ok";
 }
 
 static void
@@ -832,7 +178,8 @@ reauth_needed(struct ctx *x)
 }
 
 int
-action_run(const struct config *cf, const struct identity *who,
+action_run(const struct config *cf, const struct engine *eng,
+    const struct relay_env *relays, const struct identity *who,
     const struct peer *peer, const struct request *req, int fd,
     struct audit_rec *audit)
 {
@@ -841,6 +188,8 @@ action_run(const struct config *cf, const struct identity *who,
 
 	memset(&x, 0, sizeof(x));
 	x.cf = cf;
+	x.eng = eng;
+	x.relays = relays;
 	x.who = who;
 	x.peer = peer;
 	x.req = req;
@@ -854,7 +203,7 @@ action_run(const struct config *cf, const struct identity *who,
 	} else if (h == NULL)
 		set_out(&x, EXIT_USAGE, "unknown verb");
 	else if ((!(req->verb->flags & VF_NAME) ||
-	    (resolve(&x) == 0 && authorize(&x) == 0)) &&
+	    (target(&x) == 0 && authorize(&x) == 0)) &&
 	    reauth_needed(&x) == 0 && audit_ready(&x) == 0)
 		h(&x);
 	audit->exit = x.out.exit;
@@ -862,6 +211,6 @@ action_run(const struct config *cf, const struct identity *who,
 	if (x.out.exit >= 0)
 		send_done(fd, &x.out);
 	json_decref(x.out.data);
-	json_decref(x.t.inspect);
+	target_free(&x.t);
 	return x.out.exit;
 }

@@ -13,7 +13,7 @@ struct confctx {
 	int		 failed;
 };
 
-/* Records the first error, with the setting's line. */
+/* confutil.c. conf_fail records the first error, with the setting's line. */
 void	conf_fail(struct confctx *, const config_setting_t *, const char *,
 	    ...) __attribute__((format(printf, 3, 4)));
 int	conf_string(struct confctx *, config_setting_t *, char **);
@@ -22,11 +22,5 @@ int	conf_int(struct confctx *, config_setting_t *, int, int, int *);
 int	conf_verbs(struct confctx *, config_setting_t *, unsigned *);
 char	**conf_strlist(struct confctx *, config_setting_t *, int patterns);
 void	strv_free(char **);
-
-/* tmplconf.c: the images, templates and provision sections */
-int	conf_images(struct confctx *, config_setting_t *, struct config *);
-int	conf_templates(struct confctx *, config_setting_t *, struct config *);
-int	conf_provision(struct confctx *, config_setting_t *, struct config *);
-void	templates_free(struct config *);
 
 #endif

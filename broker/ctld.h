@@ -1,19 +1,21 @@
-/* ctld: the ctl broker. One concern per file; this header joins them. */
+/*
+ * ctld: the ctl broker. The types every part shares, and the small
+ * modules' calls; larger modules have a header of their own (engine.h,
+ * actions.h, relay.h, stream.h, template.h, ...).
+ */
 #ifndef CTLD_H
 #define CTLD_H
 
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
-#include <curl/curl.h>
-#include <jansson.h>
 
+#include "names.h"
 #include "proto.h"
 #include "verbs.h"
 
 #define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
 #define VERB_BIT(v)	(1u << (v))
-#define ID_LEN		64
 
 struct rule {
 	char		**users;	/* NULL-terminated; "*" matches all */
@@ -132,6 +134,7 @@ void	identity_free(struct identity *);
 
 /* peer.c */
 int	peer_lookup(pid_t, uid_t, struct peer *);
+int	peer_uid_is(int fd, uid_t);
 
 /* ticket.c: sudo-style re-authentication tickets */
 int	ticket_valid(const struct config *, uid_t, const struct peer *);
@@ -146,48 +149,6 @@ typedef void (*auth_failed_fn)(void *ctx, int attempt, const char *why);
 int	auth_verify(const struct config *, const struct identity *,
 	    const struct peer *, int fd, auth_failed_fn, void *ctx,
 	    char *err, size_t errlen);
-
-/* docker.c */
-struct docker_reply {
-	long	 status;	/* HTTP status, 0 if no answer */
-	json_t	*body;		/* parsed JSON or NULL */
-	char	 error[256];	/* what went wrong, for the user */
-};
-int	docker_call(const struct config *, const char *method,
-	    const char *path, json_t *body, long timeout,
-	    struct docker_reply *);
-void	docker_reply_free(struct docker_reply *);
-
-/* Called with the stream's bytes, and with buf NULL before each wait. */
-typedef int (*docker_sink)(void *ctx, const unsigned char *buf, size_t len);
-int	docker_stream(const struct config *, const char *path, int client_fd,
-	    int pace_ms, docker_sink, void *ctx, struct docker_reply *);
-CURL	*docker_easy(const struct config *, const char *path, char *errbuf);
-int	client_left(int client_fd, short revents);
-int	stream_pace(int client_fd, int ms);
-
-/* A followed stream goes out at most this often: unnoticed by eye. */
-#define FOLLOW_PACE_MS	50
-
-/* relay.c: one dockerd follow shared by a container's followers */
-#define RELAY_RING_LINES	1000
-int	relay_attach(const struct config *, const char *id, int timestamps,
-	    long tail, int client_fd);
-int	relay_wait(int relay_fd, int client_fd, struct docker_reply *);
-
-/* stream.c: Docker's multiplexed log stream */
-struct demux {
-	unsigned char	 hdr[8];
-	size_t		 hdrlen;
-	uint8_t		 type;
-	uint32_t	 left;
-};
-typedef int (*demux_out)(void *ctx, int stream, const unsigned char *,
-    size_t);
-void	demux_init(struct demux *);
-int	demux_feed(struct demux *, const unsigned char *, size_t, demux_out,
-	    void *ctx);
-int	demux_done(const struct demux *);
 
 /* audit.c */
 struct audit_rec {
@@ -212,13 +173,6 @@ int	auditlog_raw(const char *, size_t);
 int	reauth(const struct config *, const struct identity *,
 	    const struct peer *, int fd, struct audit_rec *, char *msg,
 	    size_t msglen);
-
-/* actions.c */
-int	action_run(const struct config *, const struct identity *,
-	    const struct peer *, const struct request *, int fd,
-	    struct audit_rec *);
-int	explain(const struct config *, const char *user, const char *verb,
-	    const char *name);
 
 /* session.c */
 void	session_run(const struct config *, int fd, uid_t, gid_t, pid_t);

@@ -1,24 +1,29 @@
-/* ctld --explain USER VERB NAME: the decision and why, as sudo -l. */
+/*
+ * ctld --explain USER VERB NAME: the decision and why, as sudo -l.
+ *
+ * Invariants:
+ * 1. The container is resolved as for a request (resolve.c), and the
+ *    decision is policy's on its labels: what is printed is what the
+ *    broker would decide.
+ */
 #include <err.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "actions.h"
+#include "explain.h"
 #include "names.h"
+#include "resolve.h"
 
 int
-explain(const struct config *cf, const char *user, const char *verbname,
-    const char *name)
+explain(const struct config *cf, const struct engine *eng, const char *user,
+    const char *verbname, const char *name)
 {
 	const struct verb *v = verb_find(verbname);
 	struct identity who;
-	struct docker_reply r;
+	struct target t;
 	struct decision d;
 	struct passwd *pw;
-	const char *cname;
-	json_t *labels;
-	char path[256], err[256];
+	char err[256];
 
 	if (v == NULL || (v->flags & VF_LOCAL))
 		errx(2, "unknown verb: %s", verbname);
@@ -29,26 +34,24 @@ explain(const struct config *cf, const char *user, const char *verbname,
 	if (identity_from_uid(pw->pw_uid, pw->pw_gid, 0, &who, err,
 	    sizeof(err)) == -1)
 		errx(1, "%s", err);
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    cf->api_version, name);
-	if (docker_call(cf, "GET", path, NULL, 30, &r) == -1 ||
-	    (r.status != 200 && !lookup_miss(&r)))
-		errx(1, "%s", r.error);
-	cname = json_string_value(json_object_get(r.body, "Name"));
-	if (r.status != 200 || cname == NULL || cname[0] != '/' ||
-	    strcmp(cname + 1, name) != 0) {
+	switch (resolve(eng, cf, name, &t, err, sizeof(err))) {
+	case RESOLVED:
+		break;
+	case RESOLVE_FAILED:
+	case RESOLVE_MALFORMED:
+		errx(1, "%s", err);
+	case RESOLVE_NONE:
+	case RESOLVE_AMBIGUOUS:
+	case RESOLVE_OTHER:
 		printf("%s %s %s: denied: no container is named %s\n", user,
 		    v->name, name, name);
-		docker_reply_free(&r);
 		identity_free(&who);
 		return 1;
 	}
-	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
-	policy_decide(cf, &who, v->id, name, label(labels, cf->owner_label),
-	    label(labels, cf->group_label), &d);
+	policy_decide(cf, &who, v->id, name, t.owner, t.group, &d);
 	printf("%s %s %s: %s: %s\n", user, v->name, name,
 	    d.allow ? "allowed" : "denied", d.reason);
-	docker_reply_free(&r);
+	target_free(&t);
 	identity_free(&who);
 	return d.allow ? 0 : 1;
 }

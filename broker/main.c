@@ -27,9 +27,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "ctld.h"
+#include "engine.h"
+#include "explain.h"
 #include "version.h"
 
 
@@ -319,6 +319,7 @@ main(int argc, char *argv[])
 	const char *path = CONFIG_DEFAULT;
 	int ch, foreground = 0, test = 0, explain_mode = 0, lfd, rc;
 	struct config *cf;
+	struct engine eng;
 	char errbuf[512];
 
 	ensure_fds();
@@ -356,12 +357,14 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		errx(1, "curl_global_init failed");
+	if (engine_global_init() == -1)
+		errx(1, "engine_global_init failed");
 	if (explain_mode) {
-		rc = explain(cf, argv[0], argv[1], argv[2]);
+		if (engine_init(&eng, cf->docker_socket, cf->api_version) == -1)
+			errx(1, "docker.socket: too long");
+		rc = explain(cf, &eng, argv[0], argv[1], argv[2]);
 		config_free(cf);
-		curl_global_cleanup();
+		engine_global_cleanup();
 		return rc;
 	}
 	if (geteuid() != 0)

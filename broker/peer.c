@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctld.h"
@@ -203,4 +204,15 @@ peer_lookup(pid_t pid, uid_t uid, struct peer *p)
 	p->sid = ps.sid;
 	p->sid_start = leader.start;
 	return 0;
+}
+
+/* The socket's peer is uid, as the kernel says (SO_PEERCRED). */
+int
+peer_uid_is(int fd, uid_t uid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
+	    cr.uid == uid;
 }

@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "handlers.h"
 #include "names.h"
 #include "template.h"
 
@@ -48,111 +48,102 @@ fail_made(struct made *m, int code, const char *fmt, ...)
 }
 
 static int
-start_id(const struct config *cf, struct made *m)
+start_id(const struct engine *eng, struct made *m)
 {
-	struct docker_reply r;
-	char path[160];
+	struct engine_reply r;
 
-	snprintf(path, sizeof(path), "/v%s/containers/%s/start",
-	    cf->api_version, m->id);
-	if (docker_call(cf, "POST", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_action(eng, m->id, ENGINE_START, -1, ENGINE_TIMEOUT,
+	    &r) == -1 ||
 	    (r.status != 204 && r.status != 304)) {
 		fail_made(m, EXIT_FAIL, "%s", r.error);
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	m->started = r.status == 204;
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	return 0;
 }
 
-/* Existing container by exact name: 1 found (m->id set), 0 none, -1. */
-static int
-existing(const struct config *cf, const char *user, struct made *m)
-{
-	struct docker_reply r;
-	const char *name, *id, *owner;
-	json_t *labels;
-	char path[256];
-	int running;
+/* What make_one finds under the name it would give. */
+enum found {
+	FOUND_NONE,		/* no container has the name */
+	FOUND_STOPPED,		/* the user's: m->id set */
+	FOUND_RUNNING,		/* the user's, running: m->id set */
+	FOUND_ERROR,		/* another's, or dockerd failed: m says */
+};
 
-	snprintf(path, sizeof(path), "/v%s/containers/%s/json",
-	    cf->api_version, m->name);
-	if (docker_call(cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && !lookup_miss(&r))) {
-		fail_made(m, EXIT_FAIL, "%s", r.error);
-		docker_reply_free(&r);
-		return -1;
+/* The container named exactly m->name (resolve.c), if it is the user's. */
+static enum found
+existing(const struct config *cf, const struct engine *eng,
+    const char *user, struct made *m)
+{
+	struct target t;
+	enum resolved rc;
+	enum found f;
+	char err[256];
+
+	rc = resolve(eng, cf, m->name, &t, err, sizeof(err));
+	if (rc == RESOLVE_FAILED)
+		return fail_made(m, EXIT_FAIL, "%s", err), FOUND_ERROR;
+	if (rc != RESOLVED && rc != RESOLVE_MALFORMED)
+		return FOUND_NONE;
+	if (rc == RESOLVE_MALFORMED || t.owner == NULL ||
+	    strcmp(t.owner, user) != 0) {
+		target_free(&t);
+		return fail_made(m, EXIT_FAIL, "cannot create %s: the name is "
+		    "taken", m->name), FOUND_ERROR;
 	}
-	name = json_string_value(json_object_get(r.body, "Name"));
-	if (r.status != 200 || name == NULL || name[0] != '/' ||
-	    strcmp(name + 1, m->name) != 0) {
-		docker_reply_free(&r);
-		return 0;
-	}
-	id = json_string_value(json_object_get(r.body, "Id"));
-	labels = json_object_get(json_object_get(r.body, "Config"), "Labels");
-	owner = label(labels, cf->owner_label);
-	running = json_is_true(json_object_get(json_object_get(r.body,
-	    "State"), "Running"));
-	if (!id_valid(id) || owner == NULL || strcmp(owner, user) != 0) {
-		docker_reply_free(&r);
-		fail_made(m, EXIT_FAIL, "cannot create %s: the name is taken",
-		    m->name);
-		return -1;
-	}
-	memcpy(m->id, id, ID_LEN + 1);
-	docker_reply_free(&r);
-	return running ? 2 : 1;
+	memcpy(m->id, t.id, ID_LEN + 1);
+	f = t.running ? FOUND_RUNNING : FOUND_STOPPED;
+	target_free(&t);
+	return f;
 }
 
 static int
-image_id(const struct config *cf, const struct template *t, char *id,
-    size_t idlen, struct made *m)
+image_id(const struct config *cf, const struct engine *eng,
+    const struct template *t, char *id, size_t idlen, struct made *m)
 {
-	struct docker_reply r;
-	char path[384], why[300];
+	struct engine_reply r;
+	char why[300];
 	const char *v;
 
-	snprintf(path, sizeof(path), "/v%s/images/%s/json", cf->api_version,
-	    t->image);
-	if (docker_call(cf, "GET", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_image(eng, t->image, &r) == -1 ||
 	    (r.status != 200 && r.status != 404)) {
 		fail_made(m, EXIT_FAIL, "%s", r.error);
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	if (r.status == 404) {
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return fail_made(m, EXIT_FAIL, "image %s is not on this host "
 		    "(ctld never pulls)", t->image), -1;
 	}
 	if (!template_trusted(cf, t->image, r.body, why, sizeof(why))) {
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return fail_made(m, EXIT_FAIL, "refused: %.280s", why), -1;
 	}
 	v = json_string_value(json_object_get(r.body, "Id"));
 	if (v == NULL || strncmp(v, "sha256:", 7) != 0 ||
 	    !id_valid(v + 7)) {
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return fail_made(m, EXIT_FAIL, "dockerd: malformed image "
 		    "ID"), -1;
 	}
 	snprintf(id, idlen, "%s", v);
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	return 0;
 }
 
 static int
-create_new(const struct config *cf, const struct template *t,
-    const char *user, struct made *m)
+create_new(const struct config *cf, const struct engine *eng,
+    const struct template *t, const char *user, struct made *m)
 {
-	struct docker_reply r;
-	char path[256], img[80], vol[NAME_MAX_LEN + 1];
+	struct engine_reply r;
+	char img[80], vol[NAME_MAX_LEN + 1];
 	const char *id;
 	json_t *body;
 
-	if (image_id(cf, t, img, sizeof(img), m) == -1)
+	if (image_id(cf, eng, t, img, sizeof(img), m) == -1)
 		return -1;
 	if (t->volume != NULL &&
 	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)
@@ -161,29 +152,28 @@ create_new(const struct config *cf, const struct template *t,
 	    t->volume ? vol : NULL);
 	if (body == NULL)
 		return fail_made(m, EXIT_FAIL, "out of memory"), -1;
-	snprintf(path, sizeof(path), "/v%s/containers/create?name=%s",
-	    cf->api_version, m->name);
-	docker_call(cf, "POST", path, body, CALL_TIMEOUT, &r);
+	engine_create(eng, m->name, body, &r);
 	json_decref(body);
 	id = json_string_value(json_object_get(r.body, "Id"));
 	if (r.status != 201 || !id_valid(id)) {
 		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
 		    "dockerd: create failed");
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return -1;
 	}
 	memcpy(m->id, id, ID_LEN + 1);
 	m->created = 1;
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	return 0;
 }
 
 /* Makes (or finds) the user's container from t; starts it if asked. */
 static int
-make_one(const struct config *cf, const struct template *t,
-    const char *user, const char *name, int start, struct made *m)
+make_one(const struct config *cf, const struct engine *eng,
+    const struct template *t, const char *user, const char *name,
+    int start, struct made *m)
 {
-	int rc;
+	enum found f;
 
 	memset(m, 0, sizeof(*m));
 	if (name != NULL)
@@ -191,11 +181,11 @@ make_one(const struct config *cf, const struct template *t,
 	else if (template_expand(t->container, user, m->name,
 	    sizeof(m->name)) == -1)
 		return fail_made(m, EXIT_FAIL, "template %s: bad name", t->name);
-	if ((rc = existing(cf, user, m)) == -1)
+	if ((f = existing(cf, eng, user, m)) == FOUND_ERROR)
 		return -1;
-	if (rc == 0 && create_new(cf, t, user, m) == -1)
+	if (f == FOUND_NONE && create_new(cf, eng, t, user, m) == -1)
 		return -1;
-	if (start && rc != 2 && start_id(cf, m) == -1)
+	if (start && f != FOUND_RUNNING && start_id(eng, m) == -1)
 		return -1;
 	return 0;
 }
@@ -298,7 +288,7 @@ do_create(struct ctx *x)
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),
 	    "template %s lists the caller", t->name);
-	if (make_one(x->cf, t, user, name, 0, &m) == -1) {
+	if (make_one(x->cf, x->eng, t, user, name, 0, &m) == -1) {
 		set_out(x, m.exit, "%s", m.msg);
 		x->audit->result = m.msg[0] ? "refused or failed" : "failed";
 		snprintf(x->audit->reason, sizeof(x->audit->reason), "%.190s",
@@ -313,9 +303,7 @@ do_create(struct ctx *x)
 void
 do_rm(struct ctx *x)
 {
-	struct docker_reply r;
-	char path[200];
-	int running;
+	struct engine_reply r;
 
 	if (x->t.owner == NULL || strcmp(x->t.owner, x->who->user) != 0) {
 		set_out(x, EXIT_NOTFOUND, "rm: permission denied (you can "
@@ -325,26 +313,22 @@ do_rm(struct ctx *x)
 		    "rm needs the owner label");
 		return;
 	}
-	running = json_is_true(json_object_get(json_object_get(x->t.inspect,
-	    "State"), "Running"));
-	if (running && !x->req->force) {
+	if (x->t.running && !x->req->force) {
 		set_out(x, EXIT_FAIL, "%s is running: stop it first, or use "
 		    "rm --force", x->req->name);
 		x->audit->result = "refused: running";
 		return;
 	}
-	snprintf(path, sizeof(path), "/v%s/containers/%s%s", x->cf->api_version,
-	    x->t.id, x->req->force ? "?force=1" : "");
-	if (docker_call(x->cf, "DELETE", path, NULL, CALL_TIMEOUT, &r) == -1 ||
+	if (engine_remove(x->eng, x->t.id, x->req->force, &r) == -1 ||
 	    r.status != 204) {
-		docker_failed(x, &r);
-		docker_reply_free(&r);
+		engine_failed(x, r.error);
+		engine_reply_free(&r);
 		return;
 	}
 	x->out.data = json_pack("{s:s, s:s}", "name", x->req->name, "id",
 	    x->t.id);
 	x->audit->result = "removed";
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 }
 
 /* Calls fn for each template provisioned to the user's groups. */
@@ -378,7 +362,7 @@ provision_one(struct ctx *x, const struct template *t, int start,
 {
 	struct made m;
 
-	if (make_one(x->cf, t, x->req->user, NULL, start, &m) == -1) {
+	if (make_one(x->cf, x->eng, t, x->req->user, NULL, start, &m) == -1) {
 		if (x->out.exit == 0)
 			set_out(x, m.exit, "%s", m.msg);
 		json_array_append_new(list, json_pack("{s:s, s:s}", "name",
@@ -393,25 +377,22 @@ static int
 unprovision_one(struct ctx *x, const struct template *t, int start,
     json_t *list)
 {
-	struct docker_reply r;
+	struct engine_reply r;
 	struct made m;
-	char path[200];
 
 	(void)start;
 	memset(&m, 0, sizeof(m));
 	if (template_expand(t->container, x->req->user, m.name,
-	    sizeof(m.name)) == -1 || existing(x->cf, x->req->user, &m) != 2)
+	    sizeof(m.name)) == -1 || existing(x->cf, x->eng, x->req->user, &m) != FOUND_RUNNING)
 		return 0;	/* not there, not the user's, or not running */
-	snprintf(path, sizeof(path), "/v%s/containers/%s/stop",
-	    x->cf->api_version, m.id);
-	if (docker_call(x->cf, "POST", path, NULL, CALL_TIMEOUT + 10, &r) ==
-	    -1 || (r.status != 204 && r.status != 304)) {
+	if (engine_action(x->eng, m.id, ENGINE_STOP, -1, ENGINE_TIMEOUT + 10,
+	    &r) == -1 || (r.status != 204 && r.status != 304)) {
 		if (x->out.exit == 0)
 			set_out(x, EXIT_FAIL, "%s", r.error);
-		docker_reply_free(&r);
+		engine_reply_free(&r);
 		return -1;
 	}
-	docker_reply_free(&r);
+	engine_reply_free(&r);
 	json_array_append_new(list, json_pack("{s:s, s:b}", "name", m.name,
 	    "stopped", 1));
 	return 0;

@@ -1,143 +1,51 @@
 /*
- * Shared log follows: one dockerd stream per followed container.
- *
- * With N clients following one container, dockerd would read, decode and
- * send every line N times, and N sessions would wake for each. A relay
- * process holds one follow, turns each of its frames into ctl's frames
- * once, and writes them straight to every follower's client socket,
- * which the session lends it. The session keeps everything else
- * (identity, policy, audit, the final answer) and sleeps meanwhile.
+ * A session's side of a shared follow: it finds the container's relay
+ * or starts one (relayd.c), asks it, lends it the client, and waits
+ * until the relay gives the client back.
  *
  * Invariants:
- * 1. A relay serves only root peers, the sessions; a session believes
- *    only a relay whose socket lies in a root-owned directory nobody
- *    else may enter and whose peer is root. Nobody else feeds or reads it.
- * 2. A relay follows one container by its full ID, with or without
- *    timestamps; a session asking for anything else is refused.
- * 3. A relay writes whole frames, in dockerd's order, and gives the
- *    client socket back (closes its copy, then says why the stream
- *    ended) only after the last byte went out; the session answers only
- *    then. Past RELAY_QUEUE_MAX queued for a follower, the relay stops
- *    reading dockerd (as a session writing to a slow client would); a
- *    follower that stays behind RELAY_STALL_MS is told so and cut, and
- *    the others go on: no line is ever skipped in silence.
- * 4. The session lends its client only after the relay said yes, and
- *    from then on never writes to it until the relay gives it back; a
- *    "no", a silence, any failure before the yes, or the relay's word
- *    that it never took the client, means the session reads from dockerd
- *    itself. A relay says yes only once dockerd has answered it 200, and
- *    to a tail that leaves room in the follower's queue.
- * 5. Neither side ever blocks on the other while holding the lock:
- *    connects are non-blocking, the lock is only tried, and a relay
- *    leaving takes no lock at all.
- * 6. A relay follows from the moment it starts (tail=0), so its ring
- *    holds exactly the container's last frames, as many as it has seen;
- *    --tail N is served from it only when it has seen N, else the
- *    session follows on its own.
- * 7. A relay holds nothing of the session that forked it but the
- *    listening socket and the relay directory.
+ * 1. A session believes only a relay whose socket lies in a directory
+ *    of the relay uid (root) that nobody else may enter, and whose peer
+ *    is that uid.
+ * 2. The session lends its client only after the relay said yes, and
+ *    from then on never writes to it until the relay gives it back (or
+ *    the client left); a "no", a silence, any failure before the yes,
+ *    or the relay's word that it never took the client, means the
+ *    session reads from dockerd itself.
+ * 3. Nobody waits on anybody while holding the lock: connects are
+ *    non-blocking and the lock is only tried, for a little while.
+ * 4. A relay is started only for a follow of new lines (no tail): a new
+ *    relay has seen nothing it could serve a tail from.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "actions.h"
+#include "clientfd.h"
 #include "ctld.h"
+#include "names.h"
+#include "relay.h"
+#include "relaymsg.h"
 
-#define RELAY_RING_BYTES	(4u << 20)
-#define RELAY_FRAME_MAX		(1u << 20)
-#define RELAY_QUEUE_MAX		(512u << 10)	/* then dockerd waits */
-#define RELAY_QUEUE_HARD	(4u << 20)	/* one burst past it: cut */
-#define RELAY_STALL_MS		2000	/* over RELAY_QUEUE_MAX this long: cut */
-#define RELAY_SUBS_MAX		1024
-#define RELAY_HANDSHAKE_MS	5000	/* a session's request, then its client */
-#define RELAY_ENDING_MS		30000	/* to take what is queued, at the end */
-#define RELAY_DIR		"ctld-relay"
-#define RELAY_LOCK		"lock"
-
-struct relay_req {
-	char	 id[65];
-	uint8_t	 timestamps;
-	uint8_t	 pad[2];
-	int32_t	 tail;
-};
-
-/* The relay's last word to a session, once the client is its own again. */
-/* END_UNSERVED: the client never reached the relay; still the session's. */
-enum relay_end { END_CLEAN, END_ERROR, END_BROKEN, END_UNSERVED };
-struct relay_msg {
-	int32_t	 end;
-	char	 why[256];
-};
-
-/* One docker frame, as ctl frames. */
-struct rframe {
-	size_t		 len;
-	unsigned char	 data[];
-};
-
-enum sub_state { WANT_REQ, WANT_CLIENT, LIVE };
-
-struct sub {
-	int		 fd;		/* the session */
-	int		 cfd;		/* its client, lent; -1 until LIVE */
-	enum sub_state	 state;
-	long long	 deadline;	/* ms: to finish the handshake, or to end */
-	struct relay_msg end;
-	int		 ending;	/* no more frames: flush, then end */
-	unsigned char	*q;
-	size_t		 off, len, cap;
-};
-
-struct relay {
-	const struct config	*cf;
-	char			 id[65];
-	int			 timestamps;
-	int			 lfd, dfd;
-	char			 sock[80];
-	struct rframe		*ring[RELAY_RING_LINES];
-	size_t			 head, count, bytes;
-	struct demux		 dm;
-	unsigned char		*cur;		/* the frame being gathered */
-	size_t			 curlen, curcap;
-	long			 status;
-	char			 why[256];	/* set: the stream is over */
-	char			 errbuf[CURL_ERROR_SIZE];
-	struct sub		*subs;
-	size_t			 nsubs, maxsubs;
-	long long		 accept_after;	/* ms: out of descriptors */
-	int			 fed;		/* frames went out this pass */
-	int			 ready;		/* dockerd said 200: take requests */
-	CURL			*easy;
-	int			 paused;	/* a follower is full: dockerd waits */
-	long long		 full_since;	/* ms */
-};
+#define RELAY_DIR	"ctld-relay"
 
 /* The relay directory beside the listening socket, if safe; else -1. */
 static int
-relay_dir(const struct config *cf)
+relay_dir(const struct relay_env *env)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
 	struct stat st;
 	int pfd, dfd;
 
-	snprintf(dir, sizeof(dir), "%s", cf->listen_path);
+	snprintf(dir, sizeof(dir), "%s", env->listen_path);
 	if ((slash = strrchr(dir, '/')) == NULL)
 		return -1;
 	*slash = '\0';
@@ -153,23 +61,13 @@ relay_dir(const struct config *cf)
 	close(pfd);
 	if (dfd == -1)
 		return -1;
-	if (fstat(dfd, &st) == -1 || st.st_uid != 0 || (st.st_mode & 077)) {
+	if (fstat(dfd, &st) == -1 || st.st_uid != env->uid || (st.st_mode & 077)) {
 		logmsg(LOG_WARNING, "%s/%s: not root's alone; following "
 		    "without relays", dir, RELAY_DIR);
 		close(dfd);
 		return -1;
 	}
 	return dfd;
-}
-
-static int
-peer_is_root(int fd)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
-	    cr.uid == 0;
 }
 
 /* Socket calls on a name relative to the relay directory (the cwd). */
@@ -184,7 +82,7 @@ unix_addr(const char *name, struct sockaddr_un *sun)
 
 /* Never waits: a relay too busy to take a connection is no relay. */
 static int
-relay_connect(const char *name)
+relay_connect(const char *name, uid_t uid)
 {
 	struct sockaddr_un sun;
 	int fd, e;
@@ -200,7 +98,7 @@ relay_connect(const char *name)
 		errno = e;
 		return -1;
 	}
-	if (!peer_is_root(fd) || fcntl(fd, F_SETFL, 0) == -1) {
+	if (!peer_uid_is(fd, uid) || fcntl(fd, F_SETFL, 0) == -1) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -228,674 +126,6 @@ relay_listen(const char *name)
 	return fd;
 }
 
-/* ---- the relay process ---- */
-
-/* No more frames for s: once its queue is out, the session hears why. */
-static void
-sub_end(struct sub *s, enum relay_end end, const char *why)
-{
-	if (s->ending)
-		return;
-	s->ending = 1;
-	s->deadline = now_ms() + RELAY_ENDING_MS;
-	s->end.end = end;
-	snprintf(s->end.why, sizeof(s->end.why), "%s", why ? why : "");
-}
-
-static void
-sub_drop(struct relay *R, size_t i)
-{
-	struct sub *s = &R->subs[i];
-
-	if (s->cfd != -1)
-		close(s->cfd);
-	close(s->fd);
-	free(s->q);
-	R->subs[i] = R->subs[--R->nsubs];
-}
-
-/*
- * The client back to the session (our copy closed first), and why. A
- * session whose client we never took hears END_UNSERVED (its client, if
- * in flight, goes with our end of the socket) and reads dockerd itself;
- * one still asking hears nothing, which means the same.
- */
-static void
-sub_finish(struct relay *R, size_t i)
-{
-	struct sub *s = &R->subs[i];
-
-	if (s->cfd != -1)
-		close(s->cfd);
-	s->cfd = -1;
-	if (s->state == WANT_CLIENT)
-		s->end.end = END_UNSERVED;	/* nothing written: no loss */
-	if (s->state != WANT_REQ)
-		(void)send(s->fd, &s->end, sizeof(s->end), MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
-	sub_drop(R, i);
-}
-
-static int
-sub_put(struct sub *s, const void *p, size_t len)
-{
-	unsigned char *nq;
-	size_t need, ncap;
-
-	if (len == 0)
-		return 0;
-	if (s->off > 0 && s->off == s->len)
-		s->off = s->len = 0;
-	if ((need = s->len + len) > s->cap && s->off > 0) {
-		memmove(s->q, s->q + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
-		need = s->len + len;
-	}
-	if (need > s->cap) {
-		ncap = s->cap < 4096 ? 4096 : s->cap;
-		while (ncap < need)
-			ncap *= 2;
-		if ((nq = realloc(s->q, ncap)) == NULL)
-			return -1;
-		s->q = nq;
-		s->cap = ncap;
-	}
-	memcpy(s->q + s->len, p, len);
-	s->len += len;
-	return 0;
-}
-
-static void
-ring_push(struct relay *R, struct rframe *f)
-{
-	struct rframe *old;
-
-	while (R->count > 0 && (R->count == RELAY_RING_LINES ||
-	    R->bytes + f->len > RELAY_RING_BYTES)) {
-		old = R->ring[R->head];
-		R->bytes -= old->len;
-		free(old);
-		R->head = (R->head + 1) % RELAY_RING_LINES;
-		R->count--;
-	}
-	R->ring[(R->head + R->count) % RELAY_RING_LINES] = f;
-	R->count++;
-	R->bytes += f->len;
-}
-
-/* dockerd's frame (stream, payload) as ctl frames, at most 64 KiB each. */
-static struct rframe *
-convert(int stream, const unsigned char *p, size_t len)
-{
-	uint8_t type = stream == 2 ? FRAME_STDERR : FRAME_STDOUT;
-	size_t n, o = 0, nfr = len / PROTO_MAX_LEN + 1;
-	struct rframe *f;
-
-	if ((f = malloc(sizeof(*f) + len + nfr * PROTO_HDR_LEN)) == NULL)
-		return NULL;
-	do {
-		n = len < PROTO_MAX_LEN ? len : PROTO_MAX_LEN;
-		proto_put_header(f->data + o, type, (uint32_t)n);
-		memcpy(f->data + o + PROTO_HDR_LEN, p, n);
-		o += PROTO_HDR_LEN + n;
-		p += n;
-		len -= n;
-	} while (len > 0);
-	f->len = o;
-	return f;
-}
-
-static void
-publish(struct relay *R, int stream, const unsigned char *p, size_t len)
-{
-	struct rframe *f;
-	size_t i;
-
-	if (stream == 3) {	/* dockerd's own error: the stream is over */
-		snprintf(R->why, sizeof(R->why), "error from daemon in "
-		    "stream: %.*s", (int)(len < 200 ? len : 200), p);
-		return;
-	}
-	if (len == 0)
-		return;
-	if ((f = convert(stream, p, len)) == NULL) {
-		snprintf(R->why, sizeof(R->why), "out of memory");
-		return;
-	}
-	for (i = 0; i < R->nsubs; i++) {
-		struct sub *s = &R->subs[i];
-
-		if (s->ending || s->state == WANT_REQ)
-			continue;
-		if (s->len - s->off + f->len > RELAY_QUEUE_HARD ||
-		    sub_put(s, f->data, f->len) == -1)
-			sub_end(s, END_ERROR, "this follower fell behind the "
-			    "container's output");
-	}
-	ring_push(R, f);
-	R->fed = 1;
-}
-
-/*
- * demux_feed's out: the pieces of one frame gathered, then published
- * whole. stream.c checks every header; the frame ends when the piece
- * covers what is left of it.
- */
-static int
-frame_piece(void *arg, int stream, const unsigned char *p, size_t len)
-{
-	struct relay *R = arg;
-	unsigned char *nc;
-
-	if (R->why[0] != '\0' || R->curlen + len > RELAY_FRAME_MAX)
-		return -1;
-	if (R->curlen + len > R->curcap) {
-		if ((nc = realloc(R->cur, R->curlen + len)) == NULL)
-			return -1;
-		R->cur = nc;
-		R->curcap = R->curlen + len;
-	}
-	memcpy(R->cur + R->curlen, p, len);
-	R->curlen += len;
-	if (R->dm.left == len) {
-		publish(R, stream, R->cur, R->curlen);
-		R->curlen = 0;
-	}
-	return 0;
-}
-
-/* A live follower with RELAY_QUEUE_MAX queued: dockerd must wait. */
-static int
-full(const struct relay *R)
-{
-	size_t i;
-
-	for (i = 0; i < R->nsubs; i++)
-		if (R->subs[i].state == LIVE && !R->subs[i].ending &&
-		    R->subs[i].len - R->subs[i].off > RELAY_QUEUE_MAX)
-			return 1;
-	return 0;
-}
-
-/* Some client has not taken all: no pause for lines to gather. */
-static int
-backlog(const struct relay *R)
-{
-	size_t i;
-
-	for (i = 0; i < R->nsubs; i++)
-		if (R->subs[i].state == LIVE && R->subs[i].off < R->subs[i].len)
-			return 1;
-	return 0;
-}
-
-static size_t
-relay_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct relay *R = arg;
-
-	if (R->status != 200)
-		return size * n;	/* an error body: dropped */
-	if (full(R)) {
-		R->paused = 1;
-		return CURL_WRITEFUNC_PAUSE;	/* offered again on resume */
-	}
-	if (demux_feed(&R->dm, (unsigned char *)p, size * n, frame_piece,
-	    R) == -1) {
-		if (R->why[0] == '\0')
-			snprintf(R->why, sizeof(R->why), "error from daemon "
-			    "in stream: malformed frame header");
-		return 0;
-	}
-	return R->why[0] ? 0 : size * n;
-}
-
-static size_t
-relay_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct relay *R = arg;
-	long code;
-
-	if (size * n > 9 && strncmp(p, "HTTP/1.", 7) == 0 &&
-	    sscanf(p + 9, "%ld", &code) == 1)
-		R->status = code;
-	else if (size * n == 2 && p[0] == '\r' && R->status == 200)
-		R->ready = 1;	/* the headers' end: the stream is on */
-	return size * n;
-}
-
-/* The lent client: one descriptor, any other one closed. */
-static int
-recv_client(int fd)
-{
-	union {
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr	align;
-	} u;
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	int fds[4], got = -1, n, k;
-	ssize_t r;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	for (c = r < 0 ? NULL : CMSG_FIRSTHDR(&mh); c != NULL;
-	    c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
-		for (k = 0; k < n; k++)
-			if (got == -1)
-				got = fds[k];
-			else
-				close(fds[k]);
-	}
-	if (r == 1 && !(mh.msg_flags & MSG_CTRUNC) && got != -1)
-		return got;
-	if (got != -1)
-		close(got);
-	return -1;
-}
-
-/* The request: this relay's container, and a tail the ring holds. */
-static int
-take_req(struct relay *R, struct sub *s)
-{
-	struct relay_req req;
-	char yes = 'Y';
-	size_t i, first, bytes;
-
-	memset(&req, 0, sizeof(req));
-	if (recv(s->fd, &req, sizeof(req), MSG_DONTWAIT) != (ssize_t)sizeof(req) ||
-	    memchr(req.id, '\0', sizeof(req.id)) == NULL ||
-	    strcmp(req.id, R->id) != 0 || req.timestamps != R->timestamps ||
-	    req.tail < 0 || (size_t)req.tail > R->count || R->why[0] != '\0')
-		return -1;
-	first = R->head + R->count - (size_t)req.tail;
-	for (i = 0, bytes = 0; i < (size_t)req.tail; i++)
-		bytes += R->ring[(first + i) % RELAY_RING_LINES]->len;
-	if (bytes > RELAY_QUEUE_MAX / 2)	/* room for the lines to come */
-		return -1;
-	for (i = 0; i < (size_t)req.tail; i++)
-		if (sub_put(s, R->ring[(first + i) % RELAY_RING_LINES]->data,
-		    R->ring[(first + i) % RELAY_RING_LINES]->len) == -1)
-			return -1;
-	if (send(s->fd, &yes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
-		return -1;
-	s->state = WANT_CLIENT;
-	s->deadline = now_ms() + RELAY_HANDSHAKE_MS;
-	return 0;
-}
-
-/* A session spoke: its request, its client, or (once live) its leaving. */
-static void
-sub_readable(struct relay *R, size_t i)
-{
-	struct sub *s = &R->subs[i];
-	char no = 'N';
-
-	switch (s->state) {
-	case WANT_REQ:
-		if (take_req(R, s) == 0)
-			return;
-		(void)send(s->fd, &no, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		break;
-	case WANT_CLIENT:
-		if ((s->cfd = recv_client(s->fd)) != -1) {
-			s->state = LIVE;
-			return;
-		}
-		sub_finish(R, i);	/* unserved: the session reads dockerd */
-		return;
-	case LIVE:
-		break;
-	}
-	sub_drop(R, i);
-}
-
-/* Takes every waiting session that is root, as far as room allows. */
-static void
-subs_accept(struct relay *R)
-{
-	struct sub *ns;
-	int fd;
-
-	while ((fd = accept4(R->lfd, NULL, NULL, SOCK_CLOEXEC |
-	    SOCK_NONBLOCK)) != -1) {
-		if (!peer_is_root(fd) || R->nsubs >= R->maxsubs ||
-		    (ns = reallocarray(R->subs, R->nsubs + 1,
-		    sizeof(*ns))) == NULL) {
-			close(fd);
-			continue;
-		}
-		R->subs = ns;
-		memset(&ns[R->nsubs], 0, sizeof(*ns));
-		ns[R->nsubs].fd = fd;
-		ns[R->nsubs].cfd = -1;
-		ns[R->nsubs].state = WANT_REQ;
-		ns[R->nsubs].deadline = now_ms() + RELAY_HANDSHAKE_MS;
-		R->nsubs++;
-	}
-	if (errno == EMFILE || errno == ENFILE)	/* let them fall back */
-		R->accept_after = now_ms() + 1000;
-}
-
-/*
- * Sends each live follower what its client takes without blocking;
- * drops the ones whose session or client left (either only ever closes
- * now); gives the client back to those whose stream is over, or cuts
- * them off when they would not take the rest in time.
- */
-static void
-subs_service(struct relay *R, const short *srev, const short *crev)
-{
-	long long now = now_ms();
-	size_t i = R->nsubs;
-	ssize_t n = 0;
-
-	while (i-- > 0) {
-		struct sub *s = &R->subs[i];
-
-		if (srev != NULL && (srev[i] & (POLLIN | POLLHUP | POLLERR))) {
-			sub_readable(R, i);
-			continue;
-		}
-		if (crev != NULL && (crev[i] & (POLLIN | POLLHUP | POLLERR))) {
-			sub_drop(R, i);
-			continue;
-		}
-		if (s->state != LIVE) {
-			if (s->ending || now >= s->deadline)
-				sub_finish(R, i);
-			continue;
-		}
-		while (s->off < s->len && (n = send(s->cfd, s->q + s->off,
-		    s->len - s->off, MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
-			s->off += (size_t)n;
-		if (s->off < s->len && n == -1 && errno != EAGAIN &&
-		    errno != EINTR)
-			sub_drop(R, i);	/* the client is gone */
-		else if (s->ending && (s->off == s->len || now >= s->deadline)) {
-			if (s->off < s->len)
-				s->end.end = END_BROKEN;
-			sub_finish(R, i);
-		}
-	}
-}
-
-/* With nobody left and nobody knocking, the relay goes; never waits. */
-static int
-may_leave(struct relay *R)
-{
-	struct pollfd p = { .fd = R->lfd, .events = POLLIN };
-	int lk, gone = 0;
-
-	if ((lk = openat(R->dfd, RELAY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		return 0;
-	if (flock(lk, LOCK_EX | LOCK_NB) == 0 && poll(&p, 1, 0) == 0) {
-		unlinkat(R->dfd, R->sock, 0);
-		gone = 1;
-	}
-	close(lk);
-	return gone;
-}
-
-/*
- * The stream ended: no new followers (the name goes first, so nobody can
- * find us, then the socket; a session's connect then fails and it reads
- * dockerd itself); the rest get what is queued, within RELAY_ENDING_MS.
- */
-static void
-relay_finish(struct relay *R)
-{
-	struct pollfd *pf;
-	size_t i;
-
-	unlinkat(R->dfd, R->sock, 0);
-	close(R->lfd);
-	for (i = 0; i < R->nsubs; i++)
-		sub_end(&R->subs[i], R->why[0] ? END_ERROR : END_CLEAN,
-		    R->why);
-	while (R->nsubs > 0) {
-		subs_service(R, NULL, NULL);
-		if (R->nsubs == 0 ||
-		    (pf = calloc(R->nsubs, sizeof(*pf))) == NULL)
-			break;
-		for (i = 0; i < R->nsubs; i++) {
-			pf[i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
-			    R->subs[i].fd;
-			pf[i].events = POLLOUT;
-		}
-		(void)poll(pf, R->nsubs, 100);
-		free(pf);
-	}
-	_exit(0);
-}
-
-static CURL *
-relay_easy(struct relay *R, CURLM **m)
-{
-	char path[256];
-	CURL *c;
-
-	snprintf(path, sizeof(path), "/v%s/containers/%s/logs?stdout=1&"
-	    "stderr=1&follow=1&tail=0%s", R->cf->api_version, R->id,
-	    R->timestamps ? "&timestamps=1" : "");
-	if ((c = docker_easy(R->cf, path, R->errbuf)) == NULL)
-		return NULL;
-	if ((*m = curl_multi_init()) == NULL) {
-		curl_easy_cleanup(c);
-		return NULL;
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, relay_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, R);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, relay_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, R);
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 131072L);
-	curl_multi_add_handle(*m, c);
-	R->easy = c;
-	return c;
-}
-
-/* Why the stream is over, for the followers; "" when it simply ended. */
-static void
-relay_why(struct relay *R, CURLM *m)
-{
-	CURLMsg *msg;
-	int left;
-
-	if (R->why[0] != '\0')
-		return;
-	if (R->status != 200) {
-		snprintf(R->why, sizeof(R->why), "dockerd answered HTTP %ld",
-		    R->status);
-		return;
-	}
-	while ((msg = curl_multi_info_read(m, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK) {
-			snprintf(R->why, sizeof(R->why), "dockerd: %.200s",
-			    R->errbuf[0] ? R->errbuf :
-			    curl_easy_strerror(msg->data.result));
-			return;
-		}
-	if (!demux_done(&R->dm) || R->curlen > 0)
-		snprintf(R->why, sizeof(R->why), "error from daemon in "
-		    "stream: truncated stream");
-}
-
-/* Waits on dockerd, the listening socket, each session and client. */
-static void
-relay_poll(struct relay *R, CURLM *m)
-{
-	struct curl_waitfd *w;
-	short *rev;
-	size_t i, n = R->nsubs;
-	int listening = now_ms() >= R->accept_after;
-
-	if ((w = calloc(2 * n + 1, sizeof(*w))) == NULL ||
-	    (rev = calloc(2 * n + 1, sizeof(*rev))) == NULL) {
-		free(w);
-		(void)poll(NULL, 0, 100);
-		return;
-	}
-	w[0].fd = R->lfd;
-	w[0].events = listening ? CURL_WAIT_POLLIN : 0;
-	for (i = 0; i < n; i++) {
-		w[1 + i].fd = R->subs[i].fd;
-		w[1 + i].events = (short)(R->subs[i].state != WANT_REQ ||
-		    R->ready ? CURL_WAIT_POLLIN : 0);
-		w[1 + n + i].fd = R->subs[i].cfd != -1 ? R->subs[i].cfd :
-		    R->subs[i].fd;
-		w[1 + n + i].events = (short)(R->subs[i].cfd == -1 ? 0 :
-		    CURL_WAIT_POLLIN | (R->subs[i].off < R->subs[i].len ?
-		    CURL_WAIT_POLLOUT : 0));
-	}
-	if (curl_multi_poll(m, w, (unsigned)(2 * n + 1), listening ? 1000 :
-	    100, NULL) == CURLM_OK) {
-		for (i = 0; i < 2 * n; i++)
-			rev[i] = (w[1 + i].revents & CURL_WAIT_POLLIN) ?
-			    POLLIN : 0;
-		subs_service(R, rev, rev + n);
-		if (w[0].revents & CURL_WAIT_POLLIN)
-			subs_accept(R);
-	} else
-		(void)poll(NULL, 0, 100);
-	free(rev);
-	free(w);
-}
-
-/*
- * dockerd waits while a follower is full. Once none is, it goes on; a
- * follower full for RELAY_STALL_MS is the one that stopped reading: it
- * is told and cut (its queue still goes out), and the others go on.
- */
-static void
-resume(struct relay *R)
-{
-	long long now = now_ms();
-	size_t i;
-
-	if (R->full_since == 0)
-		R->full_since = now;
-	if (full(R) && now - R->full_since >= RELAY_STALL_MS)
-		for (i = 0; i < R->nsubs; i++)
-			if (R->subs[i].state == LIVE && R->subs[i].len -
-			    R->subs[i].off > RELAY_QUEUE_MAX)
-				sub_end(&R->subs[i], END_ERROR, "this follower "
-				    "fell behind the container's output");
-	if (!full(R)) {
-		R->paused = 0;
-		R->full_since = 0;
-		(void)curl_easy_pause(R->easy, CURLPAUSE_CONT);
-	}
-}
-
-static void
-relay_run(struct relay *R)
-{
-	CURLM *m = NULL;
-	int running = 1;
-
-	if (relay_easy(R, &m) == NULL) {
-		snprintf(R->why, sizeof(R->why), "cannot reach dockerd");
-		relay_finish(R);
-	}
-	for (;;) {
-		R->fed = 0;
-		if (curl_multi_perform(m, &running) != CURLM_OK || !running ||
-		    R->why[0] != '\0')
-			break;
-		subs_service(R, NULL, NULL);
-		if (R->nsubs == 0 && may_leave(R))
-			_exit(0);
-		if (R->paused)
-			resume(R);
-		else if (R->fed && !backlog(R))	/* let the next lines gather */
-			(void)poll(NULL, 0, FOLLOW_PACE_MS);
-		relay_poll(R, m);
-	}
-	relay_why(R, m);
-	relay_finish(R);
-}
-
-/* Closes every descriptor but keep[0..1]; -1 if one may have stayed. */
-static int
-close_others(const int keep[2])
-{
-	struct rlimit rl;
-	int fd, lo = keep[0] < keep[1] ? keep[0] : keep[1];
-	int hi = keep[0] < keep[1] ? keep[1] : keep[0];
-
-	if ((lo <= 3 || close_range(3, (unsigned)lo - 1, 0) == 0) &&
-	    (hi <= lo + 1 || close_range((unsigned)lo + 1, (unsigned)hi - 1,
-	    0) == 0) && close_range((unsigned)hi + 1, ~0u, 0) == 0)
-		return 0;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1u << 20)
-		return -1;
-	for (fd = 3; fd < (int)rl.rlim_cur; fd++)
-		if (fd != lo && fd != hi)
-			(void)close(fd);
-	return 0;
-}
-
-/*
- * In the fork: nothing of the session's but the listening socket and
- * the directory. The session's lock goes first: it is the same open
- * file as the session's, and kept here it would be held for ever.
- */
-static void
-relay_child(const struct config *cf, const char *id, int timestamps,
-    int lfd, int dfd, int lk, const char *sock)
-{
-	struct relay *R;
-	struct rlimit rl;
-	int keep[2] = { lfd, dfd };
-	sigset_t none;
-
-	close(lk);
-	closelog();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	(void)prctl(PR_SET_NAME, "ctld-relay");
-	if (chdir("/") == -1 || close_others(keep) == -1 ||
-	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)
-		_exit(1);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if ((R = calloc(1, sizeof(*R))) == NULL)
-		_exit(1);
-	R->cf = cf;
-	snprintf(R->id, sizeof(R->id), "%s", id);
-	snprintf(R->sock, sizeof(R->sock), "%s", sock);
-	R->timestamps = timestamps;
-	R->lfd = lfd;
-	R->dfd = dfd;
-	R->status = 200;
-	demux_init(&R->dm);
-	R->maxsubs = RELAY_SUBS_MAX;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 *
-	    RELAY_SUBS_MAX + 64)	/* a session and a client each */
-		R->maxsubs = rl.rlim_cur > 64 ? (rl.rlim_cur - 32) / 2 : 1;
-	relay_run(R);
-	_exit(0);
-}
-
-/* ---- the session's side ---- */
 
 /* The request, before the lock goes: the relay finds it waiting. */
 static int
@@ -940,14 +170,14 @@ relay_lend(int fd, int client_fd)
 
 /* Connects to the container's relay, starting one when there is none. */
 static int
-relay_find(const struct config *cf, int dfd, int lk, const char *id,
+relay_find(const struct relay_env *env, int dfd, int lk, const char *id,
     int timestamps, long tail, const char *sock)
 {
 	pid_t pid;
 	int fd, lfd;
 
 	/* a new relay has seen nothing yet: it could serve no tail */
-	if ((fd = relay_connect(sock)) != -1 || tail > 0 ||
+	if ((fd = relay_connect(sock, env->uid)) != -1 || tail > 0 ||
 	    (errno != ENOENT && errno != ECONNREFUSED))
 		return fd;
 	if ((lfd = relay_listen(sock)) == -1)
@@ -958,9 +188,9 @@ relay_find(const struct config *cf, int dfd, int lk, const char *id,
 		return -1;
 	}
 	if (pid == 0)
-		relay_child(cf, id, timestamps, lfd, dfd, lk, sock);
+		relayd_main(env, id, timestamps, lfd, dfd, lk, sock);
 	close(lfd);
-	return relay_connect(sock);
+	return relay_connect(sock, env->uid);
 }
 
 /* The lock, tried for a little while: its holders never wait on anyone. */
@@ -989,7 +219,7 @@ relay_lock(int dfd)
  * the client still the caller's alone, to read dockerd itself.
  */
 int
-relay_attach(const struct config *cf, const char *id, int timestamps,
+relay_attach(const struct relay_env *env, const char *id, int timestamps,
     long tail, int client_fd)
 {
 	struct pollfd p;
@@ -997,11 +227,11 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
 	int dfd, lk, fd = -1;
 
 	if (tail < 0 || tail > RELAY_RING_LINES || !id_valid(id) ||
-	    (dfd = relay_dir(cf)) == -1)
+	    (dfd = relay_dir(env)) == -1)
 		return -1;
 	snprintf(sock, sizeof(sock), "%s-%c.sock", id, timestamps ? 't' : 'p');
 	if ((lk = relay_lock(dfd)) != -1 && fchdir(dfd) == 0) {
-		fd = relay_find(cf, dfd, lk, id, timestamps, tail, sock);
+		fd = relay_find(env, dfd, lk, id, timestamps, tail, sock);
 		if (fd != -1 && relay_request(fd, id, timestamps, tail) == -1) {
 			close(fd);
 			fd = -1;
@@ -1029,42 +259,38 @@ relay_attach(const struct config *cf, const char *id, int timestamps,
 
 /*
  * While the relay writes to the client, the session waits for the
- * client to leave or the relay to give it back. Returns 0 when the
- * stream ended, -1 with r->error when it failed, -2 when the client
- * left, -3 when the client can no longer be answered, -4 when the relay
- * never took the client (the caller then reads dockerd itself).
+ * client to leave or the relay to give it back.
  */
-int
-relay_wait(int rfd, int client_fd, struct docker_reply *r)
+enum relayed
+relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 {
 	struct pollfd p[2];
 	struct relay_msg m;
 	ssize_t n;
 
-	memset(r, 0, sizeof(*r));
+	why[0] = '\0';
 	p[0].fd = rfd;
 	p[0].events = POLLIN;
 	p[1].fd = client_fd;
 	p[1].events = POLLIN;
 	while (poll(p, 2, -1) == -1)
 		if (errno != EINTR)
-			return -3;
+			return RELAYED_LOST;
 	if (client_left(client_fd, p[1].revents))
-		return -2;
+		return RELAYED_LEFT;
 	n = recv(rfd, &m, sizeof(m), MSG_WAITALL);
 	if (n != (ssize_t)sizeof(m) || m.end == END_BROKEN) {
 		p[1].revents = 0;
 		if (poll(&p[1], 1, 0) == 1 && client_left(client_fd,
 		    p[1].revents))
-			return -2;
-		return -3;
+			return RELAYED_LEFT;
+		return RELAYED_LOST;
 	}
 	if (m.end == END_UNSERVED)
-		return -4;
-	r->status = 200;
+		return RELAYED_UNSERVED;
 	if (m.end == END_CLEAN)
-		return 0;
+		return RELAYED_ENDED;
 	m.why[sizeof(m.why) - 1] = '\0';
-	snprintf(r->error, sizeof(r->error), "%s", m.why);
-	return -1;
+	snprintf(why, whylen, "%s", m.why);
+	return RELAYED_FAILED;
 }

@@ -20,7 +20,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "ctld.h"
+#include "engine.h"
+#include "relayd.h"
 
 struct session {
 	const struct config	*cf;
@@ -139,6 +142,8 @@ static void
 request(struct session *s)
 {
 	struct request req;
+	struct engine eng;
+	struct relay_env relays;
 	char why[160];
 	json_t *j;
 	int rc;
@@ -157,7 +162,16 @@ request(struct session *s)
 	json_decref(j);
 	s->audit.verb = req.verb->name;
 	snprintf(s->audit.name, sizeof(s->audit.name), "%s", req.name);
-	action_run(s->cf, &s->who, &s->peer, &req, s->fd, &s->audit);
+	if (engine_init(&eng, s->cf->docker_socket, s->cf->api_version) ==
+	    -1) {
+		refuse(s, EXIT_FAIL, "internal error", "docker.socket: too long");
+		return;
+	}
+	relays.eng = &eng;
+	relays.listen_path = s->cf->listen_path;
+	relays.uid = 0;		/* relays and sessions are root's */
+	action_run(s->cf, &eng, &relays, &s->who, &s->peer, &req, s->fd,
+	    &s->audit);
 }
 
 /*

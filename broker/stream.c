@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "ctld.h"
+#include "stream.h"
 
 void
 demux_init(struct demux *d)

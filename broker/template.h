@@ -14,7 +14,4 @@ json_t	*template_body(const struct template *, const char *user,
 	    const char *owner_label, const char *group_label,
 	    const char *image_id, const char *volume);
 
-struct confctx;
-int	conf_templates_check(struct confctx *, struct config *);
-
 #endif

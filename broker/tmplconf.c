@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "confutil.h"
 #include "names.h"
 #include "template.h"
+#include "tmplconf.h"
 
 static const char *const allowed_caps[] = {
 	"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",

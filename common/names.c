@@ -8,6 +8,8 @@
  *    overflow.
  * 3. A time value is parsed completely into seconds and nanoseconds; the
  *    broker sends dockerd only the numbers it printed itself.
+ * 4. A container ID is exactly ID_LEN lower-case hex digits: the full ID,
+ *    never a prefix dockerd would also accept.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +36,13 @@ name_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int
+id_valid(const char *s)
+{
+	return s != NULL && strlen(s) == ID_LEN &&
+	    strspn(s, "0123456789abcdef") == ID_LEN;
 }
 
 /* A portable login name, as useradd accepts by default. */

@@ -5,8 +5,10 @@
 #include <time.h>
 
 #define NAME_MAX_LEN	128
+#define ID_LEN		64	/* a full container ID, in hex */
 
 int	name_valid(const char *s);
+int	id_valid(const char *s);
 int	user_valid(const char *s);
 int	uint_parse(const char *s, unsigned long max, unsigned long *out);
 int	tail_parse(const char *s, unsigned long max, long *out);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctld.h"
+#include "stream.h"
 
 struct out {
 	unsigned char	buf[2 * 60000];	/* (stream, byte) pairs */

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ctld.h"
+#include "stream.h"
 
 #define OUT_MAX	1024
 

@@ -1,0 +1,159 @@
+/*
+ * Helpers for reading ctld.conf's settings (config.c, tmplconf.c): each
+ * checks one setting's type and value and records the first error with
+ * the setting's line.
+ */
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confutil.h"
+
+void
+conf_fail(struct confctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (c->failed++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL)
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->path,
+		    config_setting_source_line(s), msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
+}
+
+int
+conf_string(struct confctx *c, config_setting_t *s, char **dst)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || *v == '\0') {
+		conf_fail(c, s, "%s: must be a non-empty string",
+		    config_setting_name(s));
+		return -1;
+	}
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL) {
+		conf_fail(c, s, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_abspath(struct confctx *c, config_setting_t *s, char **dst)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || v[0] != '/' || strlen(v) >= 108) {
+		conf_fail(c, s, "%s: must be an absolute path under 108 bytes",
+		    config_setting_name(s));
+		return -1;
+	}
+	return conf_string(c, s, dst);
+}
+
+int
+conf_int(struct confctx *c, config_setting_t *s, int lo, int hi, int *dst)
+{
+	int v = config_setting_get_int(s);
+
+	if (v < lo || v > hi) {
+		conf_fail(c, s, "%s: must be between %d and %d",
+		    config_setting_name(s), lo, hi);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+int
+conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
+{
+	const struct verb *v;
+	config_setting_t *e;
+	const char *name;
+	int i;
+
+	*mask = 0;
+	for (i = 0; (e = config_setting_get_elem(arr, i)) != NULL; i++) {
+		name = config_setting_get_string(e);
+		if (name == NULL) {
+			conf_fail(c, e, "%s: verbs must be strings",
+			    config_setting_name(arr));
+			return -1;
+		}
+		v = verb_find(name);
+		if (v == NULL || (v->flags & (VF_LOCAL | VF_ADMIN))) {
+			conf_fail(c, e, "%s: unknown verb \"%s\"",
+			    config_setting_name(arr), name);
+			return -1;
+		}
+		*mask |= VERB_BIT(v->id);
+	}
+	return 0;
+}
+
+char **
+conf_strlist(struct confctx *c, config_setting_t *arr, int patterns)
+{
+	config_setting_t *e;
+	const char *v;
+	char **out;
+	int i, n;
+
+	if (config_setting_type(arr) != CONFIG_TYPE_ARRAY) {
+		conf_fail(c, arr, "%s: must be an array of strings [ ... ]",
+		    config_setting_name(arr));
+		return NULL;
+	}
+	n = config_setting_length(arr);
+	if (n == 0) {
+		conf_fail(c, arr, "%s: must not be empty", config_setting_name(arr));
+		return NULL;
+	}
+	if ((out = calloc((size_t)n + 1, sizeof(*out))) == NULL) {
+		conf_fail(c, arr, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(arr, i);
+		v = config_setting_get_string(e);
+		if (v == NULL || *v == '\0' || strlen(v) > 256 ||
+		    (!patterns && strpbrk(v, "?[]") != NULL)) {
+			conf_fail(c, e, "%s: element %d is not a valid %s",
+			    config_setting_name(arr), i + 1,
+			    patterns ? "pattern" : "name");
+			goto bad;
+		}
+		if ((out[i] = strdup(v)) == NULL) {
+			conf_fail(c, e, "out of memory");
+			goto bad;
+		}
+	}
+	return out;
+bad:
+	for (i = 0; out[i] != NULL; i++)
+		free(out[i]);
+	free(out);
+	return NULL;
+}
+
+void
+strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}

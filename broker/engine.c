@@ -1,0 +1,690 @@
+/*
+ * The Engine API client: typed calls, over libcurl, on an engine handle.
+ *
+ * Invariants:
+ * 1. Every Engine API path is printed here and nowhere else, from the
+ *    handle's pinned API version, fixed words, numbers, container names
+ *    or IDs checked here again (name_valid, id_valid), and image
+ *    references from ctld.conf; a path with a byte outside a safe set
+ *    is refused before curl sees it.
+ * 2. Calls that act on a container (action, stats, remove, logs, follow)
+ *    take its full 64-hex ID only, never a name or a prefix.
+ * 3. Only http over the handle's Unix socket: no redirects, no proxy
+ *    from the environment, no other protocol.
+ * 4. Answers are read up to a fixed size; a larger one is an error.
+ * 5. A stream stops at once when the client leaves: the client's socket
+ *    is polled with curl's, and the transfer is removed and cleaned up.
+ * 6. start, stop and restart send no body; create sends the body its
+ *    caller built (template.c), and nothing else does.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "clientfd.h"
+#include "engine.h"
+#include "names.h"
+
+#define BODY_MAX	(64u << 20)
+#define PATH_MAX_LEN	1024
+
+struct body {
+	char	*buf;
+	size_t	 len;
+	int	 over;
+};
+
+struct streamctx {
+	CURL		*easy;
+	long		 status;
+	struct body	 err;
+	engine_sink	 sink;
+	void		*ctx;
+	int		 sink_failed;
+};
+
+struct engine_follow {
+	CURL		*easy;
+	CURLM		*multi;
+	long		 status;	/* 200 until dockerd says otherwise */
+	int		 ready;		/* dockerd said 200: the stream is on */
+	engine_feed	 feed;
+	void		*ctx;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+static const char *const action_names[] = {
+	[ENGINE_START] = "start",
+	[ENGINE_STOP] = "stop",
+	[ENGINE_RESTART] = "restart",
+};
+
+int
+engine_init(struct engine *e, const char *socket, const char *version)
+{
+	memset(e, 0, sizeof(*e));
+	if (socket[0] != '/' || strlen(socket) >= sizeof(e->socket) ||
+	    strlen(version) >= sizeof(e->version))
+		return -1;
+	memcpy(e->socket, socket, strlen(socket) + 1);
+	memcpy(e->version, version, strlen(version) + 1);
+	return 0;
+}
+
+int
+engine_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == 0 ? 0 : -1;
+}
+
+void
+engine_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static int
+path_safe(const char *path)
+{
+	return path[0] == '/' && strlen(path) < PATH_MAX_LEN &&
+	    strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789/._-?=&%:@") == strlen(path);
+}
+
+/* "/vVERSION" then fmt: -1 when it does not fit. */
+static int __attribute__((format(printf, 4, 5)))
+path_print(char *path, size_t len, const struct engine *e, const char *fmt,
+    ...)
+{
+	va_list ap;
+	int n, m;
+
+	n = snprintf(path, len, "/v%s", e->version);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	va_start(ap, fmt);
+	m = vsnprintf(path + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
+}
+
+static int
+refuse(struct engine_reply *r, const char *what)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->error, sizeof(r->error), "internal error (%s)", what);
+	return -1;
+}
+
+static size_t
+body_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = size * n;
+	char *nb;
+
+	if (b->len + len > BODY_MAX) {
+		b->over = 1;
+		return 0;
+	}
+	if ((nb = realloc(b->buf, b->len + len + 1)) == NULL)
+		return 0;
+	b->buf = nb;
+	memcpy(b->buf + b->len, p, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return len;
+}
+
+static CURL *
+easy(const struct engine *e, const char *path, char *errbuf)
+{
+	char url[PATH_MAX_LEN + 32];
+	CURL *c;
+
+	if (!path_safe(path))
+		return NULL;
+	snprintf(url, sizeof(url), "http://localhost%s", path);
+	if ((c = curl_easy_init()) == NULL)
+		return NULL;
+	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
+	    e->socket) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK) {
+		curl_easy_cleanup(c);
+		return NULL;
+	}
+	errbuf[0] = '\0';
+	return c;
+}
+
+/* dockerd's {"message": "..."} or a generic text. */
+static void
+reply_error(struct engine_reply *r, const char *what)
+{
+	json_t *m = r->body ? json_object_get(r->body, "message") : NULL;
+
+	if (json_is_string(m))
+		snprintf(r->error, sizeof(r->error), "dockerd: %s",
+		    json_string_value(m));
+	else
+		snprintf(r->error, sizeof(r->error), "dockerd: %s", what);
+}
+
+static void
+transport_error(const struct engine *e, struct engine_reply *r,
+    CURLcode rc, const char *errbuf)
+{
+	r->status = 0;
+	if (rc == CURLE_COULDNT_CONNECT)
+		snprintf(r->error, sizeof(r->error),
+		    "cannot reach dockerd at %s", e->socket);
+	else
+		snprintf(r->error, sizeof(r->error), "dockerd: %s",
+		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+}
+
+static int
+call(const struct engine *e, const char *method, const char *path,
+    json_t *json, long timeout, struct engine_reply *r)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct body b = { NULL, 0, 0 };
+	struct curl_slist *hdrs = NULL;
+	char *payload = NULL;
+	CURLcode rc;
+	CURL *c;
+
+	memset(r, 0, sizeof(*r));
+	if ((c = easy(e, path, errbuf)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "internal error (curl)");
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	if (json != NULL && ((payload = json_dumps(json, JSON_COMPACT)) ==
+	    NULL || (hdrs = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL)) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		free(payload);
+		curl_easy_cleanup(c);
+		return -1;
+	}
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+		    payload ? (long)strlen(payload) : 0L);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	} else if (strcmp(method, "DELETE") == 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	free(payload);
+	if (rc != CURLE_OK) {
+		transport_error(e, r, rc, errbuf);
+		if (b.over)
+			snprintf(r->error, sizeof(r->error),
+			    "dockerd: answer larger than %u bytes", BODY_MAX);
+		curl_easy_cleanup(c);
+		free(b.buf);
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(c);
+	if (b.len > 0)
+		r->body = json_loadb(b.buf, b.len, 0, NULL);
+	free(b.buf);
+	if (r->status >= 400) {
+		reply_error(r, "request failed");
+		return 0;
+	}
+	if (b.len > 0 && r->body == NULL) {
+		snprintf(r->error, sizeof(r->error),
+		    "dockerd: malformed answer (HTTP %ld)", r->status);
+		r->status = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+engine_reply_free(struct engine_reply *r)
+{
+	json_decref(r->body);
+	r->body = NULL;
+}
+
+/* GET /containers/REF/json: REF is a name or a full ID. */
+int
+engine_inspect(const struct engine *e, const char *ref, long timeout,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!name_valid(ref) || path_print(path, sizeof(path), e,
+	    "/containers/%s/json", ref) == -1)
+		return refuse(r, "container name");
+	return call(e, "GET", path, NULL, timeout, r);
+}
+
+/* RFC 3986 percent-encoding of everything but the unreserved bytes. */
+static int
+url_encode(const char *s, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	unsigned char ch;
+
+	for (; (ch = (unsigned char)*s) != '\0'; s++) {
+		if (o + 4 > len)
+			return -1;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
+			out[o++] = (char)ch;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* /containers/json?all=1, with filters={"label":["KEY[=VALUE]"]}. */
+static int
+list_path(const struct engine *e, const char *key, const char *value,
+    char *path, size_t len)
+{
+	char enc[PATH_MAX_LEN];
+	json_t *f;
+	char *js;
+	int rc = -1;
+
+	if (key == NULL)
+		return path_print(path, len, e, "/containers/json?all=1");
+	f = value != NULL ? json_pack("{s:[s++]}", "label", key, "=", value) :
+	    json_pack("{s:[s]}", "label", key);
+	if (f == NULL || (js = json_dumps(f, JSON_COMPACT)) == NULL) {
+		json_decref(f);
+		return -1;
+	}
+	if (url_encode(js, enc, sizeof(enc)) == 0)
+		rc = path_print(path, len, e,
+		    "/containers/json?all=1&filters=%s", enc);
+	free(js);
+	json_decref(f);
+	return rc;
+}
+
+/*
+ * Every container, or only those with the label (label=value when value
+ * is not NULL): dockerd filters before it serializes.
+ */
+int
+engine_list(const struct engine *e, const char *label, const char *value,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (list_path(e, label, value, path, sizeof(path)) == -1)
+		return refuse(r, "listing");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+/* POST /containers/ID/{start,stop,restart}, ?t=T when t >= 0; no body. */
+int
+engine_action(const struct engine *e, const char *id, enum engine_action a,
+    long t, long timeout, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN], q[32] = "";
+
+	if (t >= 0)
+		snprintf(q, sizeof(q), "?t=%ld", t);
+	if (!id_valid(id) || path_print(path, sizeof(path), e,
+	    "/containers/%s/%s%s", id, action_names[a], q) == -1)
+		return refuse(r, "container ID");
+	return call(e, "POST", path, NULL, timeout, r);
+}
+
+int
+engine_stats(const struct engine *e, const char *id, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(id) || path_print(path, sizeof(path), e,
+	    "/containers/%s/stats?stream=false", id) == -1)
+		return refuse(r, "container ID");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+int
+engine_create(const struct engine *e, const char *name, json_t *body,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!name_valid(name) || path_print(path, sizeof(path), e,
+	    "/containers/create?name=%s", name) == -1)
+		return refuse(r, "container name");
+	return call(e, "POST", path, body, ENGINE_TIMEOUT, r);
+}
+
+/* DELETE /containers/ID: never its volumes. */
+int
+engine_remove(const struct engine *e, const char *id, int force,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(id) || path_print(path, sizeof(path), e,
+	    "/containers/%s%s", id, force ? "?force=1" : "") == -1)
+		return refuse(r, "container ID");
+	return call(e, "DELETE", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+/* GET /images/REF/json: REF as images.trusted allowed it. */
+int
+engine_image(const struct engine *e, const char *ref, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (path_print(path, sizeof(path), e, "/images/%s/json", ref) == -1)
+		return refuse(r, "image name");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+static int
+logs_path(const struct engine *e, const char *id,
+    const struct engine_logopts *o, char *path, size_t len)
+{
+	char q[256];
+	size_t n;
+
+	if (!id_valid(id))
+		return -1;
+	n = (size_t)snprintf(q, sizeof(q), "stdout=1&stderr=1%s%s",
+	    o->follow ? "&follow=1" : "", o->timestamps ? "&timestamps=1" : "");
+	if (o->tail >= 0)
+		n += (size_t)snprintf(q + n, sizeof(q) - n, "&tail=%ld",
+		    o->tail);
+	if (o->has_since)
+		n += (size_t)snprintf(q + n, sizeof(q) - n,
+		    "&since=%lld.%09ld", (long long)o->since.tv_sec,
+		    o->since.tv_nsec);
+	if (o->has_until)
+		snprintf(q + n, sizeof(q) - n, "&until=%lld.%09ld",
+		    (long long)o->until.tv_sec, o->until.tv_nsec);
+	return path_print(path, len, e, "/containers/%s/logs?%s", id, q);
+}
+
+static size_t
+stream_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct streamctx *s = arg;
+	size_t len = size * n;
+
+	if (s->status == 0)
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status != 200)
+		return body_write(p, size, n, &s->err);
+	if (s->sink(s->ctx, (unsigned char *)p, len) == -1) {
+		s->sink_failed = 1;
+		return 0;
+	}
+	return len;
+}
+
+static enum engine_stream
+stream_finish(const struct engine *e, struct streamctx *s, CURLcode rc,
+    const char *errbuf, struct engine_reply *r)
+{
+	if (s->status == 0)	/* an empty answer never reached stream_write */
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+	r->status = s->status;
+	if (s->sink_failed) {
+		snprintf(r->error, sizeof(r->error), "client gone");
+		return ENGINE_STREAM_CUT;
+	}
+	if (s->status != 200 && s->status != 0) {
+		if (s->err.len > 0)
+			r->body = json_loadb(s->err.buf, s->err.len, 0, NULL);
+		reply_error(r, "request failed");
+		return ENGINE_STREAM_ENDED;
+	}
+	if (rc != CURLE_OK) {
+		transport_error(e, r, rc, errbuf);
+		return ENGINE_STREAM_FAILED;
+	}
+	return ENGINE_STREAM_ENDED;
+}
+
+/*
+ * The stream goes to sink as it comes; before each wait the sink hears
+ * (buf NULL) that it should send what it gathered. A followed stream
+ * waits pace_ms after each pass so that lines go out together.
+ */
+enum engine_stream
+engine_logs(const struct engine *e, const char *id,
+    const struct engine_logopts *o, int client_fd, int pace_ms,
+    engine_sink sink, void *ctx, struct engine_reply *r)
+{
+	char errbuf[CURL_ERROR_SIZE], path[PATH_MAX_LEN];
+	struct streamctx s;
+	struct curl_waitfd wfd;
+	enum engine_stream ret;
+	CURLMsg *msg;
+	CURLM *m;
+	CURLcode rc = CURLE_OK;
+	int running = 1, left;
+
+	memset(r, 0, sizeof(*r));
+	memset(&s, 0, sizeof(s));
+	s.sink = sink;
+	s.ctx = ctx;
+	if (logs_path(e, id, o, path, sizeof(path)) == -1 ||
+	    (s.easy = easy(e, path, errbuf)) == NULL ||
+	    (m = curl_multi_init()) == NULL) {
+		curl_easy_cleanup(s.easy);
+		snprintf(r->error, sizeof(r->error), "internal error (curl)");
+		return ENGINE_STREAM_FAILED;
+	}
+	curl_easy_setopt(s.easy, CURLOPT_WRITEFUNCTION, stream_write);
+	curl_easy_setopt(s.easy, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.easy, CURLOPT_BUFFERSIZE, 131072L);
+	curl_multi_add_handle(m, s.easy);
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (sink(ctx, NULL, 0) == -1) {	/* before any wait: flush */
+			s.sink_failed = 1;
+			break;
+		}
+		if (!running)
+			break;
+		if (client_pace(client_fd, pace_ms) == -1) {
+			s.sink_failed = 1;
+			break;
+		}
+		wfd.fd = client_fd;
+		wfd.events = CURL_WAIT_POLLIN;
+		wfd.revents = 0;
+		if (curl_multi_poll(m, &wfd, 1, 1000, NULL) != CURLM_OK)
+			break;
+		if (client_left(client_fd, wfd.revents)) {
+			s.sink_failed = 1;
+			break;
+		}
+	}
+	while ((msg = curl_multi_info_read(m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	curl_multi_remove_handle(m, s.easy);
+	ret = stream_finish(e, &s, rc, errbuf, r);
+	curl_easy_cleanup(s.easy);
+	curl_multi_cleanup(m);
+	free(s.err.buf);
+	return ret;
+}
+
+static size_t
+follow_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct engine_follow *f = arg;
+
+	if (f->status != 200)
+		return size * n;	/* an error body: dropped */
+	switch (f->feed(f->ctx, (unsigned char *)p, size * n)) {
+	case ENGINE_TAKE_ALL:
+		return size * n;
+	case ENGINE_TAKE_PAUSE:
+		return CURL_WRITEFUNC_PAUSE;	/* offered again on resume */
+	case ENGINE_TAKE_STOP:
+		break;
+	}
+	return 0;
+}
+
+static size_t
+follow_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct engine_follow *f = arg;
+	long code;
+
+	if (size * n > 9 && strncmp(p, "HTTP/1.", 7) == 0 &&
+	    sscanf(p + 9, "%ld", &code) == 1)
+		f->status = code;
+	else if (size * n == 2 && p[0] == '\r' && f->status == 200)
+		f->ready = 1;	/* the headers' end: the stream is on */
+	return size * n;
+}
+
+/* New lines only (tail=0), with or without timestamps, to feed. */
+struct engine_follow *
+engine_follow(const struct engine *e, const char *id, int timestamps,
+    engine_feed feed, void *ctx)
+{
+	struct engine_logopts o = { .follow = 1, .timestamps = timestamps,
+	    .tail = 0 };
+	struct engine_follow *f;
+	char path[PATH_MAX_LEN];
+
+	if (logs_path(e, id, &o, path, sizeof(path)) == -1 ||
+	    (f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	f->status = 200;
+	f->feed = feed;
+	f->ctx = ctx;
+	if ((f->easy = easy(e, path, f->errbuf)) == NULL ||
+	    (f->multi = curl_multi_init()) == NULL) {
+		curl_easy_cleanup(f->easy);
+		free(f);
+		return NULL;
+	}
+	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, follow_write);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(f->easy, CURLOPT_HEADERFUNCTION, follow_header);
+	curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(f->easy, CURLOPT_BUFFERSIZE, 131072L);
+	curl_multi_add_handle(f->multi, f->easy);
+	return f;
+}
+
+/*
+ * Moves the transfer on without waiting. False once it is over, ended
+ * or failed: engine_follow_status and engine_follow_error say which.
+ */
+int
+engine_follow_step(struct engine_follow *f)
+{
+	int running;
+
+	return curl_multi_perform(f->multi, &running) == CURLM_OK &&
+	    running;
+}
+
+/*
+ * Waits up to ms for dockerd or any of the caller's descriptors (POLLIN
+ * and POLLOUT only); their revents are set as poll(2) would. 0 or -1.
+ */
+int
+engine_follow_wait(struct engine_follow *f, struct pollfd *pf, size_t n,
+    int ms)
+{
+	struct curl_waitfd *w;
+	size_t i;
+	int rc = -1;
+
+	if ((w = calloc(n + 1, sizeof(*w))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		w[i].fd = pf[i].fd;
+		w[i].events = (short)(((pf[i].events & POLLIN) ?
+		    CURL_WAIT_POLLIN : 0) | ((pf[i].events & POLLOUT) ?
+		    CURL_WAIT_POLLOUT : 0));
+	}
+	if (curl_multi_poll(f->multi, w, (unsigned)n, ms, NULL) == CURLM_OK) {
+		for (i = 0; i < n; i++)
+			pf[i].revents = (short)(((w[i].revents &
+			    CURL_WAIT_POLLIN) ? POLLIN : 0) | ((w[i].revents &
+			    CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+		rc = 0;
+	}
+	free(w);
+	return rc;
+}
+
+void
+engine_follow_resume(struct engine_follow *f)
+{
+	(void)curl_easy_pause(f->easy, CURLPAUSE_CONT);
+}
+
+/* dockerd's HTTP status: 200 until it has said another. */
+long
+engine_follow_status(const struct engine_follow *f)
+{
+	return f->status;
+}
+
+int
+engine_follow_ready(const struct engine_follow *f)
+{
+	return f->ready;
+}
+
+/* Why the transfer failed, once it is over; NULL when it did not. */
+const char *
+engine_follow_error(struct engine_follow *f)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(f->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
+			return f->errbuf[0] ? f->errbuf :
+			    curl_easy_strerror(msg->data.result);
+	return NULL;
+}
+
+void
+engine_follow_free(struct engine_follow *f)
+{
+	if (f == NULL)
+		return;
+	curl_multi_remove_handle(f->multi, f->easy);
+	curl_easy_cleanup(f->easy);
+	curl_multi_cleanup(f->multi);
+	free(f);
+}

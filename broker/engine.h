@@ -1,0 +1,111 @@
+/*
+ * engine.c: the typed Engine API client. The one file that formats an
+ * Engine API path and the one that uses libcurl; everything else in the
+ * broker calls dockerd through these functions on an engine handle.
+ */
+#ifndef CTLD_ENGINE_H
+#define CTLD_ENGINE_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <time.h>
+#include <jansson.h>
+
+#define ENGINE_TIMEOUT	30L	/* seconds, for one call */
+
+/*
+ * One dockerd. Today there is one, on the Unix socket and API version
+ * from ctld.conf; a test points one at a fake Engine API server on a
+ * socket of its own. Another transport (tcp:// with TLS) would be more
+ * fields here and another value of this handle, not more functions.
+ */
+struct engine {
+	char	 socket[108];	/* an absolute path: sun_path's size */
+	char	 version[8];	/* pinned API version, "1.41" */
+};
+
+struct engine_reply {
+	long	 status;	/* HTTP status, 0 if no answer */
+	json_t	*body;		/* parsed JSON or NULL */
+	char	 error[256];	/* what went wrong, for the user */
+};
+
+enum engine_action { ENGINE_START, ENGINE_STOP, ENGINE_RESTART };
+
+/* What `logs` asks for: dockerd's own query parameters. */
+struct engine_logopts {
+	int		 follow;
+	int		 timestamps;
+	long		 tail;		/* -1: all */
+	int		 has_since, has_until;
+	struct timespec	 since, until;
+};
+
+/* How a stream that engine_logs ran to its sink ended. */
+enum engine_stream {
+	ENGINE_STREAM_ENDED,	/* dockerd ended it: reply's status says how */
+	ENGINE_STREAM_FAILED,	/* no stream, or a transport error: error */
+	ENGINE_STREAM_CUT,	/* the sink refused bytes, or the client left */
+};
+
+/* Called with the stream's bytes, and with buf NULL before each wait. */
+typedef int (*engine_sink)(void *ctx, const unsigned char *buf, size_t len);
+
+int	engine_init(struct engine *, const char *socket, const char *version);
+int	engine_global_init(void);
+void	engine_global_cleanup(void);
+
+/*
+ * Each call fills the reply and returns 0 when dockerd answered (any
+ * status: the caller decides), or -1 with reply.error when it did not
+ * or the answer was malformed. Calls that act on a container take its
+ * full ID (id_valid) and refuse anything else; engine_inspect also
+ * takes a name, which its caller must check against the answer's Name.
+ */
+int	engine_inspect(const struct engine *, const char *ref, long timeout,
+	    struct engine_reply *);
+int	engine_list(const struct engine *, const char *label,
+	    const char *value, struct engine_reply *);
+int	engine_action(const struct engine *, const char *id,
+	    enum engine_action, long t, long timeout, struct engine_reply *);
+int	engine_stats(const struct engine *, const char *id,
+	    struct engine_reply *);
+int	engine_create(const struct engine *, const char *name, json_t *body,
+	    struct engine_reply *);
+int	engine_remove(const struct engine *, const char *id, int force,
+	    struct engine_reply *);
+int	engine_image(const struct engine *, const char *ref,
+	    struct engine_reply *);
+void	engine_reply_free(struct engine_reply *);
+
+/* A container's log stream to sink, until it ends or client_fd leaves. */
+enum engine_stream engine_logs(const struct engine *, const char *id,
+	    const struct engine_logopts *, int client_fd, int pace_ms,
+	    engine_sink, void *ctx, struct engine_reply *);
+
+/*
+ * A follow that its caller drives (the relay): it never blocks on its
+ * own, waits together with the caller's descriptors, and can make
+ * dockerd wait. The feed is given only a 200 answer's bytes.
+ */
+enum engine_take {
+	ENGINE_TAKE_ALL,	/* every byte taken */
+	ENGINE_TAKE_PAUSE,	/* none: offer them again after resume */
+	ENGINE_TAKE_STOP,	/* none: end the stream */
+};
+typedef enum engine_take (*engine_feed)(void *ctx, const unsigned char *,
+    size_t);
+struct engine_follow;
+
+struct engine_follow *engine_follow(const struct engine *, const char *id,
+	    int timestamps, engine_feed, void *ctx);
+int	engine_follow_step(struct engine_follow *);
+int	engine_follow_wait(struct engine_follow *, struct pollfd *, size_t,
+	    int ms);
+void	engine_follow_resume(struct engine_follow *);
+long	engine_follow_status(const struct engine_follow *);
+int	engine_follow_ready(const struct engine_follow *);
+const char *engine_follow_error(struct engine_follow *);
+void	engine_follow_free(struct engine_follow *);
+
+#endif

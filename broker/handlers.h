@@ -1,0 +1,61 @@
+/*
+ * What the verb handlers share: the request's context, the answer they
+ * set (outcome.c), and each handler file's verbs, for actions.c's table.
+ */
+#ifndef CTLD_HANDLERS_H
+#define CTLD_HANDLERS_H
+
+#include <jansson.h>
+
+#include "ctld.h"
+#include "engine.h"
+#include "relayd.h"
+#include "resolve.h"
+
+struct outcome {
+	int		 exit;		/* -1: nobody to answer */
+	char		 msg[320];
+	json_t		*data;
+};
+
+struct ctx {
+	const struct config	*cf;
+	const struct engine	*eng;
+	const struct relay_env	*relays;
+	const struct identity	*who;
+	const struct peer	*peer;
+	const struct request	*req;
+	int			 fd;
+	struct target		 t;	/* for verbs that name a container */
+	struct outcome		 out;
+	struct audit_rec	*audit;
+};
+
+typedef void (*handler)(struct ctx *);
+
+/* outcome.c */
+void	set_out(struct ctx *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	not_found(struct ctx *, const char *reason);
+void	engine_failed(struct ctx *, const char *error);
+
+/* control.c */
+void	do_status(struct ctx *);
+void	do_start(struct ctx *);
+void	do_stop(struct ctx *);
+void	do_restart(struct ctx *);
+void	do_stats(struct ctx *);
+
+/* list.c */
+void	do_ls(struct ctx *);
+
+/* logs.c */
+void	do_logs(struct ctx *);
+
+/* provision.c */
+void	do_create(struct ctx *);
+void	do_rm(struct ctx *);
+void	do_provision(struct ctx *);
+void	do_unprovision(struct ctx *);
+
+#endif

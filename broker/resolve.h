@@ -1,0 +1,35 @@
+/* resolve.c: a client's container name to the one container it names. */
+#ifndef CTLD_RESOLVE_H
+#define CTLD_RESOLVE_H
+
+#include <jansson.h>
+
+#include "ctld.h"
+#include "engine.h"
+
+struct target {
+	char		 id[ID_LEN + 1];	/* the full ID: act on this only */
+	const char	*owner;		/* owner label, NULL if none */
+	const char	*group;		/* group label, NULL if none */
+	int		 tty;
+	int		 running;
+	json_t		*inspect;	/* dockerd's answer; labels point in */
+};
+
+enum resolved {
+	RESOLVED,		/* the container named exactly so */
+	RESOLVE_NONE,		/* no container has the name */
+	RESOLVE_AMBIGUOUS,	/* the name is a prefix of several IDs */
+	RESOLVE_OTHER,		/* dockerd found another: an ID, prefix, alias */
+	RESOLVE_MALFORMED,	/* the answer's ID is not a full ID */
+	RESOLVE_FAILED,		/* dockerd did not answer: err says why */
+};
+
+enum resolved resolve(const struct engine *, const struct config *,
+	    const char *name, struct target *, char *err, size_t errlen);
+const char *resolve_reason(enum resolved);
+void	target_free(struct target *);
+void	target_labels(const struct config *, json_t *labels,
+	    const char **owner, const char **group);
+
+#endif
