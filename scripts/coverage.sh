@@ -5,8 +5,8 @@
 set -eu
 b=${1:?usage: coverage.sh BUILD_DIR}
 # the files a request passes through in ctld, past the config
-REQUEST_PATH="actions audit docker engine resolve relay relay_session
-relay_proc session provision template list logs dispatch verbs_bk"
+REQUEST_PATH="actions audit clientfd control engine list logs outcome
+provision relay relayd resolve session template"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
