@@ -169,8 +169,8 @@ reauth_needed(struct ctx *x)
 
 	if (!(x->cf->reauth_verbs & VERB_BIT(x->req->verb->id)))
 		return 0;
-	if (reauth(x->cf, x->who, x->peer, x->fd, x->audit, msg,
-	    sizeof(msg)) == 0)
+	if (reauth(x->cf, x->who, x->peer, x->fd, x->req->prompt, x->audit,
+	    msg, sizeof(msg)) == 0)
 		return 0;
 	set_out(x, EXIT_AUTH, "%s", msg);
 	x->audit->result = "refused";

@@ -217,6 +217,8 @@ auditlog_write(const struct config *cf, const struct audit_rec *a)
 	char line[8192];
 	ssize_t len;
 
+	if (a->quiet)
+		return 0;
 	if (cf->audit_syslog)
 		auditlog_syslog(a);
 	if ((len = auditlog_render(a, line, sizeof(line))) == -1) {

@@ -11,8 +11,11 @@
  *    connection; answers are wiped after use and never logged.
  * 4. PAM_TTY and PAM_RHOST come from /proc (struct peer), never from the
  *    client's words.
- * 5. At most reauth.tries attempts per request, each failure reported
- *    to the caller for the audit log, with PAM's failure delay.
+ * 5. At most reauth.tries attempts per request, each one allowed by the
+ *    caller first (failures.c: across connections) and its outcome
+ *    reported after, with PAM's failure delay.
+ * 6. A client that leaves or stops answering ends the attempts: the one
+ *    in progress counts as failed only if a password was answered.
  */
 #include <security/pam_appl.h>
 #include <pwd.h>
@@ -25,9 +28,18 @@
 #include "ctld.h"
 
 struct convctx {
-	int	fd;
-	int	timeout_ms;
+	int		 fd;
+	int		 timeout_ms;
+	const char	*user;		/* for the password prompt */
+	int		 answered;	/* prompts answered in this attempt */
+	int		 gone;		/* the client left or cancelled */
+	const struct auth_hooks	*hooks;	/* NULL: the account check */
+	void		*hctx;
+	int		 attempt;
+	int		 settled;	/* after() was told this attempt */
 };
+
+#define PAM_PASSWORD_PROMPT	"Password: "
 
 static const char *
 style_name(int style)
@@ -50,12 +62,22 @@ relay(struct convctx *cc, const struct pam_message *m)
 	json_t *j, *t;
 	char *answer = NULL;
 
-	if (style == NULL)
+	char text[128];
+
+	if (style == NULL || cc->gone)
 		return NULL;
+	/* PAM's plain prompt reads as sudo's; any other passes unchanged */
+	if (m->msg_style == PAM_PROMPT_ECHO_OFF && cc->user != NULL &&
+	    m->msg != NULL && strcmp(m->msg, PAM_PASSWORD_PROMPT) == 0)
+		snprintf(text, sizeof(text), "[ctl] password for %s: ",
+		    cc->user);
+	else
+		snprintf(text, sizeof(text), "%s", m->msg ? m->msg : "");
 	j = json_pack("{s:s, s:s}", "style", style, "text",
-	    m->msg ? m->msg : "");
+	    m->msg != NULL && strlen(m->msg) >= sizeof(text) ? m->msg : text);
 	if (j == NULL || proto_send_json(cc->fd, FRAME_PROMPT, j) == -1) {
 		json_decref(j);
+		cc->gone = 1;
 		return NULL;
 	}
 	json_decref(j);
@@ -73,6 +95,18 @@ relay(struct convctx *cc, const struct pam_message *m)
 	}
 	explicit_bzero(f->buf, f->len);
 	free(f);
+	if (answer == NULL) {
+		cc->gone = 1;	/* closed, timed out, or no proper reply */
+		/* settled now, not after PAM's failure delay: a retry at
+		   once must not find this attempt still in flight */
+		if (cc->hooks != NULL && cc->answered == 0 && !cc->settled) {
+			cc->hooks->after(cc->hctx, cc->attempt,
+			    TRY_CANCELLED, "the client left before answering");
+			cc->settled = 1;
+		}
+	} else if (m->msg_style == PAM_PROMPT_ECHO_OFF ||
+	    m->msg_style == PAM_PROMPT_ECHO_ON)
+		cc->answered++;
 	return answer;
 }
 
@@ -187,7 +221,8 @@ int
 auth_account(const struct config *cf, const struct identity *id,
     const struct peer *p, int fd, char *err, size_t errlen)
 {
-	struct convctx cc = { fd, cf->client_timeout * 1000 };
+	struct convctx cc = { fd, cf->client_timeout * 1000, NULL, 0, 0, NULL,
+	    NULL, 0, 0 };
 	struct pam_conv pc = { conv, &cc };
 	pam_handle_t *pamh;
 	int rc;
@@ -229,10 +264,11 @@ final(int rc)
 
 int
 auth_verify(const struct config *cf, const struct identity *id,
-    const struct peer *p, int fd, auth_failed_fn failed, void *ctx,
+    const struct peer *p, int fd, const struct auth_hooks *h, void *ctx,
     char *err, size_t errlen)
 {
-	struct convctx cc = { fd, cf->client_timeout * 1000 };
+	struct convctx cc = { fd, cf->client_timeout * 1000, id->user, 0, 0, h,
+	    ctx, 0, 0 };
 	struct pam_conv pc = { conv, &cc };
 	pam_handle_t *pamh;
 	int rc, attempt;
@@ -240,18 +276,33 @@ auth_verify(const struct config *cf, const struct identity *id,
 	if ((rc = start(cf, id, p, &pc, &pamh, err, errlen)) != PAM_SUCCESS)
 		return -1;
 	for (attempt = 1; attempt <= cf->reauth_tries; attempt++) {
+		if (h->before(ctx, attempt, err, errlen) == -1) {
+			rc = PAM_MAXTRIES;
+			break;
+		}
+		cc.answered = 0;
+		cc.attempt = attempt;
+		cc.settled = 0;
 		pam_fail_delay(pamh, 2000000);
 		rc = pam_authenticate(pamh, 0);
-		if (rc == PAM_SUCCESS)
+		if (rc == PAM_SUCCESS) {
+			h->after(ctx, attempt, TRY_OK, NULL);
 			break;
+		}
+		if (cc.gone && cc.answered == 0) {
+			snprintf(err, errlen, "the client left before answering");
+			if (!cc.settled)
+				h->after(ctx, attempt, TRY_CANCELLED, err);
+			break;
+		}
 		snprintf(err, errlen, "%s", pam_strerror(pamh, rc));
-		failed(ctx, attempt, err);
-		if (final(rc))
+		h->after(ctx, attempt, TRY_FAILED, err);
+		if (final(rc) || cc.gone)
 			break;
 		if (attempt < cf->reauth_tries)
 			say(&cc, PAM_ERROR_MSG, "Sorry, try again.");
 	}
-	if (rc != PAM_SUCCESS && !final(rc))
+	if (rc != PAM_SUCCESS && !final(rc) && !cc.gone)
 		snprintf(err, errlen, "%d incorrect password attempt%s",
 		    cf->reauth_tries, cf->reauth_tries == 1 ? "" : "s");
 	pam_end(pamh, rc);

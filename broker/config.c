@@ -193,6 +193,24 @@ st_reauth_tries(struct confctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
+st_max_failures(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 1, FAILURES_MAX, &cf->failures.max);
+}
+
+static int
+st_failure_window(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 1, 86400, &cf->failures.window);
+}
+
+static int
+st_lock_time(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 86400, &cf->failures.lock_time);
+}
+
+static int
 st_pam_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return conf_int(c, s, 5, 3600, &cf->pam_timeout);
@@ -242,6 +260,9 @@ static const struct keyspec reauth_keys[] = {
 	{ "timeout", CONFIG_TYPE_INT, st_reauth_timeout },
 	{ "tries", CONFIG_TYPE_INT, st_reauth_tries },
 	{ "pam_timeout", CONFIG_TYPE_INT, st_pam_timeout },
+	{ "max_failures", CONFIG_TYPE_INT, st_max_failures },
+	{ "failure_window", CONFIG_TYPE_INT, st_failure_window },
+	{ "lock_time", CONFIG_TYPE_INT, st_lock_time },
 	{ "dir", CONFIG_TYPE_STRING, st_ticket_dir },
 	{ NULL, 0, NULL }
 };
@@ -415,6 +436,9 @@ set_defaults(struct config *cf)
 	cf->warnings = 5;
 	cf->reauth_timeout = 300;
 	cf->reauth_tries = 3;
+	cf->failures.max = 5;
+	cf->failures.window = 600;
+	cf->failures.lock_time = 300;
 	cf->pam_timeout = 60;
 	cf->ticket_dir = strdup("/run/ctl/tickets");
 	if (cf->listen_path == NULL || cf->docker_socket == NULL ||

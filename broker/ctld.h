@@ -13,6 +13,7 @@
 #include "names.h"
 #include "proto.h"
 #include "verbs.h"
+#include "failures.h"
 
 #define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
 #define VERB_BIT(v)	(1u << (v))
@@ -77,6 +78,7 @@ struct config {
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;
 	int		 pam_timeout;		/* seconds for one PAM call */
+	struct failure_limits	 failures;	/* across connections */
 	char		*ticket_dir;
 	char		**trusted;		/* image allowlist */
 	struct template	*templates;
@@ -145,9 +147,17 @@ int	ticket_forget(const struct config *, uid_t, const struct peer *);
 void	auth_preload(const struct config *);
 int	auth_account(const struct config *, const struct identity *,
 	    const struct peer *, int fd, char *err, size_t errlen);
-typedef void (*auth_failed_fn)(void *ctx, int attempt, const char *why);
+/*
+ * Around each pam_authenticate: before() may refuse the attempt (-1, the
+ * reason in err); after() hears its outcome.
+ */
+struct auth_hooks {
+	int	(*before)(void *ctx, int attempt, char *err, size_t errlen);
+	void	(*after)(void *ctx, int attempt, enum try_result,
+		    const char *why);
+};
 int	auth_verify(const struct config *, const struct identity *,
-	    const struct peer *, int fd, auth_failed_fn, void *ctx,
+	    const struct peer *, int fd, const struct auth_hooks *, void *ctx,
 	    char *err, size_t errlen);
 
 /* audit.c */
@@ -162,6 +172,7 @@ struct audit_rec {
 	const char		*result;
 	const char		*via;		/* "relay": a shared follow */
 	struct timespec		 start;
+	int			 quiet;		/* not written: see reauth.c */
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);
 int	auditlog_write(const struct config *, const struct audit_rec *);
@@ -171,8 +182,8 @@ int	auditlog_raw(const char *, size_t);
 
 /* reauth.c */
 int	reauth(const struct config *, const struct identity *,
-	    const struct peer *, int fd, struct audit_rec *, char *msg,
-	    size_t msglen);
+	    const struct peer *, int fd, int can_prompt, struct audit_rec *,
+	    char *msg, size_t msglen);
 
 /* session.c */
 void	session_run(const struct config *, int fd, uid_t, gid_t, pid_t);

@@ -216,7 +216,7 @@ take_flight(struct uidrec *r, pid_t pid)
 
 void
 failures_settle(const struct failure_limits *l, uid_t uid, pid_t pid,
-    enum outcome o, long long now)
+    enum try_result o, long long now)
 {
 	struct uidrec *r;
 	size_t i;
@@ -227,9 +227,9 @@ failures_settle(const struct failure_limits *l, uid_t uid, pid_t pid,
 		r = &tab->rec[i];
 		if (!r->used || r->uid != uid || !take_flight(r, pid))
 			continue;
-		if (o == OUTCOME_FAILED)
+		if (o == TRY_FAILED)
 			fail_one(r, l, now);
-		else if (o == OUTCOME_OK) {
+		else if (o == TRY_OK) {
 			r->nfail = 0;
 			r->locked_until = 0;
 		}

@@ -19,10 +19,10 @@ enum grant {
 	GRANT_FULL		/* no room to count: refuse */
 };
 
-enum outcome {
-	OUTCOME_OK,		/* right password: the count starts again */
-	OUTCOME_FAILED,		/* counted */
-	OUTCOME_CANCELLED	/* no answer was given: not counted */
+enum try_result {
+	TRY_OK,		/* right password: the count starts again */
+	TRY_FAILED,		/* counted */
+	TRY_CANCELLED	/* no answer was given: not counted */
 };
 
 /* In the main process, before the first fork. */
@@ -31,7 +31,7 @@ int		failures_init(void);
 enum grant	failures_reserve(const struct failure_limits *, uid_t, pid_t,
 		    long long now, int *wait_s, int *first);
 void		failures_settle(const struct failure_limits *, uid_t, pid_t,
-		    enum outcome, long long now);
+		    enum try_result, long long now);
 /* In the main process, for each session reaped. */
 void		failures_reaped(const struct failure_limits *, pid_t,
 		    long long now);

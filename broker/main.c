@@ -78,18 +78,21 @@ ensure_fds(void)
 		close(fd);
 }
 
+/* A session's password attempt it never settled counts as failed. */
 static void
-reap(void)
+reap(const struct config *cf)
 {
 	pid_t pid;
 	size_t i;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		failures_reaped(&cf->failures, pid, failures_now());
 		for (i = 0; i < nchildren; i++)
 			if (children[i].pid == pid) {
 				children[i] = children[--nchildren];
 				break;
 			}
+	}
 }
 
 static size_t
@@ -261,7 +264,7 @@ run(struct config *cf, int lfd)
 			logmsg(LOG_ERR, "ppoll: %s", strerror(errno));
 		if (got_chld) {
 			got_chld = 0;
-			reap();
+			reap(cf);
 		}
 		if (got_hup) {
 			got_hup = 0;
@@ -378,6 +381,8 @@ main(int argc, char *argv[])
 	if ((lfd = listen_open(cf, errbuf, sizeof(errbuf))) == -1)
 		errx(1, "%s", errbuf);
 	auth_preload(cf);
+	if (failures_init() == -1)
+		err(1, "failures_init");
 	if (!foreground)
 		daemonize();
 	run(cf, lfd);

@@ -11,6 +11,12 @@
  *    answers ends this session with a refusal that is sent and audited
  *    from the alarm handler, using only write(2) on bytes prepared in
  *    advance; other sessions, in other processes, go on.
+ * 4. PAM is never called for a client that cannot answer a prompt, nor
+ *    for a uid that failures.c has locked or whose attempts in flight
+ *    already fill its budget: each pam_authenticate is reserved there
+ *    first and settled after. A lock is audited once, by the first
+ *    request it turns away; later ones in the same lock get the same
+ *    answer and no record of their own.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -75,15 +81,50 @@ guard_disarm(void)
 
 struct failctx {
 	const struct config	*cf;
-	const struct audit_rec	*a;
+	const struct identity	*who;
+	struct audit_rec	*a;
+	int			 reserved;
 };
 
+static int
+before(void *arg, int attempt, char *err, size_t errlen)
+{
+	struct failctx *fc = arg;
+	int wait_s, first;
+
+	switch (failures_reserve(&fc->cf->failures, fc->who->uid, getpid(),
+	    failures_now(), &wait_s, &first)) {
+	case GRANT_OK:
+		fc->reserved = 1;
+		return 0;
+	case GRANT_LOCKED:
+		snprintf(err, errlen, "too many failed passwords; try again "
+		    "in %d s", wait_s);
+		if (!first)
+			fc->a->quiet = 1;	/* the lock is on record */
+		break;
+	case GRANT_BUSY:
+		snprintf(err, errlen, "too many password attempts at once; "
+		    "try again when they have ended");
+		break;
+	case GRANT_FULL:
+		snprintf(err, errlen, "cannot count failed passwords");
+		break;
+	}
+	return -1;
+}
+
 static void
-failed(void *arg, int attempt, const char *why)
+after(void *arg, int attempt, enum try_result o, const char *why)
 {
 	struct failctx *fc = arg;
 	struct audit_rec t = *fc->a;
 
+	failures_settle(&fc->cf->failures, fc->who->uid, getpid(), o,
+	    failures_now());
+	fc->reserved = 0;
+	if (o != TRY_FAILED)
+		return;
 	t.allow = 0;
 	t.exit = EXIT_AUTH;
 	t.result = "authentication failed";
@@ -92,12 +133,14 @@ failed(void *arg, int attempt, const char *why)
 	auditlog_write(fc->cf, &t);
 }
 
+static const struct auth_hooks hooks = { before, after };
+
 int
 reauth(const struct config *cf, const struct identity *who,
-    const struct peer *peer, int fd, struct audit_rec *a, char *msg,
-    size_t msglen)
+    const struct peer *peer, int fd, int can_prompt, struct audit_rec *a,
+    char *msg, size_t msglen)
 {
-	struct failctx fc = { cf, a };
+	struct failctx fc = { cf, who, a, 0 };
 	char err[256];
 	int rc;
 
@@ -106,16 +149,25 @@ reauth(const struct config *cf, const struct identity *who,
 		    sizeof(a->reason) - strlen(a->reason) - 1);
 		return 0;
 	}
+	if (!can_prompt) {
+		snprintf(msg, msglen, "a password is needed: use ssh -t, or "
+		    "ctl -S to read it from standard input");
+		snprintf(a->reason, sizeof(a->reason), "re-authentication "
+		    "needed, and the client cannot answer a prompt");
+		a->allow = 0;
+		return -1;
+	}
 	if (guard_arm(cf, fd, a) == -1) {
 		snprintf(msg, msglen, "authentication failed");
 		snprintf(a->reason, sizeof(a->reason), "cannot prepare audit");
 		a->allow = 0;
 		return -1;
 	}
-	rc = auth_verify(cf, who, peer, fd, failed, &fc, err, sizeof(err));
+	rc = auth_verify(cf, who, peer, fd, &hooks, &fc, err, sizeof(err));
 	guard_disarm();
 	if (rc == -1) {
-		snprintf(msg, msglen, "authentication failed: %s", err);
+		snprintf(msg, msglen, "%s%s", strncmp(err, "too many", 8) == 0 ?
+		    "" : "authentication failed: ", err);
 		snprintf(a->reason, sizeof(a->reason), "re-authentication "
 		    "failed: %.150s", err);
 		a->allow = 0;

@@ -259,6 +259,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			user = val;
 		else if (strcmp(key, "template") == 0)
 			tmpl = val;
+		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
+			req->prompt = json_is_true(val);
 		else {
 			snprintf(whybuf, whylen, "unknown request field");
 			return -1;

@@ -76,6 +76,7 @@ struct request {
 	long			 time;		/* -1: Docker's default */
 	int			 has_since, has_until;
 	struct timespec		 since, until;
+	int			 prompt;	/* the client can answer one */
 };
 
 /*

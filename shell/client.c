@@ -372,6 +372,11 @@ tty_ask(const char *text, int echo, char *buf, size_t size, size_t *len)
 			    EXIT_AUTH;
 			break;
 		}
+		if (n == 0 && *len == 0) {	/* Ctrl-D: no answer, a cancel */
+			warnx("no password given");
+			rc = EXIT_AUTH;
+			break;
+		}
 		if (n == 0 || ch == '\n')
 			break;
 		if (*len + 1 < size)
@@ -512,6 +517,21 @@ on_done(struct conn *c, json_t *msg)
 	return (int)code;
 }
 
+/* Whether a password prompt could be answered: -S, or a terminal. */
+static int
+can_prompt(void)
+{
+	int fd, yes;
+
+	if (answer_stdin)
+		return 1;
+	if ((fd = open(_PATH_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return 0;
+	yes = isatty(fd);
+	close(fd);
+	return yes;
+}
+
 static int
 request(struct conn *c, json_t *req)
 {
@@ -519,6 +539,9 @@ request(struct conn *c, json_t *req)
 	json_t *msg;
 	int rc;
 
+	if (json_object_set_new(req, "prompt", json_boolean(can_prompt())) ==
+	    -1)
+		return lost(c, "out of memory");
 	if ((rc = send_json(c, FRAME_REQUEST, req)) != EXIT_OK)
 		return rc;
 	do {

@@ -226,21 +226,21 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     child.expect(re.escape(f"{user}@"))
     # a wrong answer, then the right one, in one request
     child.sendline(f"restart -t 0 dev-{user}")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline("wrong-0")
     child.expect("try again")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline(f"pw-alice-{TAG}")
     child.expect(f"dev-{user}: restarted")
     # forget (ctl -k's verb): asked again; three wrong answers refuse
     child.sendline("forget")
     child.sendline(f"restart -t 0 dev-{user}")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline("wrong-1")
     child.expect("try again")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline("wrong-2")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline("wrong-3")
     child.expect("authentication failed")
     fails = [r for r in b.audit_lines() if r.get("result") == "authentication failed"
@@ -249,7 +249,7 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     assert not any("wrong-" in json.dumps(r) or "pw-alice" in json.dumps(r)
                    for r in b.audit_lines())
     child.sendline(f"restart -t 0 dev-{user}")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline(f"pw-alice-{TAG}")
     child.expect(f"dev-{user}: restarted")
     # within the ticket's lifetime: no password
@@ -260,7 +260,7 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     assert r.returncode == 4
     time.sleep(8.5)  # past reauth.timeout
     child.sendline(f"restart -t 0 dev-{user}")
-    child.expect("Password: ")
+    child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline(f"pw-alice-{TAG}")
     child.expect("restarted")
     child.sendline("exit")
@@ -269,9 +269,13 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
 
 def test_reauth_without_terminal_is_refused(ssh_world, accounts):
     user = accounts.users["alice"]
+    before = len(ssh_world["broker"].audit_lines())
     r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
     assert r.returncode == 4
-    assert "terminal" in r.stderr
+    assert "a password is needed: use ssh -t, or ctl -S" in r.stderr, r.stderr
+    # PAM was never asked: no failed attempt on record
+    recs = ssh_world["broker"].audit_lines()[before:]
+    assert not [x for x in recs if x.get("result") == "authentication failed"], recs
 
 
 def test_reauth_password_from_stdin(ssh_world, accounts):

@@ -41,7 +41,7 @@ test_in_flight_count(void **state)
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
 	assert_int_equal(reserve(UID, 105, 1000), GRANT_BUSY);
 	assert_int_equal(reserve(UID + 1000, 105, 1000), GRANT_OK);
-	failures_settle(&lim, UID, 100, OUTCOME_CANCELLED, 1000);
+	failures_settle(&lim, UID, 100, TRY_CANCELLED, 1000);
 	assert_int_equal(reserve(UID, 106, 1000), GRANT_OK);
 }
 
@@ -54,7 +54,7 @@ test_lock_and_expiry(void **state)
 
 	for (pid = 1; pid <= 5; pid++) {
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
-		failures_settle(&lim, UID, pid, OUTCOME_FAILED, 1000 + pid);
+		failures_settle(&lim, UID, pid, TRY_FAILED, 1000 + pid);
 	}
 	assert_int_equal(failures_reserve(&lim, UID, 9, 2000, &wait_s,
 	    &first), GRANT_LOCKED);
@@ -66,7 +66,7 @@ test_lock_and_expiry(void **state)
 	assert_int_equal(wait_s, 240);
 	/* a right password cannot be tried during the lock, only after */
 	assert_int_equal(reserve(UID, 9, 1005 + 300000), GRANT_OK);
-	failures_settle(&lim, UID, 9, OUTCOME_FAILED, 1005 + 300000);
+	failures_settle(&lim, UID, 9, TRY_FAILED, 1005 + 300000);
 	assert_int_equal(reserve(UID, 10, 1005 + 300000), GRANT_OK);
 }
 
@@ -78,20 +78,20 @@ test_success_resets_cancel_is_free(void **state)
 
 	for (pid = 1; pid <= 4; pid++) {
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
-		failures_settle(&lim, UID, pid, OUTCOME_FAILED, 1000);
+		failures_settle(&lim, UID, pid, TRY_FAILED, 1000);
 	}
 	assert_int_equal(reserve(UID, 5, 1000), GRANT_OK);
-	failures_settle(&lim, UID, 5, OUTCOME_OK, 1000);
+	failures_settle(&lim, UID, 5, TRY_OK, 1000);
 	for (pid = 6; pid <= 9; pid++) {
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
-		failures_settle(&lim, UID, pid, OUTCOME_FAILED, 1000);
+		failures_settle(&lim, UID, pid, TRY_FAILED, 1000);
 	}
 	for (pid = 10; pid <= 30; pid++) {
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
-		failures_settle(&lim, UID, pid, OUTCOME_CANCELLED, 1000);
+		failures_settle(&lim, UID, pid, TRY_CANCELLED, 1000);
 	}
 	assert_int_equal(reserve(UID, 31, 1000), GRANT_OK);
-	failures_settle(&lim, UID, 31, OUTCOME_FAILED, 1000);
+	failures_settle(&lim, UID, 31, TRY_FAILED, 1000);
 	assert_int_equal(reserve(UID, 32, 1000), GRANT_LOCKED);
 }
 
@@ -103,10 +103,10 @@ test_window(void **state)
 
 	for (pid = 1; pid <= 4; pid++) {
 		assert_int_equal(reserve(UID, pid, 1000), GRANT_OK);
-		failures_settle(&lim, UID, pid, OUTCOME_FAILED, 1000);
+		failures_settle(&lim, UID, pid, TRY_FAILED, 1000);
 	}
 	assert_int_equal(reserve(UID, 5, 1000 + 600000), GRANT_OK);
-	failures_settle(&lim, UID, 5, OUTCOME_FAILED, 1000 + 600000);
+	failures_settle(&lim, UID, 5, TRY_FAILED, 1000 + 600000);
 	assert_int_equal(reserve(UID, 6, 1000 + 600000), GRANT_OK);
 }
 
@@ -132,10 +132,10 @@ test_unsettled_is_a_failure(void **state)
 	assert_int_equal(reserve(UID, 5, 1000), GRANT_BUSY);
 	failures_reaped(&lim, child, 1000);
 	assert_int_equal(reserve(UID, 5, 1000), GRANT_BUSY);
-	failures_settle(&lim, UID, 1, OUTCOME_FAILED, 1000);
-	failures_settle(&lim, UID, 2, OUTCOME_FAILED, 1000);
-	failures_settle(&lim, UID, 3, OUTCOME_FAILED, 1000);
-	failures_settle(&lim, UID, 4, OUTCOME_FAILED, 1000);
+	failures_settle(&lim, UID, 1, TRY_FAILED, 1000);
+	failures_settle(&lim, UID, 2, TRY_FAILED, 1000);
+	failures_settle(&lim, UID, 3, TRY_FAILED, 1000);
+	failures_settle(&lim, UID, 4, TRY_FAILED, 1000);
 	assert_int_equal(reserve(UID, 5, 1000), GRANT_LOCKED);
 }
 
@@ -148,10 +148,10 @@ test_no_lock(void **state)
 
 	assert_int_equal(failures_reserve(&nolock, UID, 1, 0, &wait_s, &first),
 	    GRANT_OK);
-	failures_settle(&nolock, UID, 1, OUTCOME_FAILED, 0);
+	failures_settle(&nolock, UID, 1, TRY_FAILED, 0);
 	assert_int_equal(failures_reserve(&nolock, UID, 2, 0, &wait_s, &first),
 	    GRANT_OK);
-	failures_settle(&nolock, UID, 2, OUTCOME_FAILED, 0);
+	failures_settle(&nolock, UID, 2, TRY_FAILED, 0);
 	assert_int_equal(failures_reserve(&nolock, UID, 3, 0, &wait_s, &first),
 	    GRANT_BUSY);
 	assert_int_equal(failures_reserve(&nolock, UID, 3, 60000, &wait_s,

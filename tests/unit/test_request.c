@@ -385,6 +385,23 @@ test_unknown_opt(void **state)
 	    "logs takes no such option");
 }
 
+/* "prompt": whether the client can answer a password prompt. */
+static void
+test_prompt_field(void **state)
+{
+	must_accept("{\"verb\": \"ls\"}");
+	assert_int_equal(req.prompt, 0);
+	must_accept("{\"verb\": \"restart\", \"name\": \"x\", "
+	    "\"prompt\": true}");
+	assert_int_equal(req.prompt, 1);
+	must_accept("{\"prompt\": false, \"verb\": \"ls\"}");
+	assert_int_equal(req.prompt, 0);
+	must_refuse_why("{\"verb\": \"ls\", \"prompt\": 1}",
+	    "unknown request field");
+	must_refuse_why("{\"verb\": \"ls\", \"prompt\": \"yes\"}",
+	    "unknown request field");
+}
+
 static void
 test_opt_of_other_verb(void **state)
 {
@@ -624,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_unknown_field),
 		cmocka_unit_test(test_opts_not_object),
 		cmocka_unit_test(test_unknown_opt),
+		cmocka_unit_test(test_prompt_field),
 		cmocka_unit_test(test_opt_of_other_verb),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_out_of_range),

@@ -63,11 +63,35 @@ greet(int fd)
 	    "\"host\":\"build01\",\"idle_timeout\":60}");
 }
 
+/*
+ * The request, whose "prompt" says whether the client could answer a
+ * password prompt: 1 or 0 as asked, -1 when it depends on whether the
+ * test runs on a terminal.
+ */
+static void
+greet_request_prompt(int fd, int prompt)
+{
+	static const char base[] = "{\"verb\":\"logs\",\"name\":\"web\","
+	    "\"prompt\":";
+	const char *why, *rest;
+
+	greet(fd);
+	if (proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_REQUEST)
+		_exit(20);
+	rest = (const char *)f.buf + sizeof(base) - 1;
+	if (strncmp((char *)f.buf, base, sizeof(base) - 1) != 0 ||
+	    (strcmp(rest, "true}") != 0 && strcmp(rest, "false}") != 0) ||
+	    (prompt != -1 && (strcmp(rest, "true}") == 0) != prompt)) {
+		fprintf(stderr, "broker got %s, want prompt %d\n", f.buf,
+		    prompt);
+		_exit(22);
+	}
+}
+
 static void
 greet_request(int fd)
 {
-	greet(fd);
-	expect(fd, FRAME_REQUEST, "{\"verb\":\"logs\",\"name\":\"web\"}");
+	greet_request_prompt(fd, -1);
 }
 
 static pid_t
@@ -445,11 +469,23 @@ s_password_unanswered(int fd)
 		_exit(32);
 }
 
+/* Without a terminal the request says it cannot answer a prompt. */
+static void
+s_password_unanswerable(int fd)
+{
+	const char *why;
+
+	greet_request_prompt(fd, 0);
+	say(fd, FRAME_PROMPT, "{\"style\":\"echo_off\",\"text\":\"Password: \"}");
+	if (proto_recv(fd, &f, 5000, &why) != 0)	/* EOF, no reply */
+		_exit(32);
+}
+
 /* Without a controlling terminal the password is refused, exit 4. */
 static void
 test_password_no_tty(void **state)
 {
-	pid_t pid = broker(s_password_unanswered), child;
+	pid_t pid = broker(s_password_unanswerable), child;
 	int status;
 
 	if ((child = fork()) == 0) {
@@ -472,7 +508,7 @@ test_password_no_tty(void **state)
 static void
 s_password(int fd)
 {
-	greet_request(fd);
+	greet_request_prompt(fd, 1);
 	say(fd, FRAME_PROMPT, "{\"style\":\"echo_off\",\"text\":\"Password: \"}");
 	expect(fd, FRAME_REPLY, "{\"text\":\"hun\\\"ter\\\\2\\u0001\"}");
 	say(fd, FRAME_DONE, "{\"exit\":0}");
