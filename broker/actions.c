@@ -43,8 +43,10 @@ target(struct ctx *x)
 	not_found(x, resolve_reason(rc));
 	if (rc == RESOLVE_FAILED)
 		engine_failed(x, err);
-	else if (rc == RESOLVE_MALFORMED)
+	else if (rc == RESOLVE_MALFORMED) {
 		set_out(x, EXIT_FAIL, "%s", err);
+		x->audit->error = 1;	/* dockerd's fault, not a policy's */
+	}
 	return -1;
 }
 

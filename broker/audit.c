@@ -76,6 +76,12 @@ iso_time(const struct timespec *ts, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
 }
 
+static const char *
+decision(const struct audit_rec *a)
+{
+	return a->allow ? "allow" : a->error ? "error" : "deny";
+}
+
 static json_t *
 auditlog_json(const struct audit_rec *a, long ms)
 {
@@ -91,7 +97,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "verb", a->verb,
 	    "container", a->name[0] ? a->name : NULL,
 	    "id", a->id[0] ? a->id : NULL,
-	    "decision", a->allow ? "allow" : "deny",
+	    "decision", decision(a),
 	    "reason", a->reason[0] ? a->reason : NULL,
 	    "result", a->result,
 	    "via", a->via,
@@ -144,10 +150,10 @@ auditlog_syslog(const struct audit_rec *a)
 	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
 	char reason[QLEN(256)], result[QLEN(128)];
 
-	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : LOG_NOTICE),
-	    "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
+	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : a->error ? LOG_ERR :
+	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
 	    "reason=%s result=%s",
-	    a->allow ? "allowed" : "denied",
+	    a->allow ? "allowed" : a->error ? "error" : "denied",
 	    quoted(a->who->user, 64, user, sizeof(user)),
 	    (unsigned)a->who->uid, (int)a->who->pid,
 	    quoted(a->verb, 32, verb, sizeof(verb)),

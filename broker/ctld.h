@@ -173,6 +173,7 @@ struct audit_rec {
 	const char		*via;		/* "relay": a shared follow */
 	struct timespec		 start;
 	int			 quiet;		/* not written: see reauth.c */
+	int			 error;		/* no decision: dockerd failed */
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);
 int	auditlog_write(const struct config *, const struct audit_rec *);

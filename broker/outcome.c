@@ -30,10 +30,16 @@ not_found(struct ctx *x, const char *reason)
 	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", reason);
 }
 
-/* dockerd failed: a transport or server error the user should see. */
+/*
+ * dockerd failed: a transport or server error the user should see. No
+ * policy said no: before a decision the record says "error", after one
+ * it stays "allow" with this result.
+ */
 void
 engine_failed(struct ctx *x, const char *error)
 {
 	set_out(x, EXIT_FAIL, "%s", error);
 	x->audit->result = "docker error";
+	if (!x->audit->allow)
+		x->audit->error = 1;
 }

@@ -74,8 +74,10 @@ expect(struct session *s, uint8_t type)
 		return j;
 	snprintf(reason, sizeof(reason), "protocol error: %s (waiting for %s)",
 	    why, proto_type_name(type));
-	if (rc == 0)
-		logmsg(LOG_DEBUG, "uid %u: %s", (unsigned)s->who.uid, reason);
+	if (rc == 0)	/* a shell that leaves closes so: not an error */
+		logmsg(LOG_DEBUG, "uid %u: the client closed the connection "
+		    "(waiting for %s)", (unsigned)s->who.uid,
+		    proto_type_name(type));
 	else
 		refuse(s, EXIT_USAGE, reason, reason);
 	return NULL;

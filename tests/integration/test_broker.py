@@ -452,7 +452,7 @@ SYSLOG_FIELD = re.compile(r' (\w+)=("(?:[^"\\]|\\.)*"|-?\d+)')
 
 def syslog_fields(line):
     """key=value pairs of an audit syslog line; every byte accounted for."""
-    body = " " + line.split("allowed: ", 1)[-1].split("denied: ", 1)[-1]
+    body = " " + re.split(r"(?:allowed|denied|error): ", line, maxsplit=1)[-1]
     pairs = SYSLOG_FIELD.findall(body)
     assert "".join(f" {k}={v}" for k, v in pairs) == body, line
     return pairs

@@ -98,6 +98,11 @@ def test_dockerd_misbehaving(make_broker, ctl, accounts, pam_service, fake, kind
     r = ctl("alice", *args)
     assert r.returncode == 1, r.stderr
     assert words in r.stderr
+    # dockerd's failure is never recorded as a policy's deny
+    rec = b.audit_lines()[-1]
+    assert rec["verb"] == args[0] and rec["decision"] in ("error", "allow"), rec
+    if args[0] == "status":
+        assert rec["decision"] == "error", rec
     assert b.proc.poll() is None
     mode["kind"] = "ok"
     assert ctl("alice", "status", "fake").returncode == 0
