@@ -62,6 +62,17 @@ def test_quit_and_ctrl_d(ctl, mine):
     child.expect(pexpect.EOF)
 
 
+def test_logout_is_not_a_protocol_error(make_broker, ctl, mine):
+    ctl.broker = make_broker()
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.sendline(f"status {mine}")
+    child.expect("running")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert "protocol error" not in ctl.broker.logtext()
+
+
 def test_tab_completion_of_verbs_and_names(ctl, mine):
     child = spawn(ctl)
     child.expect(prompt(ctl))
