@@ -16,7 +16,8 @@
  * 4. Any error means deny: the result is "refused" until a handler
  *    has acted.
  * 5. Verbs in reauth.verbs run only after a fresh ticket or a PAM
- *    authentication (reauth.c).
+ *    authentication (reauth.c), and that is asked only once every
+ *    refusal that needs no password (policy, prechecks[]) was passed.
  * 6. Nothing is done that cannot be audited (auditlog_ready), and the
  *    record is written before the client hears the answer.
  */
@@ -82,6 +83,24 @@ do_forget(struct ctx *x)
 		return;
 	}
 	x->audit->result = "forgotten";
+}
+
+/*
+ * Refusals a verb can make before a password is asked (0: go on): a
+ * user is never asked for a password to hear no.
+ */
+typedef int (*precheck)(struct ctx *);
+
+static const precheck prechecks[VERB_COUNT] = {
+	[VERB_RM] = rm_precheck,
+};
+
+static int
+prechecked(struct ctx *x)
+{
+	precheck p = prechecks[x->req->verb->id];
+
+	return p != NULL ? p(x) : 0;
 }
 
 static const handler handlers[VERB_COUNT] = {
@@ -206,7 +225,8 @@ action_run(const struct config *cf, const struct engine *eng,
 		set_out(&x, EXIT_USAGE, "unknown verb");
 	else if ((!(req->verb->flags & VF_NAME) ||
 	    (target(&x) == 0 && authorize(&x) == 0)) &&
-	    reauth_needed(&x) == 0 && audit_ready(&x) == 0)
+	    prechecked(&x) == 0 && reauth_needed(&x) == 0 &&
+	    audit_ready(&x) == 0)
 		h(&x);
 	audit->exit = x.out.exit;
 	auditlog_write(cf, audit);	/* recorded before it is answered */

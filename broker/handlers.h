@@ -54,6 +54,7 @@ void	do_logs(struct ctx *);
 
 /* provision.c */
 void	do_create(struct ctx *);
+int	rm_precheck(struct ctx *);
 void	do_rm(struct ctx *);
 void	do_provision(struct ctx *);
 void	do_unprovision(struct ctx *);

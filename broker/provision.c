@@ -300,25 +300,33 @@ do_create(struct ctx *x)
 	x->audit->result = m.created ? "created" : "exists";
 }
 
-void
-do_rm(struct ctx *x)
+/* Before any password is asked: what can refuse rm without dockerd. */
+int
+rm_precheck(struct ctx *x)
 {
-	struct engine_reply r;
-
 	if (x->t.owner == NULL || strcmp(x->t.owner, x->who->user) != 0) {
 		set_out(x, EXIT_NOTFOUND, "rm: permission denied (you can "
 		    "remove only your own containers)");
 		x->audit->allow = 0;
 		snprintf(x->audit->reason, sizeof(x->audit->reason),
 		    "rm needs the owner label");
-		return;
+		return -1;
 	}
 	if (x->t.running && !x->req->force) {
 		set_out(x, EXIT_FAIL, "%s is running: stop it first, or use "
 		    "rm --force", x->req->name);
 		x->audit->result = "refused: running";
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* After rm_precheck, and the password if reauth.verbs has rm. */
+void
+do_rm(struct ctx *x)
+{
+	struct engine_reply r;
+
 	if (engine_remove(x->eng, x->t.id, x->req->force, &r) == -1 ||
 	    r.status != 204) {
 		engine_failed(x, r.error);

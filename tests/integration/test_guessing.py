@@ -163,3 +163,28 @@ def test_counts_survive_a_reload_and_reset_on_success(guess_broker, ctl):
     r = no_tty(ctl, "carol", "-S", "restart", target, input=PASSWORD + "\n")
     assert r.returncode == 4 and "too many failed passwords" in r.stderr, r.stderr
     assert calls() == 4
+
+
+def test_rm_checks_ownership_before_the_password(make_broker, accounts, counted, ctl,
+                                                 containers):
+    """Nobody is asked for a password to hear no: rm of a container that
+    is not one's own, or of a running one without --force."""
+    name, calls = counted
+    user = accounts.users["carol"]
+    theirs = containers.create(f"{TAG}-rm-theirs-{time.time_ns() % 100000}",
+                               owner=accounts.users["bob"])
+    mine = containers.create(f"{TAG}-rm-mine-{time.time_ns() % 100000}", owner=user)
+    text = config_text("@DIR@", accounts, name,
+                       extra='reauth = { verbs = ["rm"]; dir = "@DIR@/tickets"; };\n')
+    text = text.replace("rules = (\n", f'rules = (\n  {{ users = ["{user}"]; '
+                        'containers = ["*"]; verbs = ["rm", "status"]; },\n', 1)
+    ctl.broker = make_broker(text)
+    r = no_tty(ctl, "carol", "-S", "rm", theirs, input="")
+    assert r.returncode == 3 and "remove only your own" in r.stderr, r.stderr
+    r = no_tty(ctl, "carol", "-S", "rm", mine, input="")
+    assert r.returncode == 1 and "is running" in r.stderr, r.stderr
+    assert calls() == 0
+    # the witness: rm --force of one's own does ask
+    r = no_tty(ctl, "carol", "-S", "rm", "--force", mine, input="")
+    assert r.returncode == 4
+    assert calls() == 1
