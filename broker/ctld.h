@@ -137,6 +137,7 @@ void	identity_free(struct identity *);
 /* peer.c */
 int	peer_lookup(pid_t, uid_t, struct peer *);
 int	peer_uid_is(int fd, uid_t);
+int	peer_start_time(pid_t, unsigned long long *);
 
 /* ticket.c: sudo-style re-authentication tickets */
 int	ticket_valid(const struct config *, uid_t, const struct peer *);

@@ -63,6 +63,18 @@ proc_stat(pid_t pid, struct procstat *ps)
 	return 0;
 }
 
+/* When pid started, in clock ticks after boot: with the pid, an identity. */
+int
+peer_start_time(pid_t pid, unsigned long long *start)
+{
+	struct procstat ps;
+
+	if (proc_stat(pid, &ps) == -1)
+		return -1;
+	*start = ps.start;
+	return 0;
+}
+
 /* Real and effective uid from /proc/PID/status; -1 on error. */
 static int
 proc_uids(pid_t pid, uid_t *ruid, uid_t *euid)

@@ -16,6 +16,9 @@
  *    belongs to anybody else is never touched.
  * 5. rm removes only containers the caller owns, never their volumes,
  *    and a running one only with --force.
+ * 6. unprovision stops nothing while another login session of the user
+ *    is open, or when sessions cannot be counted (logins.c); a user's
+ *    provision and unprovision never overlap.
  */
 #include <pwd.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "logins.h"
 #include "names.h"
 #include "template.h"
 
@@ -406,14 +410,21 @@ unprovision_one(struct ctx *x, const struct template *t, int start,
 	return 0;
 }
 
+/*
+ * Under the user's login lock (logins.c): provision records the asking
+ * session; unprovision forgets it and stops nothing while another of
+ * the user's sessions is open, or when they cannot be counted.
+ */
 static void
 for_user(struct ctx *x, int (*fn)(struct ctx *, const struct template *,
     int, json_t *), const char *done)
 {
 	struct identity u;
 	struct passwd *pw;
+	struct logins lg;
 	char err[256];
 	json_t *list;
+	int counted, others = 0;
 
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),
@@ -425,11 +436,24 @@ for_user(struct ctx *x, int (*fn)(struct ctx *, const struct template *,
 		x->audit->result = "no such user";
 		return;
 	}
+	counted = x->relays != NULL && logins_open(&lg,
+	    x->relays->listen_path, x->relays->uid, u.uid) == 0;
+	if (fn == provision_one && counted)
+		(void)logins_add(&lg, x->who->pid);
+	else if (fn == unprovision_one)
+		others = counted ? logins_remove_count(&lg, x->who->pid) : -1;
 	list = json_array();
-	each_provisioned(x, &u, fn, list);
+	if (others == 0)
+		each_provisioned(x, &u, fn, list);
 	x->out.data = json_pack("{s:s, s:o}", "user", x->req->user,
 	    "containers", list);
-	x->audit->result = x->out.exit == 0 ? done : "failed";
+	if (others != 0)
+		x->audit->result = others > 0 ? "kept: another login session "
+		    "is open" : "kept: login sessions cannot be counted";
+	else
+		x->audit->result = x->out.exit == 0 ? done : "failed";
+	if (counted)
+		logins_close(&lg);
 	identity_free(&u);
 }
 

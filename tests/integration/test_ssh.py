@@ -401,3 +401,41 @@ def test_misspelled_module_option_refuses_the_login(ssh_world, accounts):
     finally:
         with open(path, "w") as f:
             f.write(good)
+
+
+def test_stop_on_logout_waits_for_the_last_session(ssh_world, accounts):
+    """With stop_on_logout, a second login ending leaves the containers of
+    the first, still open, running; the last logout stops them."""
+    user = accounts.users["alice"]
+    path = f"/etc/pam.d/{ssh_world['service']}"
+    with open(path) as f:
+        good = f.read()
+    line = next(l for l in good.splitlines() if l.startswith("session optional") and
+                "pam_ctl.so" in l)
+
+    def state():
+        return docker("inspect", "-f", "{{.State.Running}}", f"dev-{user}").stdout.strip()
+    try:
+        with open(path, "w") as f:
+            f.write(good.replace(line, line + " stop_on_logout"))
+        def unprovisions():
+            return [x for x in ssh_world["broker"].audit_lines()
+                    if x["verb"] == "unprovision"]
+        first = interactive(ssh_world, accounts, "alice")
+        first.expect(re.escape(f"{user}@"))
+        assert state() == "true"
+        before = len(unprovisions())
+        r = ssh(ssh_world, accounts, "alice", "ctl", "status", f"dev-{user}")
+        assert r.returncode == 0, r.stderr
+        # the second session has ended; the first is open
+        assert wait_for(lambda: len(unprovisions()) > before, 20)
+        assert unprovisions()[-1]["result"] == "kept: another login session is open"
+        assert state() == "true"
+        first.sendline("exit")
+        first.expect(pexpect.EOF)
+        first.close()
+        assert wait_for(lambda: state() == "false", 30)
+    finally:
+        with open(path, "w") as f:
+            f.write(good)
+        docker("start", f"dev-{user}", check=False)
