@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "handlers.h"
 #include "logins.h"
@@ -138,7 +139,13 @@ image_id(const struct config *cf, const struct engine *eng,
 	return 0;
 }
 
-static int
+enum created {
+	CREATED,		/* m->id is the new container's */
+	CREATE_FAILED,		/* m says why */
+	CREATE_RACED		/* 409: the name was taken meanwhile */
+};
+
+static enum created
 create_new(const struct config *cf, const struct engine *eng,
     const struct template *t, const char *user, struct made *m)
 {
@@ -148,27 +155,52 @@ create_new(const struct config *cf, const struct engine *eng,
 	json_t *body;
 
 	if (image_id(cf, eng, t, img, sizeof(img), m) == -1)
-		return -1;
+		return CREATE_FAILED;
 	if (t->volume != NULL &&
 	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)
-		return fail_made(m, EXIT_FAIL, "bad volume name"), -1;
+		return fail_made(m, EXIT_FAIL, "bad volume name"),
+		    CREATE_FAILED;
 	body = template_body(t, user, cf->owner_label, cf->group_label, img,
 	    t->volume ? vol : NULL);
 	if (body == NULL)
-		return fail_made(m, EXIT_FAIL, "out of memory"), -1;
+		return fail_made(m, EXIT_FAIL, "out of memory"), CREATE_FAILED;
 	engine_create(eng, m->name, body, &r);
 	json_decref(body);
+	if (r.status == 409) {
+		engine_reply_free(&r);
+		return CREATE_RACED;
+	}
 	id = json_string_value(json_object_get(r.body, "Id"));
 	if (r.status != 201 || !id_valid(id)) {
 		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
 		    "dockerd: create failed");
 		engine_reply_free(&r);
-		return -1;
+		return CREATE_FAILED;
 	}
 	memcpy(m->id, id, ID_LEN + 1);
 	m->created = 1;
 	engine_reply_free(&r);
-	return 0;
+	return CREATED;
+}
+
+/*
+ * After a 409: dockerd holds the name from the start of the other
+ * create, but inspect finds it only once that create is done. Up to 5 s.
+ */
+static enum found
+raced(const struct config *cf, const struct engine *eng, const char *user,
+    struct made *m)
+{
+	const struct timespec pause = { 0, 50 * 1000000L };
+	enum found f;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((f = existing(cf, eng, user, m)) != FOUND_NONE)
+			return f;
+		nanosleep(&pause, NULL);
+	}
+	return FOUND_NONE;
 }
 
 /* Makes (or finds) the user's container from t; starts it if asked. */
@@ -187,8 +219,21 @@ make_one(const struct config *cf, const struct engine *eng,
 		return fail_made(m, EXIT_FAIL, "template %s: bad name", t->name);
 	if ((f = existing(cf, eng, user, m)) == FOUND_ERROR)
 		return -1;
-	if (f == FOUND_NONE && create_new(cf, eng, t, user, m) == -1)
-		return -1;
+	if (f == FOUND_NONE) {
+		switch (create_new(cf, eng, t, user, m)) {
+		case CREATED:
+			break;
+		case CREATE_FAILED:
+			return -1;
+		case CREATE_RACED:	/* made meanwhile: the user's, or taken */
+			if ((f = raced(cf, eng, user, m)) == FOUND_ERROR)
+				return -1;
+			if (f == FOUND_NONE)
+				return fail_made(m, EXIT_FAIL, "cannot create "
+				    "%s: the name is in use", m->name), -1;
+			break;
+		}
+	}
 	if (start && f != FOUND_RUNNING && start_id(eng, m) == -1)
 		return -1;
 	return 0;
@@ -213,10 +258,24 @@ is_user(const char *s, size_t len, const char *caller)
 	return strcmp(u, caller) != 0 && user_valid(u) && getpwnam(u) != NULL;
 }
 
+/* A name another user could have, whether or not one has it yet. */
+static int
+could_be_user(const char *s, size_t len, const char *caller)
+{
+	char u[33];
+
+	if (len == 0 || len >= sizeof(u))
+		return 0;
+	memcpy(u, s, len);
+	u[len] = '\0';
+	return strcmp(u, caller) != 0 && user_valid(u);
+}
+
 /*
  * A name the caller may not take because it is, or may become, another
  * user's: "ann-marie-x" when ann-marie exists (user names may hold '-'),
- * or what a template would name for another user ("dev-bob").
+ * or what a template would name for any other user, existing or not
+ * ("dev-bob"; "alice-x-box" for "%u-box": a user alice-x may come).
  */
 static int
 squats(const struct config *cf, const char *caller, const char *name)
@@ -240,7 +299,7 @@ squats(const struct config *cf, const char *caller, const char *name)
 		if (len > pre + suf && strncmp(name,
 		    cf->templates[i].container, pre) == 0 &&
 		    strcmp(name + len - suf, pct + 2) == 0 &&
-		    is_user(name + pre, len - pre - suf, caller))
+		    could_be_user(name + pre, len - pre - suf, caller))
 			return 1;
 	}
 	return 0;

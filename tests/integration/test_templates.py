@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -51,7 +52,9 @@ def template_config(accounts, pam_service, image, other_image):
         f'  {{ name = "rooty"; container = "rooty-%u"; image = "{image}"; command = ["sleep", "9"];\n'
         f'    user = "0"; run_as_root = true; users = ["{a.users["alice"]}"]; }},\n'
         f'  {{ name = "evil"; container = "evil-%u"; image = "{other_image}";\n'
-        f'    command = ["sh"]; users = ["{a.users["alice"]}"]; }}\n'
+        f'    command = ["sh"]; users = ["{a.users["alice"]}"]; }},\n'
+        f'  {{ name = "box"; container = "%u-box"; image = "{image}"; command = ["sleep", "9"];\n'
+        f'    users = ["{a.users["alice"]}"]; }}\n'
         ');\n'
         f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n')
     return config_text("@DIR@", accounts, pam_service, extra=extra).replace(
@@ -250,3 +253,46 @@ def test_no_squatting_another_users_names(tbroker, ctl, accounts):
     finally:
         run("userdel", "-f", other, check=False)
         docker("rm", "-f", f"{alice}-y", check=False)
+
+
+def test_concurrent_creates_and_provisions_all_succeed(tbroker, ctl, accounts):
+    """Eight creates of one name at once, then eight provisions: dockerd
+    answers all but one create with 409; each is taken as the user's
+    container now existing, not as a failure (fail=closed logins)."""
+    user = accounts.users["alice"]
+    uid, gid = ctl.ids("alice")
+    procs = [subprocess.Popen([ctl.bin, "create", "dev"], user=uid, group=gid,
+                              extra_groups=[], env=ctl.env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd="/",
+                              stdin=subprocess.DEVNULL) for _ in range(8)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, outs
+    created = [r for r in tbroker.audit_lines() if r["verb"] == "create"]
+    assert sum(1 for r in created if r["result"] == "created") == 1, created
+    docker("rm", "-f", f"dev-{user}")
+    results = [None] * 8
+
+    def one(i):
+        results[i] = provision(tbroker, user)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [d["exit"] for d in results] == [0] * 8, results
+    assert sum(d["data"]["containers"][0]["created"] for d in results) == 1
+    assert inspect(f"dev-{user}")["State"]["Running"]
+
+
+def test_no_squatting_a_future_users_template_name(tbroker, ctl, accounts):
+    """alice-z-box is what the "%u-box" template would name for a user
+    alice-z: refused although no such user exists yet."""
+    alice = accounts.users["alice"]
+    try:
+        r = ctl("alice", "create", "dev", f"{alice}-z-box")
+        assert r.returncode == 2 and "another user" in r.stderr, r.stderr
+        assert docker("inspect", f"{alice}-z-box", check=False).returncode != 0
+        r = ctl("alice", "create", "box")   # her own: alice-box
+        assert r.returncode == 0, r.stderr
+    finally:
+        docker("rm", "-f", f"{alice}-box", f"{alice}-z-box", check=False)
