@@ -1,14 +1,16 @@
 """Containers from admin templates: trusted images only, the create request
 the broker builds, create/rm for users, provisioning for root only."""
+import fcntl
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import threading
 
 import pytest
 
-from conftest import TAG, config_text, docker, run
+from conftest import TAG, config_text, docker, run, wait_for
 from test_broker import HELLO, converse, done_of, frame
 
 
@@ -296,3 +298,47 @@ def test_no_squatting_a_future_users_template_name(tbroker, ctl, accounts):
         assert r.returncode == 0, r.stderr
     finally:
         docker("rm", "-f", f"{alice}-box", f"{alice}-z-box", check=False)
+
+
+def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pam_service,
+                                                 image, other_image):
+    """A container that ignores SIGTERM takes dockerd's 10 s to stop: a
+    provision that comes meanwhile waits for the unprovision (they hold
+    the user's lock) and starts the container again."""
+    user = accounts.users["alice"]
+    text = template_config(accounts, pam_service, image, other_image).replace(
+        '''command = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];''',
+        '''command = ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"];''')
+    assert "trap '' TERM" in text
+    docker("rm", "-f", f"dev-{user}", check=False)
+    b = make_broker(text)
+    try:
+        assert provision(b, user)["exit"] == 0
+        assert inspect(f"dev-{user}")["State"]["Running"]
+        lock = os.path.join(b.dir, "ctld-logins", f"lock-{pwd.getpwnam(user).pw_uid}")
+
+        def held():
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except FileNotFoundError:
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return False
+            except BlockingIOError:
+                return True
+            finally:
+                os.close(fd)
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("u", provision(b, user,
+                                                                           "unprovision")))
+        t.start()
+        assert wait_for(held, 10)
+        assert provision(b, user)["exit"] == 0
+        t.join(timeout=60)
+        assert out["u"]["exit"] == 0
+        assert inspect(f"dev-{user}")["State"]["Running"]
+    finally:
+        docker("rm", "-f", f"dev-{user}", check=False)
+        docker("volume", "rm", f"home-{user}", check=False)
