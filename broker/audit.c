@@ -14,10 +14,14 @@
  *    or the line, nor forge another field.
  * 5. Fail closed: no action is taken while a record could not be
  *    written (auditlog_ready, checked by actions.c before acting).
+ * 6. Records go to the file that has the configured name: one moved or
+ *    removed is noticed (before each fork and each action) and the name
+ *    reopened; if it cannot be, requests are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,38 +35,73 @@
 #define AUDIT_MIN_FREE	(256u << 10)
 
 static int audit_fd = -1;
+static char audit_path[PATH_MAX];
 
-int
-auditlog_open(const struct config *cf, char *err, size_t errlen)
+static int
+open_path(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	char dir[256];
+	char dir[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof(dir), "%s", cf->audit_file);
+	snprintf(dir, sizeof(dir), "%s", path);
 	if (mkdir(dirname(dir), 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	fd = open(cf->audit_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC | O_NONBLOCK, 0640);
 	if (fd == -1) {
-		snprintf(err, errlen, "open %s: %s", cf->audit_file,
-		    strerror(errno));
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		snprintf(err, errlen, "%s: must be a regular file owned by "
-		    "ctld's user and not writable by group or others",
-		    cf->audit_file);
+		    "ctld's user and not writable by group or others", path);
 		close(fd);
 		return -1;
 	}
 	if (audit_fd != -1)
 		close(audit_fd);
 	audit_fd = fd;
+	if (path != audit_path)
+		snprintf(audit_path, sizeof(audit_path), "%s", path);
 	return 0;
+}
+
+int
+auditlog_open(const struct config *cf, char *err, size_t errlen)
+{
+	return open_path(cf->audit_file, err, errlen);
+}
+
+/*
+ * The file was removed, or another now has its name (moved away, as
+ * logrotate does): records would go where nobody reads them. Reopen the
+ * name; if that fails, close, so that auditlog_ready refuses.
+ */
+void
+auditlog_refresh(int always)
+{
+	struct stat fd_st, path_st;
+	char err[PATH_MAX + 128];
+
+	if (audit_fd == -1 || audit_path[0] == '\0')
+		return;
+	if (!always && fstat(audit_fd, &fd_st) == 0 && fd_st.st_nlink > 0 &&
+	    stat(audit_path, &path_st) == 0 && path_st.st_dev == fd_st.st_dev &&
+	    path_st.st_ino == fd_st.st_ino)
+		return;
+	if (open_path(audit_path, err, sizeof(err)) == 0) {
+		if (!always)
+			logmsg(LOG_NOTICE, "audit: %s was moved or removed; "
+			    "reopened", audit_path);
+		return;
+	}
+	logmsg(LOG_ERR, "audit: cannot reopen: %s; refusing requests", err);
+	close(audit_fd);
+	audit_fd = -1;
 }
 
 static void
@@ -173,6 +212,7 @@ auditlog_ready(char *why, size_t whylen)
 {
 	struct statvfs sv;
 
+	auditlog_refresh(0);
 	if (audit_fd == -1 || fstatvfs(audit_fd, &sv) == -1) {
 		snprintf(why, whylen, "audit log not open");
 		return -1;

@@ -177,6 +177,7 @@ struct audit_rec {
 	int			 error;		/* no decision: dockerd failed */
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);
+void	auditlog_refresh(int always);
 int	auditlog_write(const struct config *, const struct audit_rec *);
 ssize_t	auditlog_render(const struct audit_rec *, char *, size_t);
 int	auditlog_ready(char *why, size_t whylen);

@@ -180,6 +180,7 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 		logmsg(LOG_ERR, "getsockopt(SO_PEERCRED): %s", strerror(errno));
 		return;
 	}
+	auditlog_refresh(0);	/* the session inherits the right file */
 	/* root (pam_ctl at every login, admins) is never turned away */
 	if (cr.uid != 0 && nchildren >= (size_t)cf->max_clients) {
 		turn_away(cf, cfd, &cr, "limits.max_clients reached");
@@ -219,6 +220,7 @@ reload(struct config *cf)
 	if (ncf == NULL) {
 		logmsg(LOG_ERR, "reload refused, keeping the running "
 		    "configuration: %s", err);
+		auditlog_refresh(1);	/* logrotate's HUP all the same */
 		return cf;
 	}
 	if (auditlog_open(ncf, err, sizeof(err)) == -1) {

@@ -193,6 +193,41 @@ def test_audit_unwritable(make_broker, ctl, accounts, containers, bins):
         run("umount", "-l", mnt, check=False)
 
 
+def test_audit_file_moved_or_removed_is_reopened(make_broker, ctl, accounts, containers):
+    """ctld must not write its records to a file nobody can find: removed,
+    or moved away (as logrotate does), the name is opened again; a HUP
+    with a broken config reopens it too."""
+    name = containers.create(f"{TAG}-auditmv", owner=accounts.users["alice"])
+    b = make_broker()
+    ctl.broker = b
+    assert ctl("alice", "status", name).returncode == 0
+    os.unlink(b.audit)                      # removed: st_nlink 0
+    assert ctl("alice", "status", name).returncode == 0
+    recs = b.audit_lines()
+    assert len(recs) == 1 and recs[0]["container"] == name, recs
+    os.rename(b.audit, b.audit + ".1")      # moved away
+    assert ctl("alice", "restart", "-t", "0", name).returncode == 0
+    assert [r["verb"] for r in b.audit_lines()] == ["restart"]
+    assert "moved or removed" in b.logtext()
+    # logrotate: move, then HUP, while the config is broken
+    os.rename(b.audit, b.audit + ".2")
+    good = open(b.conf).read()
+    b.write_config(good + "bogus = 1;\n")
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload refused" in b.logtext(), 5)
+    assert wait_for(lambda: os.path.exists(b.audit), 5)
+    assert ctl("alice", "status", name).returncode == 0
+    assert [r["verb"] for r in b.audit_lines()] == ["status"]
+    # a name that cannot be reopened: refuse rather than act unrecorded
+    os.unlink(b.audit)
+    os.makedirs(b.audit)
+    try:
+        r = ctl("alice", "restart", "-t", "0", name)
+        assert r.returncode == 1 and "audit" in r.stderr, r.stderr
+    finally:
+        os.rmdir(b.audit)
+
+
 def test_client_vanishing_mid_stream_costs_nothing(make_broker, ctl, accounts, containers):
     name = containers.create(f"{TAG}-chatty", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "trap 'exit 0' TERM; while true; do "
