@@ -163,6 +163,13 @@ st_max_clients(struct confctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
+st_containers_per_user(struct confctx *c, config_setting_t *s,
+    struct config *cf)
+{
+	return conf_int(c, s, 0, 100000, &cf->containers_per_user);
+}
+
+static int
 st_max_per_user(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return conf_int(c, s, 1, 100000, &cf->max_per_user);
@@ -253,6 +260,7 @@ static const struct keyspec limits_keys[] = {
 	{ "client_timeout", CONFIG_TYPE_INT, st_client_timeout },
 	{ "max_clients", CONFIG_TYPE_INT, st_max_clients },
 	{ "max_per_user", CONFIG_TYPE_INT, st_max_per_user },
+	{ "containers_per_user", CONFIG_TYPE_INT, st_containers_per_user },
 	{ NULL, 0, NULL }
 };
 static const struct keyspec reauth_keys[] = {
@@ -432,6 +440,7 @@ set_defaults(struct config *cf)
 	cf->client_timeout = 30;
 	cf->max_clients = 512;
 	cf->max_per_user = 64;
+	cf->containers_per_user = 10;
 	cf->idle_timeout = 900;
 	cf->warnings = 5;
 	cf->reauth_timeout = 300;

@@ -45,6 +45,7 @@ struct template {
 	char		**caps;		/* added after dropping ALL */
 	char		**users;	/* who may `ctl create` it */
 	char		**groups;
+	int		 max;		/* containers of it per user; 0: any */
 	int		 line;
 };
 
@@ -72,6 +73,7 @@ struct config {
 	int		 client_timeout;	/* seconds to wait for a frame */
 	int		 max_clients;
 	int		 max_per_user;
+	int		 containers_per_user;	/* from templates; 0: any */
 	int		 idle_timeout;		/* told to the shell */
 	int		 warnings;		/* refusals before ctl logs out */
 	unsigned	 reauth_verbs;		/* VERB_BIT mask */

@@ -19,6 +19,9 @@
  * 6. unprovision stops nothing while another login session of the user
  *    is open, or when sessions cannot be counted (logins.c); a user's
  *    provision and unprovision never overlap.
+ * 7. A container is made from a template only while the user has fewer
+ *    than limits.containers_per_user (and the template's max) made from
+ *    templates, counted under the user's lock.
  */
 #include <pwd.h>
 #include <stdarg.h>
@@ -203,6 +206,49 @@ raced(const struct config *cf, const struct engine *eng, const char *user,
 	return FOUND_NONE;
 }
 
+/*
+ * Room for one more container of the user's from templates (labelled
+ * ctl.template by template_body; an admin's own containers do not
+ * count), in all and from t. The caller holds the user's lock.
+ */
+static int
+quota_left(const struct config *cf, const struct engine *eng,
+    const struct template *t, const char *user, struct made *m)
+{
+	struct engine_reply r;
+	const char *from;
+	json_t *c;
+	size_t i;
+	int all = 0, mine = 0;
+
+	if (cf->containers_per_user == 0 && t->max == 0)
+		return 0;
+	if (engine_list(eng, cf->owner_label, user, &r) == -1 ||
+	    r.status != 200 || !json_is_array(r.body)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
+		    "dockerd: malformed container list");
+		engine_reply_free(&r);
+		return -1;
+	}
+	json_array_foreach(r.body, i, c) {
+		from = json_string_value(json_object_get(json_object_get(c,
+		    "Labels"), "ctl.template"));
+		if (from == NULL)
+			continue;
+		all++;
+		mine += strcmp(from, t->name) == 0;
+	}
+	engine_reply_free(&r);
+	if (cf->containers_per_user > 0 && all >= cf->containers_per_user)
+		return fail_made(m, EXIT_FAIL, "quota: you have %d containers, "
+		    "the limit is %d", all, cf->containers_per_user), -1;
+	if (t->max > 0 && mine >= t->max)
+		return fail_made(m, EXIT_FAIL, "quota: you have %d containers "
+		    "from template %s, the limit is %d", mine, t->name, t->max),
+		    -1;
+	return 0;
+}
+
 /* Makes (or finds) the user's container from t; starts it if asked. */
 static int
 make_one(const struct config *cf, const struct engine *eng,
@@ -220,6 +266,8 @@ make_one(const struct config *cf, const struct engine *eng,
 	if ((f = existing(cf, eng, user, m)) == FOUND_ERROR)
 		return -1;
 	if (f == FOUND_NONE) {
+		if (quota_left(cf, eng, t, user, m) == -1)
+			return -1;
 		switch (create_new(cf, eng, t, user, m)) {
 		case CREATED:
 			break;
@@ -311,9 +359,11 @@ do_create(struct ctx *x)
 	const struct template *t = template_find(x->cf, x->req->template);
 	const char *user = x->who->user;
 	const struct rule *r;
+	struct logins lg;
 	struct made m;
 	char name[NAME_MAX_LEN + 1];
 	size_t ul = strlen(user);
+	int rc;
 
 	if (t == NULL || !template_may_create(t, x->who)) {
 		set_out(x, EXIT_NOTFOUND, "no such template: %s",
@@ -351,7 +401,16 @@ do_create(struct ctx *x)
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),
 	    "template %s lists the caller", t->name);
-	if (make_one(x->cf, x->eng, t, user, name, 0, &m) == -1) {
+	/* the user's lock: two creates at once cannot both fit the quota */
+	if (x->relays == NULL || logins_open(&lg, x->relays->listen_path,
+	    x->relays->uid, x->who->uid) == -1) {
+		set_out(x, EXIT_FAIL, "create: cannot take the user's lock");
+		x->audit->result = "failed";
+		return;
+	}
+	rc = make_one(x->cf, x->eng, t, user, name, 0, &m);
+	logins_close(&lg);
+	if (rc == -1) {
 		set_out(x, m.exit, "%s", m.msg);
 		x->audit->result = m.msg[0] ? "refused or failed" : "failed";
 		snprintf(x->audit->reason, sizeof(x->audit->reason), "%.190s",

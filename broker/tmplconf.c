@@ -226,6 +226,8 @@ t_key(struct confctx *c, config_setting_t *s, struct template *t)
 		t->nano_cpus = (long long)(cpus * 1e9);
 		return 0;
 	}
+	if (strcmp(k, "max") == 0)
+		return conf_int(c, s, 1, 100000, &t->max);
 	if (strcmp(k, "pids") == 0) {
 		if (conf_int(c, s, 1, 65536, &n) == -1)
 			return -1;

@@ -7,6 +7,7 @@ import pwd
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -342,3 +343,44 @@ def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pa
     finally:
         docker("rm", "-f", f"dev-{user}", check=False)
         docker("volume", "rm", f"home-{user}", check=False)
+
+
+def test_quota_on_containers_from_templates(make_broker, ctl, accounts, pam_service, image,
+                                            other_image, containers):
+    """limits.containers_per_user counts what ctld made from templates for
+    the user (an admin's container does not count), and a template's max
+    its own; six creates at once do not slip past it; provisioning obeys."""
+    user = accounts.users["alice"]
+    containers.create(f"{TAG}-admins-{time.time_ns() % 100000}", owner=user)
+    text = template_config(accounts, pam_service, image, other_image).replace(
+        'command = ["sleep", "9"];\n    users', 'command = ["sleep", "9"]; max = 1;\n    users')
+    assert "max = 1;" in text
+    b = make_broker(text + "limits = { containers_per_user = 3; };\n")
+    ctl.broker = b
+    names = [f"{user}-q{i}" for i in range(6)]
+    try:
+        uid, gid = ctl.ids("alice")
+        procs = [subprocess.Popen([ctl.bin, "create", "dev", n], user=uid, group=gid,
+                                  extra_groups=[], env=ctl.env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd="/",
+                                  stdin=subprocess.DEVNULL) for n in names]
+        outs = [p.communicate(timeout=120) for p in procs]
+        codes = sorted(p.returncode for p in procs)
+        assert codes == [0, 0, 0, 1, 1, 1], outs
+        assert all("quota: you have 3 containers, the limit is 3" in e
+                   for (o, e), p in zip(outs, procs) if p.returncode == 1), outs
+        refused = [r for r in b.audit_lines() if r["verb"] == "create" and
+                   r["exit"] == 1]
+        assert len(refused) == 3 and all("quota" in r["reason"] for r in refused)
+        made = [n for n, p in zip(names, procs) if p.returncode == 0]
+        r = ctl("alice", "create", "box")
+        assert r.returncode == 1 and "limit is 3" in r.stderr, r.stderr
+        r = provision(b, user)
+        assert r["exit"] == 1 and "quota" in json.dumps(r), r
+        assert ctl("alice", "rm", made[0]).returncode == 0
+        assert ctl("alice", "create", "box").returncode == 0
+        assert ctl("alice", "rm", made[1]).returncode == 0
+        r = ctl("alice", "create", "box", f"{user}-box2")
+        assert r.returncode == 1 and "from template box, the limit is 1" in r.stderr, r.stderr
+    finally:
+        docker("rm", "-f", *names, f"{user}-box", f"{user}-box2", f"dev-{user}", check=False)
