@@ -696,10 +696,6 @@ relayd_main(const struct relay_env *env, const char *id, int timestamps,
 	if (chdir("/") == -1 || close_others(keep) == -1 ||
 	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)
 		_exit(1);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 	if ((R = calloc(1, sizeof(*R))) == NULL)
 		_exit(1);
 	R->eng = env->eng;
@@ -711,6 +707,7 @@ relayd_main(const struct relay_env *env, const char *id, int timestamps,
 	R->dfd = dfd;
 	demux_init(&R->dm);
 	R->maxsubs = RELAY_SUBS_MAX;
+	/* the descriptor limit is the service's (LimitNOFILE=), not ours */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 *
 	    RELAY_SUBS_MAX + 64)	/* a session and a client each */
 		R->maxsubs = rl.rlim_cur > 64 ? (rl.rlim_cur - 32) / 2 : 1;

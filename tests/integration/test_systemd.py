@@ -27,5 +27,10 @@ def test_unit_keeps_what_ctld_needs():
                     "PrivateTmp=yes", "PrivateDevices=yes", "SystemCallFilter=@system-service",
                     "RestrictAddressFamilies=AF_UNIX AF_NETLINK"):
         assert setting in text
+    # the filter forbids setrlimit (@resources): the unit sets the limit
+    assert "~@resources" in text
+    assert int(re.search(r"^LimitNOFILE=(\d+)$", text, re.M).group(1)) >= 4096
+    src = open(os.path.join(ROOT, "broker", "relayd.c")).read()
+    assert "setrlimit" not in src
     caps = re.search(r"^CapabilityBoundingSet=(.*)$", text, re.M).group(1).split()
     assert set(caps) == {"CAP_SYS_PTRACE", "CAP_AUDIT_WRITE"}
