@@ -60,7 +60,8 @@ class Setup:
             f.write(f'listen = {{ path = "{self.socket}"; mode = 0666; }};\n'
                     f'audit = {{ file = "{self.dir}/audit.jsonl"; syslog = false; }};\n'
                     'ownership = { owner_verbs = ["ls", "status", "logs", "stats"]; };\n'
-                    'limits = { max_per_user = 1024; max_clients = 2048; };\n')
+                    'limits = { max_per_user = 1024; max_clients = 2048; '
+                    f'miss_quantum_ms = {os.environ.get("BENCH_QUANTUM", "10")}; }};\n')
         os.chmod(conf, 0o644)
         if not os.path.exists("/etc/pam.d/ctl"):
             shutil.copy(os.path.join(ROOT, "etc/pam.d/ctl"), "/etc/pam.d/ctl")
@@ -366,6 +367,79 @@ def login(s, results):
                              "vs_cli": round(med["ctl -c ls"] / med["docker ps"], 2)}
 
 
+PROBE = r"""
+import json, socket, struct, sys, time
+path, names, n = sys.argv[1], sys.argv[2:4], int(sys.argv[4])
+
+def frame(t, obj):
+    b = json.dumps(obj).encode()
+    return struct.pack(">BI", t, len(b)) + b
+
+def read(s):
+    h = b""
+    while len(h) < 5:
+        h += s.recv(5 - len(h))
+    t, n = struct.unpack(">BI", h)
+    b = b""
+    while len(b) < n:
+        b += s.recv(n - len(b))
+    return t, b
+
+out = {k: [] for k in names}
+for i in range(n):
+    for k in (names if i % 2 == 0 else names[::-1]):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(frame(1, {"proto": 1}))
+        read(s)
+        t0 = time.perf_counter()
+        s.sendall(frame(3, {"verb": "status", "name": k, "prompt": False}))
+        t, b = read(s)
+        out[k].append(time.perf_counter() - t0)
+        assert t == 6 and json.loads(b)["exit"] == 3, b
+        s.close()
+print(json.dumps(out))
+"""
+
+
+def classifier_accuracy(a, b):
+    """A threshold fitted on half of each side's probes, scored on the
+    other half: how often it tells 'exists' from 'missing'."""
+    def best(xa, xb):
+        top = (0, 0.0, 1)
+        for c in sorted(xa + xb):
+            for sign in (1, -1):
+                ok = sum((x > c) == (sign > 0) for x in xa) + \
+                    sum((x > c) != (sign > 0) for x in xb)
+                if ok > top[0]:
+                    top = (ok, c, sign)
+        return top[1], top[2]
+    ta, tb, va, vb = a[0::2], b[0::2], a[1::2], b[1::2]
+    c, sign = best(ta, tb)
+    ok = sum((x > c) == (sign > 0) for x in va) + sum((x > c) != (sign > 0) for x in vb)
+    return ok / (len(va) + len(vb))
+
+
+def timing(s, results):
+    """A user times "no such container" for a name that exists (another
+    user's) and one that does not, on the raw protocol. BENCH_QUANTUM=0
+    measures ctld without its answer_in_step."""
+    s.container("bench-not-yours", owner=OTHER)
+    n = 100 if QUICK else 200
+    r = s.as_user(["/usr/bin/python3", "-c", PROBE, s.socket, "bench-not-yours",
+                   "bench-missing", str(n)], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+    t = json.loads(r.stdout)
+    a, b = t["bench-not-yours"], t["bench-missing"]
+    results["timing oracle"] = {
+        "probes per side": n,
+        "median_ms": {"exists, not yours": round(statistics.median(a) * 1000, 3),
+                      "missing": round(statistics.median(b) * 1000, 3)},
+        "classifier accuracy": round(classifier_accuracy(a, b), 3),
+    }
+
+
 def targets(r):
     t = [
         ("status latency <= 1.5x raw API", r["status"]["vs_raw"] <= 1.5),
@@ -383,6 +457,8 @@ def targets(r):
          r["follow fan-out"]["followers_with_gaps"] == 0),
         ("status p99 < 50 ms while they stream", r["follow fan-out"]["status_p99_ms"] < 50),
         ("ctld memory < 64 MiB at the fan-out", r["follow fan-out"]["ctld_pss_MiB"] < 64),
+        ("'no such container' timing: classifier <= 60% right",
+         r["timing oracle"]["classifier accuracy"] <= 0.6),
     ]
     return t
 
@@ -408,6 +484,12 @@ def table(r):
     rows.append(f"| ctld idle PSS (KiB) | {r['ctld idle PSS KiB']} |")
     rows.append(f"| status requests/s, 4 clients | "
                 f"{r['status requests per second (4 clients)']} |")
+    t = r["timing oracle"]
+    rows += ["", "| timing oracle | value |", "|---|---|",
+             f"| probes per side | {t['probes per side']} |",
+             f"| median ms, exists (not yours) / missing | "
+             f"{t['median_ms']['exists, not yours']} / {t['median_ms']['missing']} |",
+             f"| threshold classifier accuracy | {t['classifier accuracy']} |"]
     rows += ["", "| target | met |", "|---|---|"]
     rows += [f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in targets(r)]
     return "\n".join(rows)
@@ -428,6 +510,7 @@ def main():
         latency(s, results)
         throughput(s, results)
         rate(s, results)
+        timing(s, results)
         fanout(s, results)
     finally:
         s.cleanup()

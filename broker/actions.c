@@ -11,8 +11,10 @@
  *    that container's labels; the handler then acts on its full ID.
  * 3. A container the caller may not use at all gets the same answer,
  *    word for word and exit code, as one that does not exist
- *    (not_found); one it can see but not act on says "permission
- *    denied". The audit record keeps the real reason.
+ *    (not_found), at the same moment (answer_in_step: both leave on a
+ *    multiple of limits.miss_quantum_ms, after the same policy walk);
+ *    one it can see but not act on says "permission denied". The audit
+ *    record keeps the real reason.
  * 4. Any error means deny: the result is "refused" until a handler
  *    has acted.
  * 5. Verbs in reauth.verbs run only after a fresh ticket or a PAM
@@ -21,13 +23,56 @@
  * 6. Nothing is done that cannot be audited (auditlog_ready), and the
  *    record is written before the client hears the answer.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "actions.h"
 #include "handlers.h"
+
+/*
+ * A missing name costs what deciding on an existing one costs: the same
+ * policy walk, on labels nobody has (the answer is not used).
+ */
+static void
+decide_nothing(struct ctx *x)
+{
+	struct decision d;
+
+	policy_decide(x->cf, x->who, x->req->verb->id, x->req->name, "",
+	    "", &d);
+}
+
+/*
+ * "No such container", for a missing name and for one the caller may
+ * not use, leaves at the same moment: on the first multiple of
+ * limits.miss_quantum_ms after the request came, so that neither the
+ * work done nor a slow dockerd tells them apart by more than a rounding.
+ */
+static void
+answer_in_step(const struct config *cf, const struct timespec *t0)
+{
+	struct timespec now, at;
+	long long q = (long long)cf->miss_quantum_ms * 1000000, spent, n;
+
+	if (q <= 0 || clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return;
+	spent = (now.tv_sec - t0->tv_sec) * 1000000000LL +
+	    (now.tv_nsec - t0->tv_nsec);
+	n = spent / q + 1;
+	at.tv_sec = t0->tv_sec + (time_t)(n * q / 1000000000LL);
+	at.tv_nsec = t0->tv_nsec + (long)(n * q % 1000000000LL);
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) ==
+	    EINTR)
+		;
+}
 
 /* The container the request names, resolved (resolve.c); else x->out. */
 static int
@@ -42,6 +87,9 @@ target(struct ctx *x)
 		return 0;
 	}
 	not_found(x, resolve_reason(rc));
+	if (rc == RESOLVE_NONE || rc == RESOLVE_OTHER ||
+	    rc == RESOLVE_AMBIGUOUS)
+		decide_nothing(x);
 	if (rc == RESOLVE_FAILED)
 		engine_failed(x, err);
 	else if (rc == RESOLVE_MALFORMED) {
@@ -205,8 +253,10 @@ action_run(const struct config *cf, const struct engine *eng,
     struct audit_rec *audit)
 {
 	struct ctx x;
+	struct timespec t0;
 	handler h = handlers[req->verb->id];
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&x, 0, sizeof(x));
 	x.cf = cf;
 	x.eng = eng;
@@ -230,6 +280,8 @@ action_run(const struct config *cf, const struct engine *eng,
 		h(&x);
 	audit->exit = x.out.exit;
 	auditlog_write(cf, audit);	/* recorded before it is answered */
+	if (x.out.exit == EXIT_NOTFOUND)
+		answer_in_step(cf, &t0);
 	if (x.out.exit >= 0)
 		send_done(fd, &x.out);
 	json_decref(x.out.data);

@@ -170,6 +170,12 @@ st_containers_per_user(struct confctx *c, config_setting_t *s,
 }
 
 static int
+st_miss_quantum(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 1000, &cf->miss_quantum_ms);
+}
+
+static int
 st_max_per_user(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return conf_int(c, s, 1, 100000, &cf->max_per_user);
@@ -261,6 +267,7 @@ static const struct keyspec limits_keys[] = {
 	{ "max_clients", CONFIG_TYPE_INT, st_max_clients },
 	{ "max_per_user", CONFIG_TYPE_INT, st_max_per_user },
 	{ "containers_per_user", CONFIG_TYPE_INT, st_containers_per_user },
+	{ "miss_quantum_ms", CONFIG_TYPE_INT, st_miss_quantum },
 	{ NULL, 0, NULL }
 };
 static const struct keyspec reauth_keys[] = {
@@ -441,6 +448,7 @@ set_defaults(struct config *cf)
 	cf->max_clients = 512;
 	cf->max_per_user = 64;
 	cf->containers_per_user = 10;
+	cf->miss_quantum_ms = 10;
 	cf->idle_timeout = 900;
 	cf->warnings = 5;
 	cf->reauth_timeout = 300;

@@ -74,6 +74,7 @@ struct config {
 	int		 max_clients;
 	int		 max_per_user;
 	int		 containers_per_user;	/* from templates; 0: any */
+	int		 miss_quantum_ms;	/* "no such container" timing */
 	int		 idle_timeout;		/* told to the shell */
 	int		 warnings;		/* refusals before ctl logs out */
 	unsigned	 reauth_verbs;		/* VERB_BIT mask */
