@@ -121,6 +121,36 @@ def test_other_users_container_looks_missing(ctl, world):
         assert "no such container" in r.stderr
 
 
+def test_no_such_container_leaves_on_the_quantum(make_broker, ctl, world):
+    """Both kinds of "no such container" wait for the quantum after the
+    request (a lower bound only: load can make them later, never
+    sooner), so that the work behind them does not show in the time."""
+    b = make_broker(extra="limits = { miss_quantum_ms = 300; };\n")
+    ctl.broker = b
+    uid, gid = ctl.ids("alice")
+    probe = (
+        "import json, socket, struct, sys, time\n"
+        "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "def f(t, o):\n"
+        "    b = json.dumps(o).encode(); return struct.pack('>BI', t, len(b)) + b\n"
+        "def rd():\n"
+        "    h = b''\n"
+        "    while len(h) < 5: h += s.recv(5 - len(h))\n"
+        "    n = struct.unpack('>BI', h)[1]; b = b''\n"
+        "    while len(b) < n: b += s.recv(n - len(b))\n"
+        "    return h[0], b\n"
+        "s.sendall(f(1, {'proto': 1})); rd(); t0 = time.monotonic()\n"
+        "s.sendall(f(3, {'verb': 'status', 'name': sys.argv[2]}))\n"
+        "t, b = rd(); print(time.monotonic() - t0, json.loads(b)['exit'])\n")
+    for name in (world["bob_app"], f"{TAG}-does-not-exist", world["nolabel"]):
+        for _ in range(3):
+            r = subprocess.run(["/usr/bin/python3", "-c", probe, b.socket, name], user=uid,
+                               group=gid, extra_groups=[], capture_output=True, text=True,
+                               timeout=30)
+            took, code = r.stdout.split()
+            assert code == "3" and float(took) >= 0.3, (name, r.stdout, r.stderr)
+
+
 def test_unlabelled_container_looks_missing(ctl, world):
     r = ctl("alice", "status", world["nolabel"])
     assert r.returncode == 3
