@@ -132,12 +132,14 @@ $(B)/%.a:
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# Broker tests talk to a fake Engine API (tests/unit/fake_engine.c).
+# Broker tests talk to a fake Engine API (tests/unit/fake_engine.c) and
+# share tests/unit/bk_util.c.
+BK_TEST_SRC = tests/unit/fake_engine.c tests/unit/bk_util.c
 $(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a \
-		tests/unit/fake_engine.c tests/unit/fake_engine.h
+		$(BK_TEST_SRC) tests/unit/fake_engine.h tests/unit/bk_util.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -Ibroker -Ishell $(ALL_LDFLAGS) \
-		$< $(if $(filter test_bk_%,$*),tests/unit/fake_engine.c) \
+		$< $(if $(filter test_bk_%,$*),$(BK_TEST_SRC)) \
 		$(if $(filter test_sh_%,$*),$(B)/libshell.a) \
 		$(if $(filter test_bk_%,$*),$(B)/libbroker.a) $(B)/libcommon.a \
 		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -ldl -lpthread -o $@

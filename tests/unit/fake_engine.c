@@ -28,6 +28,8 @@ struct fake_engine {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 idle;
 	int		 busy;		/* connection threads alive */
+	int		 released;	/* ticking answers end */
+	pthread_cond_t	 rel;
 	struct fe_reply	 replies[MAXREPLIES];
 	int		 used[MAXREPLIES];
 	size_t		 nreplies;
@@ -48,7 +50,7 @@ die(const char *what)
 	abort();
 }
 
-static void
+static int
 put(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -58,6 +60,7 @@ put(int fd, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return len == 0 ? 0 : -1;
 }
 
 /* Reads until the end of the headers; returns their length, or -1. */
@@ -148,8 +151,30 @@ reason(int status)
 	}
 }
 
+/* r->tick every r->tick_ms until fe_release, or the client leaves. */
 static void
-answer(int fd, const struct fe_reply *r)
+ticks(struct fake_engine *fe, int fd, const struct fe_reply *r)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&fe->mu);
+	while (!fe->released) {
+		pthread_mutex_unlock(&fe->mu);
+		if (put(fd, r->tick, r->ticklen) == -1)
+			return;
+		pthread_mutex_lock(&fe->mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += r->tick_ms * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!fe->released)
+			pthread_cond_timedwait(&fe->rel, &fe->mu, &ts);
+	}
+	pthread_mutex_unlock(&fe->mu);
+}
+
+static void
+answer(struct fake_engine *fe, int fd, const struct fe_reply *r)
 {
 	char head[512];
 	const char *body = r->body != NULL ? r->body : "";
@@ -161,7 +186,8 @@ answer(int fd, const struct fe_reply *r)
 		nanosleep(&ts, NULL);
 	}
 	if (r->raw != NULL) {
-		put(fd, r->raw, r->rawlen);
+		if (put(fd, r->raw, r->rawlen) == 0 && r->tick != NULL)
+			ticks(fe, fd, r);
 		return;
 	}
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nApi-Version: 1.41"
@@ -176,9 +202,9 @@ answer(int fd, const struct fe_reply *r)
 static void *
 serve(void *arg)
 {
-	static const struct fe_reply none = { NULL, "*", 404,
-	    "{\"message\":\"fake engine: no reply for this request\"}", NULL,
-	    NULL, 0, 0, 0 };
+	static const struct fe_reply none = { .path = "*", .status = 404,
+	    .body = "{\"message\":\"fake engine: no reply for this "
+	    "request\"}" };
 	struct conn *c = arg;
 	struct fake_engine *fe = c->fe;
 	char *buf, method[16], target[4096], *body;
@@ -203,7 +229,7 @@ serve(void *arg)
 		r = match(fe, method, target);
 		reply = r != NULL ? *r : none;
 		pthread_mutex_unlock(&fe->mu);
-		answer(c->fd, &reply);
+		answer(fe, c->fd, &reply);
 	}
 	shutdown(c->fd, SHUT_WR);
 	close(c->fd);
@@ -270,6 +296,7 @@ fe_start(void)
 		die("pipe2");
 	pthread_mutex_init(&fe->mu, NULL);
 	pthread_cond_init(&fe->idle, NULL);
+	pthread_cond_init(&fe->rel, NULL);
 	if (pthread_create(&fe->thr, NULL, accept_loop, fe) != 0)
 		die("pthread_create");
 	return fe;
@@ -299,8 +326,8 @@ void
 fe_json(struct fake_engine *fe, const char *method, const char *path,
     int status, const char *body)
 {
-	struct fe_reply r = { method, path, status, body, NULL, NULL, 0, 0,
-	    0 };
+	struct fe_reply r = { .method = method, .path = path,
+	    .status = status, .body = body };
 
 	fe_add(fe, &r);
 }
@@ -326,10 +353,22 @@ quiesce(struct fake_engine *fe)
 }
 
 void
+fe_release(struct fake_engine *fe)
+{
+	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
+	pthread_mutex_unlock(&fe->mu);
+}
+
+void
 fe_reset(struct fake_engine *fe)
 {
 	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
 	quiesce(fe);
+	fe->released = 0;
 	log_free(fe);
 	fe->nreplies = 0;
 	pthread_mutex_unlock(&fe->mu);
@@ -402,6 +441,8 @@ fe_stop(struct fake_engine *fe)
 	(void)!write(fe->stop[1], "x", 1);
 	pthread_join(fe->thr, NULL);
 	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
 	quiesce(fe);
 	log_free(fe);
 	pthread_mutex_unlock(&fe->mu);
@@ -412,5 +453,6 @@ fe_stop(struct fake_engine *fe)
 	rmdir(fe->dir);
 	pthread_mutex_destroy(&fe->mu);
 	pthread_cond_destroy(&fe->idle);
+	pthread_cond_destroy(&fe->rel);
 	free(fe);
 }
