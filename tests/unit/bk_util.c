@@ -163,6 +163,34 @@ bk_container(struct bk *b, const char *name, const char *dockername,
 }
 
 void
+bk_stream(struct bk *b, const char *path, const void *bytes, size_t len,
+    const char *tick, int tick_ms)
+{
+	struct fe_reply r = { .method = "GET", .path = path };
+	char head[256], *raw;
+	int n;
+
+	if (tick == NULL)
+		n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/vnd.docker.multiplexed-stream"
+		    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		    len);
+	else
+		n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/vnd.docker.multiplexed-stream"
+		    "\r\nConnection: close\r\n\r\n");
+	raw = bk_keep(b, malloc((size_t)n + len + 1));
+	memcpy(raw, head, (size_t)n);
+	memcpy(raw + n, bytes, len);
+	r.raw = raw;
+	r.rawlen = (size_t)n + len;
+	r.tick = tick;
+	r.ticklen = tick != NULL ? strlen(tick) : 0;
+	r.tick_ms = tick_ms;
+	fe_add(b->fe, &r);
+}
+
+void
 bk_send(int fd, int type, const char *text)
 {
 	assert_int_equal(proto_send(fd, (uint8_t)type, text, strlen(text)),
@@ -180,6 +208,8 @@ void
 bk_read(int fd, struct answer *a)
 {
 	static struct frame f;
+	static char data[1 << 20];
+	size_t datalen = 0;
 	const char *why;
 	json_t *e;
 
@@ -197,9 +227,16 @@ bk_read(int fd, struct answer *a)
 		    a->errlen + f.len < sizeof(a->err)) {
 			memcpy(a->err + a->errlen, f.buf, f.len);
 			a->errlen += f.len;
+		} else if (f.type == FRAME_DATA) {
+			assert_true(datalen + f.len < sizeof(data));
+			memcpy(data + datalen, f.buf, f.len);
+			datalen += f.len;
 		} else if (f.type == FRAME_DONE) {
 			a->done = proto_json(&f, &why);
 			assert_non_null(a->done);
+			if (datalen > 0)
+				json_object_set_new(a->done, "data",
+				    json_loadb(data, datalen, 0, NULL));
 			a->exit = (int)json_integer_value(json_object_get(
 			    a->done, "exit"));
 			e = json_object_get(a->done, "error");
