@@ -164,7 +164,7 @@ bk_container(struct bk *b, const char *name, const char *dockername,
 
 void
 bk_stream(struct bk *b, const char *path, const void *bytes, size_t len,
-    const char *tick, int tick_ms)
+    const void *tick, size_t ticklen, int tick_ms)
 {
 	struct fe_reply r = { .method = "GET", .path = path };
 	char head[256], *raw;
@@ -185,7 +185,7 @@ bk_stream(struct bk *b, const char *path, const void *bytes, size_t len,
 	r.raw = raw;
 	r.rawlen = (size_t)n + len;
 	r.tick = tick;
-	r.ticklen = tick != NULL ? strlen(tick) : 0;
+	r.ticklen = ticklen;
 	r.tick_ms = tick_ms;
 	fe_add(b->fe, &r);
 }

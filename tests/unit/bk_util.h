@@ -56,7 +56,7 @@ void	 bk_container(struct bk *, const char *name, const char *dockername,
 /* GET path answered 200 with these bytes (Content-Length), or, with
  * tick, these bytes then tick every tick_ms until fe_release. */
 void	 bk_stream(struct bk *, const char *path, const void *bytes,
-	    size_t len, const char *tick, int tick_ms);
+	    size_t len, const void *tick, size_t ticklen, int tick_ms);
 
 /* A client's answer: the done frame, and stdout/stderr bytes. */
 struct answer {

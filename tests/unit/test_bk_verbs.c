@@ -466,7 +466,7 @@ test_logs_multiplexed(void **state)
 	n += fe_frame(s + n, 2, "err one\n");
 	n += fe_frame(s + n, 1, "out two\n");
 	n += fe_frame(s + n, 1, "");
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":\"web\","
 	    "\"opts\":{\"tail\":100,\"timestamps\":true,"
 	    "\"since\":\"1700000000\",\"until\":\"1700000001.5\"}}"), 0);
@@ -487,7 +487,7 @@ test_logs_tty_raw(void **state)
 
 	logs_setup(1);
 	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", raw,
-	    sizeof(raw) - 1, NULL, 0);
+	    sizeof(raw) - 1, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":"
 	    "\"web\"}"), 0);
 	assert_string_equal(fe_request(b->fe, 1), "GET /v1.41/containers/"
@@ -505,7 +505,7 @@ test_logs_malformed(void **state)
 	logs_setup(0);
 	n = fe_frame(s, 1, "fine\n");
 	n += fe_frame(s + n, 7, "bad stream byte");
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":"
 	    "\"web\"}"), EXIT_FAIL);
 	assert_string_equal(a.error,
@@ -522,7 +522,7 @@ test_logs_truncated(void **state)
 	logs_setup(0);
 	n = fe_frame(s, 1, "whole\n");
 	n += fe_frame(s + n, 1, "cut short\n") - 5;
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":"
 	    "\"web\"}"), EXIT_FAIL);
 	assert_string_equal(a.error,
@@ -533,7 +533,7 @@ test_logs_truncated(void **state)
 	fe_reset(b->fe);
 	logs_setup(0);
 	n = fe_frame(s, 3, "daemon says no");
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":"
 	    "\"web\"}"), EXIT_FAIL);
 	assert_string_equal(a.error, "error from daemon in stream: daemon "
@@ -562,7 +562,7 @@ test_logs_follow_cut(void **state)
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
 	bk_container(b, ID_WEB, "/web", ID_WEB, "alice", NULL, 1, 0);
 	n = fe_frame(s, 1, "line\n");
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	/* --since: never from a relay */
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":\"web\","
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), EXIT_FAIL);
@@ -575,14 +575,14 @@ test_logs_follow_cut(void **state)
 	fe_reset(b->fe);
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
 	bk_container(b, ID_WEB, "/web", ID_WEB, "alice", NULL, 0, 0);
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":\"web\","
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), 0);
 	assert_string_equal(bk_audit_str(b, "result"), "ok");
 
 	fe_reset(b->fe);
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
-	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0);
+	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", s, n, NULL, 0, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":\"web\","
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), EXIT_FAIL);
 	assert_string_equal(a.error, "the log stream ended: dockerd went "
@@ -602,7 +602,7 @@ test_logs_client_leaves(void **state)
 
 	logs_setup(0);
 	bk_stream(b, "/v1.41/containers/" ID_WEB "/logs", "", 0,
-	    "\x01\0\0\0\0\0\0\x05tick\n", 20);
+	    "\x01\0\0\0\0\0\0\x05tick\n", 13, 20);
 	j = json_loads("{\"verb\":\"logs\",\"name\":\"web\",\"opts\":"
 	    "{\"follow\":true,\"since\":\"1\"}}", 0, NULL);
 	assert_int_equal(request_decode(j, time(NULL), &req, why,
