@@ -177,7 +177,7 @@ coverage:
 # find stays in build/fuzz.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZERS = frame request lex config demux ttyout
+FUZZERS = frame request lex config demux ttyout session
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Ibroker -Ishell
 fuzz_frame_SRC = common/proto.c
@@ -187,13 +187,17 @@ fuzz_config_SRC = broker/config.c broker/confutil.c broker/tmplconf.c broker/tem
 	common/verbs.c common/names.c
 fuzz_demux_SRC = broker/stream.c
 fuzz_ttyout_SRC = shell/ttyout.c
+# a whole session, with the fake Engine API of the unit tests behind
+fuzz_session_SRC = $(filter-out broker/main.c,$(BROKER_SRC)) $(COMMON_SRC) \
+	tests/unit/fake_engine.c
+fuzz_session_LIBS = $(BROKER_LIBS) -lpthread
 FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs jansson libconfig)
 
 .SECONDEXPANSION:
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(SHELL_CFLAGS) $< $(fuzz_$*_SRC) \
-		$(FUZZ_LIBS) -o $@
+		$(FUZZ_LIBS) $(fuzz_$*_LIBS) -o $@
 
 fuzz: $(FUZZERS:%=$(B)/fuzz/fuzz_%)
 	@set -e; for f in $(FUZZERS); do \

@@ -38,11 +38,6 @@ struct fake_engine {
 	size_t		 nlog;
 };
 
-struct conn {
-	struct fake_engine *fe;
-	int		 fd;
-};
-
 static void
 die(const char *what)
 {
@@ -199,20 +194,26 @@ answer(struct fake_engine *fe, int fd, const struct fe_reply *r)
 		put(fd, body, strlen(body));
 }
 
-static void *
-serve(void *arg)
+struct conn {
+	struct fake_engine *fe;
+	int		 fd;
+	struct fe_reply	 reply;
+};
+
+/* Reads and logs a request; conn's reply is what it is answered. */
+static void
+take(struct conn *c)
 {
 	static const struct fe_reply none = { .path = "*", .status = 404,
 	    .body = "{\"message\":\"fake engine: no reply for this "
 	    "request\"}" };
-	struct conn *c = arg;
 	struct fake_engine *fe = c->fe;
 	char *buf, method[16], target[4096], *body;
-	struct fe_reply reply;
 	const struct fe_reply *r;
 	ssize_t headlen;
 	size_t have;
 
+	memset(&c->reply, 0, sizeof(c->reply));
 	if ((buf = malloc(MAXHEAD)) == NULL)
 		die("malloc");
 	headlen = read_head(c->fd, buf, MAXHEAD, &have);
@@ -227,13 +228,23 @@ serve(void *arg)
 		} else
 			free(body);
 		r = match(fe, method, target);
-		reply = r != NULL ? *r : none;
+		c->reply = r != NULL ? *r : none;
 		pthread_mutex_unlock(&fe->mu);
-		answer(fe, c->fd, &reply);
 	}
+	free(buf);
+}
+
+/* Answers (nothing if the request was unreadable), closes, forgets. */
+static void *
+finish(void *arg)
+{
+	struct conn *c = arg;
+	struct fake_engine *fe = c->fe;
+
+	if (c->reply.path != NULL)
+		answer(fe, c->fd, &c->reply);
 	shutdown(c->fd, SHUT_WR);
 	close(c->fd);
-	free(buf);
 	pthread_mutex_lock(&fe->mu);
 	fe->busy--;
 	pthread_cond_broadcast(&fe->idle);
@@ -242,6 +253,11 @@ serve(void *arg)
 	return NULL;
 }
 
+/*
+ * Each request is read here, in turn; an answer that takes time (a
+ * delay, ticks) gets a thread of its own, any other is given at once:
+ * a thread per connection would cost more than most answers.
+ */
 static void *
 accept_loop(void *arg)
 {
@@ -269,7 +285,12 @@ accept_loop(void *arg)
 		pthread_mutex_lock(&fe->mu);
 		fe->busy++;
 		pthread_mutex_unlock(&fe->mu);
-		if (pthread_create(&t, NULL, serve, c) != 0)
+		take(c);
+		if (c->reply.delay_ms == 0 && c->reply.tick == NULL) {
+			finish(c);
+			continue;
+		}
+		if (pthread_create(&t, NULL, finish, c) != 0)
 			die("pthread_create");
 		pthread_detach(t);
 	}
