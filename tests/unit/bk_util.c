@@ -249,6 +249,12 @@ bk_read(int fd, struct answer *a)
 	}
 }
 
+json_t *
+bk_data(const struct answer *a, const char *key)
+{
+	return json_object_get(json_object_get(a->done, "data"), key);
+}
+
 int
 bk_run(struct bk *b, const struct identity *who, const char *text,
     struct answer *a)
@@ -260,6 +266,7 @@ bk_run(struct bk *b, const struct identity *who, const char *text,
 	json_t *j;
 	int sv[2], rc;
 
+	answer_free(a);
 	j = json_loads(text, 0, NULL);
 	assert_non_null(j);
 	if (request_decode(j, time(NULL), &req, why, sizeof(why)) == -1)

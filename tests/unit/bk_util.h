@@ -74,7 +74,10 @@ void	 answer_free(struct answer *);
 /* Reads frames from fd until done or EOF. */
 void	 bk_read(int fd, struct answer *);
 
-/* Decodes json as session.c would, runs action_run for who; answers. */
+/* done's "data" member key. */
+json_t	*bk_data(const struct answer *, const char *key);
+/* Decodes json as session.c would, runs action_run for who; answers
+ * (what a held before is freed: it starts zeroed). */
 int	 bk_run(struct bk *, const struct identity *, const char *json,
 	    struct answer *);
 

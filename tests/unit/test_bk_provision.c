@@ -88,14 +88,7 @@ teardown(void **state)
 static int
 run(const struct identity *who, const char *json)
 {
-	answer_free(&a);
 	return bk_run(b, who, json, &a);
-}
-
-static json_t *
-data(const char *key)
-{
-	return json_object_get(json_object_get(a.done, "data"), key);
 }
 
 static void
@@ -178,8 +171,8 @@ test_create_body(void **state)
 	created();
 	assert_int_equal(run(&alice, "{\"verb\":\"create\","
 	    "\"template\":\"dev\"}"), 0);
-	assert_string_equal(json_string_value(data("id")), ID_NEW);
-	assert_true(json_is_true(data("created")));
+	assert_string_equal(json_string_value(bk_data(&a, "id")), ID_NEW);
+	assert_true(json_is_true(bk_data(&a, "created")));
 	assert_string_equal(fe_request(b->fe, 1),
 	    "GET /v1.41/images/reg/dev:1/json");
 	i = find("POST /v1.41/containers/create");
@@ -231,8 +224,8 @@ test_create_name_mismatch(void **state)
 	created();
 	assert_int_equal(run(&alice, "{\"verb\":\"create\","
 	    "\"template\":\"dev\",\"name\":\"alice-x\"}"), 0);
-	assert_string_equal(json_string_value(data("id")), ID_NEW);
-	assert_true(json_is_true(data("created")));
+	assert_string_equal(json_string_value(bk_data(&a, "id")), ID_NEW);
+	assert_true(json_is_true(bk_data(&a, "created")));
 	assert_string_equal(fe_request(b->fe, find("POST")),
 	    "POST /v1.41/containers/create?name=alice-x");
 	never_named(ID_WEB);
@@ -245,8 +238,8 @@ test_create_exists_or_taken(void **state)
 	    0);
 	assert_int_equal(run(&alice, "{\"verb\":\"create\","
 	    "\"template\":\"dev\"}"), 0);
-	assert_true(json_is_false(data("created")));
-	assert_string_equal(json_string_value(data("id")), ID_WEB);
+	assert_true(json_is_false(bk_data(&a, "created")));
+	assert_string_equal(json_string_value(bk_data(&a, "id")), ID_WEB);
 	assert_string_equal(bk_audit_str(b, "result"), "exists");
 	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
 
@@ -405,9 +398,9 @@ test_provision_name_mismatch(void **state)
 	never_named(ID_WEB);
 	assert_string_equal(bk_audit_str(b, "result"), "provisioned");
 	assert_true(json_is_true(json_object_get(json_array_get(
-	    data("containers"), 0), "created")));
+	    bk_data(&a, "containers"), 0), "created")));
 	assert_true(json_is_true(json_object_get(json_array_get(
-	    data("containers"), 0), "started")));
+	    bk_data(&a, "containers"), 0), "started")));
 }
 
 static void

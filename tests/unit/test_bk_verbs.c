@@ -53,14 +53,7 @@ reconfigure(const char *extra)
 static int
 run(const struct identity *who, const char *json)
 {
-	answer_free(&a);
 	return bk_run(b, who, json, &a);
-}
-
-static json_t *
-data(const char *key)
-{
-	return json_object_get(json_object_get(a.done, "data"), key);
 }
 
 static void
@@ -196,11 +189,11 @@ test_status(void **state)
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
 	assert_int_equal(run(&alice, "{\"verb\":\"status\",\"name\":"
 	    "\"web\"}"), 0);
-	assert_string_equal(json_string_value(data("id")), ID_WEB);
-	assert_string_equal(json_string_value(data("state")), "running");
-	assert_string_equal(json_string_value(data("image")), "img:1");
-	assert_int_equal(json_integer_value(data("restart_count")), 2);
-	assert_true(json_is_false(data("tty")));
+	assert_string_equal(json_string_value(bk_data(&a, "id")), ID_WEB);
+	assert_string_equal(json_string_value(bk_data(&a, "state")), "running");
+	assert_string_equal(json_string_value(bk_data(&a, "image")), "img:1");
+	assert_int_equal(json_integer_value(bk_data(&a, "restart_count")), 2);
+	assert_true(json_is_false(bk_data(&a, "tty")));
 	assert_string_equal(bk_audit_str(b, "result"), "ok");
 	assert_string_equal(bk_audit_str(b, "decision"), "allow");
 	assert_string_equal(bk_audit_str(b, "user"), "alice");
@@ -221,7 +214,7 @@ test_start_204_and_304(void **state)
 	    NULL);
 	assert_int_equal(run(&alice, "{\"verb\":\"start\",\"name\":"
 	    "\"web\"}"), 0);
-	assert_true(json_is_true(data("changed")));
+	assert_true(json_is_true(bk_data(&a, "changed")));
 	assert_string_equal(bk_audit_str(b, "result"), "started");
 	assert_string_equal(fe_request(b->fe, 1),
 	    "POST /v1.41/containers/" ID_WEB "/start");
@@ -233,7 +226,7 @@ test_start_204_and_304(void **state)
 	    NULL);
 	assert_int_equal(run(&alice, "{\"verb\":\"start\",\"name\":"
 	    "\"web\"}"), 0);
-	assert_true(json_is_false(data("changed")));
+	assert_true(json_is_false(bk_data(&a, "changed")));
 	assert_string_equal(bk_audit_str(b, "result"), "unchanged");
 }
 
@@ -319,10 +312,10 @@ test_stats(void **state)
 	    "\"web\"}"), 0);
 	assert_string_equal(fe_request(b->fe, 1),
 	    "GET /v1.41/containers/" ID_WEB "/stats?stream=false");
-	assert_true(json_real_value(data("cpu_percent")) == 40.0);
-	assert_int_equal(json_integer_value(data("memory_used")), 800);
-	assert_int_equal(json_integer_value(data("memory_limit")), 4096);
-	assert_int_equal(json_integer_value(data("pids")), 7);
+	assert_true(json_real_value(bk_data(&a, "cpu_percent")) == 40.0);
+	assert_int_equal(json_integer_value(bk_data(&a, "memory_used")), 800);
+	assert_int_equal(json_integer_value(bk_data(&a, "memory_limit")), 4096);
+	assert_int_equal(json_integer_value(bk_data(&a, "pids")), 7);
 
 	fe_reset(b->fe);
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
@@ -332,8 +325,8 @@ test_stats(void **state)
 	    "\"stats\":{\"total_inactive_file\":20}}}");
 	assert_int_equal(run(&alice, "{\"verb\":\"stats\",\"name\":"
 	    "\"web\"}"), 0);
-	assert_true(json_real_value(data("cpu_percent")) == 0.0);
-	assert_int_equal(json_integer_value(data("memory_used")), 10);
+	assert_true(json_real_value(bk_data(&a, "cpu_percent")) == 0.0);
+	assert_int_equal(json_integer_value(bk_data(&a, "memory_used")), 10);
 
 	fe_reset(b->fe);
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
@@ -370,7 +363,7 @@ static const char listing[] = "["
 static void
 assert_names(const char *want)
 {
-	json_t *c, *list = data("containers");
+	json_t *c, *list = bk_data(&a, "containers");
 	char got[512] = "";
 	size_t i;
 
@@ -446,7 +439,7 @@ test_ls_failure_and_large(void **state)
 	json_decref(big);
 	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, text);
 	assert_int_equal(run(&alice, "{\"verb\":\"ls\"}"), 0);
-	assert_int_equal(json_array_size(data("containers")), 400);
+	assert_int_equal(json_array_size(bk_data(&a, "containers")), 400);
 }
 
 static void
