@@ -132,12 +132,14 @@ $(B)/%.a:
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# Broker tests talk to a fake Engine API (tests/unit/fake_engine.c).
+# Broker tests talk to a fake Engine API (tests/unit/fake_engine.c) and
+# share tests/unit/bk_util.c.
+BK_TEST_SRC = tests/unit/fake_engine.c tests/unit/bk_util.c
 $(B)/tests/%: tests/unit/%.c $(B)/libbroker.a $(B)/libshell.a $(B)/libcommon.a \
-		tests/unit/fake_engine.c tests/unit/fake_engine.h
+		$(BK_TEST_SRC) tests/unit/fake_engine.h tests/unit/bk_util.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SHELL_CFLAGS) -Ibroker -Ishell $(ALL_LDFLAGS) \
-		$< $(if $(filter test_bk_%,$*),tests/unit/fake_engine.c) \
+		$< $(if $(filter test_bk_%,$*),$(BK_TEST_SRC)) \
 		$(if $(filter test_sh_%,$*),$(B)/libshell.a) \
 		$(if $(filter test_bk_%,$*),$(B)/libbroker.a) $(B)/libcommon.a \
 		$(BROKER_LIBS) $(SHELL_LIBS) $(CMOCKA_LIBS) -ldl -lpthread -o $@
@@ -161,9 +163,11 @@ check: unit integration
 .PHONY: check
 
 # Line coverage of each source file from the unit tests alone (gcov),
-# built apart in $(B)/cov.
+# built apart in $(B)/cov. CTL_COVERAGE: a test whose child ends with
+# _exit writes the child's counts first (test_bk_relay.c).
 coverage:
-	$(MAKE) B=$(B)/cov CFLAGS="-O0 -g --coverage" LDFLAGS=--coverage unit \
+	$(MAKE) B=$(B)/cov CFLAGS="-O0 -g --coverage -DCTL_COVERAGE" \
+		LDFLAGS=--coverage unit \
 		>$(B)/coverage.log 2>&1 || { tail -30 $(B)/coverage.log; exit 1; }
 	sh scripts/coverage.sh $(B)/cov
 .PHONY: coverage
@@ -173,7 +177,7 @@ coverage:
 # find stays in build/fuzz.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZERS = frame request lex config demux ttyout
+FUZZERS = frame request lex config demux ttyout session
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Ibroker -Ishell
 fuzz_frame_SRC = common/proto.c
@@ -183,13 +187,17 @@ fuzz_config_SRC = broker/config.c broker/confutil.c broker/tmplconf.c broker/tem
 	common/verbs.c common/names.c
 fuzz_demux_SRC = broker/stream.c
 fuzz_ttyout_SRC = shell/ttyout.c
+# a whole session, with the fake Engine API of the unit tests behind
+fuzz_session_SRC = $(filter-out broker/main.c,$(BROKER_SRC)) $(COMMON_SRC) \
+	tests/unit/fake_engine.c
+fuzz_session_LIBS = $(BROKER_LIBS) -lpthread
 FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs jansson libconfig)
 
 .SECONDEXPANSION:
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(SHELL_CFLAGS) $< $(fuzz_$*_SRC) \
-		$(FUZZ_LIBS) -o $@
+		$(FUZZ_LIBS) $(fuzz_$*_LIBS) -o $@
 
 fuzz: $(FUZZERS:%=$(B)/fuzz/fuzz_%)
 	@set -e; for f in $(FUZZERS); do \

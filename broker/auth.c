@@ -27,6 +27,9 @@
 
 #include "ctld.h"
 
+/* NULL: libpam's own search (/etc/pam.d, pam.conf); tests set a dir */
+const char *auth_pam_confdir;
+
 struct convctx {
 	int		 fd;
 	int		 timeout_ms;
@@ -146,7 +149,9 @@ start(const struct config *cf, const struct identity *id,
 	int rc;
 
 	*pamh = NULL;
-	rc = pam_start(cf->pam_service, id->user, pc, pamh);
+	rc = auth_pam_confdir != NULL ? pam_start_confdir(cf->pam_service,
+	    id->user, pc, auth_pam_confdir, pamh) :
+	    pam_start(cf->pam_service, id->user, pc, pamh);
 	if (rc != PAM_SUCCESS) {
 		snprintf(err, errlen, "pam_start(%s, %s): %s",
 		    cf->pam_service, id->user, pam_strerror(*pamh, rc));

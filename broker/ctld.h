@@ -148,6 +148,7 @@ int	ticket_write(const struct config *, uid_t, const struct peer *);
 int	ticket_forget(const struct config *, uid_t, const struct peer *);
 
 /* auth.c */
+extern const char *auth_pam_confdir;
 void	auth_preload(const struct config *);
 int	auth_account(const struct config *, const struct identity *,
 	    const struct peer *, int fd, char *err, size_t errlen);

@@ -28,17 +28,14 @@ struct fake_engine {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 idle;
 	int		 busy;		/* connection threads alive */
+	int		 released;	/* ticking answers end */
+	pthread_cond_t	 rel;
 	struct fe_reply	 replies[MAXREPLIES];
 	int		 used[MAXREPLIES];
 	size_t		 nreplies;
 	char		*log[MAXLOG];
 	char		*bodies[MAXLOG];
 	size_t		 nlog;
-};
-
-struct conn {
-	struct fake_engine *fe;
-	int		 fd;
 };
 
 static void
@@ -48,7 +45,7 @@ die(const char *what)
 	abort();
 }
 
-static void
+static int
 put(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -58,6 +55,7 @@ put(int fd, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return len == 0 ? 0 : -1;
 }
 
 /* Reads until the end of the headers; returns their length, or -1. */
@@ -148,8 +146,30 @@ reason(int status)
 	}
 }
 
+/* r->tick every r->tick_ms until fe_release, or the client leaves. */
 static void
-answer(int fd, const struct fe_reply *r)
+ticks(struct fake_engine *fe, int fd, const struct fe_reply *r)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&fe->mu);
+	while (!fe->released) {
+		pthread_mutex_unlock(&fe->mu);
+		if (put(fd, r->tick, r->ticklen) == -1)
+			return;
+		pthread_mutex_lock(&fe->mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += r->tick_ms * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!fe->released)
+			pthread_cond_timedwait(&fe->rel, &fe->mu, &ts);
+	}
+	pthread_mutex_unlock(&fe->mu);
+}
+
+static void
+answer(struct fake_engine *fe, int fd, const struct fe_reply *r)
 {
 	char head[512];
 	const char *body = r->body != NULL ? r->body : "";
@@ -161,7 +181,8 @@ answer(int fd, const struct fe_reply *r)
 		nanosleep(&ts, NULL);
 	}
 	if (r->raw != NULL) {
-		put(fd, r->raw, r->rawlen);
+		if (put(fd, r->raw, r->rawlen) == 0 && r->tick != NULL)
+			ticks(fe, fd, r);
 		return;
 	}
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nApi-Version: 1.41"
@@ -173,20 +194,26 @@ answer(int fd, const struct fe_reply *r)
 		put(fd, body, strlen(body));
 }
 
-static void *
-serve(void *arg)
+struct conn {
+	struct fake_engine *fe;
+	int		 fd;
+	struct fe_reply	 reply;
+};
+
+/* Reads and logs a request; conn's reply is what it is answered. */
+static void
+take(struct conn *c)
 {
-	static const struct fe_reply none = { NULL, "*", 404,
-	    "{\"message\":\"fake engine: no reply for this request\"}", NULL,
-	    NULL, 0, 0, 0 };
-	struct conn *c = arg;
+	static const struct fe_reply none = { .path = "*", .status = 404,
+	    .body = "{\"message\":\"fake engine: no reply for this "
+	    "request\"}" };
 	struct fake_engine *fe = c->fe;
 	char *buf, method[16], target[4096], *body;
-	struct fe_reply reply;
 	const struct fe_reply *r;
 	ssize_t headlen;
 	size_t have;
 
+	memset(&c->reply, 0, sizeof(c->reply));
 	if ((buf = malloc(MAXHEAD)) == NULL)
 		die("malloc");
 	headlen = read_head(c->fd, buf, MAXHEAD, &have);
@@ -201,13 +228,23 @@ serve(void *arg)
 		} else
 			free(body);
 		r = match(fe, method, target);
-		reply = r != NULL ? *r : none;
+		c->reply = r != NULL ? *r : none;
 		pthread_mutex_unlock(&fe->mu);
-		answer(c->fd, &reply);
 	}
+	free(buf);
+}
+
+/* Answers (nothing if the request was unreadable), closes, forgets. */
+static void *
+finish(void *arg)
+{
+	struct conn *c = arg;
+	struct fake_engine *fe = c->fe;
+
+	if (c->reply.path != NULL)
+		answer(fe, c->fd, &c->reply);
 	shutdown(c->fd, SHUT_WR);
 	close(c->fd);
-	free(buf);
 	pthread_mutex_lock(&fe->mu);
 	fe->busy--;
 	pthread_cond_broadcast(&fe->idle);
@@ -216,6 +253,11 @@ serve(void *arg)
 	return NULL;
 }
 
+/*
+ * Each request is read here, in turn; an answer that takes time (a
+ * delay, ticks) gets a thread of its own, any other is given at once:
+ * a thread per connection would cost more than most answers.
+ */
 static void *
 accept_loop(void *arg)
 {
@@ -243,7 +285,12 @@ accept_loop(void *arg)
 		pthread_mutex_lock(&fe->mu);
 		fe->busy++;
 		pthread_mutex_unlock(&fe->mu);
-		if (pthread_create(&t, NULL, serve, c) != 0)
+		take(c);
+		if (c->reply.delay_ms == 0 && c->reply.tick == NULL) {
+			finish(c);
+			continue;
+		}
+		if (pthread_create(&t, NULL, finish, c) != 0)
 			die("pthread_create");
 		pthread_detach(t);
 	}
@@ -270,6 +317,7 @@ fe_start(void)
 		die("pipe2");
 	pthread_mutex_init(&fe->mu, NULL);
 	pthread_cond_init(&fe->idle, NULL);
+	pthread_cond_init(&fe->rel, NULL);
 	if (pthread_create(&fe->thr, NULL, accept_loop, fe) != 0)
 		die("pthread_create");
 	return fe;
@@ -299,8 +347,8 @@ void
 fe_json(struct fake_engine *fe, const char *method, const char *path,
     int status, const char *body)
 {
-	struct fe_reply r = { method, path, status, body, NULL, NULL, 0, 0,
-	    0 };
+	struct fe_reply r = { .method = method, .path = path,
+	    .status = status, .body = body };
 
 	fe_add(fe, &r);
 }
@@ -326,10 +374,22 @@ quiesce(struct fake_engine *fe)
 }
 
 void
+fe_release(struct fake_engine *fe)
+{
+	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
+	pthread_mutex_unlock(&fe->mu);
+}
+
+void
 fe_reset(struct fake_engine *fe)
 {
 	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
 	quiesce(fe);
+	fe->released = 0;
 	log_free(fe);
 	fe->nreplies = 0;
 	pthread_mutex_unlock(&fe->mu);
@@ -402,6 +462,8 @@ fe_stop(struct fake_engine *fe)
 	(void)!write(fe->stop[1], "x", 1);
 	pthread_join(fe->thr, NULL);
 	pthread_mutex_lock(&fe->mu);
+	fe->released = 1;
+	pthread_cond_broadcast(&fe->rel);
 	quiesce(fe);
 	log_free(fe);
 	pthread_mutex_unlock(&fe->mu);
@@ -412,5 +474,6 @@ fe_stop(struct fake_engine *fe)
 	rmdir(fe->dir);
 	pthread_mutex_destroy(&fe->mu);
 	pthread_cond_destroy(&fe->idle);
+	pthread_cond_destroy(&fe->rel);
 	free(fe);
 }

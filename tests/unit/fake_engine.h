@@ -20,6 +20,10 @@ struct fe_reply {
 	int		 delay_ms;	/* before answering */
 	int		 times;		/* answers this many, then skipped;
 					   0: forever */
+	const void	*tick;		/* with raw: then these bytes every
+					   tick_ms until fe_release */
+	size_t		 ticklen;
+	int		 tick_ms;
 };
 
 struct fake_engine;
@@ -32,7 +36,9 @@ const char *fe_socket(const struct fake_engine *);
 void	 fe_add(struct fake_engine *, const struct fe_reply *);
 void	 fe_json(struct fake_engine *, const char *method, const char *path,
 	    int status, const char *body);
-/* Forgets every reply and the request log. */
+/* Ends every ticking answer (their connections close). */
+void	 fe_release(struct fake_engine *);
+/* Forgets every reply and the request log; ticking answers end. */
 void	 fe_reset(struct fake_engine *);
 
 /* Requests received so far: "METHOD /path?query", and their bodies. */
