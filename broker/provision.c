@@ -142,6 +142,49 @@ image_id(const struct config *cf, const struct engine *eng,
 	return 0;
 }
 
+/*
+ * Room for one more container of the user's from templates (labelled
+ * ctl.template by template_body; an admin's own containers do not
+ * count), in all and from t. The caller holds the user's lock.
+ */
+static int
+quota_left(const struct config *cf, const struct engine *eng,
+    const struct template *t, const char *user, struct made *m)
+{
+	struct engine_reply r;
+	const char *from;
+	json_t *c;
+	size_t i;
+	int all = 0, mine = 0;
+
+	if (cf->containers_per_user == 0 && t->max == 0)
+		return 0;
+	if (engine_list(eng, cf->owner_label, user, &r) == -1 ||
+	    r.status != 200 || !json_is_array(r.body)) {
+		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
+		    "dockerd: malformed container list");
+		engine_reply_free(&r);
+		return -1;
+	}
+	json_array_foreach(r.body, i, c) {
+		from = json_string_value(json_object_get(json_object_get(c,
+		    "Labels"), "ctl.template"));
+		if (from == NULL)
+			continue;
+		all++;
+		mine += strcmp(from, t->name) == 0;
+	}
+	engine_reply_free(&r);
+	if (cf->containers_per_user > 0 && all >= cf->containers_per_user)
+		return fail_made(m, EXIT_FAIL, "quota: you have %d containers, "
+		    "the limit is %d", all, cf->containers_per_user), -1;
+	if (t->max > 0 && mine >= t->max)
+		return fail_made(m, EXIT_FAIL, "quota: you have %d containers "
+		    "from template %s, the limit is %d", mine, t->name, t->max),
+		    -1;
+	return 0;
+}
+
 enum created {
 	CREATED,		/* m->id is the new container's */
 	CREATE_FAILED,		/* m says why */
@@ -157,7 +200,8 @@ create_new(const struct config *cf, const struct engine *eng,
 	const char *id;
 	json_t *body;
 
-	if (image_id(cf, eng, t, img, sizeof(img), m) == -1)
+	if (image_id(cf, eng, t, img, sizeof(img), m) == -1 ||
+	    quota_left(cf, eng, t, user, m) == -1)
 		return CREATE_FAILED;
 	if (t->volume != NULL &&
 	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)
@@ -206,49 +250,6 @@ raced(const struct config *cf, const struct engine *eng, const char *user,
 	return FOUND_NONE;
 }
 
-/*
- * Room for one more container of the user's from templates (labelled
- * ctl.template by template_body; an admin's own containers do not
- * count), in all and from t. The caller holds the user's lock.
- */
-static int
-quota_left(const struct config *cf, const struct engine *eng,
-    const struct template *t, const char *user, struct made *m)
-{
-	struct engine_reply r;
-	const char *from;
-	json_t *c;
-	size_t i;
-	int all = 0, mine = 0;
-
-	if (cf->containers_per_user == 0 && t->max == 0)
-		return 0;
-	if (engine_list(eng, cf->owner_label, user, &r) == -1 ||
-	    r.status != 200 || !json_is_array(r.body)) {
-		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
-		    "dockerd: malformed container list");
-		engine_reply_free(&r);
-		return -1;
-	}
-	json_array_foreach(r.body, i, c) {
-		from = json_string_value(json_object_get(json_object_get(c,
-		    "Labels"), "ctl.template"));
-		if (from == NULL)
-			continue;
-		all++;
-		mine += strcmp(from, t->name) == 0;
-	}
-	engine_reply_free(&r);
-	if (cf->containers_per_user > 0 && all >= cf->containers_per_user)
-		return fail_made(m, EXIT_FAIL, "quota: you have %d containers, "
-		    "the limit is %d", all, cf->containers_per_user), -1;
-	if (t->max > 0 && mine >= t->max)
-		return fail_made(m, EXIT_FAIL, "quota: you have %d containers "
-		    "from template %s, the limit is %d", mine, t->name, t->max),
-		    -1;
-	return 0;
-}
-
 /* Makes (or finds) the user's container from t; starts it if asked. */
 static int
 make_one(const struct config *cf, const struct engine *eng,
@@ -266,8 +267,6 @@ make_one(const struct config *cf, const struct engine *eng,
 	if ((f = existing(cf, eng, user, m)) == FOUND_ERROR)
 		return -1;
 	if (f == FOUND_NONE) {
-		if (quota_left(cf, eng, t, user, m) == -1)
-			return -1;
 		switch (create_new(cf, eng, t, user, m)) {
 		case CREATED:
 			break;

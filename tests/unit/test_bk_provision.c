@@ -101,6 +101,8 @@ image(const char *ref, const char *id)
 	    id) > 0);
 	fe_json(b->fe, "GET", bk_keep(b, strdup(path)), 200,
 	    bk_keep(b, body));
+	/* the quota's count: none yet, unless a test answered first */
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, "[]");
 }
 
 static void
@@ -322,6 +324,59 @@ test_create_pinned_digest(void **state)
 	    "\"template\":\"pin\"}"), EXIT_FAIL);
 }
 
+static const struct fe_reply once404 = { .method = "GET",
+    .path = "/v1.41/containers/dev-alice/json", .status = 404,
+    .body = "{\"message\":\"none\"}", .times = 1 };
+
+/*
+ * "[...]": n containers of alice's that ctld made from templates (half
+ * from "dev") and one an admin gave her.
+ */
+static char *
+listed(int n)
+{
+	char *out = strdup("["), *next;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_true(asprintf(&next, "%s{\"Id\":\"%064d\",\"Labels\":"
+		    "{\"ctl.owner\":\"alice\",\"ctl.template\":\"%s\"}},", out,
+		    i, i % 2 ? "dev" : "other") > 0);
+		free(out);
+		out = next;
+	}
+	assert_true(asprintf(&next, "%s{\"Id\":\"" ID_WEB "\",\"Labels\":"
+	    "{\"ctl.owner\":\"alice\"}}]", out) > 0);
+	free(out);
+	return bk_keep(b, next);
+}
+
+/* Quota: what ctld made from templates for the user (default 10). */
+static void
+test_create_quota(void **state)
+{
+	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listed(10));
+	image("reg/dev:1", IMG_ID);
+	created();
+	assert_int_equal(run(&alice, "{\"verb\":\"create\","
+	    "\"template\":\"dev\"}"), EXIT_FAIL);
+	assert_string_equal(a.error, "quota: you have 10 containers, the "
+	    "limit is 10");
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+	assert_non_null(strstr(fe_request(b->fe, find("GET /v1.41/containers/"
+	    "json")), "ctl.owner%3Dalice"));
+
+	/* the admin's one (no ctl.template) does not count */
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listed(9));
+	image("reg/dev:1", IMG_ID);
+	created();
+	assert_int_equal(run(&alice, "{\"verb\":\"create\","
+	    "\"template\":\"dev\"}"), 0);
+}
+
 static void
 test_create_failures(void **state)
 {
@@ -331,15 +386,28 @@ test_create_failures(void **state)
 	    "\"template\":\"dev\"}"), EXIT_FAIL);
 	assert_string_equal(a.error, "dockerd: malformed image ID");
 
+	/* a 409: made meanwhile by another's create, then looked up again */
 	fe_reset(b->fe);
-	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
+	fe_add(b->fe, &once404);
+	bk_container(b, "dev-alice", "/dev-alice", ID_WEB, "bob", NULL, 0, 0);
 	image("reg/dev:1", IMG_ID);
 	fe_json(b->fe, "POST", "/v1.41/containers/create", 409,
 	    "{\"message\":\"Conflict. The container name is already in use\"}");
 	assert_int_equal(run(&alice, "{\"verb\":\"create\","
 	    "\"template\":\"dev\"}"), EXIT_FAIL);
-	assert_string_equal(a.error, "dockerd: Conflict. The container name "
-	    "is already in use");
+	assert_string_equal(a.error, "cannot create dev-alice: the name is "
+	    "taken");
+	/* ...by the user's own create: that one is the answer */
+	fe_reset(b->fe);
+	fe_add(b->fe, &once404);
+	bk_container(b, "dev-alice", "/dev-alice", ID_WEB, "alice", NULL, 0, 0);
+	image("reg/dev:1", IMG_ID);
+	fe_json(b->fe, "POST", "/v1.41/containers/create", 409,
+	    "{\"message\":\"Conflict. The container name is already in use\"}");
+	assert_int_equal(run(&alice, "{\"verb\":\"create\","
+	    "\"template\":\"dev\"}"), 0);
+	assert_true(json_is_false(bk_data(&a, "created")));
+	assert_string_equal(json_string_value(bk_data(&a, "id")), ID_WEB);
 
 	fe_reset(b->fe);
 	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
@@ -486,6 +554,7 @@ main(void)
 		T(test_create_exists_or_taken),
 		T(test_create_refusals),
 		T(test_create_pinned_digest),
+		T(test_create_quota),
 		T(test_create_failures),
 		T(test_create_deny_rule),
 		T(test_provision_name_mismatch),
