@@ -3,11 +3,19 @@ the real dockerd, real PAM and real users made with useradd.
 
 Everything made here carries a random tag and is removed afterwards:
 users, groups, containers, the PAM service file and the temp dir.
+
+The suite shares the host with other people's containers and test runs:
+it signals, stops or changes only what it started or made. A test that needs to stop a dockerd starts one of its
+own (private_dockerd), and host_dockerd_untouched checks at the end of
+the session that every dockerd and containerd it did not start is still
+the same process.
 """
 import grp
+import ipaddress
 import json
 import os
 import pwd
+import random
 import secrets
 import shutil
 import signal
@@ -73,6 +81,204 @@ def image(tmpdir_shared):
         run("docker", "import", "-", IMAGE, stdin=tar.stdout)
         tar.wait()
     return IMAGE
+
+
+# Every private dockerd's directory, and so its command line, holds this;
+# the host guard below leaves such processes alone (another run's own).
+PRIVATE_MARK = "ctl-dockerd-"
+
+
+def docker_ping(sock, timeout=2):
+    """True if the dockerd on this Unix socket answers /_ping."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(sock)
+            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+        return data.startswith(b"HTTP/1.") and b" 200 " in data.split(b"\r\n")[0]
+    except OSError:
+        return False
+
+
+def free_subnet():
+    """A private /24 in 10.254.0.0/16 that no host address or route touches."""
+    used = []
+    for line in run("ip", "-4", "-o", "addr", "show").stdout.splitlines():
+        used.append(ipaddress.ip_interface(line.split()[3]).network)
+    for line in run("ip", "-4", "route", "show", "table", "all").stdout.splitlines():
+        dest = line.split()[0]
+        if dest[0].isdigit():
+            used.append(ipaddress.ip_network(dest, strict=False))
+    for n in random.sample(range(1, 255), 254):
+        net = ipaddress.ip_network(f"10.254.{n}.0/24")
+        if not any(net.overlaps(u) for u in used):
+            return net
+    raise AssertionError("no free /24 in 10.254.0.0/16")
+
+
+class PrivateDockerd:
+    """A dockerd of the test's own, which it may stop and start at will.
+
+    Everything it uses is its own: data and exec roots, pid file and API
+    socket under one temp dir, a containerd namespace (it starts its own
+    containerd unless a system one listens at /run/containerd), an empty
+    daemon.json instead of /etc/docker's, and a bridge made here on a
+    private /24. It never touches iptables, ip_forward or docker0
+    (--bridge=none would make dockerd delete the host's docker0). Only
+    the dockerd this object started is ever signalled.
+    """
+
+    def __init__(self, tmp, n, args=()):
+        self.dir = tempfile.mkdtemp(prefix=PRIVATE_MARK, dir=tmp)
+        os.chmod(self.dir, 0o755)  # ctld's sessions run as root: 0700 would do too
+        self.socket = os.path.join(self.dir, "docker.sock")
+        self.host = f"unix://{self.socket}"
+        self.bridge = f"br{TAG}{n}"
+        self.subnet = None
+        self.proc = None
+        config = os.path.join(self.dir, "daemon.json")
+        with open(config, "w") as f:
+            f.write("{}\n")
+        ns = f"ctl-{TAG}-{n}"
+        self.argv = [
+            "dockerd", "--config-file", config,
+            "--data-root", os.path.join(self.dir, "data"),
+            "--exec-root", os.path.join(self.dir, "exec"),
+            "--pidfile", os.path.join(self.dir, "docker.pid"),
+            "-H", self.host,
+            "--containerd-namespace", ns, "--containerd-plugins-namespace", ns + "-plugins",
+            f"--bridge={self.bridge}", "--iptables=false", "--ip6tables=false",
+            "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false",
+            *args]
+        self.logpath = os.path.join(self.dir, "dockerd.log")
+
+    def make_bridge(self):
+        self.subnet = free_subnet()
+        run("ip", "link", "add", self.bridge, "type", "bridge")
+        run("ip", "addr", "add", f"{next(self.subnet.hosts())}/24", "dev", self.bridge)
+        run("ip", "link", "set", self.bridge, "up")
+
+    def start(self, timeout=60):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        if self.subnet is None:
+            self.make_bridge()
+        with open(self.logpath, "a") as log:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        if not wait_for(lambda: self.proc.poll() is not None or docker_ping(self.socket),
+                        timeout, 0.05) or self.proc.poll() is not None:
+            raise AssertionError("private dockerd did not come up:\n" + self.logtext())
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=60):
+        """SIGTERM to the dockerd started here, and wait for it to end."""
+        if not self.running():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self._kill_containerd()
+
+    def _kill_containerd(self):
+        """After a dockerd of ours had to be killed: its own containerd."""
+        path = os.path.join(self.dir, "exec", "containerd", "containerd.pid")
+        try:
+            pid = int(open(path).read())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if self.dir.encode() in f.read():
+                    os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+    def docker(self, *args, check=True, **kw):
+        return run("docker", "-H", self.host, *args, check=check, **kw)
+
+    def load_image(self, ref):
+        """Copies an image from the host's dockerd: nothing can be pulled."""
+        save = subprocess.Popen(["docker", "save", ref], stdout=subprocess.PIPE)
+        self.docker("load", stdin=save.stdout)
+        save.stdout.close()
+        assert save.wait() == 0
+
+    def logtext(self):
+        try:
+            with open(self.logpath) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        self.stop()
+        if self.subnet is not None:
+            run("ip", "link", "del", self.bridge, check=False)
+        # nothing of a stopped dockerd stays mounted; if something did,
+        # take it down before removing the tree it is in
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f]
+        for m in sorted((m for m in mounts if m.startswith(self.dir + "/")), reverse=True):
+            run("umount", "-l", m, check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_dockerd(tmpdir_shared):
+    """Starts dockerds of the test's own; each is stopped and its bridge
+    and directories removed afterwards. private_dockerd(args=[...])
+    passes more dockerd options (TLS, swarm, ...)."""
+    made = []
+
+    def start(args=()):
+        d = PrivateDockerd(tmpdir_shared, len(made), args)
+        made.append(d)
+        return d.start()
+    yield start
+    for d in made:
+        d.cleanup()
+
+
+def host_daemons(skip=PRIVATE_MARK):
+    """dockerd and containerd processes not started by any ctl test run:
+    pid -> (name, start time, command line)."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            if comm not in ("dockerd", "containerd"):
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if skip in cmd or fields[0] == "Z":
+            continue
+        out[int(pid)] = (comm, fields[19], cmd)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_dockerd_untouched():
+    """The host's dockerd (and containerd) outlive the session unchanged:
+    same processes, never restarted."""
+    before = host_daemons()
+    yield
+    after = host_daemons()
+    changed = {pid: v[2] for pid, v in before.items() if after.get(pid, ())[:2] != v[:2]}
+    assert not changed, ("dockerd/containerd processes this session did not start "
+                         f"were stopped or restarted during it: {changed}")
 
 
 class Accounts:
@@ -160,14 +366,15 @@ def containers(image):
     c.cleanup()
 
 
-def config_text(tmp, accounts, pam_service, extra="", ownership=None):
+def config_text(tmp, accounts, pam_service, extra="", ownership=None,
+                docker_socket="/var/run/docker.sock"):
     a = accounts
     own = ownership or (
         'ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
         '  owner_verbs = ["ls", "status", "logs", "start", "stop", "restart", "stats"]; };\n')
     return (
         f'listen = {{ path = "{tmp}/ctld.sock"; mode = 0666; }};\n'
-        f'docker = {{ socket = "/var/run/docker.sock"; api_version = "1.41"; }};\n'
+        f'docker = {{ socket = "{docker_socket}"; api_version = "1.41"; }};\n'
         f'pam = {{ service = "{pam_service}"; }};\n'
         f'audit = {{ file = "{tmp}/audit.jsonl"; syslog = false; }};\n'
         + own +
@@ -360,12 +567,3 @@ def wait_for(pred, timeout=10.0, step=0.05):
 
 def user_group(name):
     return grp.getgrnam(name).gr_name
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests that stop shared services (dockerd) run after all others."""
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "disruptive: stops a shared service; runs last")
