@@ -2,13 +2,14 @@
 the real dockerd, real PAM and real users made with useradd.
 
 Everything made here carries a random tag and is removed afterwards:
-users, groups, containers, the PAM service file and the temp dir.
+users, groups, containers, the session's image tag, the PAM service
+file and the temp dir.
 
 The suite shares the host with other people's containers and test runs:
-it signals, stops or changes only what it started or made. A test that needs to stop a dockerd starts one of its
-own (private_dockerd), and host_dockerd_untouched checks at the end of
-the session that every dockerd and containerd it did not start is still
-the same process.
+it signals, stops or changes only what it started or made. A test that
+needs to stop a dockerd starts one of its own (private_dockerd), and
+host_dockerd_untouched checks at the end of the session that every
+dockerd and containerd it did not start is still the same process.
 """
 import grp
 import ipaddress
@@ -29,7 +30,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
 TAG = "ct" + secrets.token_hex(3)
-IMAGE = "ctl-test/busybox:1"
+# A cache kept between runs; each session tags it as IMAGE_REPO:TAG and
+# uses only its own tag, which a test may move (test_templates) without
+# touching anybody else's.
+IMAGE_REPO = "ctl-test/busybox"
+IMAGE_CACHE = IMAGE_REPO + ":1"
 PAM_SERVICE = "ctl-it-" + TAG
 
 
@@ -69,18 +74,22 @@ def bins(tmpdir_shared):
 
 @pytest.fixture(scope="session")
 def image(tmpdir_shared):
+    """The busybox image, under a tag of this session's own."""
     r = docker("info", check=False)
     assert r.returncode == 0, "dockerd is not running: run `make deps`"
-    if docker("image", "inspect", IMAGE, check=False).returncode != 0:
+    mine = f"{IMAGE_REPO}:{TAG}"
+    if docker("tag", IMAGE_CACHE, mine, check=False).returncode != 0:
         rootfs = os.path.join(tmpdir_shared, "rootfs")
         os.makedirs(os.path.join(rootfs, "bin"))
         shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
         for applet in ("sh", "echo", "sleep", "cat", "seq", "printf", "true"):
             os.symlink("busybox", os.path.join(rootfs, "bin", applet))
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-        run("docker", "import", "-", IMAGE, stdin=tar.stdout)
+        run("docker", "import", "-", mine, stdin=tar.stdout)
         tar.wait()
-    return IMAGE
+        docker("tag", mine, IMAGE_CACHE)
+    yield mine
+    docker("rmi", mine, check=False)  # the tag; the image stays cached as IMAGE_CACHE
 
 
 # Every private dockerd's directory, and so its command line, holds this;
