@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -517,6 +518,11 @@ class Ctl:
         return subprocess.Popen([self.bin, *args], user=uid, group=gid, extra_groups=[],
                                 env=self.env(), cwd="/", **kw)
 
+    def follow(self, who, *args):
+        """ctl ARGS as who, its output read as it comes (Follow)."""
+        return Follow(self.popen(who, *args, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE))
+
     def spawn_argv(self, who, *args, argv0=None):
         """setpriv + bash exec -a, for pexpect: a real pty, a real user."""
         user = self.accounts.users[who]
@@ -572,6 +578,50 @@ def wait_for(pred, timeout=10.0, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+class Follow:
+    """A process whose stdout and stderr are read as they come, so that a
+    test can wait for what it expects instead of sleeping."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buf = {"out": bytearray(), "err": bytearray()}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._drain, args=(f, k), daemon=True)
+                        for f, k in ((proc.stdout, "out"), (proc.stderr, "err"))]
+        for t in self.threads:
+            t.start()
+
+    def _drain(self, f, key):
+        while chunk := os.read(f.fileno(), 65536):
+            with self.lock:
+                self.buf[key] += chunk
+
+    def text(self, key="out"):
+        with self.lock:
+            return self.buf[key].decode(errors="replace")
+
+    def wait(self, pred, timeout=15, key="out"):
+        """True once pred(what has arrived on key) holds."""
+        return wait_for(lambda: pred(self.text(key)), timeout)
+
+    def communicate(self, timeout=20):
+        """Waits for the end; returns (stdout, stderr) as text."""
+        self.proc.wait(timeout=timeout)
+        for t in self.threads:
+            t.join(timeout)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+        return self.text("out"), self.text("err")
+
+    def stop(self, sig=signal.SIGINT, timeout=20):
+        self.proc.send_signal(sig)
+        return self.communicate(timeout)
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
 
 
 def user_group(name):
