@@ -26,6 +26,8 @@ import tempfile
 import threading
 import time
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,6 +39,10 @@ TAG = "ct" + secrets.token_hex(3)
 IMAGE_REPO = "ctl-test/busybox"
 IMAGE_CACHE = IMAGE_REPO + ":1"
 PAM_SERVICE = "ctl-it-" + TAG
+# A container command that ends at once on SIGTERM: a trap runs when the
+# shell's wait returns, so nothing waits out a sleep, nor dockerd's stop
+# timeout.
+IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"]
 
 
 def run(*args, check=True, **kw):
@@ -359,10 +365,15 @@ class Containers:
         if tty:
             args.append("-t")
         args.append(self.image)
-        args += cmd or ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+        args += cmd or IDLE
         run(*args)
         self.names.append(name)
         return name
+
+    def create_many(self, names, **kw):
+        """Several at once: dockerd serves them side by side."""
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda n: self.create(n, **kw), names))
 
     def cleanup(self):
         if self.names:

@@ -313,8 +313,8 @@ def test_expired_or_locked_account_refused(ctl, accounts, world, how):
 
 def test_ls_of_many_containers(ctl, containers, accounts):
     """An ls answer larger than a control frame comes in data frames."""
-    names = [containers.create(f"{TAG}-many-{i:03d}-{'x' * 60}", owner=accounts.users["erin"],
-                               start=False) for i in range(150)]
+    names = containers.create_many([f"{TAG}-many-{i:03d}-{'x' * 60}" for i in range(150)],
+                                   owner=accounts.users["erin"], start=False)
     r = ctl("erin", "ls", "--json", timeout=120)
     assert r.returncode == 0, r.stderr
     got = {c["name"] for c in json.loads(r.stdout)["containers"]}
