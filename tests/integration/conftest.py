@@ -387,6 +387,15 @@ def containers(image):
     c.cleanup()
 
 
+@pytest.fixture
+def own_containers(image):
+    """Containers removed as soon as the test ends: for ones that keep
+    writing logs, which would take CPU from every test after them."""
+    c = Containers(image)
+    yield c
+    c.cleanup()
+
+
 def config_text(tmp, accounts, pam_service, extra="", ownership=None,
                 docker_socket="/var/run/docker.sock"):
     a = accounts

@@ -188,8 +188,8 @@ def test_audit_unwritable(make_broker, ctl, accounts, containers, bins):
         run("umount", "-l", mnt, check=False)
 
 
-def test_client_vanishing_mid_stream_costs_nothing(make_broker, ctl, accounts, containers):
-    name = containers.create(f"{TAG}-chatty", owner=accounts.users["alice"],
+def test_client_vanishing_mid_stream_costs_nothing(make_broker, ctl, accounts, own_containers):
+    name = own_containers.create(f"{TAG}-chatty", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "trap 'exit 0' TERM; while true; do "
                                   "echo 0123456789012345678901234567890123456789; done"])
     b = make_broker()

@@ -66,16 +66,16 @@ def cid(name):
     return docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
 
 
-def alice_with(make_broker, ctl, accounts, containers, suffix, cmd):
+def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):
     """A container of alice's running cmd, and a broker of its own."""
-    name = containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
+    name = own_containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
     b = make_broker()
     ctl.broker = b
     return name, b
 
 
-def test_followers_share_one_relay(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker", TICKER)
+def test_followers_share_one_relay(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker", TICKER)
     fs = [follow(ctl, "-n", "0", name) for _ in range(5)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     assert all(f.wait(lines(20)) for f in fs)
@@ -90,8 +90,8 @@ def test_followers_share_one_relay(make_broker, ctl, accounts, containers):
     assert all(a.get("via") == "relay" and a["result"] == "client left" for a in recs)
 
 
-def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-t", TICKER)
+def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-t", TICKER)
     plain, stamped = follow(ctl, "-n", "0", name), follow(ctl, "-n", "0", "-t", name)
     assert wait_for(lambda: len(relays(b)) == 2, 10)
     assert plain.wait(lines(1)) and stamped.wait(lambda t: "Z line " in t)
@@ -112,8 +112,8 @@ def go(name):
     docker("exec", name, "sh", "-c", ": > /go")
 
 
-def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "burst", BURST)
+def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "burst", BURST)
     first = follow(ctl, "-n", "0", name)
     assert wait_for(lambda: len(relays(b)) == 1, 10), "no relay before the burst"
     go(name)
@@ -136,8 +136,8 @@ def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, containe
     assert via == ["relay", "relay", None, "relay"], via
 
 
-def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-stop", TICKER)
+def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-stop", TICKER)
     fs = [follow(ctl, "-n", "0", name) for _ in range(3)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     assert all(f.wait(lines(1)) for f in fs)
@@ -156,10 +156,10 @@ PAD = "x" * 110
 LINES = 100000  # 11.6 MB of log: more than a relay queues for one follower
 
 
-def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, containers):
+def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_containers):
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "flood",
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "flood",
                          ["sh", "-c", "while [ ! -e /go ]; do echo wait; sleep 0.05; done; "
                           f"seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
     fast = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
@@ -238,8 +238,8 @@ def follow_briefly(ctl, b, name):
     return out
 
 
-def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-d", TICKER)
+def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-d", TICKER)
     d, fake = fake_relay(b, name, 0)  # root's socket, in a directory anyone may enter
     try:
         os.chmod(d, 0o755)
@@ -253,8 +253,8 @@ def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, 
         fake.wait()
 
 
-def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-u", TICKER)
+def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-u", TICKER)
     uid = ctl.ids("bob")[0]
     d, fake = fake_relay(b, name, uid)
     try:
@@ -285,10 +285,10 @@ except (BrokenPipeError, ConnectionResetError):
 """
 
 
-def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
+def test_relay_serves_root_alone(make_broker, ctl, accounts, own_containers):
     """Even reached (the directory opened up for the test), a relay
     refuses a peer that is not root."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-k", TICKER)
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-k", TICKER)
     p = follow(ctl, "-n", "0", name)
     try:
         assert wait_for(lambda: len(relays(b)) == 1, 10)
@@ -309,13 +309,13 @@ def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
     assert numbers(out)
 
 
-def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, containers):
+def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_containers):
     """A relay whose socket is flooded with connections that never speak,
     and which then ends its stream, neither hangs its own followers nor
     anyone following another container (the relay directory's lock is
     shared by all)."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-a", TICKER)
-    other = containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-a", TICKER)
+    other = own_containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
     first = follow(ctl, "-n", "0", name)
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     d = os.path.join(b.dir, "ctld-relay")
