@@ -3,7 +3,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -28,9 +27,15 @@ def world(containers, accounts):
         "shared": containers.create(f"{TAG}-shared", group=accounts.dev),
         "nolabel": containers.create(f"{TAG}-nolabel"),
     }
-    # let the logger finish writing
-    time.sleep(1.5)
+    # the logs the tests compare are complete
+    assert wait_for(lambda: logged(w["alice_app"], b"out 40\n", b"err 40\n"), 15)
+    assert wait_for(lambda: logged(w["alice_tty"], b"line2\r\n", b""), 15)
     return w
+
+
+def logged(name, out_end, err_part):
+    r = subprocess.run(["docker", "logs", name], capture_output=True)
+    return r.stdout.endswith(out_end) and err_part in r.stderr
 
 
 def inspect(name):
@@ -242,8 +247,8 @@ def test_logs_follow_cancelled_leaves_nothing(ctl, broker, world):
     p = ctl.popen("alice", "logs", "-f", "-n", "1", world["alice_app"],
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert wait_for(lambda: len(broker.children()) >= 1, 5)
-    time.sleep(0.5)
-    assert p.poll() is None, "logs -f ended by itself"
+    with pytest.raises(subprocess.TimeoutExpired):
+        p.wait(timeout=0.5)  # "logs -f" does not end by itself
     kids = broker.children()
     p.send_signal(signal.SIGINT)
     p.wait(timeout=5)

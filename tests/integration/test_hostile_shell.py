@@ -5,7 +5,6 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pexpect
 import pytest
@@ -57,7 +56,6 @@ ATTACKS = [
 @pytest.fixture(scope="module")
 def target(containers, accounts):
     containers.create(T, owner=accounts.users["alice"])
-    time.sleep(0.5)
     return T
 
 

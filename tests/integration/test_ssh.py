@@ -134,7 +134,7 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
 def test_ssh_command_forms(ssh_world, accounts, containers):
     name = containers.create(f"{TAG}-ssh-app", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "echo hello-ssh; sleep 100000"])
-    time.sleep(0.5)
+    assert wait_for(lambda: "hello-ssh" in docker("logs", name).stdout, 15)
     for cmd in (["ctl", "logs", name], ["logs", name], [f"ctl logs {name}"]):
         r = ssh(ssh_world, accounts, "alice", *cmd)
         assert r.returncode == 0, (cmd, r.stderr)
@@ -251,13 +251,15 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     child.expect("Password: ")
     child.sendline(f"pw-alice-{TAG}")
     child.expect(f"dev-{user}: restarted")
+    issued = time.monotonic()  # the ticket was written before the answer
     # within the ticket's lifetime: no password
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect(f"dev-{user}: restarted")
     # another login session has no ticket
     r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
     assert r.returncode == 4
-    time.sleep(8.5)  # past reauth.timeout
+    # past reauth.timeout (8 s, counted in whole seconds from before issued)
+    time.sleep(max(0, issued + 8.2 - time.monotonic()))
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect("Password: ")
     child.sendline(f"pw-alice-{TAG}")
