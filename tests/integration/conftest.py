@@ -425,7 +425,8 @@ class Broker:
         self.audit = os.path.join(self.dir, "audit.jsonl")
         self.conf = os.path.join(self.dir, "ctld.conf")
         self.write_config(text.replace("@DIR@", self.dir))
-        self.log = open(os.path.join(self.dir, "ctld.log"), "w+")
+        # appended to: ctld shares the file offset that logtext() moves
+        self.log = open(os.path.join(self.dir, "ctld.log"), "a+")
         self.proc = subprocess.Popen([bins["ctld"], "-d", "-f", self.conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_socket()
@@ -437,16 +438,20 @@ class Broker:
         os.rename(self.conf + ".new", self.conf)
 
     def wait_socket(self):
+        """Until ctld serves: it accepts connections as soon as it listens,
+        but handles SIGTERM and SIGHUP only once it says "listening on"."""
         for _ in range(600):
             if self.proc.poll() is not None:
                 raise AssertionError("ctld exited: " + self.logtext())
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(self.socket)
-                s.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+            if "listening on" in self.logtext():
+                try:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(self.socket)
+                    s.close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
         raise AssertionError("ctld did not listen: " + self.logtext())
 
     def logtext(self):
