@@ -3,10 +3,11 @@ import json
 import os
 import signal
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, docker, wait_for
+from conftest import TAG, inspect, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
@@ -16,17 +17,20 @@ LOGGER = ["sh", "-c",
 @pytest.fixture(scope="session")
 def world(containers, accounts):
     u = accounts.users
-    w = {
-        "alice_app": containers.create(f"{TAG}-alice-app", owner=u["alice"], cmd=LOGGER),
-        "alice_tty": containers.create(f"{TAG}-alice-tty", owner=u["alice"], tty=True,
-                                       cmd=["sh", "-c", "printf 'tty \\033[1mbold\\033[0m\\n'; "
-                                            "echo line2; sleep 100000"]),
-        "alice_stopped": containers.create(f"{TAG}-alice-off", owner=u["alice"], start=False),
-        "bob_app": containers.create(f"{TAG}-bob-app", owner=u["bob"]),
-        "web_bob": containers.create(f"web-{TAG}-bob", owner=u["bob"]),
-        "shared": containers.create(f"{TAG}-shared", group=accounts.dev),
-        "nolabel": containers.create(f"{TAG}-nolabel"),
+    specs = {
+        "alice_app": dict(name=f"{TAG}-alice-app", owner=u["alice"], cmd=LOGGER),
+        "alice_tty": dict(name=f"{TAG}-alice-tty", owner=u["alice"], tty=True,
+                          cmd=["sh", "-c", "printf 'tty \\033[1mbold\\033[0m\\n'; "
+                               "echo line2; sleep 100000"]),
+        "alice_stopped": dict(name=f"{TAG}-alice-off", owner=u["alice"], start=False),
+        "bob_app": dict(name=f"{TAG}-bob-app", owner=u["bob"]),
+        "web_bob": dict(name=f"web-{TAG}-bob", owner=u["bob"]),
+        "shared": dict(name=f"{TAG}-shared", group=accounts.dev),
+        "nolabel": dict(name=f"{TAG}-nolabel"),
     }
+    with ThreadPoolExecutor(len(specs)) as pool:  # dockerd starts them side by side
+        made = {k: pool.submit(containers.create, **v) for k, v in specs.items()}
+    w = {k: f.result() for k, f in made.items()}
     # the logs the tests compare are complete
     assert wait_for(lambda: logged(w["alice_app"], b"out 40\n", b"err 40\n"), 15)
     assert wait_for(lambda: logged(w["alice_tty"], b"line2\r\n", b""), 15)
@@ -36,10 +40,6 @@ def world(containers, accounts):
 def logged(name, out_end, err_part):
     r = subprocess.run(["docker", "logs", name], capture_output=True)
     return r.stdout.endswith(out_end) and err_part in r.stderr
-
-
-def inspect(name):
-    return json.loads(docker("inspect", name).stdout)[0]
 
 
 def ls_names(ctl, who):

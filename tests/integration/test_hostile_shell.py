@@ -1,7 +1,6 @@
 """The shell under attack: every class of restricted-shell escape is
 refused with exit code 2 and a clear message; nothing runs, no file is
 written, no container changes, and the broker is never asked."""
-import json
 import os
 import re
 import subprocess
@@ -9,7 +8,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import TAG, docker
+from conftest import TAG, inspect
 
 CANARY = f"/tmp/ctl-pwned-{TAG}"
 T = f"{TAG}-target"   # the target container, created by the fixture
@@ -60,7 +59,7 @@ def target(containers, accounts):
 
 
 def state(name):
-    info = json.loads(docker("inspect", name).stdout)[0]
+    info = inspect(name)
     return info["State"]["StartedAt"], info["RestartCount"], info["State"]["Status"]
 
 

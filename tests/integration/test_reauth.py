@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import PAM_SERVICE, TAG, LoginSession, config_text, docker, wait_for
+from conftest import PAM_SERVICE, TAG, LoginSession, config_text, inspect, wait_for
 
 
 def running(exe):
@@ -54,7 +54,7 @@ def test_hanging_pam_module_is_timed_out(make_broker, ctl, accounts, hang_servic
                              'dir = "@DIR@/tickets"; };\n')
     b = make_broker(text)
     ctl.broker = b
-    started = docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout
+    started = inspect(target)["State"]["StartedAt"]
     p = ctl.popen("alice", "-S", "restart", target, stdin=subprocess.DEVNULL,
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert wait_for(lambda: running(hang), 10)
@@ -65,7 +65,7 @@ def test_hanging_pam_module_is_timed_out(make_broker, ctl, accounts, hang_servic
     out, err = p.communicate(timeout=30)
     assert p.returncode == 4
     assert "timed out" in err
-    assert docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout == started
+    assert inspect(target)["State"]["StartedAt"] == started
     recs = [r for r in b.audit_lines() if r.get("result") == "authentication timed out"]
     assert len(recs) == 1 and recs[0]["decision"] == "deny"
     assert wait_for(lambda: not b.children(), 5)

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from conftest import TAG, docker, wait_for
+from conftest import TAG, docker, inspect, wait_for
 
 TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
           "echo line $i; sleep 0.02; done"]
@@ -63,7 +63,7 @@ def lines(n):
 
 
 def cid(name):
-    return docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
+    return inspect(name)["Id"]
 
 
 def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):

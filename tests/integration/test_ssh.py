@@ -12,7 +12,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, run, wait_for
+from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, inspect, run, wait_for
 
 SSHD = "/usr/sbin/sshd"
 
@@ -118,7 +118,7 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
     docker("rm", "-f", f"dev-{user}", check=False)
     r = ssh(ssh_world, accounts, "alice", "ctl", "status", f"dev-{user}", "--json")
     assert r.returncode == 0, r.stderr
-    info = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    info = inspect(f"dev-{user}")
     assert info["State"]["Running"]
     assert info["Config"]["Labels"]["ctl.owner"] == user
     assert info["HostConfig"]["CapDrop"] == ["ALL"]
@@ -127,7 +127,7 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
     assert info["Config"]["User"] == "1000:1000"
     r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
     assert r.returncode == 0
-    again = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    again = inspect(f"dev-{user}")
     assert again["Id"] == info["Id"] and again["State"]["StartedAt"] == info["State"]["StartedAt"]
 
 

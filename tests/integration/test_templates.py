@@ -7,13 +7,9 @@ import subprocess
 
 import pytest
 
-from conftest import TAG, config_text, docker, run
+from conftest import TAG, config_text, docker, inspect, run
 from test_broker import HELLO, converse, done_of, frame
 
-
-
-def inspect(name):
-    return json.loads(docker("inspect", name).stdout)[0]
 
 
 def image_id(ref):
