@@ -218,7 +218,7 @@ def test_interactive_login_lands_at_prompt(ssh_world, accounts):
     child.expect(pexpect.EOF)
 
 
-def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
+def test_reauth_asks_password_and_counts_failures(ssh_world, accounts):
     user = accounts.users["alice"]
     b = ssh_world["broker"]
     child = interactive(ssh_world, accounts, "alice")
@@ -247,6 +247,16 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     assert len(fails) >= 4
     assert not any("wrong-" in json.dumps(r) or "pw-alice" in json.dumps(r)
                    for r in b.audit_lines())
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_reauth_ticket_holds_then_expires(ssh_world, accounts):
+    """A test of its own (it waits out the ticket's 8 s), so that it runs
+    beside the one above."""
+    user = accounts.users["alice"]
+    child = interactive(ssh_world, accounts, "alice")
+    child.expect(re.escape(f"{user}@"))
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect("Password: ")
     child.sendline(f"pw-alice-{TAG}")
