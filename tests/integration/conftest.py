@@ -684,3 +684,9 @@ class Follow:
 
 def user_group(name):
     return grp.getgrnam(name).gr_name
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: CPU- or timing-bound; `make check` runs it after the parallel "
+                   "tests, on its own (-m serial)")

@@ -139,6 +139,7 @@ time.sleep(30)
 """
 
 
+@pytest.mark.serial  # a thousand sockets, and ls within 20 s beside them
 def test_thousand_connections_at_once(make_broker, ctl, accounts):
     b = make_broker()
     ctl.broker = b

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from conftest import TAG, docker, inspect, wait_for
 
 TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
@@ -156,6 +158,7 @@ PAD = "x" * 110
 LINES = 100000  # 11.6 MB of log: more than a relay queues for one follower
 
 
+@pytest.mark.serial  # the fast follower must keep pace with an 11.6 MB flood
 def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_containers):
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""

@@ -32,6 +32,7 @@ def vg_broker(bins, tmpdir_shared, accounts, pam_service, image):
     b.stop()
 
 
+@pytest.mark.serial  # a core's worth of CPU for its whole length
 @pytest.mark.skipif(bool(os.environ.get("CTL_SANITIZE")),
                     reason="valgrind cannot run a sanitized ctld; CI runs it on the plain build")
 def test_session_under_valgrind(vg_broker, ctl, own_containers, accounts):
