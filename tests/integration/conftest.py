@@ -152,11 +152,19 @@ def docker_ping(sock, timeout=2):
         return False
 
 
+def host_networks(but=None):
+    """The IPv4 networks of the host's addresses (but those of device but)."""
+    out = []
+    for line in run("ip", "-4", "-o", "addr", "show").stdout.splitlines():
+        f = line.split()
+        if f[1] != but:
+            out.append(ipaddress.ip_interface(f[3]).network)
+    return out
+
+
 def free_subnet():
     """A private /24 in 10.254.0.0/16 that no host address or route touches."""
-    used = []
-    for line in run("ip", "-4", "-o", "addr", "show").stdout.splitlines():
-        used.append(ipaddress.ip_interface(line.split()[3]).network)
+    used = host_networks()
     for line in run("ip", "-4", "route", "show", "table", "all").stdout.splitlines():
         dest = line.split()[0]
         if dest[0].isdigit():
@@ -187,6 +195,7 @@ class PrivateDockerd:
         self.host = f"unix://{self.socket}"
         self.bridge = f"br{TAG}{n}"
         self.subnet = None
+        self.bridge_made = False
         self.proc = None
         config = os.path.join(self.dir, "daemon.json")
         with open(config, "w") as f:
@@ -205,14 +214,24 @@ class PrivateDockerd:
         self.logpath = os.path.join(self.dir, "dockerd.log")
 
     def make_bridge(self):
-        self.subnet = free_subnet()
         run("ip", "link", "add", self.bridge, "type", "bridge")
-        run("ip", "addr", "add", f"{next(self.subnet.hosts())}/24", "dev", self.bridge)
+        self.bridge_made = True
+        for _ in range(10):
+            net = free_subnet()
+            addr = f"{next(net.hosts())}/24"
+            run("ip", "addr", "add", addr, "dev", self.bridge)
+            # another run may have picked the same one meanwhile
+            if not any(net.overlaps(u) for u in host_networks(but=self.bridge)):
+                self.subnet = net
+                break
+            run("ip", "addr", "del", addr, "dev", self.bridge)
+        else:
+            raise AssertionError("no free /24 for a private dockerd's bridge")
         run("ip", "link", "set", self.bridge, "up")
 
     def start(self, timeout=60):
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        if self.subnet is None:
+        if not self.bridge_made:
             self.make_bridge()
         with open(self.logpath, "a") as log:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
@@ -267,7 +286,7 @@ class PrivateDockerd:
 
     def cleanup(self):
         self.stop()
-        if self.subnet is not None:
+        if self.bridge_made:
             run("ip", "link", "del", self.bridge, check=False)
         # nothing of a stopped dockerd stays mounted; if something did,
         # take it down before removing the tree it is in
