@@ -154,9 +154,17 @@ unit: $(UNIT_BIN)
 
 # Integration tests drive the real binaries against the real dockerd and
 # PAM: they need root. `make deps` installs and starts what they need.
+# Most run in IT_JOBS parallel workers (python3-pytest-xdist; without it,
+# or with IT_JOBS=0, one after another); those marked serial run after
+# them, one at a time, with no other test of this run beside them.
 PYTEST ?= /usr/bin/python3 -m pytest
+IT_JOBS ?= 3
+XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf -- '-n %s' $(IT_JOBS))
 integration: all
-	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v tests/integration
+	@rc=0; \
+	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v $(XDIST) -m "not serial" tests/integration || rc=1; \
+	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v -m serial tests/integration || rc=1; \
+	exit $$rc
 .PHONY: integration
 
 check: unit integration

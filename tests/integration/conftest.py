@@ -2,27 +2,48 @@
 the real dockerd, real PAM and real users made with useradd.
 
 Everything made here carries a random tag and is removed afterwards:
-users, groups, containers, the PAM service file and the temp dir.
+users, groups, containers, the session's image tag, the PAM service
+file and the temp dir.
+
+The suite shares the host with other people's containers and test runs:
+it signals, stops or changes only what it started or made. A test that
+needs to stop a dockerd starts one of its own (private_dockerd), and
+host_dockerd_untouched checks at the end of the session that every
+dockerd and containerd it did not start is still the same process.
 """
 import grp
+import http.client
+import ipaddress
 import json
 import os
 import pwd
+import random
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
 TAG = "ct" + secrets.token_hex(3)
-IMAGE = "ctl-test/busybox:1"
+# A cache kept between runs; each session tags it as IMAGE_REPO:TAG and
+# uses only its own tag, which a test may move (test_templates) without
+# touching anybody else's.
+IMAGE_REPO = "ctl-test/busybox"
+IMAGE_CACHE = IMAGE_REPO + ":1"
 PAM_SERVICE = "ctl-it-" + TAG
+# A container command that ends at once on SIGTERM: a trap runs when the
+# shell's wait returns, so nothing waits out a sleep, nor dockerd's stop
+# timeout.
+IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"]
 
 
 def run(*args, check=True, **kw):
@@ -34,6 +55,38 @@ def run(*args, check=True, **kw):
 
 def docker(*args, check=True):
     return run("docker", *args, check=check)
+
+
+class _UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path, timeout=120):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def engine(method, path, body=None, sock="/var/run/docker.sock", ok=(200, 201, 204, 304)):
+    """One Engine API call. Fixtures make, start, inspect and remove
+    containers this way: a docker CLI process costs some 80 ms of CPU,
+    several times what dockerd spends on the request."""
+    conn = _UnixHTTP(sock)
+    try:
+        conn.request(method, "/v1.41" + path, body=None if body is None else json.dumps(body),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        data = r.read()
+    finally:
+        conn.close()
+    assert r.status in ok, f"{method} {path}: {r.status} {data[:500]!r}"
+    return json.loads(data) if data else None
+
+
+def inspect(name):
+    """docker inspect NAME, for a container."""
+    return engine("GET", f"/containers/{urllib.parse.quote(name, safe='')}/json")
 
 
 @pytest.fixture(scope="session")
@@ -64,18 +117,239 @@ def bins(tmpdir_shared):
 
 @pytest.fixture(scope="session")
 def image(tmpdir_shared):
+    """The busybox image, under a tag of this session's own."""
     r = docker("info", check=False)
     assert r.returncode == 0, "dockerd is not running: run `make deps`"
-    if docker("image", "inspect", IMAGE, check=False).returncode != 0:
+    mine = f"{IMAGE_REPO}:{TAG}"
+    if docker("tag", IMAGE_CACHE, mine, check=False).returncode != 0:
         rootfs = os.path.join(tmpdir_shared, "rootfs")
         os.makedirs(os.path.join(rootfs, "bin"))
         shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
         for applet in ("sh", "echo", "sleep", "cat", "seq", "printf", "true"):
             os.symlink("busybox", os.path.join(rootfs, "bin", applet))
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-        run("docker", "import", "-", IMAGE, stdin=tar.stdout)
+        run("docker", "import", "-", mine, stdin=tar.stdout)
         tar.wait()
-    return IMAGE
+        docker("tag", mine, IMAGE_CACHE)
+    yield mine
+    docker("rmi", mine, check=False)  # the tag; the image stays cached as IMAGE_CACHE
+
+
+# Every private dockerd's directory, and so its command line, holds this;
+# the host guard below leaves such processes alone (another run's own).
+PRIVATE_MARK = "ctl-dockerd-"
+
+
+def docker_ping(sock, timeout=2):
+    """True if the dockerd on this Unix socket answers /_ping."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(sock)
+            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+        return data.startswith(b"HTTP/1.") and b" 200 " in data.split(b"\r\n")[0]
+    except OSError:
+        return False
+
+
+def host_networks(but=None):
+    """The IPv4 networks of the host's addresses (but those of device but)."""
+    out = []
+    for line in run("ip", "-4", "-o", "addr", "show").stdout.splitlines():
+        f = line.split()
+        if f[1] != but:
+            out.append(ipaddress.ip_interface(f[3]).network)
+    return out
+
+
+def free_subnet():
+    """A private /24 in 10.254.0.0/16 that no host address or route touches."""
+    used = host_networks()
+    for line in run("ip", "-4", "route", "show", "table", "all").stdout.splitlines():
+        dest = line.split()[0]
+        if dest[0].isdigit():
+            used.append(ipaddress.ip_network(dest, strict=False))
+    for n in random.sample(range(1, 255), 254):
+        net = ipaddress.ip_network(f"10.254.{n}.0/24")
+        if not any(net.overlaps(u) for u in used):
+            return net
+    raise AssertionError("no free /24 in 10.254.0.0/16")
+
+
+class PrivateDockerd:
+    """A dockerd of the test's own, which it may stop and start at will.
+
+    Everything it uses is its own: data and exec roots, pid file and API
+    socket under one temp dir, a containerd namespace (it starts its own
+    containerd unless a system one listens at /run/containerd), an empty
+    daemon.json instead of /etc/docker's, and a bridge made here on a
+    private /24. It never touches iptables, ip_forward or docker0
+    (--bridge=none would make dockerd delete the host's docker0). Only
+    the dockerd this object started is ever signalled.
+    """
+
+    def __init__(self, tmp, n, args=()):
+        self.dir = tempfile.mkdtemp(prefix=PRIVATE_MARK, dir=tmp)
+        os.chmod(self.dir, 0o755)  # ctld's sessions run as root: 0700 would do too
+        self.socket = os.path.join(self.dir, "docker.sock")
+        self.host = f"unix://{self.socket}"
+        self.bridge = f"br{TAG}{n}"
+        self.subnet = None
+        self.bridge_made = False
+        self.proc = None
+        config = os.path.join(self.dir, "daemon.json")
+        with open(config, "w") as f:
+            f.write("{}\n")
+        ns = f"ctl-{TAG}-{n}"
+        self.argv = [
+            "dockerd", "--config-file", config,
+            "--data-root", os.path.join(self.dir, "data"),
+            "--exec-root", os.path.join(self.dir, "exec"),
+            "--pidfile", os.path.join(self.dir, "docker.pid"),
+            "-H", self.host,
+            "--containerd-namespace", ns, "--containerd-plugins-namespace", ns + "-plugins",
+            f"--bridge={self.bridge}", "--iptables=false", "--ip6tables=false",
+            "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false",
+            *args]
+        self.logpath = os.path.join(self.dir, "dockerd.log")
+
+    def make_bridge(self):
+        run("ip", "link", "add", self.bridge, "type", "bridge")
+        self.bridge_made = True
+        for _ in range(10):
+            net = free_subnet()
+            addr = f"{next(net.hosts())}/24"
+            run("ip", "addr", "add", addr, "dev", self.bridge)
+            # another run may have picked the same one meanwhile
+            if not any(net.overlaps(u) for u in host_networks(but=self.bridge)):
+                self.subnet = net
+                break
+            run("ip", "addr", "del", addr, "dev", self.bridge)
+        else:
+            raise AssertionError("no free /24 for a private dockerd's bridge")
+        run("ip", "link", "set", self.bridge, "up")
+
+    def start(self, timeout=60):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        if not self.bridge_made:
+            self.make_bridge()
+        with open(self.logpath, "a") as log:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        if not wait_for(lambda: self.proc.poll() is not None or docker_ping(self.socket),
+                        timeout, 0.05) or self.proc.poll() is not None:
+            raise AssertionError("private dockerd did not come up:\n" + self.logtext())
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=60):
+        """SIGTERM to the dockerd started here, and wait for it to end."""
+        if not self.running():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self._kill_containerd()
+
+    def _kill_containerd(self):
+        """After a dockerd of ours had to be killed: its own containerd."""
+        path = os.path.join(self.dir, "exec", "containerd", "containerd.pid")
+        try:
+            pid = int(open(path).read())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if self.dir.encode() in f.read():
+                    os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+    def docker(self, *args, check=True, **kw):
+        return run("docker", "-H", self.host, *args, check=check, **kw)
+
+    def load_image(self, ref):
+        """Copies an image from the host's dockerd: nothing can be pulled."""
+        save = subprocess.Popen(["docker", "save", ref], stdout=subprocess.PIPE)
+        self.docker("load", stdin=save.stdout)
+        save.stdout.close()
+        assert save.wait() == 0
+
+    def logtext(self):
+        try:
+            with open(self.logpath) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        self.stop()
+        if self.bridge_made:
+            run("ip", "link", "del", self.bridge, check=False)
+        # nothing of a stopped dockerd stays mounted; if something did,
+        # take it down before removing the tree it is in
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f]
+        for m in sorted((m for m in mounts if m.startswith(self.dir + "/")), reverse=True):
+            run("umount", "-l", m, check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_dockerd(tmpdir_shared):
+    """Starts dockerds of the test's own; each is stopped and its bridge
+    and directories removed afterwards. private_dockerd(args=[...])
+    passes more dockerd options (TLS, swarm, ...)."""
+    made = []
+
+    def start(args=()):
+        d = PrivateDockerd(tmpdir_shared, len(made), args)
+        made.append(d)
+        return d.start()
+    yield start
+    for d in made:
+        d.cleanup()
+
+
+def host_daemons(skip=PRIVATE_MARK):
+    """dockerd and containerd processes not started by any ctl test run:
+    pid -> (name, start time, command line)."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            if comm not in ("dockerd", "containerd"):
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if skip in cmd or fields[0] == "Z":
+            continue
+        out[int(pid)] = (comm, fields[19], cmd)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_dockerd_untouched():
+    """The host's dockerd (and containerd) outlive the session unchanged:
+    same processes, never restarted."""
+    before = host_daemons()
+    yield
+    after = host_daemons()
+    changed = {pid: v[2] for pid, v in before.items() if after.get(pid, ())[:2] != v[:2]}
+    assert not changed, ("dockerd/containerd processes this session did not start "
+                         f"were stopped or restarted during it: {changed}")
 
 
 class Accounts:
@@ -135,25 +409,30 @@ class Containers:
         self.names = []
 
     def create(self, name, owner=None, group=None, cmd=None, tty=False, start=True):
-        args = ["docker", "run" if start else "create", "--label", f"ctltest={TAG}",
-                "--name", name]
-        if start:
-            args.append("-d")
+        """docker run -d (or docker create), through the Engine API."""
+        labels = {"ctltest": TAG}
         if owner:
-            args += ["--label", f"ctl.owner={owner}"]
+            labels["ctl.owner"] = owner
         if group:
-            args += ["--label", f"ctl.group={group}"]
-        if tty:
-            args.append("-t")
-        args.append(self.image)
-        args += cmd or ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-        run(*args)
+            labels["ctl.group"] = group
+        engine("POST", f"/containers/create?name={urllib.parse.quote(name)}",
+               {"Image": self.image, "Cmd": cmd or IDLE, "Labels": labels, "Tty": tty,
+                "HostConfig": {"NetworkMode": "default"}})
         self.names.append(name)
+        if start:
+            engine("POST", f"/containers/{urllib.parse.quote(name)}/start")
         return name
 
+    def create_many(self, names, **kw):
+        """Several at once: dockerd serves them side by side."""
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda n: self.create(n, **kw), names))
+
     def cleanup(self):
-        if self.names:
-            docker("rm", "-f", *self.names, check=False)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: engine("DELETE", f"/containers/{urllib.parse.quote(n)}"
+                                                     "?force=1&v=1", ok=(204, 404, 409)),
+                          self.names))
 
 
 @pytest.fixture(scope="session")
@@ -163,14 +442,24 @@ def containers(image):
     c.cleanup()
 
 
-def config_text(tmp, accounts, pam_service, extra="", ownership=None):
+@pytest.fixture
+def own_containers(image):
+    """Containers removed as soon as the test ends: for ones that keep
+    writing logs, which would take CPU from every test after them."""
+    c = Containers(image)
+    yield c
+    c.cleanup()
+
+
+def config_text(tmp, accounts, pam_service, extra="", ownership=None,
+                docker_socket="/var/run/docker.sock"):
     a = accounts
     own = ownership or (
         'ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
         '  owner_verbs = ["ls", "status", "logs", "start", "stop", "restart", "stats"]; };\n')
     return (
         f'listen = {{ path = "{tmp}/ctld.sock"; mode = 0666; }};\n'
-        f'docker = {{ socket = "/var/run/docker.sock"; api_version = "1.41"; }};\n'
+        f'docker = {{ socket = "{docker_socket}"; api_version = "1.41"; }};\n'
         f'pam = {{ service = "{pam_service}"; }};\n'
         f'audit = {{ file = "{tmp}/audit.jsonl"; syslog = false; }};\n'
         + own +
@@ -191,7 +480,8 @@ class Broker:
         self.audit = os.path.join(self.dir, "audit.jsonl")
         self.conf = os.path.join(self.dir, "ctld.conf")
         self.write_config(text.replace("@DIR@", self.dir))
-        self.log = open(os.path.join(self.dir, "ctld.log"), "w+")
+        # appended to: ctld shares the file offset that logtext() moves
+        self.log = open(os.path.join(self.dir, "ctld.log"), "a+")
         self.proc = subprocess.Popen([bins["ctld"], "-d", "-f", self.conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_socket()
@@ -203,16 +493,20 @@ class Broker:
         os.rename(self.conf + ".new", self.conf)
 
     def wait_socket(self):
+        """Until ctld serves: it accepts connections as soon as it listens,
+        but handles SIGTERM and SIGHUP only once it says "listening on"."""
         for _ in range(600):
             if self.proc.poll() is not None:
                 raise AssertionError("ctld exited: " + self.logtext())
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(self.socket)
-                s.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+            if "listening on" in self.logtext():
+                try:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(self.socket)
+                    s.close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
         raise AssertionError("ctld did not listen: " + self.logtext())
 
     def logtext(self):
@@ -303,6 +597,11 @@ class Ctl:
         uid, gid = self.ids(who)
         return subprocess.Popen([self.bin, *args], user=uid, group=gid, extra_groups=[],
                                 env=self.env(), cwd="/", **kw)
+
+    def follow(self, who, *args):
+        """ctl ARGS as who, its output read as it comes (Follow)."""
+        return Follow(self.popen(who, *args, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE))
 
     def spawn_argv(self, who, *args, argv0=None):
         """setpriv + bash exec -a, for pexpect: a real pty, a real user."""
@@ -445,14 +744,55 @@ def wait_for(pred, timeout=10.0, step=0.05):
     return pred()
 
 
+class Follow:
+    """A process whose stdout and stderr are read as they come, so that a
+    test can wait for what it expects instead of sleeping."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buf = {"out": bytearray(), "err": bytearray()}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._drain, args=(f, k), daemon=True)
+                        for f, k in ((proc.stdout, "out"), (proc.stderr, "err"))]
+        for t in self.threads:
+            t.start()
+
+    def _drain(self, f, key):
+        while chunk := os.read(f.fileno(), 65536):
+            with self.lock:
+                self.buf[key] += chunk
+
+    def text(self, key="out"):
+        with self.lock:
+            return self.buf[key].decode(errors="replace")
+
+    def wait(self, pred, timeout=15, key="out"):
+        """True once pred(what has arrived on key) holds."""
+        return wait_for(lambda: pred(self.text(key)), timeout)
+
+    def communicate(self, timeout=20):
+        """Waits for the end; returns (stdout, stderr) as text."""
+        self.proc.wait(timeout=timeout)
+        for t in self.threads:
+            t.join(timeout)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+        return self.text("out"), self.text("err")
+
+    def stop(self, sig=signal.SIGINT, timeout=20):
+        self.proc.send_signal(sig)
+        return self.communicate(timeout)
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
+
+
 def user_group(name):
     return grp.getgrnam(name).gr_name
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests that stop shared services (dockerd) run after all others."""
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
-
-
 def pytest_configure(config):
-    config.addinivalue_line("markers", "disruptive: stops a shared service; runs last")
+    config.addinivalue_line(
+        "markers", "serial: CPU- or timing-bound; `make check` runs it after the parallel "
+                   "tests, on its own (-m serial)")

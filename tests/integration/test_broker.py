@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, TAG, Broker, config_text, run, wait_for
+from conftest import ROOT, TAG, Broker, config_text, inspect, run, wait_for
 
 
 def frame(ftype, payload):
@@ -399,7 +399,7 @@ def test_audit_disk_full_refuses(make_broker, ctl, accounts, containers):
 
 
 def docker_started(name):
-    return run("docker", "inspect", "-f", "{{.State.StartedAt}}", name).stdout
+    return inspect(name)["State"]["StartedAt"]
 
 
 def test_no_symbol_of_ours_interposes_a_library(bins):

@@ -3,11 +3,11 @@ import json
 import os
 import signal
 import subprocess
-import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, docker, wait_for
+from conftest import TAG, inspect, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
@@ -17,24 +17,29 @@ LOGGER = ["sh", "-c",
 @pytest.fixture(scope="session")
 def world(containers, accounts):
     u = accounts.users
-    w = {
-        "alice_app": containers.create(f"{TAG}-alice-app", owner=u["alice"], cmd=LOGGER),
-        "alice_tty": containers.create(f"{TAG}-alice-tty", owner=u["alice"], tty=True,
-                                       cmd=["sh", "-c", "printf 'tty \\033[1mbold\\033[0m\\n'; "
-                                            "echo line2; sleep 100000"]),
-        "alice_stopped": containers.create(f"{TAG}-alice-off", owner=u["alice"], start=False),
-        "bob_app": containers.create(f"{TAG}-bob-app", owner=u["bob"]),
-        "web_bob": containers.create(f"web-{TAG}-bob", owner=u["bob"]),
-        "shared": containers.create(f"{TAG}-shared", group=accounts.dev),
-        "nolabel": containers.create(f"{TAG}-nolabel"),
+    specs = {
+        "alice_app": dict(name=f"{TAG}-alice-app", owner=u["alice"], cmd=LOGGER),
+        "alice_tty": dict(name=f"{TAG}-alice-tty", owner=u["alice"], tty=True,
+                          cmd=["sh", "-c", "printf 'tty \\033[1mbold\\033[0m\\n'; "
+                               "echo line2; sleep 100000"]),
+        "alice_stopped": dict(name=f"{TAG}-alice-off", owner=u["alice"], start=False),
+        "bob_app": dict(name=f"{TAG}-bob-app", owner=u["bob"]),
+        "web_bob": dict(name=f"web-{TAG}-bob", owner=u["bob"]),
+        "shared": dict(name=f"{TAG}-shared", group=accounts.dev),
+        "nolabel": dict(name=f"{TAG}-nolabel"),
     }
-    # let the logger finish writing
-    time.sleep(1.5)
+    with ThreadPoolExecutor(len(specs)) as pool:  # dockerd starts them side by side
+        made = {k: pool.submit(containers.create, **v) for k, v in specs.items()}
+    w = {k: f.result() for k, f in made.items()}
+    # the logs the tests compare are complete
+    assert wait_for(lambda: logged(w["alice_app"], b"out 40\n", b"err 40\n"), 15)
+    assert wait_for(lambda: logged(w["alice_tty"], b"line2\r\n", b""), 15)
     return w
 
 
-def inspect(name):
-    return json.loads(docker("inspect", name).stdout)[0]
+def logged(name, out_end, err_part):
+    r = subprocess.run(["docker", "logs", name], capture_output=True)
+    return r.stdout.endswith(out_end) and err_part in r.stderr
 
 
 def ls_names(ctl, who):
@@ -272,8 +277,8 @@ def test_logs_follow_cancelled_leaves_nothing(ctl, broker, world):
     p = ctl.popen("alice", "logs", "-f", "-n", "1", world["alice_app"],
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert wait_for(lambda: len(broker.children()) >= 1, 5)
-    time.sleep(0.5)
-    assert p.poll() is None, "logs -f ended by itself"
+    with pytest.raises(subprocess.TimeoutExpired):
+        p.wait(timeout=0.5)  # "logs -f" does not end by itself
     kids = broker.children()
     p.send_signal(signal.SIGINT)
     p.wait(timeout=5)
@@ -343,8 +348,8 @@ def test_expired_or_locked_account_refused(ctl, accounts, world, how):
 
 def test_ls_of_many_containers(ctl, containers, accounts):
     """An ls answer larger than a control frame comes in data frames."""
-    names = [containers.create(f"{TAG}-many-{i:03d}-{'x' * 60}", owner=accounts.users["erin"],
-                               start=False) for i in range(150)]
+    names = containers.create_many([f"{TAG}-many-{i:03d}-{'x' * 60}" for i in range(150)],
+                                   owner=accounts.users["erin"], start=False)
     r = ctl("erin", "ls", "--json", timeout=120)
     assert r.returncode == 0, r.stderr
     got = {c["name"] for c in json.loads(r.stdout)["containers"]}

@@ -144,6 +144,7 @@ time.sleep(30)
 """
 
 
+@pytest.mark.serial  # a thousand sockets, and ls within 20 s beside them
 def test_thousand_connections_at_once(make_broker, ctl, accounts):
     b = make_broker()
     ctl.broker = b
@@ -228,8 +229,8 @@ def test_audit_file_moved_or_removed_is_reopened(make_broker, ctl, accounts, con
         os.rmdir(b.audit)
 
 
-def test_client_vanishing_mid_stream_costs_nothing(make_broker, ctl, accounts, containers):
-    name = containers.create(f"{TAG}-chatty", owner=accounts.users["alice"],
+def test_client_vanishing_mid_stream_costs_nothing(make_broker, ctl, accounts, own_containers):
+    name = own_containers.create(f"{TAG}-chatty", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "trap 'exit 0' TERM; while true; do "
                                   "echo 0123456789012345678901234567890123456789; done"])
     b = make_broker()

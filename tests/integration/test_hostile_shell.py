@@ -1,17 +1,15 @@
 """The shell under attack: every class of restricted-shell escape is
 refused with exit code 2 and a clear message; nothing runs, no file is
 written, no container changes, and the broker is never asked."""
-import json
 import os
 import re
 import shutil
 import subprocess
-import time
 
 import pexpect
 import pytest
 
-from conftest import TAG, docker
+from conftest import TAG, inspect
 
 CANARY = f"/tmp/ctl-pwned-{TAG}"
 T = f"{TAG}-target"   # the target container, created by the fixture
@@ -58,12 +56,11 @@ ATTACKS = [
 @pytest.fixture(scope="module")
 def target(containers, accounts):
     containers.create(T, owner=accounts.users["alice"])
-    time.sleep(0.5)
     return T
 
 
 def state(name):
-    info = json.loads(docker("inspect", name).stdout)[0]
+    info = inspect(name)
     return info["State"]["StartedAt"], info["RestartCount"], info["State"]["Status"]
 
 

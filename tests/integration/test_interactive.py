@@ -7,7 +7,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import TAG, wait_for
+from conftest import TAG, docker, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def hostile(containers, accounts):
         f"{TAG}-hostile", owner=accounts.users["alice"],
         cmd=["sh", "-c", "printf 'A\\033]0;pwned-title\\007B\\033[31mRED\\033[0m"
                          "\\033[2JC\\033[?2004lD\\n'; sleep 100000"])
-    time.sleep(1)
+    assert wait_for(lambda: b"D\n" in docker("logs", name).stdout.encode(), 15)
     return name
 
 

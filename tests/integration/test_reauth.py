@@ -1,24 +1,44 @@
 """Re-authentication without SSH: a PAM module that never answers, the
 ticket store's defences, and PAM errors meaning deny."""
 import os
+import shutil
+import signal
 import stat
 import subprocess
 import time
 
 import pytest
 
-from conftest import PAM_SERVICE, TAG, LoginSession, config_text, docker, wait_for
+from conftest import PAM_SERVICE, TAG, LoginSession, config_text, inspect, wait_for
+
+
+def running(exe):
+    """Pids of the processes running the program at path exe."""
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.readlink(f"/proc/{pid}/exe") == exe:
+                out.append(int(pid))
+        except OSError:
+            pass
+    return out
 
 
 @pytest.fixture
-def hang_service():
-    """auth hangs (pam_exec waits for a sleep); account is the stock one."""
+def hang_service(tmpdir_shared):
+    """auth hangs (pam_exec waits for a sleep); account is the stock one.
+    The sleep is a copy of this session's own: the session that ctld ends
+    on the timeout leaves it behind, and the test ends it."""
     name = f"{PAM_SERVICE}-hang"
+    hang = os.path.join(tmpdir_shared, "hang")
+    shutil.copy("/bin/sleep", hang)
     with open(f"/etc/pam.d/{name}", "w") as f:
-        f.write("auth required pam_exec.so /bin/sleep 1000\n"
+        f.write(f"auth required pam_exec.so {hang} 1000\n"
                 "@include common-account\n")
-    yield name
+    yield name, hang
     os.unlink(f"/etc/pam.d/{name}")
+    for pid in running(hang):
+        os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -28,15 +48,16 @@ def target(containers, accounts):
 
 
 def test_hanging_pam_module_is_timed_out(make_broker, ctl, accounts, hang_service, target):
-    text = config_text("@DIR@", accounts, hang_service,
+    service, hang = hang_service
+    text = config_text("@DIR@", accounts, service,
                        extra='reauth = { verbs = ["restart"]; pam_timeout = 5; '
                              'dir = "@DIR@/tickets"; };\n')
     b = make_broker(text)
     ctl.broker = b
-    started = docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout
+    started = inspect(target)["State"]["StartedAt"]
     p = ctl.popen("alice", "-S", "restart", target, stdin=subprocess.DEVNULL,
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
+    assert wait_for(lambda: running(hang), 10)
     # while one session hangs in PAM, others are served
     t0 = time.time()
     assert ctl("alice", "status", target).returncode == 0
@@ -44,7 +65,7 @@ def test_hanging_pam_module_is_timed_out(make_broker, ctl, accounts, hang_servic
     out, err = p.communicate(timeout=30)
     assert p.returncode == 4
     assert "timed out" in err
-    assert docker("inspect", "-f", "{{.State.StartedAt}}", target).stdout == started
+    assert inspect(target)["State"]["StartedAt"] == started
     recs = [r for r in b.audit_lines() if r.get("result") == "authentication timed out"]
     assert len(recs) == 1 and recs[0]["decision"] == "deny"
     assert wait_for(lambda: not b.children(), 5)

@@ -2,16 +2,16 @@
 container's followers, written straight to their clients; tails served
 from the relay's ring; a follower that falls behind is told; and a relay
 socket believed only when it is root's alone, at both ends."""
-import json
 import os
 import select
 import signal
 import socket
-import struct
 import subprocess
 import time
 
-from conftest import TAG, docker, wait_for
+import pytest
+
+from conftest import TAG, docker, inspect, wait_for
 
 TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
           "echo line $i; sleep 0.02; done"]
@@ -42,112 +42,138 @@ def numbers(text):
 
 
 def follow(ctl, *args):
-    return ctl.popen("alice", "logs", "-f", *args, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE, text=True)
+    return ctl.follow("alice", "logs", "-f", *args)
 
 
-def stop(procs):
-    for p in procs:
-        p.send_signal(signal.SIGINT)
-    return [p.communicate(timeout=20) for p in procs]
+def stop(follows):
+    for f in follows:
+        f.proc.send_signal(signal.SIGINT)
+    return [f.communicate(timeout=20) for f in follows]
 
 
-def logs_audit(b):
-    return [a for a in b.audit_lines() if a["verb"] == "logs"]
+def logs_audit(b, n=0):
+    """The logs records, once there are n: a follow that its client ended
+    is recorded after the client has gone."""
+    recs = lambda: [a for a in b.audit_lines() if a["verb"] == "logs"]
+    wait_for(lambda: len(recs()) >= n, 10)
+    return recs()
+
+
+def lines(n):
+    """A predicate: at least n numbered lines have come."""
+    return lambda text: len(numbers(text)) >= n
 
 
 def cid(name):
-    return docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
+    return inspect(name)["Id"]
 
 
-def alice_with(make_broker, ctl, accounts, containers, suffix, cmd):
+def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):
     """A container of alice's running cmd, and a broker of its own."""
-    name = containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
+    name = own_containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
     b = make_broker()
     ctl.broker = b
     return name, b
 
 
-def test_followers_share_one_relay(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker", TICKER)
+def test_followers_share_one_relay(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker", TICKER)
     fs = [follow(ctl, "-n", "0", name) for _ in range(5)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
-    time.sleep(1.5)
+    assert all(f.wait(lines(20)) for f in fs)
     assert len(relays(b)) == 1
-    for (out, err), p in zip(stop(fs), fs):
+    for out, err in stop(fs):
         assert not err.strip(), err
         n = numbers(out)
         assert n and n == list(range(n[0], n[0] + len(n)))
     assert wait_for(lambda: not relays(b), 10), "the relay outlived its followers"
-    recs = logs_audit(b)
+    recs = logs_audit(b, 5)
     assert len(recs) == 5
     assert all(a.get("via") == "relay" and a["result"] == "client left" for a in recs)
 
 
-def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-t", TICKER)
+def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-t", TICKER)
     plain, stamped = follow(ctl, "-n", "0", name), follow(ctl, "-n", "0", "-t", name)
     assert wait_for(lambda: len(relays(b)) == 2, 10)
-    time.sleep(1)
+    assert plain.wait(lines(1)) and stamped.wait(lambda t: "Z line " in t)
     (out_p, _), (out_t, _) = stop([plain, stamped])
     assert out_p.splitlines()[0].startswith("line ")
     first = out_t.splitlines()[0]
     assert first[:4].isdigit() and "Z line " in first
 
 
-BURST = ["sh", "-c", "sleep 3; i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
-         "echo err $i >&2; done; trap 'exit 0' TERM; while true; do sleep 1; done"]
+# Containers that wait for go(name) before they write what a test watches.
+AFTER_GO = "while [ ! -e /go ]; do sleep 0.02; done; "
+IDLE_ON = "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"
+BURST = ["sh", "-c", AFTER_GO + "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
+         "echo err $i >&2; done; " + IDLE_ON]
 
 
-def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "burst", BURST)
+def go(name):
+    docker("exec", name, "sh", "-c", ": > /go")
+
+
+def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "burst", BURST)
     first = follow(ctl, "-n", "0", name)
-    assert wait_for(lambda: len(relays(b)) == 1, 2.5), "no relay before the burst"
-    time.sleep(4)  # the burst is over: the relay has seen all 80 lines
-    for n in ("7", "80", "100"):
-        p = follow(ctl, "-n", n, name)
-        time.sleep(1)
-        (out, err), = stop([p])
+    assert wait_for(lambda: len(relays(b)) == 1, 10), "no relay before the burst"
+    go(name)
+    # the relay has seen all 80 lines once its follower has
+    assert first.wait(lambda t: "line 40\n" in t)
+    assert first.wait(lambda t: "err 40\n" in t, key="err")
+    for i, n in enumerate(("7", "80", "100")):
         want = subprocess.run(["docker", "logs", "--tail", n, name],
                               capture_output=True, text=True)
+        p = follow(ctl, "-n", n, name)
+        p.wait(lambda t: t == want.stdout)
+        p.wait(lambda t: t == want.stderr, key="err")
+        (out, err), = stop([p])
         # ctl ends an interrupted command's line on stderr
         assert out == want.stdout and err in (want.stderr, want.stderr + "\n"), n
+        logs_audit(b, i + 1)
     stop([first])
-    via = [a.get("via") for a in logs_audit(b)]
+    via = [a.get("via") for a in logs_audit(b, 4)]
     # -n 7 and -n 80 came from the ring, -n 100 from dockerd; then -n 0
     assert via == ["relay", "relay", None, "relay"], via
 
 
-def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-stop", TICKER)
+def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-stop", TICKER)
     fs = [follow(ctl, "-n", "0", name) for _ in range(3)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
-    time.sleep(0.5)
+    assert all(f.wait(lines(1)) for f in fs)
     docker("stop", "-t", "5", name)
-    for p in fs:
-        out, err = p.communicate(timeout=20)
-        assert p.returncode == 0 and not err, err
+    for f in fs:
+        out, err = f.communicate(timeout=20)
+        assert f.returncode == 0 and not err, err
         assert numbers(out)
     assert wait_for(lambda: not relays(b), 10)
-    assert all(a["result"] == "ok" and a.get("via") == "relay" for a in logs_audit(b))
+    recs = logs_audit(b, 3)
+    assert len(recs) == 3
+    assert all(a["result"] == "ok" and a.get("via") == "relay" for a in recs)
 
 
 PAD = "x" * 110
 LINES = 100000  # 11.6 MB of log: more than a relay queues for one follower
 
 
-def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, containers):
+@pytest.mark.serial  # the fast follower must keep pace with an 11.6 MB flood
+def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_containers):
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "flood",
-                         ["sh", "-c", f"sleep 3; seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; "
-                          "trap 'exit 0' TERM; while true; do sleep 1; done"])
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "flood",
+                         ["sh", "-c", "while [ ! -e /go ]; do echo wait; sleep 0.05; done; "
+                          f"seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
     fast = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
-    assert wait_for(lambda: len(relays(b)) == 1, 2.5)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
     slow = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
-    time.sleep(0.5)
+    # both follow the relay once a line has come to each; then the flood
+    assert select.select([slow.stdout], [], [], 15)[0], "the slow follower got nothing"
+    head = os.read(slow.stdout.fileno(), 4096)
+    go(name)
     got = bytearray()
     last = f"\n{LINES} {PAD}\n".encode()
     end = time.time() + 120
@@ -158,10 +184,12 @@ def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, contai
     out, err = slow.communicate(timeout=60)
     assert slow.returncode == 1
     assert b"fell behind" in err
-    seen = [int(x.split()[0]) for x in out.splitlines()]
+    seen = [int(x.split()[0]) for x in (head + out).splitlines() if x != b"wait"]
     assert seen == list(range(1, len(seen) + 1)) and len(seen) < LINES
-    stop([fast])
-    assert [int(x.split()[0]) for x in got.splitlines()] == list(range(1, LINES + 1))
+    fast.send_signal(signal.SIGINT)
+    fast.communicate(timeout=20)
+    assert [int(x.split()[0]) for x in got.splitlines() if x != b"wait"] == \
+        list(range(1, LINES + 1))
 
 
 FAKE_RELAY = r"""
@@ -202,35 +230,39 @@ def fake_relay(b, name, uid):
     return d, p
 
 
-def follow_briefly(ctl, name):
+def follow_briefly(ctl, b, name):
+    """Follows until a line (the container's or a fake relay's) has come;
+    returns them once the follow's audit record is written."""
+    n = len(logs_audit(b))
     p = follow(ctl, "-n", "0", name)
-    time.sleep(1.5)
+    p.wait(lambda t: "FAKE" in t or numbers(t))
     (out, err), = stop([p])
+    logs_audit(b, n + 1)
     return out
 
 
-def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-d", TICKER)
+def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-d", TICKER)
     d, fake = fake_relay(b, name, 0)  # root's socket, in a directory anyone may enter
     try:
         os.chmod(d, 0o755)
-        out = follow_briefly(ctl, name)
+        out = follow_briefly(ctl, b, name)
         assert "FAKE" not in out and numbers(out)
         assert logs_audit(b)[-1].get("via") is None
         os.chmod(d, 0o700)  # the same fake, now where only root may go: believed
-        assert "FAKE" in follow_briefly(ctl, name)
+        assert "FAKE" in follow_briefly(ctl, b, name)
     finally:
         fake.kill()
         fake.wait()
 
 
-def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, containers):
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-u", TICKER)
+def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, own_containers):
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-u", TICKER)
     uid = ctl.ids("bob")[0]
     d, fake = fake_relay(b, name, uid)
     try:
         os.chmod(d, 0o700)
-        out = follow_briefly(ctl, name)
+        out = follow_briefly(ctl, b, name)
         assert "FAKE" not in out and numbers(out)
         assert logs_audit(b)[-1].get("via") is None
     finally:
@@ -256,10 +288,10 @@ except (BrokenPipeError, ConnectionResetError):
 """
 
 
-def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
+def test_relay_serves_root_alone(make_broker, ctl, accounts, own_containers):
     """Even reached (the directory opened up for the test), a relay
     refuses a peer that is not root."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-k", TICKER)
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-k", TICKER)
     p = follow(ctl, "-n", "0", name)
     try:
         assert wait_for(lambda: len(relays(b)) == 1, 10)
@@ -274,34 +306,31 @@ def test_relay_serves_root_alone(make_broker, ctl, accounts, containers):
         finally:
             os.chmod(d, 0o700)
         assert r.stdout.strip() in ("closed", "b''", "b'N'"), r.stdout + r.stderr
+        assert p.wait(lines(1))
     finally:
         (out, err), = stop([p])
     assert numbers(out)
 
 
-def first_line(p, timeout):
-    ready, _, _ = select.select([p.stdout], [], [], timeout)
-    return p.stdout.readline() if ready else ""
-
-
-def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, containers):
+def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_containers):
     """A relay whose socket is flooded with connections that never speak,
     and which then ends its stream, neither hangs its own followers nor
     anyone following another container (the relay directory's lock is
     shared by all)."""
-    name, b = alice_with(make_broker, ctl, accounts, containers, "ticker-a", TICKER)
-    other = containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-a", TICKER)
+    other = own_containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
     first = follow(ctl, "-n", "0", name)
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     d = os.path.join(b.dir, "ctld-relay")
     idle, here = [], os.open(".", os.O_RDONLY)
+    sock = f"{cid(name)}-p.sock"
     os.chdir(d)  # sun_path is short
     try:
         for _ in range(200):
             s = socket.socket(socket.AF_UNIX)
             s.setblocking(False)
             try:
-                s.connect(f"{cid(name)}-p.sock")
+                s.connect(sock)
             except BlockingIOError:
                 s.close()
                 break
@@ -311,10 +340,10 @@ def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, containe
         os.close(here)
     try:
         more = [follow(ctl, "-n", "0", name) for _ in range(3)]
-        time.sleep(0.5)
+        assert wait_for(lambda: len(b.children()) >= 4, 10)  # their sessions knock
         docker("stop", "-t", "5", name)  # the relay ends while they knock
         elsewhere = follow(ctl, "-n", "0", other)
-        assert first_line(elsewhere, 15).startswith("line "), "held up by another relay"
+        assert elsewhere.wait(lambda t: t.startswith("line "), 15), "held up by another relay"
         for p in [first, *more]:
             p.communicate(timeout=30)
             assert p.returncode == 0

@@ -13,7 +13,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, run, wait_for
+from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, inspect, run, wait_for
 
 SSHD = "/usr/sbin/sshd"
 
@@ -40,7 +40,7 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
         f'images = {{ trusted = ["{image.split(":")[0]}@{image_id}"]; }};\n'
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
-        '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 1; done"];\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 1 & wait $!; done"];\n'
         '    user = "1000:1000"; pids = 64; memory = "64m";\n'
         f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }}\n'
         ');\n'
@@ -119,7 +119,7 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
     docker("rm", "-f", f"dev-{user}", check=False)
     r = ssh(ssh_world, accounts, "alice", "ctl", "status", f"dev-{user}", "--json")
     assert r.returncode == 0, r.stderr
-    info = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    info = inspect(f"dev-{user}")
     assert info["State"]["Running"]
     assert info["Config"]["Labels"]["ctl.owner"] == user
     assert info["HostConfig"]["CapDrop"] == ["ALL"]
@@ -128,14 +128,14 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
     assert info["Config"]["User"] == "1000:1000"
     r = ssh(ssh_world, accounts, "alice", "ctl", "ls")
     assert r.returncode == 0
-    again = json.loads(docker("inspect", f"dev-{user}").stdout)[0]
+    again = inspect(f"dev-{user}")
     assert again["Id"] == info["Id"] and again["State"]["StartedAt"] == info["State"]["StartedAt"]
 
 
 def test_ssh_command_forms(ssh_world, accounts, containers):
     name = containers.create(f"{TAG}-ssh-app", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "echo hello-ssh; sleep 100000"])
-    time.sleep(0.5)
+    assert wait_for(lambda: "hello-ssh" in docker("logs", name).stdout, 15)
     for cmd in (["ctl", "logs", name], ["logs", name], [f"ctl logs {name}"]):
         r = ssh(ssh_world, accounts, "alice", *cmd)
         assert r.returncode == 0, (cmd, r.stderr)
@@ -219,7 +219,7 @@ def test_interactive_login_lands_at_prompt(ssh_world, accounts):
     child.expect(pexpect.EOF)
 
 
-def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
+def test_reauth_asks_password_and_counts_failures(ssh_world, accounts):
     user = accounts.users["alice"]
     b = ssh_world["broker"]
     child = interactive(ssh_world, accounts, "alice")
@@ -248,17 +248,29 @@ def test_reauth_asks_password_and_ticket_expires(ssh_world, accounts):
     assert len(fails) >= 4
     assert not any("wrong-" in json.dumps(r) or "pw-alice" in json.dumps(r)
                    for r in b.audit_lines())
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_reauth_ticket_holds_then_expires(ssh_world, accounts):
+    """A test of its own (it waits out the ticket's 8 s), so that it runs
+    beside the one above."""
+    user = accounts.users["alice"]
+    child = interactive(ssh_world, accounts, "alice")
+    child.expect(re.escape(f"{user}@"))
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline(f"pw-alice-{TAG}")
     child.expect(f"dev-{user}: restarted")
+    issued = time.monotonic()  # the ticket was written before the answer
     # within the ticket's lifetime: no password
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect(f"dev-{user}: restarted")
     # another login session has no ticket
     r = ssh(ssh_world, accounts, "alice", "ctl", "restart", f"dev-{user}")
     assert r.returncode == 4
-    time.sleep(8.5)  # past reauth.timeout
+    # past reauth.timeout (8 s, counted in whole seconds from before issued)
+    time.sleep(max(0, issued + 8.2 - time.monotonic()))
     child.sendline(f"restart -t 0 dev-{user}")
     child.expect(re.escape(f"[ctl] password for {user}: "))
     child.sendline(f"pw-alice-{TAG}")

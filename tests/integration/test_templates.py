@@ -11,13 +11,9 @@ import time
 
 import pytest
 
-from conftest import TAG, config_text, docker, run, wait_for
+from conftest import TAG, config_text, docker, inspect, run, wait_for
 from test_broker import HELLO, converse, done_of, frame
 
-
-
-def inspect(name):
-    return json.loads(docker("inspect", name).stdout)[0]
 
 
 def image_id(ref):
@@ -47,7 +43,7 @@ def template_config(accounts, pam_service, image, other_image):
         f'images = {{ trusted = ["{repo}@{image_id(image)}", "ctl-prefix/"]; }};\n'
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
-        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 1; done"];\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 1 & wait $!; done"];\n'
         '    env = ["EDITOR=vi"]; workdir = "/";\n'
         '    memory = "64m"; cpus = 0.5; pids = 50; restart = "unless-stopped";\n'
         '    capabilities = ["KILL", "NET_BIND_SERVICE"];\n'
@@ -67,10 +63,10 @@ def template_config(accounts, pam_service, image, other_image):
 @pytest.fixture
 def tbroker(make_broker, ctl, accounts, pam_service, image, other_image):
     def clean():
-        for who in accounts.users.values():
-            for pat in ("dev-", "rooty-", "evil-"):
-                docker("rm", "-f", pat + who, check=False)
-            docker("volume", "rm", f"home-{who}", check=False)
+        users = list(accounts.users.values())
+        docker("rm", "-f", *[pat + who for who in users for pat in ("dev-", "rooty-", "evil-")],
+               check=False)
+        docker("volume", "rm", *[f"home-{who}" for who in users], check=False)
     clean()  # other modules provision dev-USER too
     b = make_broker(template_config(accounts, pam_service, image, other_image))
     ctl.broker = b
@@ -79,7 +75,7 @@ def tbroker(make_broker, ctl, accounts, pam_service, image, other_image):
 
 
 def provision(b, user, verb="provision"):
-    # unprovision stops containers: dockerd waits up to 10 s for each
+    # unprovision stops containers: dockerd may wait up to 10 s for each
     return done_of(converse(b, HELLO, frame(3, {"verb": verb, "user": user}), timeout=60))
 
 

@@ -32,17 +32,20 @@ def vg_broker(bins, tmpdir_shared, accounts, pam_service, image):
     b.stop()
 
 
+@pytest.mark.serial  # a core's worth of CPU for its whole length
 @pytest.mark.skipif(bool(os.environ.get("CTL_SANITIZE")),
                     reason="valgrind cannot run a sanitized ctld; CI runs it on the plain build")
-def test_session_under_valgrind(vg_broker, ctl, containers, accounts):
+def test_session_under_valgrind(vg_broker, ctl, own_containers, accounts):
     b, logdir = vg_broker
     ctl.broker = b
-    name = containers.create(f"{TAG}-vg", owner=accounts.users["alice"],
-                             cmd=["sh", "-c", "trap 'exit 0' TERM; while true; do echo vg; "
-                                  "sleep 0.2; done"])
+    name = own_containers.create(f"{TAG}-vg", owner=accounts.users["alice"],
+                                 cmd=["sh", "-c", "trap 'exit 0' TERM; while true; do echo vg; "
+                                      "sleep 0.2; done"])
+    # another user's: alice may not see it
+    other = own_containers.create(f"{TAG}-vg-bob", owner=accounts.users["bob"], start=False)
     for args in (["ls"], ["status", name], ["logs", "-n", "3", name], ["stats", name],
                  ["restart", "-t", "0", name], ["status", "nope"],
-                 ["status", containers.names[0]]):
+                 ["status", other]):
         r = ctl("alice", *args, timeout=120)
         assert r.returncode in (0, 3), (args, r.stderr)
     for bad in (frame(10, b"x"), frame(1, b"{"), HELLO + frame(3, {"verb": "ls", "x": 1})):
