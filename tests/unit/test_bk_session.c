@@ -152,8 +152,15 @@ test_reauth(void **state)
 {
 	bk_container(b, "web", "/web", ID_WEB, me, NULL, 1, 0);
 	fe_json(b->fe, "POST", "/v1.41/containers/*/restart", 204, NULL);
+	/* a client that cannot answer a prompt is refused before PAM */
 	session(FRAME_HELLO, HELLO, FRAME_REQUEST,
 	    "{\"verb\":\"restart\",\"name\":\"web\"}", 0);
+	assert_int_equal(a.exit, EXIT_AUTH);
+	assert_non_null(strstr(a.error, "a password is needed: use ssh -t"));
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+	assert_int_equal(failures_init(), 0);	/* as ctld's main does */
+	session(FRAME_HELLO, HELLO, FRAME_REQUEST,
+	    "{\"verb\":\"restart\",\"name\":\"web\",\"prompt\":true}", 0);
 	assert_int_equal(a.exit, 0);
 	assert_non_null(strstr(bk_audit_str(b, "reason"),
 	    "re-authenticated"));
