@@ -84,7 +84,8 @@ relay(struct convctx *cc, const struct pam_message *m)
 		return NULL;
 	}
 	json_decref(j);
-	if ((f = malloc(sizeof(*f))) == NULL)
+	/* zeroed: a receive that fails leaves len as it found it */
+	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	if (proto_recv(cc->fd, f, cc->timeout_ms, &why) == 1 &&
 	    f->type == FRAME_REPLY && (j = proto_json(f, &why)) != NULL) {
@@ -96,7 +97,8 @@ relay(struct convctx *cc, const struct pam_message *m)
 			    json_string_length(t));
 		json_decref(j);
 	}
-	explicit_bzero(f->buf, f->len);
+	explicit_bzero(f->buf, f->len <= PROTO_MAX_LEN ? f->len :
+	    sizeof(f->buf));
 	free(f);
 	if (answer == NULL) {
 		cc->gone = 1;	/* closed, timed out, or no proper reply */

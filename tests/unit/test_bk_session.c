@@ -167,6 +167,27 @@ test_reauth(void **state)
 	assert_string_equal(bk_audit_str(b, "result"), "restarted");
 }
 
+/*
+ * The client leaves at the password prompt (its side is shut after the
+ * request): the attempt is cancelled, not failed, and the frame the
+ * failed receive left behind is wiped within its bounds.
+ */
+static void
+test_reauth_client_leaves_at_the_prompt(void **state)
+{
+	bk_pam(b, "auth required pam_exec.so expose_authtok /bin/true\n"
+	    "account required pam_permit.so\n");
+	bk_container(b, "web", "/web", ID_WEB, me, NULL, 1, 0);
+	assert_int_equal(failures_init(), 0);
+	session(FRAME_HELLO, HELLO, FRAME_REQUEST,
+	    "{\"verb\":\"restart\",\"name\":\"web\",\"prompt\":true}", 0);
+	assert_int_equal(a.exit, EXIT_AUTH);
+	assert_non_null(strstr(bk_audit_str(b, "reason"),
+	    "the client left before answering"));
+	assert_int_equal(bk_audit_count(b), 1);	/* no failed attempt */
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -178,6 +199,7 @@ main(void)
 		T(test_protocol_errors),
 		T(test_account_refused),
 		T(test_reauth),
+		T(test_reauth_client_leaves_at_the_prompt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
