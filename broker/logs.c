@@ -12,10 +12,15 @@
  *    cut, not as a clean end.
  * 4. While a relay holds the client, this process never writes to it
  *    (relay.c); it answers only after the relay gave it back.
+ * 5. A follower the relay cut for falling behind is told so when it can
+ *    still be answered, and the cut is audited either way; a follow the
+ *    relay refused for the uid's cuts reads dockerd, and its record says
+ *    so.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "clientfd.h"
@@ -191,7 +196,13 @@ static void
 logs_relayed(struct ctx *x, enum relayed rc, const char *why)
 {
 	x->audit->via = "relay";
-	if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
+	if (rc == RELAYED_CUT || rc == RELAYED_CUT_LOST) {
+		if (rc == RELAYED_CUT)
+			set_out(x, EXIT_FAIL, "%s", why);
+		else
+			x->out.exit = -1;	/* mid-frame: nothing more */
+		x->audit->result = "cut: fell behind";
+	} else if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
 		x->out.exit = -1;	/* nobody to answer */
 		x->audit->result = rc == RELAYED_LEFT ? "client left" :
 		    "relay failed";
@@ -213,7 +224,7 @@ do_logs(struct ctx *x)
 	enum engine_stream es;
 	enum relayed rc;
 	char why[256];
-	int rfd;
+	int rfd, slow = 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
@@ -223,7 +234,8 @@ do_logs(struct ctx *x)
 	demux_init(&s->dm);
 	logs_opts(x->req, &o);
 	if (relay_fits(x) && (rfd = relay_attach(x->relays, x->t.id,
-	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
+	    x->req->timestamps, x->req->tail, x->who->uid, x->fd,
+	    &slow)) != -1) {
 		rc = relay_wait(rfd, x->fd, why, sizeof(why));
 		close(rfd);
 		if (rc != RELAYED_UNSERVED) {
@@ -231,6 +243,12 @@ do_logs(struct ctx *x)
 			free(s);
 			return;
 		}
+	}
+	if (slow) {	/* this uid's followers were cut too often */
+		x->audit->via = "dockerd: cut too often";
+		logmsg(LOG_NOTICE, "uid %u: followers of %s cut too often for "
+		    "falling behind; this one reads dockerd", (unsigned)
+		    x->who->uid, x->t.id);
 	}
 	es = engine_logs(x->eng, x->t.id, &o, x->fd, x->req->follow ?
 	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);
