@@ -265,10 +265,12 @@ relay_attach(const struct relay_env *env, const char *id, int timestamps,
 
 /*
  * While the relay writes to the client, the session waits for the
- * client to leave or the relay to give it back.
+ * client to leave or the relay to give it back; a signal that wake
+ * (the mask ppoll runs under) lets through ends the wait.
  */
 enum relayed
-relay_wait(int rfd, int client_fd, char *why, size_t whylen)
+relay_wait(int rfd, int client_fd, char *why, size_t whylen,
+    const sigset_t *wake)
 {
 	struct pollfd p[2];
 	struct relay_msg m;
@@ -279,9 +281,11 @@ relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 	p[0].events = POLLIN;
 	p[1].fd = client_fd;
 	p[1].events = POLLIN;
-	while (poll(p, 2, -1) == -1)
+	while (ppoll(p, 2, NULL, wake) == -1)
 		if (errno != EINTR)
 			return RELAYED_LOST;
+		else if (wake != NULL)
+			return RELAYED_WOKEN;
 	if (client_left(client_fd, p[1].revents))
 		return RELAYED_LEFT;
 	n = recv(rfd, &m, sizeof(m), MSG_WAITALL);
@@ -296,6 +300,8 @@ relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 		return RELAYED_UNSERVED;
 	if (m.end == END_CLEAN)
 		return RELAYED_ENDED;
+	if (m.end == END_RETURNED)
+		return RELAYED_RETURNED;
 	m.why[sizeof(m.why) - 1] = '\0';
 	snprintf(why, whylen, "%s", m.why);
 	if (m.end == END_CUT)
@@ -303,4 +309,16 @@ relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 	if (m.end == END_CUT_BROKEN)
 		return RELAYED_CUT_LOST;
 	return RELAYED_FAILED;
+}
+
+/*
+ * Asks the relay for the client back at once (the follow must end):
+ * relay_wait then hears the relay's last word as for any end.
+ */
+int
+relay_return(int rfd)
+{
+	char c = RELAY_RETURN;
+
+	return send(rfd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }

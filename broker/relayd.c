@@ -35,7 +35,9 @@
  * 8. A relay follows from the moment it starts (tail=0), so its ring
  *    holds exactly the container's last frames, as many as it has seen;
  *    --tail N is served from it only when it has seen N.
- * 9. A relay holds nothing of the session that forked it but the
+ * 9. A session may ask for its client back (RELAY_RETURN: the follow was
+ *    revoked): it gets it after the frame on its way, nothing more.
+ * 10. A relay holds nothing of the session that forked it but the
  *    listening socket and the relay directory.
  */
 #include <errno.h>
@@ -251,16 +253,10 @@ too_slow(struct relay *R, uid_t uid)
 	return 0;
 }
 
-/*
- * A follower whose queue would pass RELAY_QUEUE_MAX: the frame on its
- * way still goes, the ones not begun are dropped (a gap-free prefix,
- * then the session tells why), and its uid's cut is counted.
- */
+/* Only the rest of the frame on its way stays queued. */
 static void
-sub_cut(struct relay *R, struct sub *s)
+sub_trim(struct sub *s)
 {
-	long long now = now_ms();
-	struct cuts *c;
 	unsigned char *nq;
 
 	sub_frame_end(s);
@@ -271,6 +267,20 @@ sub_cut(struct relay *R, struct sub *s)
 		s->q = nq;
 		s->cap = s->len > 0 ? s->len : 1;
 	}
+}
+
+/*
+ * A follower whose queue would pass RELAY_QUEUE_MAX: the frame on its
+ * way still goes, the ones not begun are dropped (a gap-free prefix,
+ * then the session tells why), and its uid's cut is counted.
+ */
+static void
+sub_cut(struct relay *R, struct sub *s)
+{
+	long long now = now_ms();
+	struct cuts *c;
+
+	sub_trim(s);
 	if (s->state == LIVE) {	/* not one still being handed over */
 		c = cuts_of(R, s->uid, now);
 		if (c->since == 0 || now - c->since > RELAY_CUTS_WINDOW_MS) {
@@ -527,7 +537,15 @@ sub_readable(struct relay *R, size_t i)
 		}
 		sub_finish(R, i);	/* unserved: the session reads dockerd */
 		return;
-	case LIVE:
+	case LIVE:	/* its session wants the client back, or left */
+		if (recv(s->fd, &no, 1, MSG_DONTWAIT) == 1 &&
+		    no == RELAY_RETURN) {
+			if (!s->ending) {	/* else its end is on the way */
+				sub_trim(s);
+				sub_end(s, END_RETURNED, "");
+			}
+			return;
+		}
 		break;
 	}
 	sub_drop(R, i);
@@ -792,6 +810,7 @@ relayd_main(const struct relay_env *env, const char *id, int timestamps,
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGUSR1, SIG_IGN);	/* the sessions' reload word */
 	(void)prctl(PR_SET_NAME, "ctld-relay");
 	if (chdir("/") == -1 || close_others(keep) == -1 ||
 	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)

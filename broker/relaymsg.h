@@ -2,7 +2,7 @@
  * What a session (relay.c) and a relay (relayd.c) say to each other on
  * the relay's socket, in this order: the session's request, the
  * relay's answer (RELAY_YES; RELAY_NO or RELAY_SLOW end it), the client's
- * socket (SCM_RIGHTS, one byte 'C'),
+ * socket (SCM_RIGHTS, one byte 'C'), maybe the session's RELAY_RETURN,
  * and, once the relay has given the client back, its last word.
  */
 #ifndef CTLD_RELAYMSG_H
@@ -26,6 +26,9 @@ struct relay_req {
 #define RELAY_NO	'N'	/* not this request: read dockerd */
 #define RELAY_SLOW	'S'	/* this uid was cut too often: read dockerd */
 
+/* A session's one word once its client is lent: give it back now. */
+#define RELAY_RETURN	'R'
+
 /* The relay's last word to a session, once the client is its own again. */
 enum relay_end {
 	END_CLEAN,	/* the stream ended */
@@ -35,6 +38,7 @@ enum relay_end {
 			 * session's */
 	END_CUT,	/* this follower fell behind and was cut: why */
 	END_CUT_BROKEN,	/* cut, and its last frame went out only in part */
+	END_RETURNED,	/* given back at the session's RELAY_RETURN */
 };
 struct relay_msg {
 	int32_t	 end;

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import TAG, docker, inspect, wait_for
+from conftest import TAG, config_text, docker, inspect, wait_for
 
 TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
           "echo line $i; sleep 0.02; done"]
@@ -457,3 +457,57 @@ def test_a_uid_cut_too_often_reads_dockerd(make_broker, ctl, accounts, own_conta
         uid: "dockerd: cut too often", ctl.ids("carol")[0]: "relay"}, recs
     carol.proc.send_signal(signal.SIGINT)
     carol.proc.communicate(timeout=20)
+
+
+def granting(accounts, pam_service, name, who):
+    """The test config with a rule that lets who read name's logs."""
+    users = ", ".join(f'"{accounts.users[u]}"' for u in who)
+    rule = f'  {{ users = [{users}]; containers = ["{name}"]; verbs = ["logs"]; }},\n'
+    return config_text("@DIR@", accounts, pam_service).replace("rules = (\n", "rules = (\n" + rule)
+
+
+def reload_with(b, text):
+    n = b.logtext().count("configuration reloaded")
+    b.write_config(text.replace("@DIR@", b.dir))
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: b.logtext().count("configuration reloaded") > n, 10)
+
+
+def more_lines(f, n=10):
+    """True once n more numbered lines came to f than it had."""
+    have = len(numbers(f.text()))
+    return f.wait(lines(have + n))
+
+
+def test_reload_revokes_live_follows(make_broker, ctl, accounts, pam_service, own_containers):
+    """dave follows alice's container on his own (a tail past the ring),
+    erin through the relay she shares with alice, both through a rule.
+    A reload that keeps the rule changes nothing; one that drops it ends
+    dave's and erin's follows, told and audited, and alice goes on."""
+    name = own_containers.create(f"{TAG}-revoke", owner=accounts.users["alice"], cmd=TICKER)
+    text = granting(accounts, pam_service, name, ["dave", "erin"])
+    b = make_broker(text)
+    ctl.broker = b
+    owner = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    erin = ctl.follow("erin", "logs", "-f", "-n", "0", name)
+    dave = ctl.follow("dave", "logs", "-f", "-n", "2000", name)
+    fs = [owner, erin, dave]
+    assert all(f.wait(lines(5)) for f in fs)
+    reload_with(b, text + "# the same rules\n")
+    assert all(more_lines(f) for f in fs)
+    assert all(f.proc.poll() is None for f in fs) and logs_audit(b) == []
+    reload_with(b, config_text("@DIR@", accounts, pam_service))
+    for f in (erin, dave):
+        out, err = f.communicate(timeout=30)
+        assert f.returncode == 3 and f"access to {name} was revoked" in err, (f.returncode, err)
+        assert numbers(out) == list(range(numbers(out)[0], numbers(out)[-1] + 1))
+    assert more_lines(owner) and owner.proc.poll() is None
+    recs = {a["uid"]: a for a in logs_audit(b, 2)}
+    for who, via in (("erin", "relay"), ("dave", None)):
+        a = recs[ctl.ids(who)[0]]
+        assert a["result"] == "revoked" and a["decision"] == "deny" and a["exit"] == 3, a
+        assert a["reason"].startswith("revoked on reload: ") and a.get("via") == via, a
+    (out, err), = stop([owner])
+    assert not err.strip()
+    assert [a["result"] for a in logs_audit(b, 3)][2:] == ["client left"]
