@@ -12,15 +12,25 @@
  *    cut, not as a clean end.
  * 4. While a relay holds the client, this process never writes to it
  *    (relay.c); it answers only after the relay gave it back.
+ * 5. A follower the relay cut for falling behind is told so when it can
+ *    still be answered, and the cut is audited either way; a follow the
+ *    relay refused for the uid's cuts reads dockerd, and its record says
+ *    so.
+ * 6. A follow a reload revoked (revoke.c) stops between whole frames:
+ *    a direct one before its next wait, a relayed one once the relay
+ *    gave the client back (relay_return); then it is answered and
+ *    audited as revoked, and never read from dockerd again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "clientfd.h"
 #include "handlers.h"
 #include "relay.h"
+#include "revoke.h"
 #include "stream.h"
 
 /*
@@ -33,6 +43,8 @@
 
 struct logsink {
 	int		 fd;
+	struct ctx	*x;		/* a follow's: decided again on reload */
+	int		 revoked;	/* ... and no longer allowed */
 	int		 send_failed;	/* the client is gone */
 	int		 bad;		/* dockerd's stream is malformed */
 	uint8_t		 type;		/* of the open frame; 0: none */
@@ -108,8 +120,24 @@ sink_put(void *arg, int stream, const unsigned char *p, size_t len)
 }
 
 /*
+ * Before each wait the batch goes out; then, between whole frames, a
+ * reload may end the follow (revoke.c).
+ */
+static int
+sink_pass(struct logsink *s)
+{
+	if (sink_flush(s) == -1)
+		return -1;
+	if (s->x != NULL && revoke_pending() && revoke_recheck(s->x)) {
+		s->revoked = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * engine_logs's sink. Bytes are only gathered here; a NULL buffer is
- * the stream's word that it is about to wait, and the batch goes out.
+ * the stream's word that it is about to wait.
  */
 static int
 sink_raw(void *arg, const unsigned char *p, size_t len)
@@ -117,7 +145,7 @@ sink_raw(void *arg, const unsigned char *p, size_t len)
 	struct logsink *s = arg;
 
 	if (p == NULL)
-		return sink_flush(s);
+		return sink_pass(s);
 	return sink_put(s, 1, p, len);
 }
 
@@ -127,7 +155,7 @@ sink_mux(void *arg, const unsigned char *p, size_t len)
 	struct logsink *s = arg;
 
 	if (p == NULL)
-		return sink_flush(s);
+		return sink_pass(s);
 	if (demux_feed(&s->dm, p, len, sink_put, s) == -1) {
 		s->bad = !s->send_failed;
 		return -1;
@@ -188,10 +216,21 @@ relay_fits(const struct ctx *x)
 
 /* The answer after a relay wrote the lines (relay_wait's outcome). */
 static void
-logs_relayed(struct ctx *x, enum relayed rc, const char *why)
+logs_relayed(struct ctx *x, enum relayed rc, const char *why, int revoked)
 {
 	x->audit->via = "relay";
-	if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
+	if (revoked) {
+		revoke_set_out(x);
+		if (rc == RELAYED_LEFT || rc == RELAYED_LOST ||
+		    rc == RELAYED_CUT_LOST)
+			x->out.exit = -1;	/* nobody to answer */
+	} else if (rc == RELAYED_CUT || rc == RELAYED_CUT_LOST) {
+		if (rc == RELAYED_CUT)
+			set_out(x, EXIT_FAIL, "%s", why);
+		else
+			x->out.exit = -1;	/* mid-frame: nothing more */
+		x->audit->result = "cut: fell behind";
+	} else if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
 		x->out.exit = -1;	/* nobody to answer */
 		x->audit->result = rc == RELAYED_LEFT ? "client left" :
 		    "relay failed";
@@ -213,28 +252,43 @@ do_logs(struct ctx *x)
 	enum engine_stream es;
 	enum relayed rc;
 	char why[256];
-	int rfd;
+	int rfd, slow = 0, revoked = 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
 		return;
 	}
 	s->fd = x->fd;
+	s->x = x->req->follow ? x : NULL;
 	demux_init(&s->dm);
 	logs_opts(x->req, &o);
 	if (relay_fits(x) && (rfd = relay_attach(x->relays, x->t.id,
-	    x->req->timestamps, x->req->tail, x->fd)) != -1) {
-		rc = relay_wait(rfd, x->fd, why, sizeof(why));
+	    x->req->timestamps, x->req->tail, x->who->uid, x->fd,
+	    &slow)) != -1) {
+		while ((rc = relay_wait(rfd, x->fd, why, sizeof(why),
+		    revoke_waitmask())) == RELAYED_WOKEN)
+			if (!revoked && revoke_pending() && revoke_recheck(x)) {
+				revoked = 1;
+				(void)relay_return(rfd);
+			}
 		close(rfd);
-		if (rc != RELAYED_UNSERVED) {
-			logs_relayed(x, rc, why);
+		if (rc != RELAYED_UNSERVED || revoked) {
+			logs_relayed(x, rc, why, revoked);
 			free(s);
 			return;
 		}
 	}
+	if (slow) {	/* this uid's followers were cut too often */
+		x->audit->via = "dockerd: cut too often";
+		logmsg(LOG_NOTICE, "uid %u: followers of %s cut too often for "
+		    "falling behind; this one reads dockerd", (unsigned)
+		    x->who->uid, x->t.id);
+	}
 	es = engine_logs(x->eng, x->t.id, &o, x->fd, x->req->follow ?
 	    FOLLOW_PACE_MS : 0, x->t.tty ? sink_raw : sink_mux, s, &r);
-	if (es == ENGINE_STREAM_CUT && s->bad) {
+	if (s->revoked)
+		revoke_set_out(x);
+	else if (es == ENGINE_STREAM_CUT && s->bad) {
 		set_out(x, EXIT_FAIL, "error from daemon in stream: malformed "
 		    "frame header");
 		x->audit->result = "stream error";

@@ -11,6 +11,9 @@
  *    kernel credentials, before a child is forked; root is exempt, so
  *    users cannot starve pam_ctl. Refusals are audited, at most
  *    TURNED_PER_SEC a second, the rest counted in the next record.
+ * 4. Once a reload is in force, every session hears REVOKE_SIGNAL, so
+ *    that what lasts (a follow) is decided again (revoke.c); a session
+ *    holds it blocked from the fork until its handler is in place.
  */
 #include <err.h>
 #include <errno.h>
@@ -30,6 +33,7 @@
 #include "ctld.h"
 #include "engine.h"
 #include "explain.h"
+#include "revoke.h"
 #include "version.h"
 
 
@@ -202,12 +206,22 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		sigprocmask(SIG_SETMASK, orig, NULL);
+		revoke_init(orig);	/* the mask, REVOKE_SIGNAL held */
 		session_run(cf, cfd, cr.uid, cr.gid, cr.pid);
 		_exit(0);
 	}
 	if (track(pid, cr.uid) == -1)
 		logmsg(LOG_ERR, "out of memory tracking child %d", (int)pid);
+}
+
+/* A new policy is in force: each session decides its follow again. */
+static void
+tell_sessions(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchildren; i++)
+		(void)kill(children[i].pid, REVOKE_SIGNAL);
 }
 
 static struct config *
@@ -235,6 +249,7 @@ reload(struct config *cf)
 	logmsg(LOG_INFO, "configuration reloaded from %s", cf->path);
 	config_free(cf);
 	auth_preload(ncf);
+	tell_sessions();
 	return ncf;
 }
 
@@ -253,6 +268,7 @@ run(struct config *cf, int lfd)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, REVOKE_SIGNAL);	/* for the sessions: revoke.c */
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -12,6 +12,8 @@
  *    the client left); a "no", a silence, any failure before the yes,
  *    or the relay's word that it never took the client, means the
  *    session reads from dockerd itself.
+ * 5. The relay learns the follower's uid from its session alone, to
+ *    count the uid's cuts (relayd.c, invariant 5).
  * 3. Nobody waits on anybody while holding the lock: connects are
  *    non-blocking and the lock is only tried, for a little while.
  * 4. A relay is started only for a follow of new lines (no tail): a new
@@ -129,7 +131,7 @@ relay_listen(const char *name)
 
 /* The request, before the lock goes: the relay finds it waiting. */
 static int
-relay_request(int fd, const char *id, int timestamps, long tail)
+relay_request(int fd, const char *id, int timestamps, long tail, uid_t uid)
 {
 	struct relay_req req;
 
@@ -137,6 +139,7 @@ relay_request(int fd, const char *id, int timestamps, long tail)
 	snprintf(req.id, sizeof(req.id), "%s", id);
 	req.timestamps = (uint8_t)(timestamps != 0);
 	req.tail = (int32_t)tail;
+	req.uid = (uint32_t)uid;
 	return send(fd, &req, sizeof(req), MSG_NOSIGNAL) ==
 	    (ssize_t)sizeof(req) ? 0 : -1;
 }
@@ -214,25 +217,27 @@ relay_lock(int dfd)
 }
 
 /*
- * Lends client_fd to the container's relay. Returns the connection to
- * wait on with relay_wait, the client then being the relay's; or -1,
- * the client still the caller's alone, to read dockerd itself.
+ * Lends client_fd to the container's relay, for the follower uid.
+ * Returns the connection to wait on with relay_wait, the client then
+ * being the relay's; or -1, the client still the caller's alone, to
+ * read dockerd itself (*slow set: the relay refused uid for its cuts).
  */
 int
 relay_attach(const struct relay_env *env, const char *id, int timestamps,
-    long tail, int client_fd)
+    long tail, uid_t uid, int client_fd, int *slow)
 {
 	struct pollfd p;
 	char sock[80], yes = 0;
 	int dfd, lk, fd = -1;
 
+	*slow = 0;
 	if (tail < 0 || tail > RELAY_RING_LINES || !id_valid(id) ||
 	    (dfd = relay_dir(env)) == -1)
 		return -1;
 	snprintf(sock, sizeof(sock), "%s-%c.sock", id, timestamps ? 't' : 'p');
 	if ((lk = relay_lock(dfd)) != -1 && fchdir(dfd) == 0) {
 		fd = relay_find(env, dfd, lk, id, timestamps, tail, sock);
-		if (fd != -1 && relay_request(fd, id, timestamps, tail) == -1) {
+		if (fd != -1 && relay_request(fd, id, timestamps, tail, uid) == -1) {
 			close(fd);
 			fd = -1;
 		}
@@ -249,8 +254,9 @@ relay_attach(const struct relay_env *env, const char *id, int timestamps,
 	p.fd = fd;
 	p.events = POLLIN;
 	if (poll(&p, 1, RELAY_HANDSHAKE_MS) != 1 ||
-	    recv(fd, &yes, 1, MSG_DONTWAIT) != 1 || yes != 'Y' ||
+	    recv(fd, &yes, 1, MSG_DONTWAIT) != 1 || yes != RELAY_YES ||
 	    relay_lend(fd, client_fd) == -1) {
+		*slow = yes == RELAY_SLOW;
 		close(fd);
 		return -1;
 	}
@@ -259,10 +265,12 @@ relay_attach(const struct relay_env *env, const char *id, int timestamps,
 
 /*
  * While the relay writes to the client, the session waits for the
- * client to leave or the relay to give it back.
+ * client to leave or the relay to give it back; a signal that wake
+ * (the mask ppoll runs under) lets through ends the wait.
  */
 enum relayed
-relay_wait(int rfd, int client_fd, char *why, size_t whylen)
+relay_wait(int rfd, int client_fd, char *why, size_t whylen,
+    const sigset_t *wake)
 {
 	struct pollfd p[2];
 	struct relay_msg m;
@@ -273,9 +281,11 @@ relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 	p[0].events = POLLIN;
 	p[1].fd = client_fd;
 	p[1].events = POLLIN;
-	while (poll(p, 2, -1) == -1)
+	while (ppoll(p, 2, NULL, wake) == -1)
 		if (errno != EINTR)
 			return RELAYED_LOST;
+		else if (wake != NULL)
+			return RELAYED_WOKEN;
 	if (client_left(client_fd, p[1].revents))
 		return RELAYED_LEFT;
 	n = recv(rfd, &m, sizeof(m), MSG_WAITALL);
@@ -290,7 +300,25 @@ relay_wait(int rfd, int client_fd, char *why, size_t whylen)
 		return RELAYED_UNSERVED;
 	if (m.end == END_CLEAN)
 		return RELAYED_ENDED;
+	if (m.end == END_RETURNED)
+		return RELAYED_RETURNED;
 	m.why[sizeof(m.why) - 1] = '\0';
 	snprintf(why, whylen, "%s", m.why);
+	if (m.end == END_CUT)
+		return RELAYED_CUT;
+	if (m.end == END_CUT_BROKEN)
+		return RELAYED_CUT_LOST;
 	return RELAYED_FAILED;
+}
+
+/*
+ * Asks the relay for the client back at once (the follow must end):
+ * relay_wait then hears the relay's last word as for any end.
+ */
+int
+relay_return(int rfd)
+{
+	char c = RELAY_RETURN;
+
+	return send(rfd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }

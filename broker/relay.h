@@ -5,7 +5,9 @@
 #ifndef CTLD_RELAY_H
 #define CTLD_RELAY_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "relayd.h"
 
@@ -17,11 +19,17 @@ enum relayed {
 	RELAYED_LOST,		/* the client can no longer be answered */
 	RELAYED_UNSERVED,	/* the relay never took the client: read
 				 * dockerd ourselves */
+	RELAYED_CUT,		/* the follower fell behind and was cut */
+	RELAYED_CUT_LOST,	/* cut, and the client can no longer be
+				 * answered */
+	RELAYED_RETURNED,	/* given back, as relay_return asked */
+	RELAYED_WOKEN,		/* a signal woke the wait: call again */
 };
 
 int	relay_attach(const struct relay_env *, const char *id, int timestamps,
-	    long tail, int client_fd);
+	    long tail, uid_t uid, int client_fd, int *slow);
 enum relayed relay_wait(int relay_fd, int client_fd, char *why,
-	    size_t whylen);
+	    size_t whylen, const sigset_t *wake);
+int	relay_return(int relay_fd);
 
 #endif

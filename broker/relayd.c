@@ -16,20 +16,28 @@
  *    timestamps; a session asking for anything else is refused.
  * 3. A relay writes whole frames, in dockerd's order, and gives the
  *    client socket back (closes its copy, then says why the stream
- *    ended) only after the last byte went out. Past RELAY_QUEUE_MAX
- *    queued for a follower, the relay stops reading dockerd (as a
- *    session writing to a slow client would); a follower that stays
- *    behind RELAY_STALL_MS is told so and cut, and the others go on: no
- *    line is ever skipped in silence.
- * 4. A relay says yes only once dockerd has answered it 200, and to a
+ *    ended) only after the last byte went out: no line is ever skipped
+ *    in silence.
+ * 4. One follower never holds up another: the relay stops reading
+ *    dockerd only while every live follower has RELAY_QUEUE_BEHIND
+ *    queued (plain backpressure from all its readers). A follower
+ *    whose queue would pass RELAY_QUEUE_MAX is cut at once: the frames
+ *    it has not begun are dropped, it is told why, and the others go
+ *    on.
+ * 5. A uid whose followers were cut RELAY_CUTS_MAX times within
+ *    RELAY_CUTS_WINDOW_MS hears RELAY_SLOW: it reads dockerd itself, in
+ *    a session of its own, where a stalled client stalls only itself.
+ * 6. A relay says yes only once dockerd has answered it 200, and to a
  *    tail that leaves room in the follower's queue; a session whose
  *    client it never took hears END_UNSERVED.
- * 5. A relay never blocks on a session or a client, and leaving takes
+ * 7. A relay never blocks on a session or a client, and leaving takes
  *    no lock: it only tries it.
- * 6. A relay follows from the moment it starts (tail=0), so its ring
+ * 8. A relay follows from the moment it starts (tail=0), so its ring
  *    holds exactly the container's last frames, as many as it has seen;
  *    --tail N is served from it only when it has seen N.
- * 7. A relay holds nothing of the session that forked it but the
+ * 9. A session may ask for its client back (RELAY_RETURN: the follow was
+ *    revoked): it gets it after the frame on its way, nothing more.
+ * 10. A relay holds nothing of the session that forked it but the
  *    listening socket and the relay directory.
  */
 #include <errno.h>
@@ -56,9 +64,11 @@
 
 #define RELAY_RING_BYTES	(4u << 20)
 #define RELAY_FRAME_MAX		(1u << 20)
-#define RELAY_QUEUE_MAX		(512u << 10)	/* then dockerd waits */
-#define RELAY_QUEUE_HARD	(4u << 20)	/* one burst past it: cut */
-#define RELAY_STALL_MS		2000	/* over RELAY_QUEUE_MAX this long: cut */
+#define RELAY_QUEUE_MAX		(1u << 20)	/* a follower's queue; past it: cut */
+#define RELAY_QUEUE_BEHIND	(256u << 10)	/* all this far behind: dockerd waits */
+#define RELAY_CUTS_MAX		3	/* cuts of one uid's followers ... */
+#define RELAY_CUTS_WINDOW_MS	600000	/* ... within this: RELAY_SLOW */
+#define RELAY_CUTS_UIDS		64	/* uids remembered */
 #define RELAY_SUBS_MAX		1024
 #define RELAY_ENDING_MS		30000	/* to take what is queued, at the end */
 
@@ -73,12 +83,21 @@ enum sub_state { WANT_REQ, WANT_CLIENT, LIVE };
 struct sub {
 	int		 fd;		/* the session */
 	int		 cfd;		/* its client, lent; -1 until LIVE */
+	uid_t		 uid;		/* the follower's, from its session */
 	enum sub_state	 state;
 	long long	 deadline;	/* ms: to finish the handshake, or to end */
 	struct relay_msg end;
 	int		 ending;	/* no more frames: flush, then end */
 	unsigned char	*q;
 	size_t		 off, len, cap;
+	size_t		 fend;		/* where the frame at off ends */
+};
+
+/* A uid's followers cut for falling behind, since a moment. */
+struct cuts {
+	uid_t		 uid;
+	int		 n;
+	long long	 since;		/* ms; 0: a free slot */
 };
 
 struct relay {
@@ -99,8 +118,8 @@ struct relay {
 	size_t			 nsubs, maxsubs;
 	long long		 accept_after;	/* ms: out of descriptors */
 	int			 fed;		/* frames went out this pass */
-	int			 paused;	/* a follower is full: dockerd waits */
-	long long		 full_since;	/* ms */
+	int			 paused;	/* all are behind: dockerd waits */
+	struct cuts		 cuts[RELAY_CUTS_UIDS];
 };
 
 /* No more frames for s: once its queue is out, the session hears why. */
@@ -149,6 +168,30 @@ sub_finish(struct relay *R, size_t i)
 	sub_drop(R, i);
 }
 
+/* The queue holds whole frames: fend follows off from frame to frame. */
+static void
+sub_frame_end(struct sub *s)
+{
+	const unsigned char *h;
+
+	while (s->fend < s->off) {
+		h = s->q + s->fend;
+		s->fend += PROTO_HDR_LEN + ((size_t)h[1] << 24 |
+		    (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4]);
+	}
+}
+
+/* What went out leaves the queue. */
+static void
+sub_compact(struct sub *s)
+{
+	sub_frame_end(s);
+	memmove(s->q, s->q + s->off, s->len - s->off);
+	s->len -= s->off;
+	s->fend -= s->off;
+	s->off = 0;
+}
+
 static int
 sub_put(struct sub *s, const void *p, size_t len)
 {
@@ -158,11 +201,9 @@ sub_put(struct sub *s, const void *p, size_t len)
 	if (len == 0)
 		return 0;
 	if (s->off > 0 && s->off == s->len)
-		s->off = s->len = 0;
+		s->off = s->len = s->fend = 0;
 	if ((need = s->len + len) > s->cap && s->off > 0) {
-		memmove(s->q, s->q + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
+		sub_compact(s);
 		need = s->len + len;
 	}
 	if (need > s->cap) {
@@ -177,6 +218,79 @@ sub_put(struct sub *s, const void *p, size_t len)
 	memcpy(s->q + s->len, p, len);
 	s->len += len;
 	return 0;
+}
+
+/* The uid's entry: its own, else a free or expired one, else the oldest. */
+static struct cuts *
+cuts_of(struct relay *R, uid_t uid, long long now)
+{
+	struct cuts *c, *pick = &R->cuts[0];
+
+	for (c = R->cuts; c < R->cuts + RELAY_CUTS_UIDS; c++) {
+		if (c->since != 0 && c->uid == uid)
+			return c;
+		if (pick->since != 0 && (c->since == 0 ||
+		    now - c->since > RELAY_CUTS_WINDOW_MS ||
+		    c->since < pick->since))
+			pick = c;
+	}
+	memset(pick, 0, sizeof(*pick));
+	pick->uid = uid;
+	return pick;
+}
+
+/* Cut this often of late, the uid's follows go to dockerd (invariant 5). */
+static int
+too_slow(struct relay *R, uid_t uid)
+{
+	long long now = now_ms();
+	size_t i;
+
+	for (i = 0; i < RELAY_CUTS_UIDS; i++)
+		if (R->cuts[i].since != 0 && R->cuts[i].uid == uid)
+			return R->cuts[i].n >= RELAY_CUTS_MAX &&
+			    now - R->cuts[i].since <= RELAY_CUTS_WINDOW_MS;
+	return 0;
+}
+
+/* Only the rest of the frame on its way stays queued. */
+static void
+sub_trim(struct sub *s)
+{
+	unsigned char *nq;
+
+	sub_frame_end(s);
+	s->len = s->fend;
+	sub_compact(s);
+	if (s->cap > 4096 && (nq = realloc(s->q, s->len > 0 ? s->len :
+	    1)) != NULL) {
+		s->q = nq;
+		s->cap = s->len > 0 ? s->len : 1;
+	}
+}
+
+/*
+ * A follower whose queue would pass RELAY_QUEUE_MAX: the frame on its
+ * way still goes, the ones not begun are dropped (a gap-free prefix,
+ * then the session tells why), and its uid's cut is counted.
+ */
+static void
+sub_cut(struct relay *R, struct sub *s)
+{
+	long long now = now_ms();
+	struct cuts *c;
+
+	sub_trim(s);
+	if (s->state == LIVE) {	/* not one still being handed over */
+		c = cuts_of(R, s->uid, now);
+		if (c->since == 0 || now - c->since > RELAY_CUTS_WINDOW_MS) {
+			c->since = now;
+			c->n = 0;
+		}
+		c->n++;
+	}
+	sub_end(s, END_CUT, "this follower fell behind the container's "
+	    "output");
 }
 
 static void
@@ -241,10 +355,9 @@ publish(struct relay *R, int stream, const unsigned char *p, size_t len)
 
 		if (s->ending || s->state == WANT_REQ)
 			continue;
-		if (s->len - s->off + f->len > RELAY_QUEUE_HARD ||
+		if (s->len - s->off + f->len > RELAY_QUEUE_MAX ||
 		    sub_put(s, f->data, f->len) == -1)
-			sub_end(s, END_ERROR, "this follower fell behind the "
-			    "container's output");
+			sub_cut(R, s);
 	}
 	ring_push(R, f);
 	R->fed = 1;
@@ -278,17 +391,24 @@ frame_piece(void *arg, int stream, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* A live follower with RELAY_QUEUE_MAX queued: dockerd must wait. */
+/*
+ * Every live follower has RELAY_QUEUE_BEHIND queued: dockerd must wait
+ * (invariant 4). One that is not behind keeps the stream going, and a
+ * follower that stopped reading then fills its queue and is cut.
+ */
 static int
-full(const struct relay *R)
+all_behind(const struct relay *R)
 {
-	size_t i;
+	size_t i, live = 0;
 
-	for (i = 0; i < R->nsubs; i++)
-		if (R->subs[i].state == LIVE && !R->subs[i].ending &&
-		    R->subs[i].len - R->subs[i].off > RELAY_QUEUE_MAX)
-			return 1;
-	return 0;
+	for (i = 0; i < R->nsubs; i++) {
+		if (R->subs[i].state != LIVE || R->subs[i].ending)
+			continue;
+		if (R->subs[i].len - R->subs[i].off <= RELAY_QUEUE_BEHIND)
+			return 0;
+		live++;
+	}
+	return live > 0;
 }
 
 /* Some client has not taken all: no pause for lines to gather. */
@@ -303,13 +423,13 @@ backlog(const struct relay *R)
 	return 0;
 }
 
-/* dockerd's bytes; while a follower is full, dockerd must wait. */
+/* dockerd's bytes; while every follower is behind, dockerd must wait. */
 static enum engine_take
 relay_feed(void *arg, const unsigned char *p, size_t len)
 {
 	struct relay *R = arg;
 
-	if (full(R)) {
+	if (all_behind(R)) {
 		R->paused = 1;
 		return ENGINE_TAKE_PAUSE;
 	}
@@ -367,7 +487,7 @@ static int
 take_req(struct relay *R, struct sub *s)
 {
 	struct relay_req req;
-	char yes = 'Y';
+	char yes = RELAY_YES;
 	size_t i, first, bytes;
 
 	memset(&req, 0, sizeof(req));
@@ -376,6 +496,9 @@ take_req(struct relay *R, struct sub *s)
 	    strcmp(req.id, R->id) != 0 || req.timestamps != R->timestamps ||
 	    req.tail < 0 || (size_t)req.tail > R->count || R->why[0] != '\0')
 		return -1;
+	s->uid = (uid_t)req.uid;
+	if (too_slow(R, s->uid))
+		return -2;
 	first = R->head + R->count - (size_t)req.tail;
 	for (i = 0, bytes = 0; i < (size_t)req.tail; i++)
 		bytes += R->ring[(first + i) % RELAY_RING_LINES]->len;
@@ -397,12 +520,14 @@ static void
 sub_readable(struct relay *R, size_t i)
 {
 	struct sub *s = &R->subs[i];
-	char no = 'N';
+	char no;
+	int rc;
 
 	switch (s->state) {
 	case WANT_REQ:
-		if (take_req(R, s) == 0)
+		if ((rc = take_req(R, s)) == 0)
 			return;
+		no = rc == -2 ? RELAY_SLOW : RELAY_NO;
 		(void)send(s->fd, &no, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		break;
 	case WANT_CLIENT:
@@ -412,7 +537,15 @@ sub_readable(struct relay *R, size_t i)
 		}
 		sub_finish(R, i);	/* unserved: the session reads dockerd */
 		return;
-	case LIVE:
+	case LIVE:	/* its session wants the client back, or left */
+		if (recv(s->fd, &no, 1, MSG_DONTWAIT) == 1 &&
+		    no == RELAY_RETURN) {
+			if (!s->ending) {	/* else its end is on the way */
+				sub_trim(s);
+				sub_end(s, END_RETURNED, "");
+			}
+			return;
+		}
 		break;
 	}
 	sub_drop(R, i);
@@ -482,7 +615,8 @@ subs_service(struct relay *R, const short *srev, const short *crev)
 			sub_drop(R, i);	/* the client is gone */
 		else if (s->ending && (s->off == s->len || now >= s->deadline)) {
 			if (s->off < s->len)
-				s->end.end = END_BROKEN;
+				s->end.end = s->end.end == END_CUT ?
+				    END_CUT_BROKEN : END_BROKEN;
 			sub_finish(R, i);
 		}
 	}
@@ -599,28 +733,12 @@ relay_poll(struct relay *R)
 	free(w);
 }
 
-/*
- * dockerd waits while a follower is full. Once none is, it goes on; a
- * follower full for RELAY_STALL_MS is the one that stopped reading: it
- * is told and cut (its queue still goes out), and the others go on.
- */
+/* dockerd waits while every follower is behind; once one is not, on. */
 static void
 resume(struct relay *R)
 {
-	long long now = now_ms();
-	size_t i;
-
-	if (R->full_since == 0)
-		R->full_since = now;
-	if (full(R) && now - R->full_since >= RELAY_STALL_MS)
-		for (i = 0; i < R->nsubs; i++)
-			if (R->subs[i].state == LIVE && R->subs[i].len -
-			    R->subs[i].off > RELAY_QUEUE_MAX)
-				sub_end(&R->subs[i], END_ERROR, "this follower "
-				    "fell behind the container's output");
-	if (!full(R)) {
+	if (!all_behind(R)) {
 		R->paused = 0;
-		R->full_since = 0;
 		engine_follow_resume(R->f);
 	}
 }
@@ -692,6 +810,7 @@ relayd_main(const struct relay_env *env, const char *id, int timestamps,
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGUSR1, SIG_IGN);	/* the sessions' reload word */
 	(void)prctl(PR_SET_NAME, "ctld-relay");
 	if (chdir("/") == -1 || close_others(keep) == -1 ||
 	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)

@@ -7,11 +7,12 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
-from conftest import TAG, docker, inspect, wait_for
+from conftest import TAG, config_text, docker, inspect, wait_for
 
 TICKER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
           "echo line $i; sleep 0.02; done"]
@@ -190,6 +191,7 @@ def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_co
     fast.communicate(timeout=20)
     assert [int(x.split()[0]) for x in got.splitlines() if x != b"wait"] == \
         list(range(1, LINES + 1))
+    assert sorted(a["result"] for a in logs_audit(b, 2)) == ["client left", "cut: fell behind"]
 
 
 FAKE_RELAY = r"""
@@ -208,7 +210,7 @@ done.write("listening")
 done.close()
 while True:
     c, _ = s.accept()
-    c.recv(72)
+    c.recv(76)
     c.send(b"Y")
     msg, fds, _, _ = socket.recv_fds(c, 1, 4)
     for fd in fds:
@@ -278,7 +280,7 @@ os.setresgid(uid, uid, uid)
 os.setresuid(uid, uid, uid)
 c = socket.socket(socket.AF_UNIX)
 c.connect(path)
-req = rid.encode() + b"\0" + b"\0" + b"\0\0" + struct.pack("<i", 0)
+req = rid.encode() + b"\0" + b"\0" + b"\0\0" + struct.pack("<iI", 0, uid)
 try:
     c.send(req)
     c.settimeout(10)
@@ -351,3 +353,161 @@ def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_cont
     finally:
         for s in idle:
             s.close()
+
+
+# A line of some 8 KB every 20 ms: a follower that stops reading fills
+# its queue in seconds, on a stream quiet enough that any gap a reader
+# sees longer than a few pacing rounds is the relay's.
+WIDE = ["sh", "-c", "trap 'exit 0' TERM; p=x; while [ ${#p} -lt 8000 ]; do p=$p$p; done; "
+        "i=0; while true; do i=$((i+1)); echo line $i $p; sleep 0.02; done"]
+GAP_MAX = 0.25  # the defence: a stalled follower delays the others by at most this
+
+
+class Arrivals:
+    """A follower's stdout read as it comes, with when each chunk came."""
+
+    def __init__(self, proc):
+        self.proc, self.times, self.bytes = proc, [], 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while chunk := os.read(self.proc.stdout.fileno(), 1 << 20):
+            with self.lock:
+                self.times.append(time.monotonic())
+                self.bytes += len(chunk)
+
+    def since(self, t0):
+        with self.lock:
+            return [t for t in self.times if t >= t0]
+
+
+def never_read(ctl, who, name):
+    """A follower whose client stops reading as soon as a line came."""
+    p = ctl.popen(who, "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    assert select.select([p.stdout], [], [], 15)[0], "the stalled follower got nothing"
+    return p
+
+
+def cut_off(p):
+    """Reads a stalled follower at last: it was told why it was cut."""
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 1, (p.returncode, err[-300:])
+    assert b"fell behind" in err
+    return out
+
+
+def wide_with_carol(make_broker, ctl, accounts, own_containers, suffix):
+    """alice's container printing WIDE; carol (oncall) follows it too."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, suffix, WIDE)
+    carol = ctl.popen("carol", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    return name, b, Arrivals(carol)
+
+
+@pytest.mark.serial  # a bound on gaps: on its own, not beside a CPU-bound test
+def test_a_stalled_follower_delays_nobody(make_broker, ctl, accounts, own_containers):
+    """alice opens a follow and never reads it; carol, following the same
+    container, sees no gap over GAP_MAX while alice's queue fills and she
+    is cut off (with a message, audited)."""
+    name, b, carol = wide_with_carol(make_broker, ctl, accounts, own_containers, "wide")
+    assert wait_for(lambda: carol.bytes > 0, 15)
+    slow = never_read(ctl, "alice", name)
+    t0, b0 = time.monotonic(), carol.bytes
+    # long enough for alice's queue and socket buffers to fill (some 1.3 MB
+    # today) and for her to be cut: 3 MB more for carol, and 5 s at least
+    assert wait_for(lambda: carol.bytes - b0 > 3_000_000 and time.monotonic() - t0 > 5, 60)
+    times = [t0] + carol.since(t0)
+    worst = max(b - a for a, b in zip(times, times[1:]))
+    cut_off(slow)
+    carol.proc.send_signal(signal.SIGINT)
+    carol.proc.communicate(timeout=20)
+    assert worst <= GAP_MAX, f"carol waited {worst:.3f} s on alice's stalled follower"
+    uid = ctl.ids("alice")[0]
+    recs = logs_audit(b, 2)
+    cut = [a for a in recs if a["uid"] == uid]
+    assert len(cut) == 1 and cut[0].get("via") == "relay"
+    assert cut[0]["result"] == "cut: fell behind" and cut[0]["exit"] == 1, cut
+
+
+@pytest.mark.serial
+def test_a_uid_cut_too_often_reads_dockerd(make_broker, ctl, accounts, own_containers):
+    """alice stalls three follows at once (RELAY_CUTS_MAX): each is cut and
+    audited; her next follow of that container reads dockerd itself, and
+    its record says why, while carol's next one still shares the relay."""
+    name, b, carol = wide_with_carol(make_broker, ctl, accounts, own_containers, "wide-3")
+    assert wait_for(lambda: carol.bytes > 0, 15)
+    slow = [never_read(ctl, "alice", name) for _ in range(3)]
+    b0 = carol.bytes
+    assert wait_for(lambda: carol.bytes - b0 > 3_000_000, 60)
+    for p in slow:
+        cut_off(p)
+    uid = ctl.ids("alice")[0]
+    cuts = [a for a in logs_audit(b, 3) if a["uid"] == uid]
+    assert len(cuts) == 3 and all(a["result"] == "cut: fell behind" for a in cuts), cuts
+    again = follow(ctl, "-n", "0", name)
+    more = ctl.follow("carol", "logs", "-f", "-n", "0", name)
+    assert again.wait(lines(1)) and more.wait(lines(1))
+    stop([again, more])
+    recs = logs_audit(b, 5)[3:]
+    assert {a["uid"]: a.get("via") for a in recs} == {
+        uid: "dockerd: cut too often", ctl.ids("carol")[0]: "relay"}, recs
+    carol.proc.send_signal(signal.SIGINT)
+    carol.proc.communicate(timeout=20)
+
+
+def granting(accounts, pam_service, name, who):
+    """The test config with a rule that lets who read name's logs."""
+    users = ", ".join(f'"{accounts.users[u]}"' for u in who)
+    rule = f'  {{ users = [{users}]; containers = ["{name}"]; verbs = ["logs"]; }},\n'
+    return config_text("@DIR@", accounts, pam_service).replace("rules = (\n", "rules = (\n" + rule)
+
+
+def reload_with(b, text):
+    n = b.logtext().count("configuration reloaded")
+    b.write_config(text.replace("@DIR@", b.dir))
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: b.logtext().count("configuration reloaded") > n, 10)
+
+
+def more_lines(f, n=10):
+    """True once n more numbered lines came to f than it had."""
+    have = len(numbers(f.text()))
+    return f.wait(lines(have + n))
+
+
+def test_reload_revokes_live_follows(make_broker, ctl, accounts, pam_service, own_containers):
+    """dave follows alice's container on his own (a tail past the ring),
+    erin through the relay she shares with alice, both through a rule.
+    A reload that keeps the rule changes nothing; one that drops it ends
+    dave's and erin's follows, told and audited, and alice goes on."""
+    name = own_containers.create(f"{TAG}-revoke", owner=accounts.users["alice"], cmd=TICKER)
+    text = granting(accounts, pam_service, name, ["dave", "erin"])
+    b = make_broker(text)
+    ctl.broker = b
+    owner = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    erin = ctl.follow("erin", "logs", "-f", "-n", "0", name)
+    dave = ctl.follow("dave", "logs", "-f", "-n", "2000", name)
+    fs = [owner, erin, dave]
+    assert all(f.wait(lines(5)) for f in fs)
+    reload_with(b, text + "# the same rules\n")
+    assert all(more_lines(f) for f in fs)
+    assert all(f.proc.poll() is None for f in fs) and logs_audit(b) == []
+    reload_with(b, config_text("@DIR@", accounts, pam_service))
+    for f in (erin, dave):
+        out, err = f.communicate(timeout=30)
+        assert f.returncode == 3 and f"access to {name} was revoked" in err, (f.returncode, err)
+        assert numbers(out) == list(range(numbers(out)[0], numbers(out)[-1] + 1))
+    assert more_lines(owner) and owner.proc.poll() is None
+    recs = {a["uid"]: a for a in logs_audit(b, 2)}
+    for who, via in (("erin", "relay"), ("dave", None)):
+        a = recs[ctl.ids(who)[0]]
+        assert a["result"] == "revoked" and a["decision"] == "deny" and a["exit"] == 3, a
+        assert a["reason"].startswith("revoked on reload: ") and a.get("via") == via, a
+    (out, err), = stop([owner])
+    assert not err.strip()
+    assert [a["result"] for a in logs_audit(b, 3)][2:] == ["client left"]
