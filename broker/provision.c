@@ -293,8 +293,12 @@ made_json(const struct made *m)
 	    "created", m->created, "started", m->started);
 }
 
+/*
+ * The first len bytes of s as another user's name than caller's: one a
+ * user could have (exists 0), or one a user has (exists 1).
+ */
 static int
-is_user(const char *s, size_t len, const char *caller)
+other_user(const char *s, size_t len, const char *caller, int exists)
 {
 	char u[33];
 
@@ -302,20 +306,8 @@ is_user(const char *s, size_t len, const char *caller)
 		return 0;
 	memcpy(u, s, len);
 	u[len] = '\0';
-	return strcmp(u, caller) != 0 && user_valid(u) && getpwnam(u) != NULL;
-}
-
-/* A name another user could have, whether or not one has it yet. */
-static int
-could_be_user(const char *s, size_t len, const char *caller)
-{
-	char u[33];
-
-	if (len == 0 || len >= sizeof(u))
-		return 0;
-	memcpy(u, s, len);
-	u[len] = '\0';
-	return strcmp(u, caller) != 0 && user_valid(u);
+	return strcmp(u, caller) != 0 && user_valid(u) &&
+	    (!exists || getpwnam(u) != NULL);
 }
 
 /*
@@ -332,10 +324,10 @@ squats(const struct config *cf, const char *caller, const char *name)
 
 	for (p = len > ul ? name + ul + 1 : NULL;
 	    p != NULL && (p = strchr(p, '-')) != NULL; p++)
-		if (is_user(name, (size_t)(p - name), caller))
+		if (other_user(name, (size_t)(p - name), caller, 1))
 			return 1;
 	if (strncmp(name, caller, ul) == 0 && name[ul] == '-' &&
-	    is_user(name, len, caller))
+	    other_user(name, len, caller, 1))
 		return 1;
 	for (i = 0; i < cf->ntemplates; i++) {
 		pct = strstr(cf->templates[i].container, "%u");
@@ -346,7 +338,7 @@ squats(const struct config *cf, const char *caller, const char *name)
 		if (len > pre + suf && strncmp(name,
 		    cf->templates[i].container, pre) == 0 &&
 		    strcmp(name + len - suf, pct + 2) == 0 &&
-		    could_be_user(name + pre, len - pre - suf, caller))
+		    other_user(name + pre, len - pre - suf, caller, 0))
 			return 1;
 	}
 	return 0;
