@@ -83,7 +83,6 @@ struct failctx {
 	const struct config	*cf;
 	const struct identity	*who;
 	struct audit_rec	*a;
-	int			 reserved;
 };
 
 static int
@@ -95,7 +94,6 @@ before(void *arg, int attempt, char *err, size_t errlen)
 	switch (failures_reserve(&fc->cf->failures, fc->who->uid, getpid(),
 	    failures_now(), &wait_s, &first)) {
 	case GRANT_OK:
-		fc->reserved = 1;
 		return 0;
 	case GRANT_LOCKED:
 		snprintf(err, errlen, "too many failed passwords; try again "
@@ -122,7 +120,6 @@ after(void *arg, int attempt, enum try_result o, const char *why)
 
 	failures_settle(&fc->cf->failures, fc->who->uid, getpid(), o,
 	    failures_now());
-	fc->reserved = 0;
 	if (o != TRY_FAILED)
 		return;
 	t.allow = 0;
@@ -140,7 +137,7 @@ reauth(const struct config *cf, const struct identity *who,
     const struct peer *peer, int fd, int can_prompt, struct audit_rec *a,
     char *msg, size_t msglen)
 {
-	struct failctx fc = { cf, who, a, 0 };
+	struct failctx fc = { cf, who, a };
 	char err[256];
 	int rc;
 
