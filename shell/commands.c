@@ -22,8 +22,11 @@
 #include "names.h"
 #include "proto.h"
 
-#define CELL_MAX	128
+/* A cell holds a whole name (NAME_MAX_LEN) or image reference (255). */
+#define CELL_MAX	256
 #define COLS_MAX	8
+
+_Static_assert(CELL_MAX > NAME_MAX_LEN, "a table cell cuts a container name short");
 
 typedef char cell_t[CELL_MAX];
 

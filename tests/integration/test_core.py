@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, inspect, wait_for
+from conftest import TAG, inspect, set_password, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
@@ -332,7 +332,7 @@ def test_broker_unreachable_exit_5(ctl, tmpdir_shared):
 @pytest.mark.parametrize("how", ["expire", "lock"])
 def test_expired_or_locked_account_refused(ctl, accounts, world, how):
     user = accounts.users["dave"]
-    subprocess.run(["chpasswd"], input=f"{user}:pw-{TAG}\n", text=True, check=True)
+    set_password(user, f"pw-{TAG}")
     lock = ["chage", "-E", "0", user] if how == "expire" else ["usermod", "-L", user]
     unlock = ["chage", "-E", "-1", user] if how == "expire" else ["usermod", "-U", user]
     subprocess.run(lock, check=True)
@@ -347,11 +347,13 @@ def test_expired_or_locked_account_refused(ctl, accounts, world, how):
 
 
 def test_ls_of_many_containers(ctl, containers, accounts):
-    """An ls answer larger than a control frame comes in data frames."""
-    names = containers.create_many([f"{TAG}-many-{i:03d}-{'x' * 60}" for i in range(150)],
+    """An ls answer larger than a control frame (16 KiB) comes in data
+    frames: 80 entries of some 290 bytes."""
+    names = containers.create_many([f"{TAG}-many-{i:03d}-{'x' * 110}" for i in range(80)],
                                    owner=accounts.users["erin"], start=False)
     r = ctl("erin", "ls", "--json", timeout=120)
     assert r.returncode == 0, r.stderr
+    assert len(r.stdout) > 16384
     got = {c["name"] for c in json.loads(r.stdout)["containers"]}
     assert set(names) <= got
     r = ctl("erin", "ls", timeout=120)
