@@ -149,7 +149,7 @@ $(B)/tests/test_pam_%: CPPFLAGS += -DPAM_CTL_SO=\"$(abspath $(B)/pam_ctl.so)\"
 $(filter $(B)/tests/test_pam_%,$(UNIT_BIN)): $(B)/pam_ctl.so
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@sh scripts/unit.sh $(UNIT_BIN)
 .PHONY: unit
 
 # Integration tests drive the real binaries against the real dockerd and

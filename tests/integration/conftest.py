@@ -53,6 +53,12 @@ def run(*args, check=True, **kw):
     return subprocess.run(list(args), check=check, **kw)
 
 
+def set_password(user, password):
+    """pam_unix checks any crypt(3) hash: a cheap one keeps the suite's
+    CPU for what it tests (yescrypt, the default, costs some 90 ms a check here)."""
+    run("chpasswd", "-c", "SHA512", "-s", "1000", input=f"{user}:{password}\n")
+
+
 def docker(*args, check=True):
     return run("docker", *args, check=check)
 
@@ -415,9 +421,11 @@ class Containers:
             labels["ctl.owner"] = owner
         if group:
             labels["ctl.group"] = group
+        # no network: its setup costs dockerd two re-execs of itself per
+        # start, the biggest share of the suite's CPU, and no test needs it
         engine("POST", f"/containers/create?name={urllib.parse.quote(name)}",
                {"Image": self.image, "Cmd": cmd or IDLE, "Labels": labels, "Tty": tty,
-                "HostConfig": {"NetworkMode": "default"}})
+                "NetworkDisabled": True})
         self.names.append(name)
         if start:
             engine("POST", f"/containers/{urllib.parse.quote(name)}/start")
@@ -522,18 +530,8 @@ class Broker:
             return []
 
     def children(self):
-        out = []
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
-                out.append(int(pid))
-        return out
+        """ctld's live children (its sessions, relays and PAM helpers)."""
+        return [p for p in child_pids(self.proc.pid) if not zombie(p)]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -736,12 +734,41 @@ def evil(tmpdir_shared):
 
 
 def wait_for(pred, timeout=10.0, step=0.05):
+    """True once pred() is, within timeout s; polled every 10 ms at first,
+    then less often, up to every step s."""
     end = time.time() + timeout
+    pause = min(0.01, step)
     while time.time() < end:
         if pred():
             return True
-        time.sleep(step)
+        time.sleep(pause)
+        pause = min(pause * 2, step)
     return pred()
+
+
+def child_pids(pid):
+    """The children of process pid, from each of its threads' lists: one
+    read each, where a scan of /proc opens a file per process."""
+    out = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
 
 
 class Follow:
@@ -796,3 +823,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "serial: CPU- or timing-bound; `make check` runs it after the parallel "
                    "tests, on its own (-m serial)")
+    config.addinivalue_line(
+        "markers", "early: long and needing no module's fixtures: started before the rest, "
+                   "so that it does not end a parallel run alone")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)

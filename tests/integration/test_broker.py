@@ -495,7 +495,7 @@ def test_syslog_values_are_quoted(bins, tmpdir_shared, accounts, pam_service, im
         assert dict(fields)["verb"] == '"logs"'
         assert "allowed" not in dict(fields)["result"], line
         # a container name with every byte a name may hold, and the uid
-        r = ctl_as_root_status(b, "no-such-ctr_1.x")
+        ctl_as_root_status(b, "no-such-ctr_1.x")
         line = None
         while line is None or "no-such-ctr_1.x" not in line:
             line = rx.recv(65536).decode("utf-8", "replace")

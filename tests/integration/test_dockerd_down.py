@@ -5,11 +5,14 @@ import select
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import PRIVATE_MARK, TAG, config_text, docker_ping, host_daemons, wait_for
 
 TICK = ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick; sleep 0.2 & wait $!; done"]
 
 
+@pytest.mark.early
 def test_dockerd_stopped_and_back(private_dockerd, make_broker, ctl, accounts, pam_service,
                                   image):
     pd = private_dockerd()

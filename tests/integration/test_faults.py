@@ -6,7 +6,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import socketserver
 import subprocess
 import threading
@@ -144,7 +143,7 @@ time.sleep(30)
 """
 
 
-@pytest.mark.serial  # a thousand sockets, and ls within 20 s beside them
+@pytest.mark.early
 def test_thousand_connections_at_once(make_broker, ctl, accounts):
     b = make_broker()
     ctl.broker = b

@@ -11,7 +11,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import PAM_SERVICE, ROOT, TAG, config_text, run, wait_for
+from conftest import PAM_SERVICE, ROOT, TAG, config_text, set_password, wait_for
 
 PASSWORD = f"pw-guess-{TAG}"
 
@@ -46,7 +46,7 @@ def counted(tmpdir_shared):
 def guess_broker(make_broker, accounts, counted, ctl, containers):
     name, calls = counted
     user = accounts.users["carol"]
-    run("chpasswd", input=f"{user}:{PASSWORD}\n")
+    set_password(user, PASSWORD)
     target = containers.create(f"{TAG}-guess-{time.time_ns() % 100000}", owner=user)
 
     def make(extra=""):
@@ -116,6 +116,7 @@ def test_cancel_at_the_prompt_counts_nothing(guess_broker, ctl, accounts, how):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.early
 def test_guessing_is_bounded_across_connections(guess_broker, ctl, accounts):
     """Eight guessers in parallel get three PAM calls in all, then a lock:
     refused at once, without PAM, audited once; it ends, and the right
@@ -150,6 +151,7 @@ def test_guessing_is_bounded_across_connections(guess_broker, ctl, accounts):
     assert calls() == 4
 
 
+@pytest.mark.early
 def test_counts_survive_a_reload_and_reset_on_success(guess_broker, ctl):
     make, calls, target = guess_broker
     b = make('tries = 1; max_failures = 2; lock_time = 60;')

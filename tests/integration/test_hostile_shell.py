@@ -2,7 +2,6 @@
 refused with exit code 2 and a clear message; nothing runs, no file is
 written, no container changes, and the broker is never asked."""
 import os
-import re
 import shutil
 import subprocess
 
@@ -49,7 +48,7 @@ ATTACKS = [
     # overlong lines and argument counts
     "status " + "a" * 5000, "status " + "a" * 129, "logs " + " ".join(["x"] * 40),
     # invalid UTF-8 and non-ASCII
-    f"status {T}\xff", f"status caf\xc3\xa9", "status \xc0\xaf",
+    f"status {T}\xff", "status caf\xc3\xa9", "status \xc0\xaf",
 ]
 
 

@@ -1,7 +1,6 @@
 """ctl's interactive mode on a real pseudo-terminal, as a real user."""
 import re
 import socket
-import subprocess
 import time
 
 import pexpect

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import PAM_SERVICE, TAG, LoginSession, config_text, inspect, wait_for
+from conftest import PAM_SERVICE, TAG, LoginSession, config_text, inspect, set_password, wait_for
 
 
 def running(exe):
@@ -93,7 +93,7 @@ def test_ticket_dir_must_be_root_only(make_broker, ctl, accounts, pam_service, t
                                 extra='reauth = { verbs = ["restart"]; dir = "@DIR@/tickets"; };\n'))
     ctl.broker = b
     user = accounts.users["alice"]
-    subprocess.run(["chpasswd"], input=f"{user}:pw-{TAG}\n", text=True, check=True)
+    set_password(user, f"pw-{TAG}")
     sess = LoginSession(ctl, "alice")
     try:
         r = sess("-S", "restart", "-t", "0", target, input=f"pw-{TAG}\n")

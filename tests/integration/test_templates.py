@@ -299,13 +299,13 @@ def test_no_squatting_a_future_users_template_name(tbroker, ctl, accounts):
 
 def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pam_service,
                                                  image, other_image):
-    """A container that ignores SIGTERM takes dockerd's 10 s to stop: a
-    provision that comes meanwhile waits for the unprovision (they hold
-    the user's lock) and starts the container again."""
+    """A container that takes 2 s to stop: a provision that comes
+    meanwhile waits for the unprovision (they hold the user's lock) and
+    starts the container again."""
     user = accounts.users["alice"]
     text = template_config(accounts, pam_service, image, other_image).replace(
-        "trap 'exit 0' TERM", "trap '' TERM", 1)
-    assert "trap '' TERM" in text
+        "trap 'exit 0' TERM", "trap 'sleep 2; exit 0' TERM", 1)
+    assert "trap 'sleep 2; exit 0' TERM" in text
     docker("rm", "-f", f"dev-{user}", check=False)
     b = make_broker(text)
     try:

@@ -3,9 +3,7 @@ frames, a client leaving mid-stream, a reload and a shutdown, in the main
 process and in every forked child: no error, nothing definitely lost."""
 import glob
 import os
-import re
 import signal
-import socket
 import subprocess
 
 import pytest
@@ -32,7 +30,7 @@ def vg_broker(bins, tmpdir_shared, accounts, pam_service, image):
     b.stop()
 
 
-@pytest.mark.serial  # a core's worth of CPU for its whole length
+@pytest.mark.early
 @pytest.mark.skipif(bool(os.environ.get("CTL_SANITIZE")),
                     reason="valgrind cannot run a sanitized ctld; CI runs it on the plain build")
 def test_session_under_valgrind(vg_broker, ctl, own_containers, accounts):
