@@ -40,10 +40,10 @@
 static void
 decide_nothing(struct ctx *x)
 {
+	const struct verb *v = x->req->of != NULL ? x->req->of : x->req->verb;
 	struct decision d;
 
-	policy_decide(x->cf, x->who, x->req->verb->id, x->req->name, "",
-	    "", &d);
+	policy_decide(x->cf, x->who, v->id, x->req->name, "", "", &d);
 }
 
 /*
@@ -99,11 +99,20 @@ target(struct ctx *x)
 	return -1;
 }
 
+/* Whether the request names a container: its verb's, or can's VERB's. */
+static int
+names_container(const struct request *req)
+{
+	return ((req->of != NULL ? req->of : req->verb)->flags & VF_NAME) != 0;
+}
+
 static int
 authorize(struct ctx *x)
 {
 	struct decision d;
 
+	if (x->req->verb->id == VERB_CAN)
+		return 0;	/* needs no grant: can.c decides on its VERB */
 	policy_decide(x->cf, x->who, x->req->verb->id, x->req->name,
 	    x->t.owner, x->t.group, &d);
 	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", d.reason);
@@ -111,7 +120,10 @@ authorize(struct ctx *x)
 		x->audit->allow = 1;
 		return 0;
 	}
-	if (d.visible)
+	if (d.visible && d.hint != NULL)
+		set_out(x, EXIT_NOTFOUND, "%s: permission denied (%s)",
+		    x->req->verb->name, d.hint);
+	else if (d.visible)
 		set_out(x, EXIT_NOTFOUND, "%s: permission denied",
 		    x->req->verb->name);
 	else
@@ -157,6 +169,7 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_PROVISION] = do_provision,
 	[VERB_UNPROVISION] = do_unprovision,
 	[VERB_FORGET] = do_forget,
+	[VERB_CAN] = do_can,
 	[VERB_LS] = do_ls,
 	[VERB_STATUS] = do_status,
 	[VERB_START] = do_start,
@@ -267,13 +280,14 @@ action_run(const struct config *cf, const struct engine *eng,
 	x.fd = fd;
 	x.audit = audit;
 	audit->result = "refused";
+	audit->of = req->of != NULL ? req->of->name : NULL;
 	if ((req->verb->flags & VF_ADMIN) && who->uid != 0) {
 		set_out(&x, EXIT_USAGE, "unknown verb");
 		snprintf(audit->reason, sizeof(audit->reason),
 		    "%s is for root (pam_ctl) only", req->verb->name);
 	} else if (h == NULL)
 		set_out(&x, EXIT_USAGE, "unknown verb");
-	else if ((!(req->verb->flags & VF_NAME) ||
+	else if ((!names_container(req) ||
 	    (target(&x) == 0 && authorize(&x) == 0)) &&
 	    prechecked(&x) == 0 && reauth_needed(&x) == 0 &&
 	    audit_ready(&x) == 0)

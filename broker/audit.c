@@ -127,13 +127,14 @@ auditlog_json(const struct audit_rec *a, long ms)
 	char when[64];
 
 	iso_time(&a->start, when, sizeof(when));
-	return json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s, s:s?,"
-	    " s:s?, s:s?, s:i, s:I}",
+	return json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s,"
+	    " s:s?, s:s?, s:s?, s:i, s:I}",
 	    "time", when,
 	    "uid", (json_int_t)a->who->uid,
 	    "user", a->who->user,
 	    "pid", (json_int_t)a->who->pid,
 	    "verb", a->verb,
+	    "of", a->of,
 	    "container", a->name[0] ? a->name : NULL,
 	    "id", a->id[0] ? a->id : NULL,
 	    "decision", decision(a),
@@ -187,7 +188,11 @@ static void
 auditlog_syslog(const struct audit_rec *a)
 {
 	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
-	char reason[QLEN(256)], result[QLEN(128)];
+	char reason[QLEN(256)], result[QLEN(128)], asked[32];
+
+	/* can's record says what it asked about: verb="can restart" */
+	snprintf(asked, sizeof(asked), "%s%s%s", a->verb ? a->verb : "",
+	    a->of ? " " : "", a->of ? a->of : "");
 
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : a->error ? LOG_ERR :
 	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
@@ -195,7 +200,7 @@ auditlog_syslog(const struct audit_rec *a)
 	    a->allow ? "allowed" : a->error ? "error" : "denied",
 	    quoted(a->who->user, 64, user, sizeof(user)),
 	    (unsigned)a->who->uid, (int)a->who->pid,
-	    quoted(a->verb, 32, verb, sizeof(verb)),
+	    quoted(asked, 32, verb, sizeof(verb)),
 	    quoted(a->name, 128, name, sizeof(name)),
 	    quoted(a->id, 12, id, sizeof(id)),
 	    quoted(a->reason, 256, reason, sizeof(reason)),

@@ -96,6 +96,12 @@ conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
 			    config_setting_name(arr), name);
 			return -1;
 		}
+		if (v->flags & VF_CAN) {
+			conf_fail(c, e, "%s: every user may ask \"%s\": it "
+			    "is granted to nobody", config_setting_name(arr),
+			    name);
+			return -1;
+		}
 		*mask |= VERB_BIT(v->id);
 	}
 	return 0;

@@ -102,6 +102,7 @@ struct decision {
 	int		 allow;
 	int		 visible;	/* the caller may use it at all */
 	char		 reason[160];
+	const char	*hint;		/* why not, for a caller who sees it */
 };
 
 /* The client process, from /proc. */
@@ -129,8 +130,10 @@ void	policy_decide(const struct config *, const struct identity *,
 int	policy_names(const struct identity *, char *const *users,
 	    char *const *groups);
 int	policy_rules_grant(const struct config *, const struct identity *);
-const struct rule *policy_deny_rule(const struct config *,
-	    const struct identity *, enum verb_id, const char *name);
+unsigned policy_allowed(const struct config *, const struct identity *,
+	    const char *name, const char *owner, const char *group);
+void	policy_decide_create(const struct config *, const struct identity *,
+	    const struct template *, const char *name, struct decision *);
 
 /* identity.c */
 int	identity_from_uid(uid_t, gid_t, pid_t, struct identity *, char *err,
@@ -169,6 +172,7 @@ int	auth_verify(const struct config *, const struct identity *,
 struct audit_rec {
 	const struct identity	*who;
 	const char		*verb;
+	const char		*of;		/* can's VERB */
 	char			 name[129];
 	char			 id[ID_LEN + 1];
 	int			 allow;

@@ -46,13 +46,22 @@ void	do_stop(struct ctx *);
 void	do_restart(struct ctx *);
 void	do_stats(struct ctx *);
 
-/* list.c */
+/* list.c: an entry for a visible container c, from dockerd's list */
+typedef json_t *(*list_entry)(struct ctx *, json_t *c, const char *name,
+    const char *owner, const char *group);
+json_t	*list_visible(struct ctx *, list_entry);
 void	do_ls(struct ctx *);
+
+/* can.c */
+void	do_can(struct ctx *);
 
 /* logs.c */
 void	do_logs(struct ctx *);
 
 /* provision.c */
+int	made_count(const struct config *, const struct engine *,
+	    const char *user, int *all, json_t **per, char *err,
+	    size_t errlen);
 void	do_create(struct ctx *);
 int	rm_precheck(struct ctx *);
 void	do_rm(struct ctx *);

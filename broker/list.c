@@ -1,5 +1,6 @@
 /*
- * ls: the containers the caller may see.
+ * ls: the containers the caller may see; list_visible walks them for
+ * can.c too.
  *
  * Invariants:
  * 1. Every container dockerd returns is decided by policy, as a verb on
@@ -59,12 +60,12 @@ sort_list(json_t *arr)
 
 /* Lists what dockerd answers for one query, once per ID, if visible. */
 static int
-ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
-    json_t *list)
+ls_query(struct ctx *x, list_entry fn, const char *key, const char *value,
+    json_t *seen, json_t *list)
 {
 	struct engine_reply r;
 	struct decision d;
-	json_t *c;
+	json_t *c, *e;
 	const char *name, *id, *owner, *group;
 	size_t i;
 
@@ -86,11 +87,13 @@ ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
 		policy_decide(x->cf, x->who, VERB_LS, name, owner, group, &d);
 		if (!d.visible)
 			continue;
-		json_array_append_new(list, json_pack("{s:s, s:O, s:O?, s:O?,"
-		    " s:O?}", "name", name, "id", json_object_get(c, "Id"),
-		    "state", json_object_get(c, "State"),
-		    "status", json_object_get(c, "Status"),
-		    "image", json_object_get(c, "Image")));
+		if ((e = fn(x, c, name, owner, group)) == NULL ||
+		    json_array_append_new(list, e) == -1) {
+			set_out(x, EXIT_FAIL, "out of memory");
+			x->audit->result = "error";
+			engine_reply_free(&r);
+			return -1;
+		}
 	}
 	engine_reply_free(&r);
 	return 0;
@@ -102,41 +105,69 @@ ls_query(struct ctx *x, const char *key, const char *value, json_t *seen,
  * serializes, which is most of a large listing's cost), else for all.
  */
 static int
-ls_collect(struct ctx *x, json_t *seen, json_t *list)
+ls_collect(struct ctx *x, list_entry fn, json_t *seen, json_t *list)
 {
 	char *const *g = x->who->groups;
 	size_t i, n = 0;
 
 	if (policy_rules_grant(x->cf, x->who))
-		return ls_query(x, NULL, NULL, seen, list);
-	if (ls_query(x, x->cf->owner_label, x->who->user, seen, list) == -1)
+		return ls_query(x, fn, NULL, NULL, seen, list);
+	if (ls_query(x, fn, x->cf->owner_label, x->who->user, seen,
+	    list) == -1)
 		return -1;
 	while (g != NULL && g[n] != NULL)
 		n++;
 	if (n > LS_GROUP_QUERIES)
-		return ls_query(x, x->cf->group_label, NULL, seen, list);
+		return ls_query(x, fn, x->cf->group_label, NULL, seen, list);
 	for (i = 0; i < n; i++)
-		if (ls_query(x, x->cf->group_label, g[i], seen, list) == -1)
+		if (ls_query(x, fn, x->cf->group_label, g[i], seen,
+		    list) == -1)
 			return -1;
 	return 0;
+}
+
+/*
+ * The containers the caller may see, one fn(...) entry each (an object
+ * with a "name"), sorted by name; NULL with x->out set on failure.
+ */
+json_t *
+list_visible(struct ctx *x, list_entry fn)
+{
+	json_t *list = json_array(), *seen = json_object();
+
+	if (list == NULL || seen == NULL) {
+		set_out(x, EXIT_FAIL, "out of memory");
+		x->audit->result = "error";
+	} else if (ls_collect(x, fn, seen, list) == 0) {
+		json_decref(seen);
+		sort_list(list);
+		return list;
+	}
+	json_decref(list);
+	json_decref(seen);
+	return NULL;
+}
+
+static json_t *
+ls_entry(struct ctx *x, json_t *c, const char *name, const char *owner,
+    const char *group)
+{
+	(void)x;
+	(void)owner;
+	(void)group;
+	return json_pack("{s:s, s:O, s:O?, s:O?, s:O?}", "name", name, "id",
+	    json_object_get(c, "Id"), "state", json_object_get(c, "State"),
+	    "status", json_object_get(c, "Status"),
+	    "image", json_object_get(c, "Image"));
 }
 
 void
 do_ls(struct ctx *x)
 {
-	json_t *list = json_array(), *seen = json_object();
+	json_t *list;
 
-	if (list == NULL || seen == NULL || ls_collect(x, seen, list) == -1) {
-		if (list == NULL || seen == NULL) {
-			set_out(x, EXIT_FAIL, "out of memory");
-			x->audit->result = "error";
-		}
-		json_decref(list);
-		json_decref(seen);
+	if ((list = list_visible(x, ls_entry)) == NULL)
 		return;
-	}
-	json_decref(seen);
-	sort_list(list);
 	x->out.data = json_pack("{s:o}", "containers", list);
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),

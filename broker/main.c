@@ -67,6 +67,7 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ctld [-dt] [-f file]\n"
 	    "       ctld --explain user verb container [-f file]\n"
+	    "       ctld --explain user create template [-f file]\n"
 	    "       ctld -h | --help | -V | --version\n");
 	exit(status);
 }

@@ -10,12 +10,24 @@
  * 4. The labels are compared exactly; an absent label grants nothing.
  * 5. Every decision carries the reason an admin will read in the audit
  *    log; the user sees only "allowed" or "no such container".
+ * 6. Verbs in owner_only act only on containers whose owner label names
+ *    the caller, whatever grants them.
+ * 7. This is the only place that decides: what ctl can and ctld
+ *    --explain tell is policy_decide's answer.
  */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctld.h"
+
+/* Verbs that act only on the caller's own containers, and why not. */
+static const struct {
+	enum verb_id	 verb;
+	const char	*hint;
+} owner_only[] = {
+	{ VERB_RM, "you can remove only your own containers" },
+};
 
 static int
 in_list(char *const *list, const char *s)
@@ -155,12 +167,23 @@ denied(const struct config *cf, const struct identity *id, const char *name)
 	return mask;
 }
 
-/* The deny rule that forbids verb on name for this caller, if any. */
-const struct rule *
-policy_deny_rule(const struct config *cf, const struct identity *id,
-    enum verb_id verb, const char *name)
+/* An owner_only verb on a container the caller does not own: refused. */
+static int
+not_own(const struct identity *id, enum verb_id verb, const char *owner,
+    struct decision *d)
 {
-	return find_rule(cf, id, name, VERB_BIT(verb), 1);
+	size_t i;
+
+	for (i = 0; i < sizeof(owner_only) / sizeof(owner_only[0]); i++)
+		if (owner_only[i].verb == verb && (owner == NULL ||
+		    strcmp(owner, id->user) != 0)) {
+			snprintf(d->reason, sizeof(d->reason), "%s needs the "
+			    "owner label", verb_by_id(verb)->name);
+			d->hint = owner_only[i].hint;
+			d->allow = 0;
+			return 1;
+		}
+	return 0;
 }
 
 void
@@ -182,14 +205,63 @@ policy_decide(const struct config *cf, const struct identity *id,
 	if (label_verbs(cf, id, owner, group, d->reason, sizeof(d->reason)) &
 	    bit) {
 		d->allow = 1;
+		not_own(id, verb, owner, d);
 		return;
 	}
 	if ((r = find_rule(cf, id, name, bit, 0)) != NULL) {
 		snprintf(d->reason, sizeof(d->reason),
 		    "allowed by rule at %s:%d", cf->path, r->line);
 		d->allow = 1;
+		not_own(id, verb, owner, d);
 		return;
 	}
 	snprintf(d->reason, sizeof(d->reason), "no rule or label grants %s",
 	    verb_by_id(verb)->name);
+}
+
+/*
+ * create from template t (NULL: there is none) of the container name it
+ * would make: t must list the caller, and no deny rule forbid create on
+ * that name. Nobody sees a template that does not list them.
+ */
+void
+policy_decide_create(const struct config *cf, const struct identity *id,
+    const struct template *t, const char *name, struct decision *d)
+{
+	const struct rule *r;
+
+	memset(d, 0, sizeof(*d));
+	if (t == NULL || !policy_names(id, t->users, t->groups)) {
+		snprintf(d->reason, sizeof(d->reason), "%s",
+		    t == NULL ? "no such template" :
+		    "template does not list the caller");
+		return;
+	}
+	if ((r = find_rule(cf, id, name, VERB_BIT(VERB_CREATE), 1)) != NULL) {
+		snprintf(d->reason, sizeof(d->reason),
+		    "denied by rule at %s:%d", cf->path, r->line);
+		return;
+	}
+	d->allow = d->visible = 1;
+	snprintf(d->reason, sizeof(d->reason), "template %s lists the caller",
+	    t->name);
+}
+
+/* The verbs on a container that policy_decide allows the caller. */
+unsigned
+policy_allowed(const struct config *cf, const struct identity *id,
+    const char *name, const char *owner, const char *group)
+{
+	const struct verb *v;
+	struct decision d;
+	unsigned mask = 0;
+
+	for (v = verb_table; v->name != NULL; v++) {
+		if (!(v->flags & VF_NAME) || (v->flags & VF_ADMIN))
+			continue;
+		policy_decide(cf, id, v->id, name, owner, group, &d);
+		if (d.allow)
+			mask |= VERB_BIT(v->id);
+	}
+	return mask;
 }

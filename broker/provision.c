@@ -14,8 +14,8 @@
  * 4. Provisioning is idempotent: an existing container of the user with
  *    the template's name is kept as it is (started if asked); one that
  *    belongs to anybody else is never touched.
- * 5. rm removes only containers the caller owns, never their volumes,
- *    and a running one only with --force.
+ * 5. rm removes only containers the caller owns (policy.c owner_only),
+ *    never their volumes, and a running one only with --force.
  * 6. unprovision stops nothing while another login session of the user
  *    is open, or when sessions cannot be counted (logins.c); a user's
  *    provision and unprovision never overlap.
@@ -143,27 +143,31 @@ image_id(const struct config *cf, const struct engine *eng,
 }
 
 /*
- * Room for one more container of the user's from templates (labelled
- * ctl.template by template_body; an admin's own containers do not
- * count), in all and from t. The caller holds the user's lock.
+ * The user's containers made from templates (labelled ctl.template by
+ * template_body; an admin's own containers do not count): in all, and
+ * per template in *per (template name -> count), for the caller to free.
  */
-static int
-quota_left(const struct config *cf, const struct engine *eng,
-    const struct template *t, const char *user, struct made *m)
+int
+made_count(const struct config *cf, const struct engine *eng,
+    const char *user, int *all, json_t **per, char *err, size_t errlen)
 {
 	struct engine_reply r;
 	const char *from;
 	json_t *c;
 	size_t i;
-	int all = 0, mine = 0;
 
-	if (cf->containers_per_user == 0 && t->max == 0)
-		return 0;
+	*all = 0;
+	if ((*per = json_object()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (engine_list(eng, cf->owner_label, user, &r) == -1 ||
 	    r.status != 200 || !json_is_array(r.body)) {
-		fail_made(m, EXIT_FAIL, "%s", r.error[0] ? r.error :
+		snprintf(err, errlen, "%s", r.error[0] ? r.error :
 		    "dockerd: malformed container list");
 		engine_reply_free(&r);
+		json_decref(*per);
+		*per = NULL;
 		return -1;
 	}
 	json_array_foreach(r.body, i, c) {
@@ -171,10 +175,34 @@ quota_left(const struct config *cf, const struct engine *eng,
 		    "Labels"), "ctl.template"));
 		if (from == NULL)
 			continue;
-		all++;
-		mine += strcmp(from, t->name) == 0;
+		(*all)++;
+		json_object_set_new(*per, from, json_integer(1 +
+		    json_integer_value(json_object_get(*per, from))));
 	}
 	engine_reply_free(&r);
+	return 0;
+}
+
+/*
+ * Room for one more container of the user's from templates, in all and
+ * from t. The caller holds the user's lock.
+ */
+static int
+quota_left(const struct config *cf, const struct engine *eng,
+    const struct template *t, const char *user, struct made *m)
+{
+	json_t *per;
+	int all, mine;
+
+	if (cf->containers_per_user == 0 && t->max == 0)
+		return 0;
+	if (made_count(cf, eng, user, &all, &per, m->msg,
+	    sizeof(m->msg)) == -1) {
+		m->exit = EXIT_FAIL;
+		return -1;
+	}
+	mine = (int)json_integer_value(json_object_get(per, t->name));
+	json_decref(per);
 	if (cf->containers_per_user > 0 && all >= cf->containers_per_user)
 		return fail_made(m, EXIT_FAIL, "quota: you have %d containers, "
 		    "the limit is %d", all, cf->containers_per_user), -1;
@@ -349,18 +377,19 @@ do_create(struct ctx *x)
 {
 	const struct template *t = template_find(x->cf, x->req->template);
 	const char *user = x->who->user;
-	const struct rule *r;
+	struct decision d;
 	struct logins lg;
 	struct made m;
 	char name[NAME_MAX_LEN + 1];
 	size_t ul = strlen(user);
 	int rc;
 
-	if (t == NULL || !template_may_create(t, x->who)) {
+	policy_decide_create(x->cf, x->who, t, "", &d);
+	if (!d.visible) {
 		set_out(x, EXIT_NOTFOUND, "no such template: %s",
 		    x->req->template);
 		snprintf(x->audit->reason, sizeof(x->audit->reason), "%s",
-		    t ? "template does not list the caller" : "no such template");
+		    d.reason);
 		return;
 	}
 	if (x->req->name[0] != '\0' && (strncmp(x->req->name, user, ul) != 0 ||
@@ -383,15 +412,13 @@ do_create(struct ctx *x)
 		return;
 	}
 	snprintf(x->audit->name, sizeof(x->audit->name), "%s", name);
-	if ((r = policy_deny_rule(x->cf, x->who, VERB_CREATE, name)) != NULL) {
+	policy_decide_create(x->cf, x->who, t, name, &d);
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", d.reason);
+	if (!d.allow) {
 		set_out(x, EXIT_NOTFOUND, "no such template: %s", t->name);
-		snprintf(x->audit->reason, sizeof(x->audit->reason),
-		    "denied by rule at %s:%d", x->cf->path, r->line);
 		return;
 	}
 	x->audit->allow = 1;
-	snprintf(x->audit->reason, sizeof(x->audit->reason),
-	    "template %s lists the caller", t->name);
 	/* the user's lock: two creates at once cannot both fit the quota */
 	if (x->relays == NULL || logins_open(&lg, x->relays->listen_path,
 	    x->relays->uid, x->who->uid) == -1) {
@@ -413,18 +440,13 @@ do_create(struct ctx *x)
 	x->audit->result = m.created ? "created" : "exists";
 }
 
-/* Before any password is asked: what can refuse rm without dockerd. */
+/*
+ * Before any password is asked: what can refuse rm without dockerd
+ * (that it is the caller's own, policy.c decided).
+ */
 int
 rm_precheck(struct ctx *x)
 {
-	if (x->t.owner == NULL || strcmp(x->t.owner, x->who->user) != 0) {
-		set_out(x, EXIT_NOTFOUND, "rm: permission denied (you can "
-		    "remove only your own containers)");
-		x->audit->allow = 0;
-		snprintf(x->audit->reason, sizeof(x->audit->reason),
-		    "rm needs the owner label");
-		return -1;
-	}
 	if (x->t.running && !x->req->force) {
 		set_out(x, EXIT_FAIL, "%s is running: stop it first, or use "
 		    "rm --force", x->req->name);

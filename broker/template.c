@@ -58,12 +58,6 @@ template_find(const struct config *cf, const char *name)
 	return NULL;
 }
 
-int
-template_may_create(const struct template *t, const struct identity *who)
-{
-	return policy_names(who, t->users, t->groups);
-}
-
 /* The repository part of a reference: without :tag or @digest. */
 static size_t
 repo_len(const char *ref)

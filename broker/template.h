@@ -7,7 +7,6 @@
 int	template_expand(const char *pattern, const char *user, char *out,
 	    size_t len);
 const struct template *template_find(const struct config *, const char *);
-int	template_may_create(const struct template *, const struct identity *);
 int	template_trusted(const struct config *, const char *image,
 	    json_t *inspect, char *why, size_t whylen);
 json_t	*template_body(const struct template *, const char *user,

@@ -73,6 +73,8 @@ const struct verb verb_table[] = {
 	{ "rm", VERB_RM, VF_NAME, rm_opts, "remove one of your containers" },
 	{ "forget", VERB_FORGET, 0, no_opts,
 	    "forget your re-authentication now (as sudo -k)" },
+	{ "can", VERB_CAN, VF_CAN, json_opts,
+	    "what you may do here, or whether you may run VERB on NAME" },
 	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,
 	    "create and start a user's template containers (pam_ctl)" },
 	{ "unprovision", VERB_UNPROVISION, VF_ADMIN | VF_USER, no_opts,
@@ -104,6 +106,13 @@ verb_by_id(enum verb_id id)
 		if (v->id == id)
 			return v;
 	return NULL;
+}
+
+int
+verb_askable(const struct verb *v)
+{
+	return v != NULL && (v->flags & (VF_NAME | VF_TEMPLATE)) &&
+	    !(v->flags & (VF_LOCAL | VF_ADMIN));
 }
 
 const struct optspec *
@@ -221,6 +230,28 @@ decode_opts(json_t *opts, time_t now, struct request *req, char *whybuf,
 	return 0;
 }
 
+/* can's "of": a verb on a container or a template; only for can. */
+static int
+decode_of(json_t *of, struct request *req, char *whybuf, size_t whylen)
+{
+	const char *s = json_string_value(of);
+
+	if (of == NULL)
+		return 0;
+	if (!(req->verb->flags & VF_CAN)) {
+		snprintf(whybuf, whylen, "unknown request field");
+		return -1;
+	}
+	if (s == NULL || strlen(s) != json_string_length(of) ||
+	    !verb_askable(req->of = verb_find(s))) {
+		req->of = NULL;
+		snprintf(whybuf, whylen, "can asks only about a verb on a "
+		    "container or a template");
+		return -1;
+	}
+	return 0;
+}
+
 /* A name-shaped JSON string into dst (129 bytes), or an error. */
 static int
 copy_name(json_t *v, char *dst, const char *what, char *whybuf,
@@ -243,7 +274,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 {
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
-	json_t *tmpl = NULL;
+	json_t *tmpl = NULL, *of = NULL;
+	unsigned shape;
 
 	memset(req, 0, sizeof(*req));
 	req->tail = -1;
@@ -259,6 +291,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			user = val;
 		else if (strcmp(key, "template") == 0)
 			tmpl = val;
+		else if (strcmp(key, "of") == 0)
+			of = val;
 		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
 			req->prompt = json_is_true(val);
 		else {
@@ -273,7 +307,10 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown verb");
 		return -1;
 	}
-	if (req->verb->flags & VF_TEMPLATE) {
+	if (decode_of(of, req, whybuf, whylen) == -1)
+		return -1;
+	shape = req->of != NULL ? req->of->flags : req->verb->flags;
+	if (shape & VF_TEMPLATE) {
 		if (copy_name(tmpl, req->template, "template", whybuf,
 		    whylen) == -1 || (name != NULL && copy_name(name,
 		    req->name, "container name", whybuf, whylen) == -1))
@@ -282,16 +319,16 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown request field");
 		return -1;
 	}
-	if (req->verb->flags & VF_NAME) {
+	if (shape & VF_NAME) {
 		if (name == NULL) {
 			snprintf(whybuf, whylen, "%s needs a container name",
-			    req->verb->name);
+			    req->of != NULL ? req->of->name : req->verb->name);
 			return -1;
 		}
 		if (copy_name(name, req->name, "container name", whybuf,
 		    whylen) == -1)
 			return -1;
-	} else if (name != NULL && !(req->verb->flags & VF_TEMPLATE)) {
+	} else if (name != NULL && !(shape & VF_TEMPLATE)) {
 		snprintf(whybuf, whylen, "%s takes no container name",
 		    req->verb->name);
 		return -1;

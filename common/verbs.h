@@ -16,6 +16,7 @@ enum verb_id {
 	VERB_CREATE,
 	VERB_RM,
 	VERB_FORGET,
+	VERB_CAN,
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
 	VERB_HELP,		/* local to the shell */
@@ -46,6 +47,7 @@ struct optspec {
 #define VF_ADMIN	0x08	/* root callers only; not in the shell */
 #define VF_USER		0x10	/* takes "user": the account to act for */
 #define VF_TEMPLATE	0x20	/* takes a TEMPLATE and an optional NAME */
+#define VF_CAN		0x40	/* takes an optional VERB, then its operands */
 
 struct verb {
 	const char		*name;
@@ -63,9 +65,13 @@ const struct optspec	*opt_find_long(const struct verb *, const char *);
 const struct optspec	*opt_find_short(const struct verb *, char);
 const struct optspec	*opt_find_key(const struct verb *, const char *);
 
+/* Whether can may ask about v: a verb on a container or a template. */
+int			 verb_askable(const struct verb *v);
+
 /* A decoded, validated request, as the broker acts on it. */
 struct request {
 	const struct verb	*verb;
+	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
 	char			 user[33];	/* VF_USER verbs only */
 	char			 template[129];	/* VF_TEMPLATE verbs only */

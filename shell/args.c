@@ -8,7 +8,8 @@
  *    does not have is an error, never a container name.
  * 3. A container or template name is accepted only if name_valid()
  *    accepts it; a verb that takes a name gets exactly one, create gets
- *    one template and at most one name.
+ *    one template and at most one name; can gets nothing, or a verb
+ *    and what that verb takes.
  * 4. Option values are checked with the parsers the broker uses; a time
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
@@ -168,11 +169,26 @@ parse_short(struct cmd *c, int argc, char *const argv[], int *i, char *err,
 	return 0;
 }
 
+/* The verb whose operands the command takes: can's VERB, once given. */
+static const struct verb *
+shape(const struct cmd *c)
+{
+	return c->of != NULL ? c->of : c->verb;
+}
+
 static int
 operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 {
-	const struct verb *v = c->verb;
+	const struct verb *v = shape(c);
 
+	if ((v->flags & VF_CAN) && c->of == NULL) {
+		if (!verb_askable(c->of = args_verb(arg))) {
+			c->of = NULL;
+			return args_error(err, errlen, "can asks about a verb "
+			    "on a container or a template, not '%.64s'", arg);
+		}
+		return 0;
+	}
 	if ((v->flags & VF_TEMPLATE) && c->tmpl == NULL) {
 		if (!name_valid(arg))
 			return args_error(err, errlen,
@@ -234,12 +250,12 @@ args_parse(int argc, char *const argv[], struct cmd *c, char *err,
 		else
 			rc = parse_short(c, argc, argv, &i, err, errlen);
 	}
-	if (rc == 0 && (((c->verb->flags & VF_NAME) && c->word == NULL) ||
-	    ((c->verb->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
+	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL) ||
+	    ((shape(c)->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
 		args_usage(c->verb, usage, sizeof(usage));
 		rc = args_error(err, errlen, "%s needs a %s name (usage: %s)",
-		    c->verb->name, c->verb->flags & VF_TEMPLATE ? "template" :
-		    "container", usage);
+		    shape(c)->name, shape(c)->flags & VF_TEMPLATE ?
+		    "template" : "container", usage);
 	}
 	if (rc != 0)
 		args_free(c);
@@ -261,9 +277,11 @@ args_request(const struct cmd *c)
 	if ((req = json_object()) == NULL)
 		return NULL;
 	if (json_object_set_new(req, "verb", json_string(c->verb->name)) ||
+	    (c->of != NULL &&
+	    json_object_set_new(req, "of", json_string(c->of->name))) ||
 	    (c->tmpl != NULL &&
 	    json_object_set_new(req, "template", json_string(c->tmpl))) ||
-	    (c->word != NULL && (c->verb->flags & (VF_NAME | VF_TEMPLATE)) &&
+	    (c->word != NULL && (shape(c)->flags & (VF_NAME | VF_TEMPLATE)) &&
 	    json_object_set_new(req, "name", json_string(c->word))) ||
 	    (json_object_size(c->opts) > 0 &&
 	    json_object_set(req, "opts", c->opts))) {
@@ -293,7 +311,9 @@ args_usage(const struct verb *v, char *buf, size_t len)
 		if (n < len)
 			n += (size_t)snprintf(buf + n, len - n, "]");
 	}
-	if (n < len && (v->flags & VF_TEMPLATE))
+	if (n < len && (v->flags & VF_CAN))
+		snprintf(buf + n, len - n, " [VERB NAME | create TEMPLATE]");
+	else if (n < len && (v->flags & VF_TEMPLATE))
 		snprintf(buf + n, len - n, " TEMPLATE [NAME]");
 	else if (n < len && (v->flags & VF_NAME))
 		snprintf(buf + n, len - n, " NAME");

@@ -9,6 +9,7 @@
 
 struct cmd {
 	const struct verb	*verb;
+	const struct verb	*of;	/* can's VERB; NULL: none */
 	const char		*word;	/* NAME, or help's VERB; NULL: none */
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */

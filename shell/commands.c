@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "can.h"
 #include "client.h"
 #include "commands.h"
 #include "fmt.h"
@@ -36,6 +37,7 @@ static int	show_ls(const struct cmd *, json_t *);
 static int	show_status(const struct cmd *, json_t *);
 static int	show_change(const struct cmd *, json_t *);
 static int	show_stats(const struct cmd *, json_t *);
+static int	show_can(const struct cmd *, json_t *);
 
 /* Per verb: run here, or show what the broker's done frame carried. */
 static const struct handler {
@@ -52,6 +54,7 @@ static const struct handler {
 	[VERB_CREATE] = { NULL, show_change },
 	[VERB_RM] = { NULL, show_change },
 	[VERB_FORGET] = { NULL, NULL },
+	[VERB_CAN] = { NULL, show_can },
 	[VERB_HELP] = { run_help, NULL },
 	[VERB_EXIT] = { run_exit, NULL },
 };
@@ -218,6 +221,12 @@ show_stats(const struct cmd *c, json_t *data)
 	fmt_json(cells[4], CELL_MAX, pids);
 	table_print(stats_header, NITEMS(stats_header), cells, 1);
 	return EXIT_OK;
+}
+
+static int
+show_can(const struct cmd *c, json_t *data)
+{
+	return can_show(c, data) == 0 ? EXIT_OK : bad_reply();
 }
 
 static void

@@ -81,6 +81,7 @@ usage(FILE *fp)
 	    "       ctl -c 'COMMAND [ARG ...]'\n"
 	    "       ctl -k [COMMAND ...]          forget the re-authentication first\n"
 	    "       ctl -S COMMAND ...            read a password from stdin\n"
+	    "       ctl -l [VERB NAME]            what you may do (as can)\n"
 	    "       ctl -h | --help | --version\n");
 	cmd_help(fp);
 }
@@ -109,11 +110,13 @@ forget(void)
 /*
  * Leading options, in any mode: -k forgets the re-authentication (then
  * runs the command, if any, as sudo -k does), -S or --stdin answers
- * password prompts from standard input (sudo -S). Returns -1 to go on.
+ * password prompts from standard input (sudo -S), -l is can (sudo -l).
+ * Returns -1 to go on.
  */
 static int
 global_opts(struct words *w)
 {
+	static char can[] = "can";
 	int rc;
 
 	while (w->argc > 0 && w->argv[0][0] == '-') {
@@ -124,6 +127,9 @@ global_opts(struct words *w)
 			sig_init(0);
 			if ((rc = forget()) != EXIT_OK || w->argc == 1)
 				return rc;
+		} else if (strcmp(w->argv[0], "-l") == 0) {
+			w->argv[0] = can;
+			break;
 		} else
 			break;
 		lex_shift(w);
@@ -189,7 +195,8 @@ run_args(int argc, char *argv[], const char *orig)
 		return EXIT_OK;
 	}
 	if (argv[1][0] == '-' && strcmp(argv[1], "-k") != 0 &&
-	    strcmp(argv[1], "-S") != 0 && strcmp(argv[1], "--stdin") != 0) {
+	    strcmp(argv[1], "-S") != 0 && strcmp(argv[1], "--stdin") != 0 &&
+	    strcmp(argv[1], "-l") != 0) {
 		fmt_safe(msg, 33, argv[1]);
 		warnx("unknown option '%s'", msg);
 		usage(stderr);

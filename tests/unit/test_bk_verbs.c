@@ -81,6 +81,7 @@ test_name_mismatch_every_verb(void **state)
 		    "\"tail\":0}}",
 		"{\"verb\":\"stats\",\"name\":\"web\"}",
 		"{\"verb\":\"rm\",\"name\":\"web\",\"opts\":{\"force\":true}}",
+		"{\"verb\":\"can\",\"of\":\"stop\",\"name\":\"web\"}",
 	};
 	size_t i, n = sizeof(reqs) / sizeof(reqs[0]);
 
@@ -111,6 +112,9 @@ test_missing_and_invisible_look_alike(void **state)
 	bk_container(b, "web", "/web", ID_WEB, "bob", "qa", 1, 0);
 	assert_not_found("{\"verb\":\"stop\",\"name\":\"web\"}");
 	assert_string_equal(bk_audit_str(b, "id"), ID_WEB);
+	assert_not_found("{\"verb\":\"can\",\"of\":\"stop\",\"name\":"
+	    "\"web\"}");
+	assert_string_equal(bk_audit_str(b, "of"), "stop");
 	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
 }
 
@@ -674,6 +678,93 @@ test_forget(void **state)
 	assert_string_equal(bk_audit_str(b, "result"), "forgotten");
 }
 
+/* The verbs of can's entry for name, as "status start ...". */
+static const char *
+can_verbs(const char *name, const char *key)
+{
+	static char got[256];
+	json_t *c, *v;
+	size_t i, j;
+
+	got[0] = '\0';
+	json_array_foreach(bk_data(&a, "containers"), i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "name")),
+		    name) != 0)
+			continue;
+		json_array_foreach(json_object_get(c, key), j, v) {
+			strcat(got, json_string_value(v));
+			strcat(got, " ");
+		}
+	}
+	return got;
+}
+
+/*
+ * can lists what ls shows, each with the verbs policy_decide allows
+ * (rm only on her own), and the rules and templates that name her.
+ */
+static void
+test_can_list(void **state)
+{
+	json_t *r;
+
+	reconfigure("rules = ( { users = [\"alice\"]; containers = "
+	    "[\"d*\"]; verbs = [\"rm\"]; },\n"
+	    "  { groups = [\"dev\"]; containers = [\"web\"]; verbs = "
+	    "[\"stop\"]; deny = true; },\n"
+	    "  { users = [\"bob\"]; containers = [\"*\"]; verbs = "
+	    "[\"ls\"]; } );\n"
+	    "reauth = { verbs = [\"restart\"]; dir = \"@DIR@/t\"; };\n");
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listing);
+	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), 0);
+	assert_names("db web ");
+	assert_string_equal(can_verbs("web", "verbs"),
+	    "status start restart logs stats rm ");
+	assert_string_equal(can_verbs("web", "password"), "restart ");
+	/* the group grants owner_verbs; rm is still hers alone */
+	assert_string_equal(can_verbs("db", "verbs"),
+	    "status start stop restart logs stats ");
+	assert_int_equal(json_array_size(bk_data(&a, "rules")), 2);
+	r = json_array_get(bk_data(&a, "rules"), 1);
+	assert_true(json_is_true(json_object_get(r, "deny")));
+	assert_int_equal(json_array_size(bk_data(&a, "templates")), 0);
+	assert_string_equal(bk_audit_str(b, "verb"), "can");
+	assert_string_equal(bk_audit_str(b, "decision"), "allow");
+
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 500,
+	    "{\"message\":\"boom\"}");
+	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), EXIT_FAIL);
+	assert_string_equal(a.error, "dockerd: boom");
+}
+
+/* One question: yes, yes with a password, no (seen), not found (unseen). */
+static void
+test_can_ask(void **state)
+{
+	reconfigure("reauth = { verbs = [\"restart\"]; dir = \"@DIR@/t\"; };\n"
+	    "rules = ( { users = [\"alice\"]; containers = [\"web\"]; "
+	    "verbs = [\"rm\"]; } );\n");
+	bk_container(b, "web", "/web", ID_WEB, "bob", "dev", 1, 0);
+	bk_container(b, "db", "/db", ID_OTHER, "alice", NULL, 1, 0);
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"status\","
+	    "\"name\":\"db\"}"), 0);
+	assert_string_equal(json_string_value(bk_data(&a, "answer")), "yes");
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"restart\","
+	    "\"name\":\"web\"}"), 0);
+	assert_string_equal(json_string_value(bk_data(&a, "answer")),
+	    "password");
+	assert_string_equal(bk_audit_str(b, "result"), "yes, with a password");
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"rm\","
+	    "\"name\":\"web\"}"), EXIT_NOTFOUND);
+	assert_string_equal(a.error, "no: rm: permission denied (you can "
+	    "remove only your own containers)");
+	assert_string_equal(bk_audit_str(b, "reason"), "rm needs the owner "
+	    "label");
+	/* nothing was asked of PAM, nothing done */
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -703,6 +794,8 @@ main(void)
 		T(test_rm),
 		T(test_root_verbs_hidden),
 		T(test_forget),
+		T(test_can_list),
+		T(test_can_ask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

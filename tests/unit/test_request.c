@@ -619,6 +619,45 @@ test_provision_user_embedded_nul(void **state)
 	assert_int_equal(rc, -1);
 }
 
+/* can: nothing, or "of" a verb on a container or template and its operand. */
+static void
+test_can(void **state)
+{
+	must_accept("{\"verb\": \"can\"}");
+	assert_int_equal(req.verb->id, VERB_CAN);
+	assert_null(req.of);
+	must_accept("{\"verb\": \"can\", \"of\": \"restart\", "
+	    "\"name\": \"web-1\"}");
+	assert_int_equal(req.of->id, VERB_RESTART);
+	assert_string_equal(req.name, "web-1");
+	must_accept("{\"verb\": \"can\", \"of\": \"create\", "
+	    "\"template\": \"dev\"}");
+	assert_int_equal(req.of->id, VERB_CREATE);
+	assert_string_equal(req.template, "dev");
+	must_accept("{\"verb\": \"can\", \"opts\": {}}");
+	must_refuse_why("{\"verb\": \"can\", \"name\": \"x\"}",
+	    "can takes no container name");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"restart\"}",
+	    "restart needs a container name");
+	must_refuse("{\"verb\": \"can\", \"of\": \"create\", "
+	    "\"name\": \"x\"}");
+	must_refuse("{\"verb\": \"can\", \"of\": \"restart\", "
+	    "\"template\": \"dev\", \"name\": \"x\"}");
+	for (const char **v = (const char *[]){ "ls", "can", "help", "exit",
+	    "provision", "forget", "nope", "", NULL }; *v != NULL; v++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "{\"verb\": \"can\", \"of\": "
+		    "\"%s\", \"name\": \"x\"}", *v);
+		must_refuse_why(text, "can asks only about a verb on a "
+		    "container or a template");
+		assert_null(req.of);
+	}
+	must_refuse_why("{\"verb\": \"can\", \"of\": 1}", "can asks only");
+	must_refuse_why("{\"verb\": \"status\", \"of\": \"restart\", "
+	    "\"name\": \"x\"}", "unknown request field");
+}
+
 int
 main(void)
 {
@@ -652,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_provision_user),
 		cmocka_unit_test(test_provision_user_embedded_nul),
+		cmocka_unit_test(test_can),
 	};
 
 	setenv("TZ", "UTC", 1);

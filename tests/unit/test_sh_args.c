@@ -343,6 +343,25 @@ test_is_self(void **state)
 	assert_false(args_is_self(""));
 }
 
+static void
+test_can(void **state)
+{
+	assert_request("can", "{\"verb\":\"can\"}");
+	assert_request("can --json", "{\"verb\":\"can\"}");
+	assert_request("can restart web-1",
+	    "{\"name\":\"web-1\",\"of\":\"restart\",\"verb\":\"can\"}");
+	assert_request("can create dev",
+	    "{\"of\":\"create\",\"template\":\"dev\",\"verb\":\"can\"}");
+	assert_refused("can ls x", "can asks about a verb on a container or "
+	    "a template, not 'ls'");
+	assert_refused("can provision x", "not 'provision'");
+	assert_refused("can exit", "not 'exit'");
+	assert_refused("can restart", "restart needs a container name");
+	assert_refused("can create", "create needs a template name");
+	assert_refused("can logs a b", "logs takes one container name");
+	assert_refused("can status '../x'", "invalid container name");
+}
+
 int
 main(void)
 {
@@ -360,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_broker_accepts),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_is_self),
+		cmocka_unit_test(test_can),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
