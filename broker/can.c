@@ -19,24 +19,6 @@
 #include "handlers.h"
 #include "template.h"
 
-/* The names of the verbs in mask. */
-static json_t *
-verb_names(unsigned mask)
-{
-	const struct verb *v;
-	json_t *a;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (v = verb_table; v->name != NULL; v++)
-		if ((mask & VERB_BIT(v->id)) && !(v->flags & VF_LOCAL) &&
-		    json_array_append_new(a, json_string(v->name)) == -1) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 static json_t *
 container_entry(struct ctx *x, json_t *c, const char *name,
     const char *owner, const char *group)

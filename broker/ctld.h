@@ -16,7 +16,6 @@
 #include "failures.h"
 
 #define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
-#define VERB_BIT(v)	(1u << (v))
 
 struct rule {
 	char		**users;	/* NULL-terminated; "*" matches all */
@@ -130,6 +129,7 @@ void	policy_decide(const struct config *, const struct identity *,
 int	policy_names(const struct identity *, char *const *users,
 	    char *const *groups);
 int	policy_rules_grant(const struct config *, const struct identity *);
+unsigned policy_usable(const struct config *, const struct identity *);
 unsigned policy_allowed(const struct config *, const struct identity *,
 	    const char *name, const char *owner, const char *group);
 void	policy_decide_create(const struct config *, const struct identity *,

@@ -247,6 +247,32 @@ policy_decide_create(const struct config *cf, const struct identity *id,
 	    t->name);
 }
 
+/*
+ * The verbs the caller may use on something: those the labels grant
+ * (on a container it owns or its group has), those a grant rule naming
+ * it grants, create if a template lists it, and those needing no grant.
+ * help marks the others; every request is still decided on its own.
+ */
+unsigned
+policy_usable(const struct config *cf, const struct identity *id)
+{
+	unsigned mask = cf->owner_verbs | VERB_BIT(VERB_LS) |
+	    VERB_BIT(VERB_FORGET) | VERB_BIT(VERB_CAN);
+	struct decision d;
+	size_t i;
+
+	for (i = 0; i < cf->nrules; i++)
+		if (!cf->rules[i].deny &&
+		    policy_names(id, cf->rules[i].users, cf->rules[i].groups))
+			mask |= cf->rules[i].verbs;
+	for (i = 0; i < cf->ntemplates; i++) {
+		policy_decide_create(cf, id, &cf->templates[i], "", &d);
+		if (d.visible)
+			mask |= VERB_BIT(VERB_CREATE);
+	}
+	return mask;
+}
+
 /* The verbs on a container that policy_decide allows the caller. */
 unsigned
 policy_allowed(const struct config *cf, const struct identity *id,

@@ -115,10 +115,11 @@ welcome(struct session *s)
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	j = json_pack("{s:i, s:s, s:s, s:i, s:i}", "proto", PROTO_VERSION,
+	j = json_pack("{s:i, s:s, s:s, s:i, s:i, s:o}", "proto", PROTO_VERSION,
 	    "user", s->who.user, "host", host,
 	    "idle_timeout", s->cf->idle_timeout,
-	    "warnings", s->cf->warnings);
+	    "warnings", s->cf->warnings,
+	    "verbs", verb_names(policy_usable(s->cf, &s->who)));
 	if (j == NULL)
 		return -1;
 	rc = proto_send_json(s->fd, FRAME_WELCOME, j);

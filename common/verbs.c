@@ -115,6 +115,24 @@ verb_askable(const struct verb *v)
 	    !(v->flags & (VF_LOCAL | VF_ADMIN));
 }
 
+json_t *
+verb_names(unsigned mask)
+{
+	const struct verb *v;
+	json_t *a;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (v = verb_table; v->name != NULL; v++)
+		if ((mask & VERB_BIT(v->id)) &&
+		    !(v->flags & (VF_LOCAL | VF_ADMIN)) &&
+		    json_array_append_new(a, json_string(v->name)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 const struct optspec *
 opt_find_long(const struct verb *v, const char *name)
 {

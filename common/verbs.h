@@ -68,6 +68,11 @@ const struct optspec	*opt_find_key(const struct verb *, const char *);
 /* Whether can may ask about v: a verb on a container or a template. */
 int			 verb_askable(const struct verb *v);
 
+#define VERB_BIT(v)	(1u << (v))
+
+/* The verbs in mask (VERB_BIT) that a request may name, as a JSON array. */
+json_t			*verb_names(unsigned mask);
+
 /* A decoded, validated request, as the broker acts on it. */
 struct request {
 	const struct verb	*verb;

@@ -34,6 +34,7 @@
 #include "fmt.h"
 #include "proto.h"
 #include "sig.h"
+#include "verbs.h"
 
 #define HELLO_TIMEOUT_MS	30000
 #define QUIET_TIMEOUT_MS	5000
@@ -217,11 +218,36 @@ decode(struct conn *c, json_t **msg)
 	return EXIT_OK;
 }
 
+/* The verbs the broker says the user may use on something, if it says. */
+static int
+usable_parse(json_t *names, unsigned *mask, int *has)
+{
+	const struct verb *v;
+	json_t *n;
+	size_t i;
+
+	*mask = 0;
+	*has = names != NULL;
+	if (names == NULL)
+		return 0;
+	if (!json_is_array(names))
+		return -1;
+	json_array_foreach(names, i, n) {
+		if (!json_is_string(n))
+			return -1;
+		if ((v = verb_find(json_string_value(n))) != NULL)
+			*mask |= VERB_BIT(v->id);
+	}
+	return 0;
+}
+
 static int
 welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 {
 	json_t *proto, *user, *host, *idle, *warn;
 	json_int_t secs = IDLE_TIMEOUT_DEFAULT, warnings = WARNINGS_DEFAULT;
+	unsigned usable;
+	int has_usable;
 
 	proto = json_object_get(msg, "proto");
 	user = json_object_get(msg, "user");
@@ -234,7 +260,9 @@ welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 	    (idle != NULL && (!json_is_integer(idle) ||
 	    (secs = json_integer_value(idle)) < 0)) ||
 	    (warn != NULL && (!json_is_integer(warn) ||
-	    (warnings = json_integer_value(warn)) < 0 || warnings > 1000)))
+	    (warnings = json_integer_value(warn)) < 0 || warnings > 1000)) ||
+	    usable_parse(json_object_get(msg, "verbs"), &usable,
+	    &has_usable) == -1)
 		return lost(c, "malformed welcome");
 	if (w == NULL)
 		return EXIT_OK;
@@ -243,6 +271,8 @@ welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 	w->idle_timeout = secs > IDLE_TIMEOUT_MAX ? IDLE_TIMEOUT_MAX :
 	    (long)secs;
 	w->warnings = (int)warnings;
+	w->usable = usable;
+	w->has_usable = has_usable;
 	return EXIT_OK;
 }
 

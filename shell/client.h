@@ -16,6 +16,8 @@ struct welcome {
 	char	host[256];
 	long	idle_timeout;		/* seconds; 0: none */
 	int	warnings;		/* refused commands allowed; 0: any */
+	unsigned usable;		/* VERB_BIT: verbs usable on something */
+	int	has_usable;		/* the broker said which (else: all) */
 };
 
 /* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */

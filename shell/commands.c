@@ -246,16 +246,43 @@ opt_help(const struct optspec *o)
 	printf("  %-20s  %s\n", left, o->help != NULL ? o->help : "");
 }
 
+/* The verbs the broker said this user may use on something, once said. */
+static struct {
+	unsigned	mask;
+	int		known;
+} usable;
+
+void
+cmd_set_usable(unsigned mask)
+{
+	usable.mask = mask;
+	usable.known = 1;
+}
+
+static int
+unusable(const struct verb *v)
+{
+	return usable.known && !(v->flags & VF_LOCAL) &&
+	    !(usable.mask & VERB_BIT(v->id));
+}
+
 void
 cmd_help(FILE *fp)
 {
 	const struct verb *v;
+	int marked = 0;
 
 	fprintf(fp, "Commands:\n");
 	for (v = verb_table; v->name != NULL; v++)
-		if (!(v->flags & VF_ADMIN))
-			fprintf(fp, "  %-10s %s\n", v->name, v->summary);
-	fprintf(fp, "Type 'help COMMAND' for its options.\n");
+		if (!(v->flags & VF_ADMIN)) {
+			fprintf(fp, "  %-10s %s%s\n", v->name, v->summary,
+			    unusable(v) ? " (-)" : "");
+			marked |= unusable(v);
+		}
+	if (marked)
+		fprintf(fp, "(-): no rule or label lets you use it here.\n");
+	fprintf(fp, "Type 'help COMMAND' for its options, 'can' for what "
+	    "you may do.\n");
 }
 
 static int
@@ -263,9 +290,13 @@ run_help(const struct cmd *c, int *quit)
 {
 	const struct optspec *o;
 	const struct verb *v;
+	struct welcome w;
 	char usage[256];
 
 	if (c->word == NULL) {
+		if (!usable.known && client_hello(&w) == EXIT_OK &&
+		    w.has_usable)
+			cmd_set_usable(w.usable);
 		cmd_help(stdout);
 		return EXIT_OK;
 	}

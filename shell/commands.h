@@ -19,4 +19,7 @@ int	cmd_run_line(const char *line, size_t len, int *quit);
 /* The list of commands, for "help" and "ctl --help". */
 void	cmd_help(FILE *fp);
 
+/* The verbs (VERB_BIT) the user may use on something: help marks others. */
+void	cmd_set_usable(unsigned mask);
+
 #endif

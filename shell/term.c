@@ -333,6 +333,17 @@ refused(int rc, int *count, int limit)
 	return 0;
 }
 
+/* Hello to the broker; help then knows which verbs the user may use. */
+static int
+hello(struct welcome *w)
+{
+	int rc;
+
+	if ((rc = client_hello(w)) == EXIT_OK && w->has_usable)
+		cmd_set_usable(w->usable);
+	return rc;
+}
+
 static int
 edit_loop(void)
 {
@@ -345,7 +356,7 @@ edit_loop(void)
 	size_t len;
 	int n, rc, quit = 0, nrefused = 0;
 
-	if ((rc = client_hello(&wel)) != EXIT_OK)
+	if ((rc = hello(&wel)) != EXIT_OK)
 		return rc;
 	snprintf(prompt, sizeof(prompt), "%s@%s> ", wel.user, wel.host);
 	if (wel.idle_timeout > 0)
@@ -401,7 +412,7 @@ script_loop(void)
 	size_t len;
 	int c, rc = EXIT_OK, quit = 0, nrefused = 0;
 
-	if ((rc = client_hello(&wel)) != EXIT_OK)
+	if ((rc = hello(&wel)) != EXIT_OK)
 		return rc;
 
 	do {

@@ -160,3 +160,19 @@ def test_explain_create(bins, ctl, accounts, cans):
     r = run(bins["ctld"], "--explain", accounts.users["bob"], "create", "dev", "-f", path,
             check=False)
     assert r.returncode == 1 and "denied: template does not list the caller" in r.stdout
+
+
+def marked(text):
+    """The verbs help marks as not for this user."""
+    return {line.split()[0] for line in text.splitlines() if line.endswith(" (-)")}
+
+
+def test_help_marks_what_nobody_lets_you_use(ctl, make_broker, cans):
+    r = ctl("alice", "help")
+    assert r.returncode == 0 and marked(r.stdout) == set(), r.stdout
+    assert "'can' for what you may do" in r.stdout
+    r = ctl("bob", "help")  # no template lists bob
+    assert marked(r.stdout) == {"create"}, r.stdout
+    assert "(-): no rule or label lets you use it here." in r.stdout
+    ctl.broker = make_broker()  # the test config: no rm, no templates
+    assert marked(ctl("alice", "help").stdout) == {"create", "rm"}

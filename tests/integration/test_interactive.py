@@ -32,6 +32,9 @@ def test_login_shell_prompt_help_exit(ctl, mine):
     child.sendline("help")
     for verb in ("ls", "status", "restart", "logs"):
         child.expect(verb)
+    # the test config grants alice no rm and lists her in no template
+    child.expect(r"create [^\n]*\(-\)\r\n")
+    child.expect(r"rm [^\n]*\(-\)\r\n")
     child.expect(prompt(ctl))
     child.sendline("help logs")
     child.expect("--follow")
