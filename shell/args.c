@@ -52,6 +52,8 @@ set_opt(struct cmd *c, const struct optspec *o, const char *value,
 			c->json = 1;
 		else if (o->type == OPT_FLAG && strcmp(o->longopt, "raw") == 0)
 			c->raw = 1;
+		else if (o->type == OPT_FLAG && strcmp(o->longopt, "quiet") == 0)
+			c->quiet = 1;
 		else
 			return args_error(err, errlen,
 			    "option --%s is not supported", o->longopt);

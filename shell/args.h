@@ -13,6 +13,7 @@ struct cmd {
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */
 	int			 raw;	/* --raw: no terminal filtering */
+	int			 quiet;	/* -q: names only */
 	json_t			*opts;	/* the request's "opts" */
 };
 

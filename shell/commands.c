@@ -86,8 +86,18 @@ static const struct {
 	{ NULL, NULL }
 };
 
-static const char *const ls_header[] = { "NAME", "STATE", "STATUS", "IMAGE" };
-static const char *const ls_keys[] = { "name", "state", "status", "image" };
+/* The ls table; an ID is shown short, as docker ps does (--json: whole). */
+static const struct {
+	const char	*header;
+	const char	*key;
+	size_t		 width;		/* 0: the whole value */
+} ls_cols[] = {
+	{ "NAME", "name", 0 },
+	{ "ID", "id", 12 },
+	{ "STATE", "state", 0 },
+	{ "STATUS", "status", 0 },
+	{ "IMAGE", "image", 0 },
+};
 static const char *const stats_header[] = {
 	"NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
 };
@@ -133,26 +143,51 @@ table_print(const char *const header[], size_t ncol, cell_t *cells,
 	}
 }
 
+/* ls -q: what a script loops over. */
+static void
+ls_names(json_t *list)
+{
+	cell_t name;
+	json_t *ent;
+	size_t i;
+
+	json_array_foreach(list, i, ent) {
+		fmt_json(name, CELL_MAX, json_object_get(ent, "name"));
+		printf("%s\n", name);
+	}
+}
+
 static int
 show_ls(const struct cmd *c, json_t *data)
 {
+	const char *header[NITEMS(ls_cols)];
 	json_t *list, *ent;
-	cell_t *cells;
+	cell_t *cells, *cell;
 	size_t n, i, k;
 
 	list = json_object_get(data, "containers");
 	if (!json_is_array(list))
 		return bad_reply();
+	if (c->quiet) {
+		ls_names(list);
+		return EXIT_OK;
+	}
 	n = json_array_size(list);
-	if ((cells = calloc(n + 1, NITEMS(ls_keys) * sizeof(cell_t))) == NULL) {
+	if ((cells = calloc(n + 1, NITEMS(ls_cols) * sizeof(cell_t))) == NULL) {
 		warn("calloc");
 		return EXIT_FAIL;
 	}
+	for (k = 0; k < NITEMS(ls_cols); k++)
+		header[k] = ls_cols[k].header;
 	json_array_foreach(list, i, ent)
-		for (k = 0; k < NITEMS(ls_keys); k++)
-			fmt_json(cells[i * NITEMS(ls_keys) + k], CELL_MAX,
-			    json_object_get(ent, ls_keys[k]));
-	table_print(ls_header, NITEMS(ls_header), cells, n);
+		for (k = 0; k < NITEMS(ls_cols); k++) {
+			cell = &cells[i * NITEMS(ls_cols) + k];
+			fmt_json(*cell, CELL_MAX,
+			    json_object_get(ent, ls_cols[k].key));
+			if (ls_cols[k].width > 0)
+				(*cell)[ls_cols[k].width] = '\0';
+		}
+	table_print(header, NITEMS(ls_cols), cells, n);
 	free(cells);
 	return EXIT_OK;
 }

@@ -147,6 +147,21 @@ test_json_flag(void **state)
 	assert_refused("ls -j", "unknown option '-j'");
 }
 
+/* -q is the shell's alone: it sends nothing the broker would refuse. */
+static void
+test_quiet_flag(void **state)
+{
+	assert_int_equal(parse("ls -q"), 0);
+	assert_int_equal(c.quiet, 1);
+	assert_int_equal(c.json, 0);
+	assert_int_equal(json_object_size(c.opts), 0);
+	args_free(&c);
+	assert_request("ls --quiet", "{\"verb\":\"ls\"}");
+	assert_refused("status -q web", "unknown option '-q' for status");
+	assert_refused("ls -q=1", "unknown option '-='");
+	assert_refused("ls --quiet=1", "--quiet takes no value");
+}
+
 static void
 test_logs_options(void **state)
 {
@@ -268,7 +283,7 @@ static void
 test_broker_accepts(void **state)
 {
 	static const char *const lines[] = {
-		"ls", "ls --json", "status web", "start web", "stop web",
+		"ls", "ls --json", "ls -q", "status web", "start web", "stop web",
 		"stop -t 0 web", "restart --time 86400 web", "stats web",
 		"logs web", "logs -ft -n all web", "logs --tail 7 web",
 		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
@@ -317,7 +332,7 @@ test_usage(void **state)
 	args_usage(verb_find("stop"), buf, sizeof(buf));
 	assert_string_equal(buf, "stop [-t SECS] NAME");
 	args_usage(verb_find("ls"), buf, sizeof(buf));
-	assert_string_equal(buf, "ls [--json]");
+	assert_string_equal(buf, "ls [-q] [--json]");
 	args_usage(verb_find("help"), buf, sizeof(buf));
 	assert_string_equal(buf, "help [COMMAND]");
 	args_usage(verb_find("create"), buf, sizeof(buf));
@@ -352,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_dash_is_never_a_name),
 		cmocka_unit_test(test_no_operands),
 		cmocka_unit_test(test_json_flag),
+		cmocka_unit_test(test_quiet_flag),
 		cmocka_unit_test(test_logs_options),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_stop_time),

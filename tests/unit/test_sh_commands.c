@@ -150,26 +150,49 @@ assert_run(const char *line, const char *request, const char *done,
 	assert_string_equal(errtext, want_err);
 }
 
+#define ID_A	"0123456789ab0123456789ab0123456789ab0123456789ab0123456789abcdef"
+
 static void
 test_ls(void **state)
 {
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":["
-	    "{\"name\":\"api\",\"state\":\"running\",\"status\":\"Up 2 hours\","
-	    "\"image\":\"api:1.4\"},"
-	    "{\"name\":\"web-1\",\"state\":\"exited\","
+	    "{\"name\":\"api\",\"id\":\"" ID_A "\",\"state\":\"running\","
+	    "\"status\":\"Up 2 hours\",\"image\":\"api:1.4\"},"
+	    "{\"name\":\"web-1\",\"id\":\"abc\",\"state\":\"exited\","
 	    "\"status\":\"Exited (0)\\u001b[31m\",\"image\":\"\\u00e9\"},"
 	    "{\"name\":\"x\\u0007y\",\"state\":\"running\"}]}}", 0,
-	    "NAME    STATE     STATUS            IMAGE\n"
-	    "api     running   Up 2 hours        api:1.4\n"
-	    "web-1   exited    Exited (0)?[31m   ??\n"
-	    "x?y     running   -                 -\n", "");
+	    "NAME    ID             STATE     STATUS            IMAGE\n"
+	    "api     0123456789ab   running   Up 2 hours        api:1.4\n"
+	    "web-1   abc            exited    Exited (0)?[31m   ??\n"
+	    "x?y     -              running   -                 -\n", "");
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 0,
-	    "NAME   STATE   STATUS   IMAGE\n", "");
+	    "NAME   ID   STATE   STATUS   IMAGE\n", "");
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":{}}}", 1, "",
 	    "ctl: unexpected reply from the broker\n");
+}
+
+/* -q: names alone, made safe like any string; --json keeps whole IDs. */
+static void
+test_ls_quiet(void **state)
+{
+	static const char list[] = "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"id\":\"" ID_A "\",\"state\":\"running\"},"
+	    "{\"name\":\"x\\u001b]0;t\\u0007\",\"state\":\"exited\"}]}}";
+
+	assert_run("ls -q", "{\"verb\":\"ls\"}", list, 0,
+	    "api\nx?]0;t?\n", "");
+	assert_run("ls --quiet", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 0, "", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+	assert_run("ls --json", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"id\":\"" ID_A "\"}]}}",
+	    0, "{\n  \"containers\": [\n    {\n      \"id\": \"" ID_A "\"\n"
+	    "    }\n  ]\n}\n", "");
 }
 
 static void
@@ -370,6 +393,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_ls),
+		T(test_ls_quiet),
 		T(test_json),
 		T(test_status),
 		T(test_changes),
