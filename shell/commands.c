@@ -3,7 +3,8 @@
  *
  * Invariants:
  * 1. A command runs only after args_parse() accepted all of it; a
- *    rejected command sends nothing and exits 2.
+ *    rejected command sends nothing and exits 2, and the caller learns
+ *    whether it was hostile or a mistake (enum refusal).
  * 2. Local verbs (help, exit, quit) never reach the broker; every other
  *    verb is one request on its own connection. Root-only verbs
  *    (VF_ADMIN) are neither listed nor accepted.
@@ -340,20 +341,37 @@ run_remote(const struct cmd *c, const struct handler *h)
 	return rc;
 }
 
-int
-cmd_run(struct words *w, int *quit)
+/* A mistake gets the verb's usage, when there is a verb to speak of. */
+static void
+usage_hint(const struct words *w)
+{
+	const struct verb *v;
+	char usage[256];
+
+	if ((v = args_verb(w->argv[0])) == NULL)
+		return;
+	args_usage(v, usage, sizeof(usage));
+	fprintf(stderr, "usage: %s\n", usage);
+}
+
+static int
+run(struct words *w, int *quit, enum refusal *refused)
 {
 	const struct handler *h;
 	struct cmd c;
 	char err[256];
 	int rc;
 
+	*refused = REFUSAL_NONE;
 	if (w->argc > 0 && args_is_self(w->argv[0]))
 		lex_shift(w);
 	if (w->argc == 0)
 		return EXIT_OK;
 	if (args_parse(w->argc, w->argv, &c, err, sizeof(err)) == -1) {
 		warnx("%s", err);
+		if (c.refused == REFUSAL_USAGE)
+			usage_hint(w);
+		*refused = c.refused;
 		return EXIT_USAGE;
 	}
 	h = &handlers[c.verb->id];
@@ -368,14 +386,23 @@ cmd_run(struct words *w, int *quit)
 }
 
 int
-cmd_run_line(const char *line, size_t len, int *quit)
+cmd_run(struct words *w, int *quit)
+{
+	enum refusal refused;
+
+	return run(w, quit, &refused);
+}
+
+int
+cmd_run_line(const char *line, size_t len, int *quit, enum refusal *refused)
 {
 	struct words w;
 	char err[256];
 
 	if (lex_line(line, len, &w, err, sizeof(err)) == -1) {
 		warnx("%s", err);
+		*refused = w.refused;
 		return EXIT_USAGE;
 	}
-	return cmd_run(&w, quit);
+	return run(&w, quit, refused);
 }

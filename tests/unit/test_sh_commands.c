@@ -46,6 +46,7 @@ strip_prompt(char *buf)
 static pid_t broker_pid;
 static struct frame f;
 static char out[8192], errtext[8192];
+static enum refusal refused;
 
 /* The broker greets, checks the request and answers with done. */
 static pid_t
@@ -122,7 +123,7 @@ run(const char *line, int *quit)
 	e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(o, 1);
 	dup2(e, 2);
-	rc = cmd_run_line(line, strlen(line), quit);
+	rc = cmd_run_line(line, strlen(line), quit, &refused);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, 1);
@@ -288,23 +289,61 @@ test_errors(void **state)
 static void
 test_refused_locally(void **state)
 {
-	static const char *const lines[] = {
-		"ls; id", "bogus", "logs", "logs -x web", "logs 'a b'",
-		"provision", "help bogus", "stop -t 99999 web", NULL
+	static const struct {
+		const char	*line;
+		enum refusal	 why;
+	} lines[] = {
+		{ "ls; id", REFUSAL_HOSTILE },
+		{ "bogus", REFUSAL_USAGE },
+		{ "logs", REFUSAL_USAGE },
+		{ "logs -x web", REFUSAL_USAGE },
+		{ "logs 'a b'", REFUSAL_USAGE },
+		{ "logs 'a;b'", REFUSAL_HOSTILE },
+		{ "provision", REFUSAL_USAGE },
+		{ "help bogus", REFUSAL_USAGE },
+		{ "stop -t 99999 web", REFUSAL_USAGE },
+		{ "status 'web", REFUSAL_USAGE },
+		{ "status '$(id)", REFUSAL_HOSTILE },
+		{ NULL, REFUSAL_NONE }
 	};
 	size_t i;
 	int quit = 0;
 
 	client_set_socket(nosock);
-	for (i = 0; lines[i] != NULL; i++) {
-		assert_int_equal(run(lines[i], &quit), EXIT_USAGE);
+	for (i = 0; lines[i].line != NULL; i++) {
+		assert_int_equal(run(lines[i].line, &quit), EXIT_USAGE);
 		assert_string_equal(out, "");
 		assert_int_equal(strncmp(errtext, "ctl: ", 5), 0);
 		assert_null(strstr(errtext, "cannot reach"));
+		if (refused != lines[i].why)
+			fail_msg("\"%s\": refused as %d, not %d", lines[i].line,
+			    refused, lines[i].why);
 	}
 	assert_int_equal(quit, 0);
 	assert_int_equal(run("ls", &quit), EXIT_UNREACHABLE);
+	assert_int_equal(refused, REFUSAL_NONE);
 	assert_non_null(strstr(errtext, "cannot reach the ctl broker"));
+}
+
+/* A mistake is answered with the verb's usage; an attack is not. */
+static void
+test_usage_after_a_mistake(void **state)
+{
+	int quit = 0;
+
+	client_set_socket(nosock);
+	assert_int_equal(run("logs", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: logs needs a container name\n"
+	    "usage: logs [-f] [-n N] [--since T] [--until T] [-t] [--raw] "
+	    "NAME\n");
+	assert_int_equal(run("ls -x", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: unknown option '-x' for ls "
+	    "(try 'help ls')\nusage: ls [-q] [--json]\n");
+	assert_int_equal(run("lss", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: unknown command 'lss' "
+	    "(try 'help')\n");
+	assert_int_equal(run("ls '$(id)'", &quit), EXIT_USAGE);
+	assert_null(strstr(errtext, "usage:"));
 }
 
 static void
@@ -400,6 +439,7 @@ main(void)
 		T(test_stats),
 		T(test_errors),
 		T(test_refused_locally),
+		T(test_usage_after_a_mistake),
 		T(test_local),
 	};
 
