@@ -37,18 +37,23 @@ static int	show_ls(const struct cmd *, json_t *);
 static int	show_status(const struct cmd *, json_t *);
 static int	show_change(const struct cmd *, json_t *);
 static int	show_stats(const struct cmd *, json_t *);
+static int	show_logs(const struct cmd *, json_t *);
 
-/* Per verb: run here, or show what the broker's done frame carried. */
+/*
+ * Per verb: run here, or show what the broker's done frame carried (a
+ * done without data is an error, unless the verb's data is optional).
+ */
 static const struct handler {
 	int	(*local)(const struct cmd *, int *quit);
 	int	(*show)(const struct cmd *, json_t *data);
+	int	  optional;
 } handlers[VERB_COUNT] = {
 	[VERB_LS] = { NULL, show_ls },
 	[VERB_STATUS] = { NULL, show_status },
 	[VERB_START] = { NULL, show_change },
 	[VERB_STOP] = { NULL, show_change },
 	[VERB_RESTART] = { NULL, show_change },
-	[VERB_LOGS] = { NULL, NULL },
+	[VERB_LOGS] = { NULL, show_logs, 1 },
 	[VERB_STATS] = { NULL, show_stats },
 	[VERB_CREATE] = { NULL, show_change },
 	[VERB_RM] = { NULL, show_change },
@@ -256,6 +261,24 @@ show_stats(const struct cmd *c, json_t *data)
 	return EXIT_OK;
 }
 
+/*
+ * A follow that ended because the container stopped says so on stderr,
+ * apart from the log bytes on stdout; an older broker says nothing.
+ */
+static int
+show_logs(const struct cmd *c, json_t *data)
+{
+	json_t *code = json_object_get(data, "exit_code");
+
+	if (code == NULL)
+		return EXIT_OK;
+	if (!json_is_integer(code))
+		return bad_reply();
+	warnx("%s exited with code %" JSON_INTEGER_FORMAT, c->word,
+	    json_integer_value(code));
+	return EXIT_OK;
+}
+
 static void
 opt_help(const struct optspec *o)
 {
@@ -327,7 +350,7 @@ run_remote(const struct cmd *c, const struct handler *h)
 	rc = client_run(req, c->raw ? CLIENT_RAW : 0, &data);
 	json_decref(req);
 	if (rc == EXIT_OK && h->show != NULL) {
-		if (data == NULL)
+		if (data == NULL && !h->optional)
 			rc = bad_reply();
 		else if (c->json) {
 			if (json_dumpf(data, stdout,

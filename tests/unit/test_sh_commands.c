@@ -277,6 +277,31 @@ test_stats(void **state)
 	    "web    0.00%   0B / 0B             -       -\n", "");
 }
 
+/* A follow's end says how the container exited, on stderr alone. */
+static void
+test_logs_exit_code(void **state)
+{
+	static const char req[] = "{\"verb\":\"logs\",\"name\":\"web\","
+	    "\"opts\":{\"follow\":true}}";
+
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":1}}", 0, "",
+	    "ctl: web exited with code 1\n");
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":137,\"later\":\"x\"}}", 0,
+	    "", "ctl: web exited with code 137\n");
+	/* a broker that does not say, or a follow cut short, prints nothing */
+	assert_run("logs -f web", req, "{\"exit\":0}", 0, "", "");
+	assert_run("logs -f web", req, "{\"exit\":0,\"data\":{}}", 0, "", "");
+	assert_run("logs -f web", req, "{\"exit\":1,\"error\":\"the log "
+	    "stream ended while web still runs (dockerd restarted?)\"}", 1, "",
+	    "ctl: the log stream ended while web still runs (dockerd "
+	    "restarted?)\n");
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":\"1\\u001b[2J\"}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+}
+
 static void
 test_errors(void **state)
 {
@@ -433,6 +458,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_ls),
 		T(test_ls_quiet),
+		T(test_logs_exit_code),
 		T(test_json),
 		T(test_status),
 		T(test_changes),
