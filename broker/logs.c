@@ -9,7 +9,9 @@
  * 2. When the client leaves, the stream stops at once and nothing is
  *    answered (engine.c, clientfd.c).
  * 3. A follow that ended while the container still runs is reported as
- *    cut, not as a clean end.
+ *    cut, not as a clean end; one that ended because it stopped carries
+ *    the exit code dockerd's inspect gives (done.data.exit_code), never
+ *    more of the container's state.
  * 4. While a relay holds the client, this process never writes to it
  *    (relay.c); it answers only after the relay gave it back.
  * 5. A follower the relay cut for falling behind is told so when it can
@@ -176,14 +178,16 @@ logs_opts(const struct request *r, struct engine_logopts *o)
 }
 
 /*
- * A followed stream ends by itself when the container stops. If it ended
- * while the container still runs, or dockerd is gone, the user must hear
- * that the output stopped for another reason.
+ * A followed stream ends by itself when the container stops: the answer
+ * then says how it exited. If it ended while the container still runs,
+ * or dockerd is gone, the user must hear that the output stopped for
+ * another reason.
  */
 static int
 follow_cut(struct ctx *x)
 {
 	struct engine_reply r;
+	json_t *state, *code;
 	int running;
 
 	if (engine_inspect(x->eng, x->t.id, 5, &r) == -1 ||
@@ -192,12 +196,16 @@ follow_cut(struct ctx *x)
 		engine_reply_free(&r);
 		return 1;
 	}
-	running = json_is_true(json_object_get(json_object_get(r.body,
-	    "State"), "Running"));
-	engine_reply_free(&r);
+	state = json_object_get(r.body, "State");
+	running = json_is_true(json_object_get(state, "Running"));
+	code = json_object_get(state, "ExitCode");
 	if (running)
 		set_out(x, EXIT_FAIL, "the log stream ended while %s still "
 		    "runs (dockerd restarted?)", x->req->name);
+	else if (json_is_integer(code))
+		x->out.data = json_pack("{s:I}", "exit_code",
+		    json_integer_value(code));
+	engine_reply_free(&r);
 	return running;
 }
 

@@ -28,6 +28,13 @@ static const struct optspec json_opts[] = {
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 
+static const struct optspec ls_opts[] = {
+	{ 'q', "quiet", NULL, OPT_FLAG, 0, NULL,
+	    "print the names only, one per line" },
+	{ 0, "json", NULL, OPT_FLAG, 0, NULL, "print JSON for scripts" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
 static const struct optspec stop_opts[] = {
 	{ 't', "time", "time", OPT_UINT, TIME_MAX, "SECS",
 	    "seconds to wait before killing the container" },
@@ -56,7 +63,7 @@ static const struct optspec rm_opts[] = {
 };
 
 const struct verb verb_table[] = {
-	{ "ls", VERB_LS, 0, json_opts,
+	{ "ls", VERB_LS, 0, ls_opts,
 	    "list the containers you may use" },
 	{ "status", VERB_STATUS, VF_NAME, json_opts,
 	    "show a container's state, health and exit code" },

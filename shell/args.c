@@ -13,6 +13,10 @@
  * 4. Option values are checked with the parsers the broker uses; a time
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
+ * 6. A refused command is hostile when one of its words holds what no
+ *    word may hold unquoted (lex_plain) or is longer than any name;
+ *    otherwise it was a mistake (unknown verb or option, wrong operands,
+ *    a value out of range).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +57,8 @@ set_opt(struct cmd *c, const struct optspec *o, const char *value,
 			c->json = 1;
 		else if (o->type == OPT_FLAG && strcmp(o->longopt, "raw") == 0)
 			c->raw = 1;
+		else if (o->type == OPT_FLAG && strcmp(o->longopt, "quiet") == 0)
+			c->quiet = 1;
 		else
 			return args_error(err, errlen,
 			    "option --%s is not supported", o->longopt);
@@ -225,11 +231,23 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
-int
-args_parse(int argc, char *const argv[], struct cmd *c, char *err,
-    size_t errlen)
+static enum refusal
+refusal_of(int argc, char *const argv[])
 {
-	char usage[256];
+	size_t len;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (len > NAME_MAX_LEN || !lex_plain(argv[i], len))
+			return REFUSAL_HOSTILE;
+	}
+	return REFUSAL_USAGE;
+}
+
+static int
+parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
+{
 	int i, endopts = 0, rc = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -252,14 +270,23 @@ args_parse(int argc, char *const argv[], struct cmd *c, char *err,
 	}
 	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL) ||
 	    ((shape(c)->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
-		args_usage(c->verb, usage, sizeof(usage));
-		rc = args_error(err, errlen, "%s needs a %s name (usage: %s)",
+		rc = args_error(err, errlen, "%s needs a %s name",
 		    shape(c)->name, shape(c)->flags & VF_TEMPLATE ?
-		    "template" : "container", usage);
+		    "template" : "container");
 	}
 	if (rc != 0)
 		args_free(c);
 	return rc;
+}
+
+int
+args_parse(int argc, char *const argv[], struct cmd *c, char *err,
+    size_t errlen)
+{
+	if (parse(argc, argv, c, err, errlen) == 0)
+		return 0;
+	c->refused = refusal_of(argc, argv);
+	return -1;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "lex.h"
 #include "verbs.h"
 
 struct cmd {
@@ -14,13 +15,15 @@ struct cmd {
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */
 	int			 raw;	/* --raw: no terminal filtering */
+	int			 quiet;	/* -q: names only */
 	json_t			*opts;	/* the request's "opts" */
+	enum refusal		 refused;	/* after -1: what it was */
 };
 
 /*
  * Parses argv[0] (the verb) and its options and operands. Returns 0, or
- * -1 with a message for the user in err. c->word and c->tmpl point into
- * argv.
+ * -1 with a message for the user in err and c->refused saying what the
+ * refusal was. c->word and c->tmpl point into argv.
  */
 int	args_parse(int argc, char *const argv[], struct cmd *c, char *err,
 	    size_t errlen);

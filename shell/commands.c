@@ -3,7 +3,8 @@
  *
  * Invariants:
  * 1. A command runs only after args_parse() accepted all of it; a
- *    rejected command sends nothing and exits 2.
+ *    rejected command sends nothing and exits 2, and the caller learns
+ *    whether it was hostile or a mistake (enum refusal).
  * 2. Local verbs (help, exit, quit) never reach the broker; every other
  *    verb is one request on its own connection. Root-only verbs
  *    (VF_ADMIN) are neither listed nor accepted.
@@ -37,19 +38,24 @@ static int	show_ls(const struct cmd *, json_t *);
 static int	show_status(const struct cmd *, json_t *);
 static int	show_change(const struct cmd *, json_t *);
 static int	show_stats(const struct cmd *, json_t *);
+static int	show_logs(const struct cmd *, json_t *);
 static int	show_can(const struct cmd *, json_t *);
 
-/* Per verb: run here, or show what the broker's done frame carried. */
+/*
+ * Per verb: run here, or show what the broker's done frame carried (a
+ * done without data is an error, unless the verb's data is optional).
+ */
 static const struct handler {
 	int	(*local)(const struct cmd *, int *quit);
 	int	(*show)(const struct cmd *, json_t *data);
+	int	  optional;
 } handlers[VERB_COUNT] = {
 	[VERB_LS] = { NULL, show_ls },
 	[VERB_STATUS] = { NULL, show_status },
 	[VERB_START] = { NULL, show_change },
 	[VERB_STOP] = { NULL, show_change },
 	[VERB_RESTART] = { NULL, show_change },
-	[VERB_LOGS] = { NULL, NULL },
+	[VERB_LOGS] = { NULL, show_logs, 1 },
 	[VERB_STATS] = { NULL, show_stats },
 	[VERB_CREATE] = { NULL, show_change },
 	[VERB_RM] = { NULL, show_change },
@@ -89,8 +95,18 @@ static const struct {
 	{ NULL, NULL }
 };
 
-static const char *const ls_header[] = { "NAME", "STATE", "STATUS", "IMAGE" };
-static const char *const ls_keys[] = { "name", "state", "status", "image" };
+/* The ls table; an ID is shown short, as docker ps does (--json: whole). */
+static const struct {
+	const char	*header;
+	const char	*key;
+	size_t		 width;		/* 0: the whole value */
+} ls_cols[] = {
+	{ "NAME", "name", 0 },
+	{ "ID", "id", 12 },
+	{ "STATE", "state", 0 },
+	{ "STATUS", "status", 0 },
+	{ "IMAGE", "image", 0 },
+};
 static const char *const stats_header[] = {
 	"NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
 };
@@ -136,26 +152,51 @@ table_print(const char *const header[], size_t ncol, cell_t *cells,
 	}
 }
 
+/* ls -q: what a script loops over. */
+static void
+ls_names(json_t *list)
+{
+	cell_t name;
+	json_t *ent;
+	size_t i;
+
+	json_array_foreach(list, i, ent) {
+		fmt_json(name, CELL_MAX, json_object_get(ent, "name"));
+		printf("%s\n", name);
+	}
+}
+
 static int
 show_ls(const struct cmd *c, json_t *data)
 {
+	const char *header[NITEMS(ls_cols)];
 	json_t *list, *ent;
-	cell_t *cells;
+	cell_t *cells, *cell;
 	size_t n, i, k;
 
 	list = json_object_get(data, "containers");
 	if (!json_is_array(list))
 		return bad_reply();
+	if (c->quiet) {
+		ls_names(list);
+		return EXIT_OK;
+	}
 	n = json_array_size(list);
-	if ((cells = calloc(n + 1, NITEMS(ls_keys) * sizeof(cell_t))) == NULL) {
+	if ((cells = calloc(n + 1, NITEMS(ls_cols) * sizeof(cell_t))) == NULL) {
 		warn("calloc");
 		return EXIT_FAIL;
 	}
+	for (k = 0; k < NITEMS(ls_cols); k++)
+		header[k] = ls_cols[k].header;
 	json_array_foreach(list, i, ent)
-		for (k = 0; k < NITEMS(ls_keys); k++)
-			fmt_json(cells[i * NITEMS(ls_keys) + k], CELL_MAX,
-			    json_object_get(ent, ls_keys[k]));
-	table_print(ls_header, NITEMS(ls_header), cells, n);
+		for (k = 0; k < NITEMS(ls_cols); k++) {
+			cell = &cells[i * NITEMS(ls_cols) + k];
+			fmt_json(*cell, CELL_MAX,
+			    json_object_get(ent, ls_cols[k].key));
+			if (ls_cols[k].width > 0)
+				(*cell)[ls_cols[k].width] = '\0';
+		}
+	table_print(header, NITEMS(ls_cols), cells, n);
 	free(cells);
 	return EXIT_OK;
 }
@@ -227,6 +268,24 @@ static int
 show_can(const struct cmd *c, json_t *data)
 {
 	return can_show(c, data) == 0 ? EXIT_OK : bad_reply();
+}
+
+/*
+ * A follow that ended because the container stopped says so on stderr,
+ * apart from the log bytes on stdout; an older broker says nothing.
+ */
+static int
+show_logs(const struct cmd *c, json_t *data)
+{
+	json_t *code = json_object_get(data, "exit_code");
+
+	if (code == NULL)
+		return EXIT_OK;
+	if (!json_is_integer(code))
+		return bad_reply();
+	warnx("%s exited with code %" JSON_INTEGER_FORMAT, c->word,
+	    json_integer_value(code));
+	return EXIT_OK;
 }
 
 static void
@@ -331,7 +390,7 @@ run_remote(const struct cmd *c, const struct handler *h)
 	rc = client_run(req, c->raw ? CLIENT_RAW : 0, &data);
 	json_decref(req);
 	if (rc == EXIT_OK && h->show != NULL) {
-		if (data == NULL)
+		if (data == NULL && !h->optional)
 			rc = bad_reply();
 		else if (c->json) {
 			if (json_dumpf(data, stdout,
@@ -345,20 +404,37 @@ run_remote(const struct cmd *c, const struct handler *h)
 	return rc;
 }
 
-int
-cmd_run(struct words *w, int *quit)
+/* A mistake gets the verb's usage, when there is a verb to speak of. */
+static void
+usage_hint(const struct words *w)
+{
+	const struct verb *v;
+	char usage[256];
+
+	if ((v = args_verb(w->argv[0])) == NULL)
+		return;
+	args_usage(v, usage, sizeof(usage));
+	fprintf(stderr, "usage: %s\n", usage);
+}
+
+static int
+run(struct words *w, int *quit, enum refusal *refused)
 {
 	const struct handler *h;
 	struct cmd c;
 	char err[256];
 	int rc;
 
+	*refused = REFUSAL_NONE;
 	if (w->argc > 0 && args_is_self(w->argv[0]))
 		lex_shift(w);
 	if (w->argc == 0)
 		return EXIT_OK;
 	if (args_parse(w->argc, w->argv, &c, err, sizeof(err)) == -1) {
 		warnx("%s", err);
+		if (c.refused == REFUSAL_USAGE)
+			usage_hint(w);
+		*refused = c.refused;
 		return EXIT_USAGE;
 	}
 	h = &handlers[c.verb->id];
@@ -373,14 +449,23 @@ cmd_run(struct words *w, int *quit)
 }
 
 int
-cmd_run_line(const char *line, size_t len, int *quit)
+cmd_run(struct words *w, int *quit)
+{
+	enum refusal refused;
+
+	return run(w, quit, &refused);
+}
+
+int
+cmd_run_line(const char *line, size_t len, int *quit, enum refusal *refused)
 {
 	struct words w;
 	char err[256];
 
 	if (lex_line(line, len, &w, err, sizeof(err)) == -1) {
 		warnx("%s", err);
+		*refused = w.refused;
 		return EXIT_USAGE;
 	}
-	return cmd_run(&w, quit);
+	return run(&w, quit, refused);
 }

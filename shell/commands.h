@@ -13,8 +13,12 @@
  */
 int	cmd_run(struct words *w, int *quit);
 
-/* Splits line with lex_line() and runs it. */
-int	cmd_run_line(const char *line, size_t len, int *quit);
+/*
+ * Splits line with lex_line() and runs it. *refused says whether lex.c
+ * or args.c refused it, and as what (REFUSAL_NONE: it ran).
+ */
+int	cmd_run_line(const char *line, size_t len, int *quit,
+	    enum refusal *refused);
 
 /* The list of commands, for "help" and "ctl --help". */
 void	cmd_help(FILE *fp);

@@ -11,7 +11,9 @@
  *    any other character, shell metacharacters first, is refused.
  * 4. '...' and "..." only group: the quotes are removed and what they
  *    held is taken literally. A quote left open is refused.
- * 5. On error no word is returned.
+ * 5. On error no word is returned, and w->refused says whether the line
+ *    was hostile (every refusal but a quote left open in a plain line)
+ *    or a mistake.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -23,11 +25,13 @@
 /* Everything a verb, option, name, number or time value needs. */
 #define WORD_PUNCT	"_.-=:+/,@%"
 
-static int	lex_error(struct words *, char *, size_t, const char *, ...)
-		    __attribute__((__format__(__printf__, 4, 5)));
+static int	lex_error(struct words *, enum refusal, char *, size_t,
+		    const char *, ...)
+		    __attribute__((__format__(__printf__, 5, 6)));
 
 static int
-lex_error(struct words *w, char *err, size_t errlen, const char *fmt, ...)
+lex_error(struct words *w, enum refusal why, char *err, size_t errlen,
+    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,6 +40,7 @@ lex_error(struct words *w, char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	w->argc = 0;
 	w->argv[0] = NULL;
+	w->refused = why;
 	return -1;
 }
 
@@ -44,10 +49,10 @@ static int
 byte_error(struct words *w, unsigned char c, char *err, size_t errlen)
 {
 	if (c < 0x20 || c == 0x7f)
-		return lex_error(w, err, errlen,
+		return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 		    "unsupported control character 0x%02x", c);
 	if (c > 0x7f)
-		return lex_error(w, err, errlen,
+		return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 		    "unsupported non-ASCII byte 0x%02x", c);
 	return 0;
 }
@@ -57,6 +62,18 @@ word_char(unsigned char c)
 {
 	return isascii(c) && (isalnum(c) ||
 	    (c != '\0' && strchr(WORD_PUNCT, c) != NULL));
+}
+
+int
+lex_plain(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!word_char((unsigned char)s[i]) && s[i] != ' ' &&
+		    s[i] != '\t' && s[i] != '\'' && s[i] != '"')
+			return 0;
+	return 1;
 }
 
 int
@@ -70,8 +87,9 @@ lex_line(const char *line, size_t len, struct words *w, char *err,
 
 	w->argc = 0;
 	w->argv[0] = NULL;
+	w->refused = REFUSAL_NONE;
 	if (len > LEX_MAX_LINE)
-		return lex_error(w, err, errlen,
+		return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 		    "command too long (more than %d bytes)", LEX_MAX_LINE);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)line[i];
@@ -79,7 +97,8 @@ lex_line(const char *line, size_t len, struct words *w, char *err,
 		    byte_error(w, c, err, errlen) == -1)
 			return -1;
 		if (out >= end - 1)	/* cannot happen: len bounds it */
-			return lex_error(w, err, errlen, "command too long");
+			return lex_error(w, REFUSAL_HOSTILE, err, errlen,
+			    "command too long");
 		if (quote != 0) {
 			if (c == quote)
 				quote = 0;
@@ -95,8 +114,8 @@ lex_line(const char *line, size_t len, struct words *w, char *err,
 		}
 		if (!inword) {
 			if (w->argc == LEX_MAX_WORDS)
-				return lex_error(w, err, errlen,
-				    "too many words (more than %d)",
+				return lex_error(w, REFUSAL_HOSTILE, err,
+				    errlen, "too many words (more than %d)",
 				    LEX_MAX_WORDS);
 			w->argv[w->argc++] = out;
 			inword = 1;
@@ -106,12 +125,13 @@ lex_line(const char *line, size_t len, struct words *w, char *err,
 		else if (word_char(c))
 			*out++ = (char)c;
 		else
-			return lex_error(w, err, errlen,
+			return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 			    "unsupported character '%c' "
 			    "(ctl runs no shell commands)", c);
 	}
-	if (quote != 0)
-		return lex_error(w, err, errlen, "missing closing %c quote",
+	if (quote != 0)		/* a slip, unless what it holds is not */
+		return lex_error(w, lex_plain(line, len) ? REFUSAL_USAGE :
+		    REFUSAL_HOSTILE, err, errlen, "missing closing %c quote",
 		    quote);
 	if (inword)
 		*out = '\0';
@@ -128,13 +148,14 @@ lex_argv(int argc, char *const argv[], struct words *w, char *err,
 
 	w->argc = 0;
 	w->argv[0] = NULL;
+	w->refused = REFUSAL_NONE;
 	if (argc > LEX_MAX_WORDS)
-		return lex_error(w, err, errlen,
+		return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 		    "too many words (more than %d)", LEX_MAX_WORDS);
 	for (i = 0; i < argc; i++) {
 		len = strlen(argv[i]);
 		if (len > LEX_MAX_LINE || used + len + 1 > LEX_MAX_LINE + 1)
-			return lex_error(w, err, errlen,
+			return lex_error(w, REFUSAL_HOSTILE, err, errlen,
 			    "command too long (more than %d bytes)",
 			    LEX_MAX_LINE);
 		memcpy(w->buf + used, argv[i], len + 1);

@@ -315,14 +315,16 @@ edit_init(HistoryW *hist)
 }
 
 /*
- * A session that keeps sending what ctl refuses is probing, not working:
- * after the broker's number of refusals (lshell's warning_counter), it
- * ends. Returns 1 when the session must end.
+ * A session that keeps sending what no one types by mistake (shell
+ * syntax, control bytes, overlong lines) is probing, not working: after
+ * the broker's number of those (lshell's warning_counter), it ends. A
+ * typo or a usage error got help and is not counted. Returns 1 when the
+ * session must end.
  */
 static int
-refused(int rc, int *count, int limit)
+refused(enum refusal why, int *count, int limit)
 {
-	if (rc != EXIT_USAGE || limit == 0)
+	if (why != REFUSAL_HOSTILE || limit == 0)
 		return 0;
 	if (++*count >= limit) {
 		warnx("too many refused commands, logging out");
@@ -353,6 +355,7 @@ edit_loop(void)
 	HistoryW *hist;
 	EditLine *el;
 	char *line;
+	enum refusal why;
 	size_t len;
 	int n, rc, quit = 0, nrefused = 0;
 
@@ -386,8 +389,8 @@ edit_loop(void)
 		}
 		if (!blank(line, len)) {
 			history_w(hist, &ev, H_ENTER, wl);
-			rc = cmd_run_line(line, len, &quit);
-			if (refused(rc, &nrefused, wel.warnings)) {
+			rc = cmd_run_line(line, len, &quit, &why);
+			if (refused(why, &nrefused, wel.warnings)) {
 				free(line);
 				rc = EXIT_USAGE;
 				break;
@@ -409,6 +412,7 @@ script_loop(void)
 {
 	struct welcome wel;
 	char line[LEX_MAX_LINE + 2];
+	enum refusal why;
 	size_t len;
 	int c, rc = EXIT_OK, quit = 0, nrefused = 0;
 
@@ -426,8 +430,8 @@ script_loop(void)
 		if (sig_caught())
 			break;
 		if (!blank(line, len)) {
-			rc = cmd_run_line(line, len, &quit);
-			if (refused(rc, &nrefused, wel.warnings))
+			rc = cmd_run_line(line, len, &quit, &why);
+			if (refused(why, &nrefused, wel.warnings))
 				break;
 		}
 	} while (c != EOF && !quit && !sig_caught());

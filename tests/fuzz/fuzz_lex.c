@@ -1,7 +1,8 @@
 /*
  * libFuzzer: the shell's tokenizer and argument parser. Oracle: whatever
- * the shell accepts for the broker, the broker's decoder accepts too, and
- * no word holds a control or non-ASCII byte.
+ * the shell accepts for the broker, the broker's decoder accepts too, no
+ * word holds a control or non-ASCII byte, and every refusal says what it
+ * was (enum refusal).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,16 +24,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *msg;
 	int i;
 
-	if (lex_line((const char *)data, size, &w, err, sizeof(err)) == -1 ||
-	    w.argc == 0)
+	if (lex_line((const char *)data, size, &w, err, sizeof(err)) == -1) {
+		if (w.refused == REFUSAL_NONE)
+			abort();
+		return 0;
+	}
+	if (w.argc == 0)
 		return 0;
 	for (i = 0; i < w.argc; i++)	/* quotes may hold ';', never controls */
 		for (p = (const unsigned char *)w.argv[i]; *p != '\0'; p++)
 			if (*p < 0x20 || *p >= 0x7f)
 				abort();
 	memset(&c, 0, sizeof(c));
-	if (args_parse(w.argc, w.argv, &c, err, sizeof(err)) == -1)
+	if (args_parse(w.argc, w.argv, &c, err, sizeof(err)) == -1) {
+		if (c.refused == REFUSAL_NONE)
+			abort();
 		return 0;
+	}
 	if (!(c.verb->flags & VF_LOCAL)) {
 		if ((msg = args_request(&c)) == NULL)
 			abort();

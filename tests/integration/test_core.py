@@ -67,6 +67,26 @@ def test_ls_table_for_humans(ctl, world):
     assert "running" in line
 
 
+def test_ls_ids_short_for_humans_whole_in_json(ctl, world):
+    full = inspect(world["alice_app"])["Id"]
+    r = ctl("alice", "ls")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].split() == ["NAME", "ID", "STATE", "STATUS", "IMAGE"]
+    row = [l.split() for l in r.stdout.splitlines() if l.startswith(world["alice_app"] + " ")]
+    assert row and row[0][1] == full[:12], r.stdout
+    assert full not in r.stdout
+    r = ctl("alice", "ls", "--json")
+    ids = {c["name"]: c["id"] for c in json.loads(r.stdout)["containers"]}
+    assert ids[world["alice_app"]] == full
+
+
+def test_ls_q_prints_names_only(ctl, world):
+    r = ctl("alice", "ls", "-q")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.splitlines() == sorted(ls_names(ctl, "alice"))
+    assert ctl("alice", "ls", "--quiet").stdout == r.stdout
+
+
 def test_user_with_nothing_sees_nothing(ctl, world):
     names = ls_names(ctl, "erin")
     assert not any(n.startswith(TAG) or TAG in n for n in names)

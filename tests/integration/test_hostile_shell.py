@@ -51,6 +51,23 @@ ATTACKS = [
     f"status {T}\xff", "status caf\xc3\xa9", "status \xc0\xaf",
 ]
 
+# Refused, but what anyone may type by mistake (an unknown command, an
+# option a verb lacks, a name that is no name): these get help, and do
+# not count towards shell.warnings. Every other attack does.
+MISTAKES = {
+    "\"bash\"", "'sh' -c id", f"logs'/x' {T}", f"status \"{T}", f"status '{T}",
+    f"status {T}\"", "\"\" status", f"status \"{T}/../x\"",
+    f"PATH=/tmp status {T}", f"LD_PRELOAD=/tmp/x.so status {T}",
+    f"BASH_ENV=/tmp/x status {T}", f"env status {T}",
+    "status -x", "status --help", "logs --follow=--x x", "status -rf",
+    f"restart --time=-1 {T}", f"stop -t 99999999999999999999 {T}",
+    "status -- -x", "status -- --help",
+    "status ..", "status ../x", "status /etc/passwd", "status ./x", "status x/y",
+    "id", "sh", "/bin/sh", "bash -i", "exec sh", "eval id", "source /etc/profile",
+    ". /etc/profile", "python3", "docker ps", "sudo -i",
+}
+assert MISTAKES <= set(ATTACKS)
+
 
 @pytest.fixture(scope="module")
 def target(containers, accounts):
@@ -120,6 +137,25 @@ def test_hostile_environment(ctl, target):
     r = ctl("alice", "status", target, env=env)
     assert r.returncode == 0, r.stderr
     assert "running" in r.stdout
+    assert not os.path.exists(CANARY)
+
+
+def test_warning_counter_counts_hostile_lines_only(make_broker, ctl, target):
+    """With shell.warnings = 1, one hostile line ends a session read from
+    a pipe before the next line runs; a mistake gets help and the next
+    line runs."""
+    ctl.broker = make_broker(extra="shell = { warnings = 1; };\n")
+    for line in ATTACKS:
+        if "\n" in line:
+            continue  # a pipe reads it as two lines
+        r = ctl("alice", input=line.encode("latin-1") + f"\nstatus {T}\n".encode(),
+                text=False)
+        if line in MISTAKES:
+            assert r.returncode == 0 and b"running" in r.stdout, (line, r.stderr)
+            assert b"refused command" not in r.stderr, (line, r.stderr)
+        else:
+            assert r.returncode == 2 and b"running" not in r.stdout, (line, r.stdout)
+            assert b"too many refused commands" in r.stderr, (line, r.stderr)
     assert not os.path.exists(CANARY)
 
 

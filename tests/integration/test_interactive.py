@@ -172,18 +172,29 @@ def test_warning_counter_ends_a_probing_session(make_broker, ctl, mine):
     child.sendline("ls; id")
     child.expect("1 more refused command")
     child.expect(prompt(ctl))
+    # typos and usage errors get help, not a countdown
+    for typo, help_text in (("stauts", "try 'help'"), ("/bin/sh", "try 'help'"),
+                            ("logs", "usage: logs"), (f"status {mine} x", "usage: status"),
+                            ("ls -la", "usage: ls"), (f"stop -t 99999 {mine}", "usage: stop"),
+                            (f"status '{mine}", "missing closing")):
+        child.sendline(typo)
+        child.expect(prompt(ctl))
+        assert help_text in child.before, (typo, child.before)
+        assert "refused command" not in child.before, (typo, child.before)
     child.sendline(f"status {mine}")  # accepted commands do not count
     child.expect("running")
     child.expect(prompt(ctl))
-    child.sendline("/bin/sh")
+    child.sendline("status '$(id)'")  # quoted, it is no less hostile
     child.expect("too many refused commands")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
-    # the same from a pipe: the third line never runs
-    r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\n")
+    # the same from a pipe: typos pass, the second hostile line ends it
+    r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\nstatus {mine} x\n"
+                           f"ls|id\nstatus {mine}\n")
     assert r.returncode == 2
-    assert "running" not in r.stdout
+    assert r.stdout.count("running") == 1, r.stdout
+    assert "too many refused commands" in r.stderr
 
 
 @pytest.fixture(scope="module")

@@ -153,12 +153,35 @@ def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_c
     docker("stop", "-t", "5", name)
     for f in fs:
         out, err = f.communicate(timeout=20)
-        assert f.returncode == 0 and not err, err
+        assert f.returncode == 0 and err == f"ctl: {name} exited with code 0\n", err
         assert numbers(out)
     assert wait_for(lambda: not relays(b), 10)
     recs = logs_audit(b, 3)
     assert len(recs) == 3
     assert all(a["result"] == "ok" and a.get("via") == "relay" for a in recs)
+
+
+EXITS_1 = ["sh", "-c", "echo ready; " + AFTER_GO + "echo bye; echo oops >&2; exit 1"]
+
+
+def test_follow_says_how_the_container_exited(make_broker, ctl, accounts, own_containers):
+    """Through the relay (-n 0) and from dockerd itself (no tail), a follow
+    of a container that exits ends with its exit code on stderr; stdout
+    keeps the log bytes alone."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "exits-1", EXITS_1)
+    relayed, direct = follow(ctl, "-n", "0", name), follow(ctl, name)
+    assert wait_for(lambda: len(relays(b)) == 1, 10), "no relay before the exit"
+    assert direct.wait(lambda t: t == "ready\n")
+    go(name)
+    out, err = direct.communicate(timeout=20)
+    assert direct.returncode == 0, err
+    assert out == "ready\nbye\n"
+    assert err == f"oops\nctl: {name} exited with code 1\n"
+    out, err = relayed.communicate(timeout=20)
+    assert relayed.returncode == 0, err
+    assert "exited" not in out
+    assert err.endswith(f"ctl: {name} exited with code 1\n"), err
+    assert sorted(str(a.get("via")) for a in logs_audit(b, 2)) == ["None", "relay"]
 
 
 PAD = "x" * 110

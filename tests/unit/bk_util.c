@@ -156,7 +156,8 @@ bk_container(struct bk *b, const char *name, const char *dockername,
 	    " s:i}", "Id", id, "Name", dockername,
 	    "Config", "Labels", labels, "Tty", tty, "Image", "img:1",
 	    "State", "Running", running, "Status", running ? "running" :
-	    "exited", "ExitCode", 0, "RestartCount", 2);
+	    "exited", "ExitCode", running ? 0 : BK_EXIT_CODE,
+	    "RestartCount", 2);
 	assert_non_null(j);
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);

@@ -48,6 +48,9 @@ const char *bk_write(const char *dir, const char *name, const char *text);
 /* The PAM service "ctltest" as this stack (one line per PAM type). */
 void	 bk_pam(struct bk *, const char *stack);
 
+/* A stopped container's State.ExitCode in bk_container's answers. */
+#define BK_EXIT_CODE	3
+
 /* inspect of NAME answered with this container (Name given apart). */
 void	 bk_container(struct bk *, const char *name, const char *dockername,
 	    const char *id, const char *owner, const char *group, int running,

@@ -160,6 +160,9 @@ test_relayed_follow(void **state)
 	follow_end(&f);
 	assert_int_equal(f.rc, 0);
 	assert_int_equal(a.exit, 0);
+	/* the container stopped: the session asked dockerd how it exited */
+	assert_int_equal(json_integer_value(bk_data(&a, "exit_code")),
+	    BK_EXIT_CODE);
 	answer_free(&a);
 	relay_reaped();
 	assert_string_equal(bk_audit_str(b, "via"), "relay");
@@ -197,6 +200,10 @@ test_two_followers(void **state)
 	follow_end(&f2);
 	assert_int_equal(a1.exit, 0);
 	assert_int_equal(a2.exit, 0);
+	assert_int_equal(json_integer_value(bk_data(&a1, "exit_code")),
+	    BK_EXIT_CODE);
+	assert_int_equal(json_integer_value(bk_data(&a2, "exit_code")),
+	    BK_EXIT_CODE);
 	answer_free(&a1);
 	answer_free(&a2);
 	relay_reaped();

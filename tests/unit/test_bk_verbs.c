@@ -475,6 +475,7 @@ test_logs_multiplexed(void **state)
 	assert_int_equal(a.errlen, 8);
 	assert_memory_equal(a.err, "err one\n", 8);
 	assert_string_equal(bk_audit_str(b, "result"), "ok");
+	assert_null(json_object_get(a.done, "data"));	/* no follow */
 }
 
 static void
@@ -549,7 +550,10 @@ test_logs_errors(void **state)
 	assert_string_equal(bk_audit_str(b, "result"), "docker error");
 }
 
-/* A follow that ends while the container still runs says so. */
+/*
+ * A follow that ends while the container still runs says so; one that
+ * ends because it stopped carries its exit code, and nothing else.
+ */
 static void
 test_logs_follow_cut(void **state)
 {
@@ -565,6 +569,7 @@ test_logs_follow_cut(void **state)
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), EXIT_FAIL);
 	assert_string_equal(a.error, "the log stream ended while web still "
 	    "runs (dockerd restarted?)");
+	assert_null(json_object_get(a.done, "data"));
 	assert_string_equal(bk_audit_str(b, "result"), "stream ended");
 	assert_string_equal(fe_request(b->fe, 2),
 	    "GET /v1.41/containers/" ID_WEB "/json");
@@ -576,6 +581,10 @@ test_logs_follow_cut(void **state)
 	assert_int_equal(run(&alice, "{\"verb\":\"logs\",\"name\":\"web\","
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), 0);
 	assert_string_equal(bk_audit_str(b, "result"), "ok");
+	assert_int_equal(json_object_size(json_object_get(a.done, "data")), 1);
+	assert_true(json_is_integer(bk_data(&a, "exit_code")));
+	assert_int_equal(json_integer_value(bk_data(&a, "exit_code")),
+	    BK_EXIT_CODE);
 
 	fe_reset(b->fe);
 	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
@@ -584,6 +593,7 @@ test_logs_follow_cut(void **state)
 	    "\"opts\":{\"follow\":true,\"since\":\"1\"}}"), EXIT_FAIL);
 	assert_string_equal(a.error, "the log stream ended: dockerd went "
 	    "away");
+	assert_null(json_object_get(a.done, "data"));
 }
 
 /* The client leaving ends the stream, and nobody is answered. */

@@ -40,6 +40,17 @@ assert_refused(const char *line, const char *msg)
 		fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, err, msg);
 }
 
+/* Refused, and counted as what: a mistake or something hostile. */
+static void
+assert_refused_as(const char *line, enum refusal why)
+{
+	if (parse(line) != -1)
+		fail_msg("\"%s\" was accepted", line);
+	if (c.refused != why)
+		fail_msg("\"%s\" (%s) refused as %d, not %d", line, err,
+		    c.refused, why);
+}
+
 /* The request JSON, compact with sorted keys, for comparison. */
 static void
 assert_request(const char *line, const char *expect)
@@ -87,7 +98,7 @@ test_names(void **state)
 	assert_request("status web-1", "{\"name\":\"web-1\",\"verb\":\"status\"}");
 	assert_request("start a.b_c-1", "{\"name\":\"a.b_c-1\",\"verb\":\"start\"}");
 	assert_refused("status", "status needs a container name");
-	assert_refused("logs", "usage: logs [-f] [-n N]");
+	assert_refused("logs", "logs needs a container name");
 	assert_refused("status a b", "status takes one container name");
 	assert_refused("status 'a;b'", "invalid container name 'a;b'");
 	assert_refused("status .hidden", "invalid container name");
@@ -145,6 +156,21 @@ test_json_flag(void **state)
 	assert_refused("logs --json web", "unknown option '--json' for logs");
 	assert_refused("ls --json=1", "--json takes no value");
 	assert_refused("ls -j", "unknown option '-j'");
+}
+
+/* -q is the shell's alone: it sends nothing the broker would refuse. */
+static void
+test_quiet_flag(void **state)
+{
+	assert_int_equal(parse("ls -q"), 0);
+	assert_int_equal(c.quiet, 1);
+	assert_int_equal(c.json, 0);
+	assert_int_equal(json_object_size(c.opts), 0);
+	args_free(&c);
+	assert_request("ls --quiet", "{\"verb\":\"ls\"}");
+	assert_refused("status -q web", "unknown option '-q' for status");
+	assert_refused("ls -q=1", "unknown option '-='");
+	assert_refused("ls --quiet=1", "--quiet takes no value");
 }
 
 static void
@@ -227,8 +253,7 @@ test_create_rm_forget(void **state)
 	assert_request("create web", "{\"template\":\"web\",\"verb\":\"create\"}");
 	assert_request("create web alice-web", "{\"name\":\"alice-web\","
 	    "\"template\":\"web\",\"verb\":\"create\"}");
-	assert_refused("create", "create needs a template name (usage: "
-	    "create TEMPLATE [NAME])");
+	assert_refused("create", "create needs a template name");
 	assert_refused("create a b c", "create takes a template and at most "
 	    "one name");
 	assert_refused("create 'a;b'", "invalid template name 'a;b'");
@@ -263,12 +288,48 @@ test_help(void **state)
 	assert_refused("help -f", "unknown option '-f' for help");
 }
 
+/*
+ * A word with shell syntax in it, or longer than any name, makes a
+ * refusal hostile; anything else refused is a mistake.
+ */
+static void
+test_refusal_kinds(void **state)
+{
+	char line[NAME_MAX_LEN + 16];
+
+	assert_refused_as("bogus", REFUSAL_USAGE);
+	assert_refused_as("/bin/sh", REFUSAL_USAGE);
+	assert_refused_as("'ls '", REFUSAL_USAGE);
+	assert_refused_as("status", REFUSAL_USAGE);
+	assert_refused_as("status a b", REFUSAL_USAGE);
+	assert_refused_as("status -x web", REFUSAL_USAGE);
+	assert_refused_as("status 'my app'", REFUSAL_USAGE);
+	assert_refused_as("status ../x", REFUSAL_USAGE);
+	assert_refused_as("stop -t 99999999999999999999 web", REFUSAL_USAGE);
+	assert_refused_as("logs --since yesterday web", REFUSAL_USAGE);
+	assert_refused_as("\"\" status", REFUSAL_USAGE);
+	assert_refused_as("'sh;id'", REFUSAL_HOSTILE);
+	assert_refused_as("status 'a;b'", REFUSAL_HOSTILE);
+	assert_refused_as("status \"$(id)\"", REFUSAL_HOSTILE);
+	assert_refused_as("logs -n '1; id' web", REFUSAL_HOSTILE);
+	assert_refused_as("logs --since='`id`' web", REFUSAL_HOSTILE);
+	assert_refused_as("status a b '|'", REFUSAL_HOSTILE);
+	snprintf(line, sizeof(line), "status %0*d", NAME_MAX_LEN + 1, 0);
+	assert_refused_as(line, REFUSAL_HOSTILE);
+	line[strlen(line) - 1] = '\0';
+	assert_int_equal(parse(line), 0);	/* a whole name is no attack */
+	assert_int_equal(c.refused, REFUSAL_NONE);
+	args_free(&c);
+	assert_int_equal(args_parse(0, NULL, &c, err, sizeof(err)), -1);
+	assert_int_equal(c.refused, REFUSAL_USAGE);
+}
+
 /* What the shell sends, the broker's own decoder must accept. */
 static void
 test_broker_accepts(void **state)
 {
 	static const char *const lines[] = {
-		"ls", "ls --json", "status web", "start web", "stop web",
+		"ls", "ls --json", "ls -q", "status web", "start web", "stop web",
 		"stop -t 0 web", "restart --time 86400 web", "stats web",
 		"logs web", "logs -ft -n all web", "logs --tail 7 web",
 		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
@@ -317,7 +378,7 @@ test_usage(void **state)
 	args_usage(verb_find("stop"), buf, sizeof(buf));
 	assert_string_equal(buf, "stop [-t SECS] NAME");
 	args_usage(verb_find("ls"), buf, sizeof(buf));
-	assert_string_equal(buf, "ls [--json]");
+	assert_string_equal(buf, "ls [-q] [--json]");
 	args_usage(verb_find("help"), buf, sizeof(buf));
 	assert_string_equal(buf, "help [COMMAND]");
 	args_usage(verb_find("create"), buf, sizeof(buf));
@@ -371,6 +432,8 @@ main(void)
 		cmocka_unit_test(test_dash_is_never_a_name),
 		cmocka_unit_test(test_no_operands),
 		cmocka_unit_test(test_json_flag),
+		cmocka_unit_test(test_quiet_flag),
+		cmocka_unit_test(test_refusal_kinds),
 		cmocka_unit_test(test_logs_options),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_stop_time),

@@ -46,6 +46,7 @@ strip_prompt(char *buf)
 static pid_t broker_pid;
 static struct frame f;
 static char out[8192], errtext[8192];
+static enum refusal refused;
 
 /* The broker greets, checks the request and answers with done. */
 static pid_t
@@ -122,7 +123,7 @@ run(const char *line, int *quit)
 	e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(o, 1);
 	dup2(e, 2);
-	rc = cmd_run_line(line, strlen(line), quit);
+	rc = cmd_run_line(line, strlen(line), quit, &refused);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, 1);
@@ -150,26 +151,49 @@ assert_run(const char *line, const char *request, const char *done,
 	assert_string_equal(errtext, want_err);
 }
 
+#define ID_A	"0123456789ab0123456789ab0123456789ab0123456789ab0123456789abcdef"
+
 static void
 test_ls(void **state)
 {
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":["
-	    "{\"name\":\"api\",\"state\":\"running\",\"status\":\"Up 2 hours\","
-	    "\"image\":\"api:1.4\"},"
-	    "{\"name\":\"web-1\",\"state\":\"exited\","
+	    "{\"name\":\"api\",\"id\":\"" ID_A "\",\"state\":\"running\","
+	    "\"status\":\"Up 2 hours\",\"image\":\"api:1.4\"},"
+	    "{\"name\":\"web-1\",\"id\":\"abc\",\"state\":\"exited\","
 	    "\"status\":\"Exited (0)\\u001b[31m\",\"image\":\"\\u00e9\"},"
 	    "{\"name\":\"x\\u0007y\",\"state\":\"running\"}]}}", 0,
-	    "NAME    STATE     STATUS            IMAGE\n"
-	    "api     running   Up 2 hours        api:1.4\n"
-	    "web-1   exited    Exited (0)?[31m   ??\n"
-	    "x?y     running   -                 -\n", "");
+	    "NAME    ID             STATE     STATUS            IMAGE\n"
+	    "api     0123456789ab   running   Up 2 hours        api:1.4\n"
+	    "web-1   abc            exited    Exited (0)?[31m   ??\n"
+	    "x?y     -              running   -                 -\n", "");
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 0,
-	    "NAME   STATE   STATUS   IMAGE\n", "");
+	    "NAME   ID   STATE   STATUS   IMAGE\n", "");
 	assert_run("ls", "{\"verb\":\"ls\"}",
 	    "{\"exit\":0,\"data\":{\"containers\":{}}}", 1, "",
 	    "ctl: unexpected reply from the broker\n");
+}
+
+/* -q: names alone, made safe like any string; --json keeps whole IDs. */
+static void
+test_ls_quiet(void **state)
+{
+	static const char list[] = "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"id\":\"" ID_A "\",\"state\":\"running\"},"
+	    "{\"name\":\"x\\u001b]0;t\\u0007\",\"state\":\"exited\"}]}}";
+
+	assert_run("ls -q", "{\"verb\":\"ls\"}", list, 0,
+	    "api\nx?]0;t?\n", "");
+	assert_run("ls --quiet", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 0, "", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+	assert_run("ls --json", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"id\":\"" ID_A "\"}]}}",
+	    0, "{\n  \"containers\": [\n    {\n      \"id\": \"" ID_A "\"\n"
+	    "    }\n  ]\n}\n", "");
 }
 
 static void
@@ -253,6 +277,31 @@ test_stats(void **state)
 	    "web    0.00%   0B / 0B             -       -\n", "");
 }
 
+/* A follow's end says how the container exited, on stderr alone. */
+static void
+test_logs_exit_code(void **state)
+{
+	static const char req[] = "{\"verb\":\"logs\",\"name\":\"web\","
+	    "\"opts\":{\"follow\":true}}";
+
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":1}}", 0, "",
+	    "ctl: web exited with code 1\n");
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":137,\"later\":\"x\"}}", 0,
+	    "", "ctl: web exited with code 137\n");
+	/* a broker that does not say, or a follow cut short, prints nothing */
+	assert_run("logs -f web", req, "{\"exit\":0}", 0, "", "");
+	assert_run("logs -f web", req, "{\"exit\":0,\"data\":{}}", 0, "", "");
+	assert_run("logs -f web", req, "{\"exit\":1,\"error\":\"the log "
+	    "stream ended while web still runs (dockerd restarted?)\"}", 1, "",
+	    "ctl: the log stream ended while web still runs (dockerd "
+	    "restarted?)\n");
+	assert_run("logs -f web", req,
+	    "{\"exit\":0,\"data\":{\"exit_code\":\"1\\u001b[2J\"}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+}
+
 static void
 test_errors(void **state)
 {
@@ -265,23 +314,61 @@ test_errors(void **state)
 static void
 test_refused_locally(void **state)
 {
-	static const char *const lines[] = {
-		"ls; id", "bogus", "logs", "logs -x web", "logs 'a b'",
-		"provision", "help bogus", "stop -t 99999 web", NULL
+	static const struct {
+		const char	*line;
+		enum refusal	 why;
+	} lines[] = {
+		{ "ls; id", REFUSAL_HOSTILE },
+		{ "bogus", REFUSAL_USAGE },
+		{ "logs", REFUSAL_USAGE },
+		{ "logs -x web", REFUSAL_USAGE },
+		{ "logs 'a b'", REFUSAL_USAGE },
+		{ "logs 'a;b'", REFUSAL_HOSTILE },
+		{ "provision", REFUSAL_USAGE },
+		{ "help bogus", REFUSAL_USAGE },
+		{ "stop -t 99999 web", REFUSAL_USAGE },
+		{ "status 'web", REFUSAL_USAGE },
+		{ "status '$(id)", REFUSAL_HOSTILE },
+		{ NULL, REFUSAL_NONE }
 	};
 	size_t i;
 	int quit = 0;
 
 	client_set_socket(nosock);
-	for (i = 0; lines[i] != NULL; i++) {
-		assert_int_equal(run(lines[i], &quit), EXIT_USAGE);
+	for (i = 0; lines[i].line != NULL; i++) {
+		assert_int_equal(run(lines[i].line, &quit), EXIT_USAGE);
 		assert_string_equal(out, "");
 		assert_int_equal(strncmp(errtext, "ctl: ", 5), 0);
 		assert_null(strstr(errtext, "cannot reach"));
+		if (refused != lines[i].why)
+			fail_msg("\"%s\": refused as %d, not %d", lines[i].line,
+			    refused, lines[i].why);
 	}
 	assert_int_equal(quit, 0);
 	assert_int_equal(run("ls", &quit), EXIT_UNREACHABLE);
+	assert_int_equal(refused, REFUSAL_NONE);
 	assert_non_null(strstr(errtext, "cannot reach the ctl broker"));
+}
+
+/* A mistake is answered with the verb's usage; an attack is not. */
+static void
+test_usage_after_a_mistake(void **state)
+{
+	int quit = 0;
+
+	client_set_socket(nosock);
+	assert_int_equal(run("logs", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: logs needs a container name\n"
+	    "usage: logs [-f] [-n N] [--since T] [--until T] [-t] [--raw] "
+	    "NAME\n");
+	assert_int_equal(run("ls -x", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: unknown option '-x' for ls "
+	    "(try 'help ls')\nusage: ls [-q] [--json]\n");
+	assert_int_equal(run("lss", &quit), EXIT_USAGE);
+	assert_string_equal(errtext, "ctl: unknown command 'lss' "
+	    "(try 'help')\n");
+	assert_int_equal(run("ls '$(id)'", &quit), EXIT_USAGE);
+	assert_null(strstr(errtext, "usage:"));
 }
 
 static void
@@ -370,12 +457,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_ls),
+		T(test_ls_quiet),
+		T(test_logs_exit_code),
 		T(test_json),
 		T(test_status),
 		T(test_changes),
 		T(test_stats),
 		T(test_errors),
 		T(test_refused_locally),
+		T(test_usage_after_a_mistake),
 		T(test_local),
 	};
 

@@ -35,7 +35,8 @@ assert_words(const char *line, int n, ...)
 }
 
 static void
-assert_rejected(const char *line, size_t len, const char *msg)
+assert_refused_as(const char *line, size_t len, const char *msg,
+    enum refusal why)
 {
 	w.argc = 99;
 	assert_int_equal(lex_line(line, len, &w, err, sizeof(err)), -1);
@@ -43,6 +44,15 @@ assert_rejected(const char *line, size_t len, const char *msg)
 	assert_null(w.argv[0]);
 	if (strstr(err, msg) == NULL)
 		fail_msg("message \"%s\" lacks \"%s\"", err, msg);
+	if (w.refused != why)
+		fail_msg("\"%s\" refused as %d, not %d", line, w.refused, why);
+}
+
+/* What no one types by mistake: counted by the interactive shell. */
+static void
+assert_rejected(const char *line, size_t len, const char *msg)
+{
+	assert_refused_as(line, len, msg, REFUSAL_HOSTILE);
 }
 
 static void
@@ -160,12 +170,20 @@ test_non_ascii_rejected(void **state)
 static void
 test_unbalanced_quotes(void **state)
 {
-	assert_rejected("logs \"web", 9, "missing closing \" quote");
-	assert_rejected("logs 'web", 9, "missing closing ' quote");
-	assert_rejected("a\"b", 3, "missing closing");
-	assert_rejected("\"a'", 3, "missing closing \" quote");
-	assert_rejected("'", 1, "missing closing");
-	assert_rejected("'a''", 4, "missing closing");
+	assert_refused_as("logs \"web", 9, "missing closing \" quote",
+	    REFUSAL_USAGE);
+	assert_refused_as("logs 'web", 9, "missing closing ' quote",
+	    REFUSAL_USAGE);
+	assert_refused_as("a\"b", 3, "missing closing", REFUSAL_USAGE);
+	assert_refused_as("\"a'", 3, "missing closing \" quote",
+	    REFUSAL_USAGE);
+	assert_refused_as("'", 1, "missing closing", REFUSAL_USAGE);
+	assert_refused_as("'a''", 4, "missing closing", REFUSAL_USAGE);
+	assert_refused_as("logs\t'a b", 9, "missing closing", REFUSAL_USAGE);
+	/* a slip only if what the open quote holds is plain */
+	assert_rejected("logs '$(id)", 11, "missing closing ' quote");
+	assert_rejected("logs \"a;b", 9, "missing closing \" quote");
+	assert_rejected("logs 'a|b", 9, "missing closing ' quote");
 }
 
 static void
@@ -239,6 +257,7 @@ test_argv(void **state)
 	assert_int_equal(lex_argv(2, ctl, &w, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "control character 0x09"));
 	assert_int_equal(w.argc, 0);
+	assert_int_equal(w.refused, REFUSAL_HOSTILE);
 	assert_int_equal(lex_argv(2, nl, &w, err, sizeof(err)), -1);
 	assert_int_equal(lex_argv(2, utf, &w, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "non-ASCII byte 0xc3"));
@@ -251,12 +270,16 @@ test_argv(void **state)
 	assert_int_equal(lex_argv(LEX_MAX_WORDS + 1, many, &w, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "too many words"));
+	assert_int_equal(w.refused, REFUSAL_HOSTILE);
 
 	memset(big, 'a', LEX_MAX_LINE - 5);	/* "logs " + big = 4096 */
 	assert_int_equal(lex_argv(2, longv, &w, err, sizeof(err)), 0);
 	big[LEX_MAX_LINE - 5] = 'a';
 	assert_int_equal(lex_argv(2, longv, &w, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "too long"));
+	assert_int_equal(w.refused, REFUSAL_HOSTILE);
+	assert_int_equal(lex_argv(4, ok, &w, err, sizeof(err)), 0);
+	assert_int_equal(w.refused, REFUSAL_NONE);
 }
 
 static void
