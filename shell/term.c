@@ -129,19 +129,32 @@ comp_opts(const struct verb *v, const char *prefix)
 		comp_add(prefix, "--", o->longopt);
 }
 
-/* Asks the broker, quietly, for the names the user may ls. */
 static void
-comp_names(const char *prefix)
+comp_askable(const char *prefix)
+{
+	const struct verb *v;
+
+	for (v = verb_table; v->name != NULL; v++)
+		if (verb_askable(v))
+			comp_add(prefix, "", v->name);
+}
+
+/*
+ * Asks the broker, quietly, with verb (ls or can), for the names under
+ * key in its answer: the containers the user may use, or the templates
+ * it may create from.
+ */
+static void
+comp_ask(const char *verb, const char *key, const char *prefix)
 {
 	json_t *req, *data = NULL, *ent;
 	const char *name;
 	size_t i;
 
-	if ((req = json_pack("{s:s}", "verb", "ls")) == NULL)
+	if ((req = json_pack("{s:s}", "verb", verb)) == NULL)
 		return;
 	if (client_run(req, CLIENT_QUIET, &data) == EXIT_OK)
-		json_array_foreach(json_object_get(data, "containers"), i,
-		    ent) {
+		json_array_foreach(json_object_get(data, key), i, ent) {
 			name = json_string_value(json_object_get(ent, "name"));
 			if (name != NULL && name_valid(name))
 				comp_add(prefix, "", name);
@@ -171,6 +184,34 @@ wants_value(const struct verb *v, const char *word)
 			return p[1] == '\0';
 	}
 	return 0;
+}
+
+/*
+ * The operand being typed after v's words (options left out): help's
+ * and can's verb, can's VERB's own operand, a template, a container.
+ */
+static void
+comp_operand(const struct verb *v, char **word, int nw, const char *prefix)
+{
+	const struct verb *of;
+	int i, n = 0;
+
+	for (i = 1; i < nw; i++)
+		if (word[i][0] != '-')
+			n++;
+	if ((v->flags & VF_OPTNAME) && n == 0)
+		comp_verbs(prefix);
+	else if ((v->flags & VF_CAN) && n == 0)
+		comp_askable(prefix);
+	else if (v->flags & VF_CAN) {
+		for (i = 1; word[i][0] == '-'; i++)
+			;
+		if (verb_askable(of = args_verb(word[i])))
+			comp_operand(of, word + i, nw - i, prefix);
+	} else if ((v->flags & VF_TEMPLATE) && n == 0)
+		comp_ask("can", "templates", prefix);
+	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1]))
+		comp_ask("ls", "containers", prefix);
 }
 
 static unsigned char
@@ -207,7 +248,7 @@ comp_apply(EditLine *el, const char *prefix)
 	return CC_REDISPLAY;
 }
 
-/* Tab: a verb first, then options, then a container name. */
+/* Tab: a verb first, then options, then what the verb takes. */
 static unsigned char
 complete(EditLine *el, int ch)
 {
@@ -247,10 +288,8 @@ complete(EditLine *el, int ch)
 		return CC_ERROR;
 	else if (start[0] == '-')
 		comp_opts(v, start);
-	else if ((v->flags & VF_OPTNAME) && nw == 1)
-		comp_verbs(start);
-	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1]))
-		comp_names(start);
+	else
+		comp_operand(v, word, nw, start);
 	return comp_apply(el, start);
 }
 

@@ -176,3 +176,24 @@ def test_help_marks_what_nobody_lets_you_use(ctl, make_broker, cans):
     assert "(-): no rule or label lets you use it here." in r.stdout
     ctl.broker = make_broker()  # the test config: no rm, no templates
     assert marked(ctl("alice", "help").stdout) == {"create", "rm"}
+
+
+def test_tab_completes_can_and_templates(ctl, cans):
+    from test_interactive import prompt, spawn
+    import pexpect
+    child = spawn(ctl)
+    child.expect(prompt(ctl))
+    child.send("can res\t")                 # can's VERB: restart alone
+    child.send(f"{TAG}-can-al\t")           # then restart's container
+    child.send("\r")
+    child.expect("yes, after your password")
+    child.expect(prompt(ctl))
+    child.send("can cr\tbo\t\r")            # create, then a template
+    child.expect(r"yes, after your password \(\d+ left\)")
+    child.expect(prompt(ctl))
+    child.send("create \t\t")               # the four templates alice may use
+    for t in ("dev", "rooty", "evil", "box"):  # in the config's order
+        child.expect(t)
+    child.sendcontrol("u")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
