@@ -428,6 +428,57 @@ test_create_deny_rule(void **state)
 	assert_int_equal(fe_count(b->fe), 0);
 }
 
+/* can: the templates alice may use, what is left, and one question. */
+static void
+test_can_templates(void **state)
+{
+	json_t *t;
+
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listed(7));
+	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), 0);
+	/* ops lists a group alice is not in */
+	assert_int_equal(json_array_size(bk_data(&a, "templates")), 3);
+	t = json_array_get(bk_data(&a, "templates"), 0);
+	assert_string_equal(json_string_value(json_object_get(t, "name")),
+	    "dev");
+	assert_string_equal(json_string_value(json_object_get(t,
+	    "container")), "dev-alice");
+	assert_int_equal(json_integer_value(json_object_get(t, "left")), 3);
+	assert_int_equal(json_integer_value(json_object_get(bk_data(&a,
+	    "quota"), "used")), 7);
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"create\","
+	    "\"template\":\"dev\"}"), 0);
+	assert_string_equal(json_string_value(bk_data(&a, "answer")), "yes");
+	assert_int_equal(json_integer_value(bk_data(&a, "left")), 3);
+	assert_string_equal(bk_audit_str(b, "container"), "dev-alice");
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"create\","
+	    "\"template\":\"ops\"}"), EXIT_NOTFOUND);
+	assert_string_equal(a.error, "no such template: ops");
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listed(10));
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"create\","
+	    "\"template\":\"dev\"}"), EXIT_NOTFOUND);
+	assert_string_equal(a.error, "no: your quota of containers from "
+	    "templates is used up");
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 500,
+	    "{\"message\":\"boom\"}");
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"create\","
+	    "\"template\":\"dev\"}"), EXIT_FAIL);
+
+	/* a deny rule hides the template */
+	configure("rules = ( { users = [\"alice\"]; containers = [\"evil-*\"]; "
+	    "verbs = [\"create\"]; deny = true; } );\n");
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, listed(7));
+	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), 0);
+	assert_int_equal(json_array_size(bk_data(&a, "templates")), 2);
+	assert_int_equal(run(&alice, "{\"verb\":\"can\",\"of\":\"create\","
+	    "\"template\":\"evil\"}"), EXIT_NOTFOUND);
+	assert_string_equal(a.error, "no such template: evil");
+}
+
 static char *
 req_for(const char *verb)
 {
@@ -557,6 +608,7 @@ main(void)
 		T(test_create_quota),
 		T(test_create_failures),
 		T(test_create_deny_rule),
+		T(test_can_templates),
 		T(test_provision_name_mismatch),
 		T(test_provision_existing),
 		T(test_unprovision),

@@ -196,6 +196,54 @@ test_ls_quiet(void **state)
 	    "    }\n  ]\n}\n", "");
 }
 
+/* can: the table made safe, '*' on password verbs, rules, templates. */
+static void
+test_can(void **state)
+{
+	assert_run("can", "{\"verb\":\"can\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"verbs\":[\"status\",\"restart\"],"
+	    "\"password\":[\"restart\"]},"
+	    "{\"name\":\"x\\u001b[2J\",\"verbs\":[],\"password\":[]}],"
+	    "\"rules\":[{\"containers\":[\"web-*\",\"db\"],"
+	    "\"verbs\":[\"restart\"],\"deny\":true}],"
+	    "\"templates\":[{\"name\":\"dev\",\"container\":\"dev-al\","
+	    "\"left\":2},{\"name\":\"box\",\"container\":\"al-box\","
+	    "\"left\":null}],\"password\":[\"restart\"],"
+	    "\"quota\":{\"used\":3,\"limit\":5}}}", 0,
+	    "CONTAINER                YOU MAY\n"
+	    "api                      status restart*\n"
+	    "x?[2J                    -\n"
+	    "web-*, db                never: restart (a rule)\n"
+	    "\n"
+	    "TEMPLATE (create)        MAKES                            LEFT\n"
+	    "dev                      dev-al                           2\n"
+	    "box                      al-box                           no limit\n"
+	    "\n"
+	    "You have 3 of at most 5 containers made from templates.\n"
+	    "\n"
+	    "* asks for your password (once in a while, as sudo does).\n", "");
+	assert_run("can", "{\"verb\":\"can\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[],\"rules\":[],"
+	    "\"templates\":[],\"password\":[],\"quota\":{\"used\":0,"
+	    "\"limit\":null}}}", 0, "You may use no container here.\n", "");
+	assert_run("can", "{\"verb\":\"can\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[]}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+	assert_run("can restart api",
+	    "{\"verb\":\"can\",\"of\":\"restart\",\"name\":\"api\"}",
+	    "{\"exit\":0,\"data\":{\"answer\":\"password\",\"left\":null}}",
+	    0, "yes, after your password\n", "");
+	assert_run("can create dev",
+	    "{\"verb\":\"can\",\"of\":\"create\",\"template\":\"dev\"}",
+	    "{\"exit\":0,\"data\":{\"answer\":\"yes\",\"left\":2}}", 0,
+	    "yes (2 left)\n", "");
+	assert_run("can stop api",
+	    "{\"verb\":\"can\",\"of\":\"stop\",\"name\":\"api\"}",
+	    "{\"exit\":3,\"error\":\"no: stop: permission denied\"}", 3, "",
+	    "ctl: no: stop: permission denied\n");
+}
+
 static void
 test_json(void **state)
 {
@@ -460,6 +508,7 @@ main(void)
 		T(test_ls_quiet),
 		T(test_logs_exit_code),
 		T(test_json),
+		T(test_can),
 		T(test_status),
 		T(test_changes),
 		T(test_stats),
