@@ -23,6 +23,7 @@
 
 #include "ctld.h"
 #include "confutil.h"
+#include "execconf.h"
 #include "tmplconf.h"
 
 struct keyspec {
@@ -311,6 +312,7 @@ static const struct {
 	{ "images", NULL, conf_images },
 	{ "templates", NULL, conf_templates },
 	{ "provision", NULL, conf_provision },
+	{ "exec", NULL, conf_exec },
 };
 
 static const char *
@@ -639,7 +641,8 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 		    config_error_line(&lc), config_error_text(&lc));
 		c.failed = 1;
 	} else if (load_root(&c, &lc, cf) == 0 &&
-	    conf_templates_check(&c, cf) == 0 && check_owner)
+	    conf_templates_check(&c, cf) == 0 &&
+	    conf_exec_check(&c, cf) == 0 && check_owner)
 		(void)pam_service_exists(&c, &lc, cf->pam_service);
 	config_destroy(&lc);
 	free(text);
@@ -672,6 +675,8 @@ config_free(struct config *cf)
 	free(cf->owner_label);
 	free(cf->group_label);
 	free(cf->ticket_dir);
+	strv_free(cf->exec_bind_allow);
+	strv_free(cf->exec_runtimes);
 	templates_free(cf);
 	free(cf);
 }

@@ -77,6 +77,10 @@ struct config {
 	int		 idle_timeout;		/* told to the shell */
 	int		 warnings;		/* refusals before ctl logs out */
 	unsigned	 reauth_verbs;		/* VERB_BIT mask */
+	char		**exec_bind_allow;	/* resolved host paths; NULL */
+	char		**exec_runtimes;	/* besides runc; NULL */
+	int		 exec_allow_root;
+	int		 exec_line;		/* of bind_allow, for errors */
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;
 	int		 pam_timeout;		/* seconds for one PAM call */

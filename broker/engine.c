@@ -278,6 +278,18 @@ engine_inspect(const struct engine *e, const char *ref, long timeout,
 	return call(e, "GET", path, NULL, timeout, r);
 }
 
+int
+engine_volume(const struct engine *e, const char *name,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!name_valid(name) || path_print(path, sizeof(path), e,
+	    "/volumes/%s", name) == -1)
+		return refuse(r, "volume name");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
 /* RFC 3986 percent-encoding of everything but the unreserved bytes. */
 static int
 url_encode(const char *s, char *out, size_t len)

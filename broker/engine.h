@@ -76,6 +76,8 @@ int	engine_remove(const struct engine *, const char *id, int force,
 	    struct engine_reply *);
 int	engine_image(const struct engine *, const char *ref,
 	    struct engine_reply *);
+int	engine_volume(const struct engine *, const char *name,
+	    struct engine_reply *);
 void	engine_reply_free(struct engine_reply *);
 
 /* A container's log stream to sink, until it ends or client_fd leaves. */

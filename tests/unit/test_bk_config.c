@@ -712,6 +712,59 @@ test_fifo_refused_without_blocking(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* exec: bind_allow kept resolved; every path that reaches the host refused. */
+static void
+test_exec(void **state)
+{
+	struct config *cf;
+	char text[PATH_MAX * 2 + 128], sub[PATH_MAX];
+
+	must_load("exec = { bind_allow = [\"/usr/share/../share\"]; "
+	    "allow_root = true; runtimes = [\"runsc\"]; };\n", &cf);
+	assert_string_equal(cf->exec_bind_allow[0], "/usr/share");
+	assert_null(cf->exec_bind_allow[1]);
+	assert_int_equal(cf->exec_allow_root, 1);
+	assert_string_equal(cf->exec_runtimes[0], "runsc");
+	config_free(cf);
+	must_load("exec = { };\n", &cf);
+	assert_null(cf->exec_bind_allow);
+	assert_int_equal(cf->exec_allow_root, 0);
+	config_free(cf);
+
+	must_fail("exec = { bind_allow = [\"/\"]; };\n", 1, "reaches the host");
+	must_fail("\nexec = { bind_allow = [\"/proc/self\"]; };\n", 2,
+	    "lies in /proc");
+	must_fail("exec = { bind_allow = [\"/sys\"]; };\n", 1, "/sys");
+	must_fail("exec = { bind_allow = [\"/dev/../dev/shm\"]; };\n", 1,
+	    "/dev");
+	must_fail("exec = { bind_allow = [\"usr\"]; };\n", 1,
+	    "not an existing absolute path");
+	must_fail("exec = { bind_allow = [\"/no/such/dir\"]; };\n", 1,
+	    "not an existing absolute path");
+	must_fail("exec = { allow_root = 1; };\n", 1, "not true or false");
+	must_fail("exec = { bind = [\"/usr\"]; };\n", 1, "unknown setting bind");
+	must_fail("exec = { runtimes = [\"../x\"]; };\n", 1,
+	    "not a runtime name");
+	must_fail("exec = 1;\n", 1, "must be a group");
+	/* a directory that holds dockerd's socket, however deep, given before
+	 * or after docker.socket */
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/run/docker", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(text, sizeof(text), "exec = { bind_allow = [\"%s\"]; };\n"
+	    "docker = { socket = \"%s/docker.sock\"; };\n", dir, sub);
+	must_fail(text, 1, "holds");
+	snprintf(text, sizeof(text), "docker = { socket = \"%s/docker.sock\"; };"
+	    "\nexec = { bind_allow = [\"%s/run/../run\"]; };\n", sub, dir);
+	must_fail(text, 2, "a container with it bound commands dockerd");
+	/* beside it is fine */
+	snprintf(text, sizeof(text), "docker = { socket = \"%s/docker.sock\"; };"
+	    "\nexec = { bind_allow = [\"/usr/share\"]; };\n", sub);
+	must_load(text, &cf);
+	config_free(cf);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -741,6 +794,7 @@ main(void)
 		T(test_missing),
 		T(test_check_owner),
 		T(test_fifo_refused_without_blocking),
+		T(test_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
