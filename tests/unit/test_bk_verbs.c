@@ -765,11 +765,11 @@ test_can_list(void **state)
 	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), 0);
 	assert_names("db web ");
 	assert_string_equal(can_verbs("web", "verbs"),
-	    "status start restart logs stats rm ");
+	    "status start restart logs stats rm inspect ");
 	assert_string_equal(can_verbs("web", "password"), "restart ");
 	/* the group grants owner_verbs; rm is still hers alone */
 	assert_string_equal(can_verbs("db", "verbs"),
-	    "status start stop restart logs stats ");
+	    "status start stop restart logs stats inspect ");
 	assert_int_equal(json_array_size(bk_data(&a, "rules")), 2);
 	r = json_array_get(bk_data(&a, "rules"), 1);
 	assert_true(json_is_true(json_object_get(r, "deny")));
