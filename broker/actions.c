@@ -177,6 +177,7 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_RESTART] = do_restart,
 	[VERB_LOGS] = do_logs,
 	[VERB_STATS] = do_stats,
+	[VERB_INSPECT] = do_inspect,
 };
 
 /* Data too large for one control frame goes ahead in data frames. */

@@ -74,6 +74,39 @@ conf_int(struct confctx *c, config_setting_t *s, int lo, int hi, int *dst)
 	return 0;
 }
 
+/*
+ * Verbs no list names: each comes with another's grant, deny and
+ * password. inspect shows the container status does, more fully, and
+ * what keeps secrets out of it is inspect.c's allow-list, not a grant.
+ */
+static const struct {
+	enum verb_id	 verb;
+	enum verb_id	 with;
+} implied[] = {
+	{ VERB_INSPECT, VERB_STATUS },
+};
+
+static const struct verb *
+implied_by(const struct verb *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (implied[i].verb == v->id)
+			return verb_by_id(implied[i].with);
+	return NULL;
+}
+
+static void
+add_implied(unsigned *mask)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (*mask & VERB_BIT(implied[i].with))
+			*mask |= VERB_BIT(implied[i].verb);
+}
+
 int
 conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
 {
@@ -102,8 +135,15 @@ conf_verbs(struct confctx *c, config_setting_t *arr, unsigned *mask)
 			    name);
 			return -1;
 		}
+		if (implied_by(v) != NULL) {
+			conf_fail(c, e, "%s: \"%s\" comes with \"%s\": name "
+			    "that", config_setting_name(arr), name,
+			    implied_by(v)->name);
+			return -1;
+		}
 		*mask |= VERB_BIT(v->id);
 	}
+	add_implied(mask);
 	return 0;
 }
 

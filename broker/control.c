@@ -65,7 +65,7 @@ do_status(struct ctx *x)
 	json_t *health = jpath(st, "Health", "Status");
 
 	x->out.data = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?,"
-	    " s:O?, s:O?, s:b}",
+	    " s:O?, s:o?, s:b}",
 	    "name", x->req->name,
 	    "id", x->t.id,
 	    "state", json_object_get(st, "Status"),
@@ -74,7 +74,8 @@ do_status(struct ctx *x)
 	    "finished_at", json_object_get(st, "FinishedAt"),
 	    "exit_code", json_object_get(st, "ExitCode"),
 	    "restart_count", json_object_get(x->t.inspect, "RestartCount"),
-	    "image", jpath(x->t.inspect, "Config", "Image"),
+	    "image", image_name(jpath(x->t.inspect, "Config", "Labels"),
+	    jpath(x->t.inspect, "Config", "Image")),
 	    "tty", x->t.tty);
 	x->audit->result = "ok";
 }

@@ -55,6 +55,12 @@ void	do_ls(struct ctx *);
 /* can.c */
 void	do_can(struct ctx *);
 
+/* imagename.c: the image's name (labels first), NULL for only an ID */
+json_t	*image_name(json_t *labels, json_t *image);
+
+/* inspect.c */
+void	do_inspect(struct ctx *);
+
 /* logs.c */
 void	do_logs(struct ctx *);
 

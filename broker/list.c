@@ -155,10 +155,11 @@ ls_entry(struct ctx *x, json_t *c, const char *name, const char *owner,
 	(void)x;
 	(void)owner;
 	(void)group;
-	return json_pack("{s:s, s:O, s:O?, s:O?, s:O?}", "name", name, "id",
+	return json_pack("{s:s, s:O, s:O?, s:O?, s:o?}", "name", name, "id",
 	    json_object_get(c, "Id"), "state", json_object_get(c, "State"),
 	    "status", json_object_get(c, "Status"),
-	    "image", json_object_get(c, "Image"));
+	    "image", image_name(json_object_get(c, "Labels"),
+	    json_object_get(c, "Image")));
 }
 
 void

@@ -12,7 +12,8 @@
  * 3. The image must match images.trusted; an entry pinned by digest
  *    matches only if the local image has exactly that digest. The create
  *    request names the image by the ID that was checked, so a retag in
- *    between cannot swap it.
+ *    between cannot swap it; the name the admin wrote goes in the
+ *    ctl.image label, which is only ever shown, never trusted.
  */
 #include <stdio.h>
 #include <string.h>
@@ -178,13 +179,15 @@ template_body(const struct template *t, const char *user,
 	if ((hc = host_config(t, volume)) == NULL)
 		return NULL;
 	/* an empty group label: one inherited from the image grants nothing */
-	body = json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:b, s:b, s:o}",
+	body = json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:b, s:b,"
+	    " s:o}",
 	    "Image", image_id,
 	    "User", t->user ? t->user : (t->run_as_root ? "0:0" :
 	    "65534:65534"),
 	    "Env", strv_json(t->env),
 	    "Labels", owner_label, user, group_label, "",
 	    "ctl.template", t->name,
+	    IMAGE_LABEL, t->image,
 	    "Tty", 0,
 	    "OpenStdin", 0,
 	    "HostConfig", hc);

@@ -4,6 +4,9 @@
 
 #include "ctld.h"
 
+/* The image as the template names it; the create request has its ID. */
+#define IMAGE_LABEL	"ctl.image"
+
 int	template_expand(const char *pattern, const char *user, char *out,
 	    size_t len);
 const struct template *template_find(const struct config *, const char *);

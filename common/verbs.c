@@ -80,6 +80,8 @@ const struct verb verb_table[] = {
 	{ "rm", VERB_RM, VF_NAME, rm_opts, "remove one of your containers" },
 	{ "forget", VERB_FORGET, 0, no_opts,
 	    "forget your re-authentication now (as sudo -k)" },
+	{ "inspect", VERB_INSPECT, VF_NAME, json_opts,
+	    "show a container's image, state, health, ports, mounts, limits" },
 	{ "can", VERB_CAN, VF_CAN, json_opts,
 	    "what you may do here, or whether you may run VERB on NAME" },
 	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,

@@ -17,6 +17,7 @@ enum verb_id {
 	VERB_RM,
 	VERB_FORGET,
 	VERB_CAN,
+	VERB_INSPECT,		/* granted with status (confutil.c) */
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
 	VERB_HELP,		/* local to the shell */

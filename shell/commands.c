@@ -21,6 +21,7 @@
 #include "client.h"
 #include "commands.h"
 #include "fmt.h"
+#include "inspect.h"
 #include "names.h"
 #include "proto.h"
 
@@ -61,6 +62,7 @@ static const struct handler {
 	[VERB_RM] = { NULL, show_change },
 	[VERB_FORGET] = { NULL, NULL },
 	[VERB_CAN] = { NULL, show_can },
+	[VERB_INSPECT] = { NULL, inspect_show },
 	[VERB_HELP] = { run_help, NULL },
 	[VERB_EXIT] = { run_exit, NULL },
 };

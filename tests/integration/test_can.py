@@ -55,12 +55,14 @@ def test_listing_shows_what_policy_allows(ctl, accounts, cans):
     assert cans["bobs"] not in seen and cans["nolabel"] not in seen
     # owner_verbs (ls names no container), with restart's password marked
     own = seen[cans["mine"]]
-    assert own["verbs"] == ["status", "start", "stop", "restart", "logs", "stats", "rm"]
+    # (inspect comes with status)
+    assert own["verbs"] == ["status", "start", "stop", "restart", "logs", "stats", "rm",
+                            "inspect"]
     assert own["password"] == ["restart"]
     # the group label grants owner_verbs; the rule adds rm, which policy
     # still refuses on a container that is not hers
     assert seen[cans["shared"]]["verbs"] == ["status", "start", "stop", "restart", "logs",
-                                             "stats"]
+                                             "stats", "inspect"]
     assert mine["rules"] == [{"containers": [f"{TAG}-can-shared"], "verbs": ["rm"],
                               "deny": False}]
     assert mine["password"] == ["restart", "create"]
@@ -79,7 +81,7 @@ def test_rules_and_templates_only_for_whom_they_name(ctl, accounts, cans):
     carol = can_json(ctl, "carol")  # oncall: status and logs on everything
     seen = by_name(carol)
     for name in cans.values():
-        assert seen[name]["verbs"] == ["status", "logs"], name
+        assert seen[name]["verbs"] == ["status", "logs", "inspect"], name
     assert carol["rules"][0]["containers"] == ["*"]
 
 
@@ -89,7 +91,8 @@ def test_the_table_for_humans(ctl, accounts, cans):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["CONTAINER", "YOU", "MAY"]
     row = next(line for line in lines if line.startswith(cans["mine"] + " "))
-    assert row.split()[1:] == ["status", "start", "stop", "restart*", "logs", "stats", "rm"]
+    assert row.split()[1:] == ["status", "start", "stop", "restart*", "logs", "stats", "rm",
+                               "inspect"]
     assert any(line.startswith("dev ") and f"dev-{accounts.users['alice']}" in line
                for line in lines)
     assert "* asks for your password" in r.stdout

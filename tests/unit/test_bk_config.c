@@ -44,7 +44,8 @@ static const char sample[] =
 
 #define REMOTE_VERBS	(VERB_BIT(VERB_LS) | VERB_BIT(VERB_STATUS) | \
 	VERB_BIT(VERB_START) | VERB_BIT(VERB_STOP) | \
-	VERB_BIT(VERB_RESTART) | VERB_BIT(VERB_LOGS) | VERB_BIT(VERB_STATS))
+	VERB_BIT(VERB_RESTART) | VERB_BIT(VERB_LOGS) | VERB_BIT(VERB_STATS) | \
+	VERB_BIT(VERB_INSPECT))
 
 static char	dir[64];			/* mkdtemp template */
 static char	path[PATH_MAX];
@@ -176,7 +177,7 @@ test_sample(void **state)
 	assert_string_equal(r->containers[0], "*");
 	assert_null(r->containers[1]);
 	assert_int_equal(r->verbs, VERB_BIT(VERB_LS) | VERB_BIT(VERB_STATUS) |
-	    VERB_BIT(VERB_LOGS));
+	    VERB_BIT(VERB_LOGS) | VERB_BIT(VERB_INSPECT));
 	assert_int_equal(r->deny, 0);
 	assert_int_equal(r->line, 8);
 
@@ -431,6 +432,35 @@ test_rule_errors(void **state)
 	    " { users = [\"a\"]; containers = [\"x\"]; verbs = [\"ls\"]; },\n"
 	    " { containers = [\"x\"]; verbs = [\"ls\"]; }\n);\n", 3,
 	    "rule needs users or groups");
+}
+
+/*
+ * inspect comes with status wherever verbs are listed (grants, deny
+ * rules, reauth), and naming it alone is refused, not ignored: a deny
+ * of inspect that denied nothing would weaken the file.
+ */
+static void
+test_inspect_comes_with_status(void **state)
+{
+	struct config *cf;
+
+	must_load("ownership = { owner_verbs = [\"ls\", \"status\"]; };\n"
+	    "reauth = { verbs = [\"status\"]; };\n"
+	    "rules = (\n { users = [\"a\"]; containers = [\"x\"];"
+	    " verbs = [\"status\"]; deny = true; }\n);\n", &cf);
+	assert_true(cf->owner_verbs & VERB_BIT(VERB_INSPECT));
+	assert_true(cf->reauth_verbs & VERB_BIT(VERB_INSPECT));
+	assert_true(cf->rules[0].verbs & VERB_BIT(VERB_INSPECT));
+	config_free(cf);
+	must_load("ownership = { owner_verbs = [\"ls\", \"logs\"]; };\n",
+	    &cf);
+	assert_false(cf->owner_verbs & VERB_BIT(VERB_INSPECT));
+	config_free(cf);
+	must_fail("rules = (\n { users = [\"a\"]; containers = [\"x\"];\n"
+	    "   verbs = [\"inspect\"]; deny = true; }\n);\n", 3,
+	    "verbs: \"inspect\" comes with \"status\": name that");
+	must_fail("\nownership = { owner_verbs = [\"inspect\"]; };\n", 2,
+	    "owner_verbs: \"inspect\" comes with \"status\"");
 }
 
 /* A template with one setting of the test's: VALUE on line 2. */
@@ -783,6 +813,7 @@ main(void)
 		T(test_unknown_verb_in_owner_verbs),
 		T(test_unknown_verb_in_rule),
 		T(test_rule_errors),
+		T(test_inspect_comes_with_status),
 		T(test_template_numbers_and_units),
 		T(test_include_refused),
 		T(test_relative_paths),

@@ -184,8 +184,10 @@ test_create_body(void **state)
 	assert_non_null(body);
 	assert_json(body, "Image", "\"" IMG_ID "\"");
 	assert_json(body, "User", "\"65534:65534\"");
+	/* by ID, and the name the admin wrote in ctl.image, for display */
 	assert_json(body, "Labels", "{\"ctl.owner\":\"alice\","
-	    "\"ctl.group\":\"\",\"ctl.template\":\"dev\"}");
+	    "\"ctl.group\":\"\",\"ctl.template\":\"dev\","
+	    "\"ctl.image\":\"reg/dev:1\"}");
 	assert_json(body, "Cmd", "[\"sleep\",\"inf\"]");
 	assert_json(body, "Env", "[\"A=1\"]");
 	assert_json(body, "WorkingDir", "\"/w\"");

@@ -416,6 +416,42 @@ test_ls_many_groups_and_grants(void **state)
 	assert_names("bobs db web ");
 }
 
+/*
+ * ls and status name the image as the admin wrote it: the ctl.image
+ * label first (ctld creates by ID), then dockerd's; an ID alone is null.
+ */
+static void
+test_image_names(void **state)
+{
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, "["
+	    "{\"Id\":\"" ID_WEB "\",\"Names\":[\"/web\"],\"Image\":\""
+	    IMG_ID "\",\"Labels\":{\"ctl.owner\":\"alice\","
+	    "\"ctl.image\":\"reg/dev:1\"}},"
+	    "{\"Id\":\"" ID_OTHER "\",\"Names\":[\"/api\"],\"Image\":\""
+	    IMG_ID "\",\"Labels\":{\"ctl.owner\":\"alice\"}},"
+	    "{\"Id\":\"" ID_NEW "\",\"Names\":[\"/db\"],\"Image\":"
+	    "\"postgres:16\",\"Labels\":{\"ctl.owner\":\"alice\","
+	    "\"ctl.image\":\"bad name\"}}]");
+	assert_int_equal(run(&alice, "{\"verb\":\"ls\"}"), 0);
+	assert_names("api db web ");
+	assert_true(json_is_null(json_object_get(json_array_get(bk_data(&a,
+	    "containers"), 0), "image")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    bk_data(&a, "containers"), 1), "image")), "postgres:16");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    bk_data(&a, "containers"), 2), "image")), "reg/dev:1");
+
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/web/json", 200,
+	    "{\"Id\":\"" ID_WEB "\",\"Name\":\"/web\",\"Image\":\"" IMG_ID
+	    "\",\"Config\":{\"Image\":\"" IMG_ID "\",\"Labels\":{"
+	    "\"ctl.owner\":\"alice\",\"ctl.image\":\"reg/dev:1\"}}}");
+	assert_int_equal(run(&alice, "{\"verb\":\"status\",\"name\":"
+	    "\"web\"}"), 0);
+	assert_string_equal(json_string_value(bk_data(&a, "image")),
+	    "reg/dev:1");
+}
+
 static void
 test_ls_failure_and_large(void **state)
 {
@@ -729,11 +765,11 @@ test_can_list(void **state)
 	assert_int_equal(run(&alice, "{\"verb\":\"can\"}"), 0);
 	assert_names("db web ");
 	assert_string_equal(can_verbs("web", "verbs"),
-	    "status start restart logs stats rm ");
+	    "status start restart logs stats rm inspect ");
 	assert_string_equal(can_verbs("web", "password"), "restart ");
 	/* the group grants owner_verbs; rm is still hers alone */
 	assert_string_equal(can_verbs("db", "verbs"),
-	    "status start stop restart logs stats ");
+	    "status start stop restart logs stats inspect ");
 	assert_int_equal(json_array_size(bk_data(&a, "rules")), 2);
 	r = json_array_get(bk_data(&a, "rules"), 1);
 	assert_true(json_is_true(json_object_get(r, "deny")));
@@ -794,6 +830,7 @@ main(void)
 		T(test_ls_label_filters),
 		T(test_ls_many_groups_and_grants),
 		T(test_ls_failure_and_large),
+		T(test_image_names),
 		T(test_logs_multiplexed),
 		T(test_logs_tty_raw),
 		T(test_logs_malformed),
