@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -24,7 +25,7 @@ def image_id(ref):
 def other_image(image, tmpdir_shared):
     """A second local image, not trusted by the config below."""
     ref = f"ctl-untrusted/busybox:{TAG}"
-    rootfs = os.path.join(tmpdir_shared, "rootfs2")
+    rootfs = tempfile.mkdtemp(prefix="rootfs2-", dir=tmpdir_shared)  # once per module
     os.makedirs(os.path.join(rootfs, "bin"))
     shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "sh"))
     with open(os.path.join(rootfs, "marker"), "w") as f:
