@@ -592,9 +592,9 @@ request(struct conn *c, json_t *req)
 }
 
 int
-client_hello(struct welcome *w)
+client_hello(struct welcome *w, int flags)
 {
-	struct conn c = { -1, 0, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } },
+	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } },
 	    { 0, 0 } };
 	int rc;
 

@@ -26,8 +26,11 @@ void	client_set_socket(const char *path);
 /* Password prompts are answered from stdin, not /dev/tty (sudo -S). */
 void	client_answer_from_stdin(void);
 
-/* Connects and says hello only. Returns an exit code (5: unreachable). */
-int	client_hello(struct welcome *w);
+/*
+ * Connects and says hello only. Returns an exit code (5: unreachable);
+ * with CLIENT_QUIET, prints nothing.
+ */
+int	client_hello(struct welcome *w, int flags);
 
 /*
  * Sends one request and relays the broker's output and prompts until

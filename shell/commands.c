@@ -355,7 +355,7 @@ run_help(const struct cmd *c, int *quit)
 	char usage[256];
 
 	if (c->word == NULL) {
-		if (!usable.known && client_hello(&w) == EXIT_OK &&
+		if (!usable.known && client_hello(&w, CLIENT_QUIET) == EXIT_OK &&
 		    w.has_usable)
 			cmd_set_usable(w.usable);
 		cmd_help(stdout);

@@ -380,7 +380,7 @@ hello(struct welcome *w)
 {
 	int rc;
 
-	if ((rc = client_hello(w)) == EXIT_OK && w->has_usable)
+	if ((rc = client_hello(w, 0)) == EXIT_OK && w->has_usable)
 		cmd_set_usable(w->usable);
 	return rc;
 }

@@ -428,6 +428,9 @@ test_local(void **state)
 
 	client_set_socket(nosock);
 	assert_int_equal(run("help", &quit), 0);
+	/* help asks the broker what to mark; without one it just lists */
+	assert_string_equal(errtext, "");
+	assert_null(strstr(out, "(-)"));
 	assert_non_null(strstr(out, "  logs       show a container's logs\n"));
 	assert_non_null(strstr(out, "  forget "));
 	assert_null(strstr(out, "provision"));
