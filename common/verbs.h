@@ -48,6 +48,11 @@ struct optspec {
 #define VF_USER		0x10	/* takes "user": the account to act for */
 #define VF_TEMPLATE	0x20	/* takes a TEMPLATE and an optional NAME */
 #define VF_CAN		0x40	/* takes an optional VERB, then its operands */
+#define VF_MULTI	0x80	/* the shell takes several NAMEs: a request each */
+#define VF_NAMES	0x100	/* or "names", zero or more; none: all the
+				   caller's (one request) */
+
+#define NAMES_MAX	64	/* names in one request's "names" */
 
 struct verb {
 	const char		*name;

@@ -56,6 +56,7 @@ struct conn {
 
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
 static int answer_stdin;
+static unsigned prompted;
 static struct frame frame;
 static struct proto_reader reader;
 
@@ -494,6 +495,8 @@ on_prompt(struct conn *c, json_t *msg)
 	}
 	if (rc == EXIT_OK)
 		(void)send_reply(c->fd, answer, len);	/* as send_json */
+	if (rc == EXIT_OK && s->answer)
+		prompted++;
 	explicit_bzero(answer, sizeof(answer));
 	return rc == EXIT_OK ? MORE : rc;
 }
@@ -569,8 +572,8 @@ request(struct conn *c, json_t *req)
 	json_t *msg;
 	int rc;
 
-	if (json_object_set_new(req, "prompt", json_boolean(can_prompt())) ==
-	    -1)
+	if (json_object_set_new(req, "prompt", json_boolean(
+	    !(c->flags & CLIENT_NOPROMPT) && can_prompt())) == -1)
 		return lost(c, "out of memory");
 	if ((rc = send_json(c, FRAME_REQUEST, req)) != EXIT_OK)
 		return rc;
@@ -589,6 +592,12 @@ request(struct conn *c, json_t *req)
 		json_decref(msg);
 	} while (rc == MORE);
 	return rc;
+}
+
+unsigned
+client_prompted(void)
+{
+	return prompted;
 }
 
 int

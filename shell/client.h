@@ -10,6 +10,7 @@
 
 #define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
 #define CLIENT_RAW	0x02	/* output to a terminal is not filtered */
+#define CLIENT_NOPROMPT	0x04	/* tell the broker no prompt can be answered */
 
 struct welcome {
 	char	user[64];		/* made safe for the terminal */
@@ -25,6 +26,9 @@ void	client_set_socket(const char *path);
 
 /* Password prompts are answered from stdin, not /dev/tty (sudo -S). */
 void	client_answer_from_stdin(void);
+
+/* How many prompts were answered with a password so far. */
+unsigned	client_prompted(void);
 
 /* Connects and says hello only. Returns an exit code (5: unreachable). */
 int	client_hello(struct welcome *w);
