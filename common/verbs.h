@@ -52,6 +52,9 @@ struct optspec {
 #define VF_NAMES	0x100	/* or "names", zero or more; none: all the
 				   caller's (one request) */
 
+#define VF_STREAM	0x200	/* the shell asks for a stream ("stream": true)
+				   unless --no-stream */
+
 #define NAMES_MAX	64	/* names in one request's "names" */
 
 struct verb {
@@ -83,6 +86,9 @@ struct request {
 	const struct verb	*verb;
 	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
+	char			 names[NAMES_MAX][129];	/* VF_NAMES: "names" */
+	size_t			 nnames;	/* 0: none given (stats: all) */
+	int			 stream;	/* stats: samples until the end */
 	char			 user[33];	/* VF_USER verbs only */
 	char			 template[129];	/* VF_TEMPLATE verbs only */
 	int			 force;

@@ -60,6 +60,9 @@ set_opt(struct cmd *c, const struct optspec *o, const char *value,
 			c->raw = 1;
 		else if (o->type == OPT_FLAG && strcmp(o->longopt, "quiet") == 0)
 			c->quiet = 1;
+		else if (o->type == OPT_FLAG &&
+		    strcmp(o->longopt, "no-stream") == 0)
+			c->no_stream = 1;
 		else
 			return args_error(err, errlen,
 			    "option --%s is not supported", o->longopt);
@@ -275,6 +278,9 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 		else
 			rc = parse_short(c, argc, argv, &i, err, errlen);
 	}
+	if (rc == 0 && (c->verb->flags & VF_STREAM) && !c->no_stream &&
+	    json_object_set_new(c->opts, "stream", json_true()) == -1)
+		rc = args_error(err, errlen, "out of memory");
 	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL &&
 	    (c->of != NULL || !(c->verb->flags & VF_NAMES))) ||
 	    ((shape(c)->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
@@ -330,11 +336,8 @@ args_request(const struct cmd *c)
 
 	if ((req = json_object()) == NULL)
 		return NULL;
-	if (c->of == NULL && (c->verb->flags & VF_NAMES)) {
-		if (names_list(c, req) == -1)
-			goto fail;
+	if (c->of == NULL && (c->verb->flags & VF_NAMES))
 		word = NULL;
-	}
 	if (json_object_set_new(req, "verb", json_string(c->verb->name)) ||
 	    (c->of != NULL &&
 	    json_object_set_new(req, "of", json_string(c->of->name))) ||
@@ -342,6 +345,8 @@ args_request(const struct cmd *c)
 	    json_object_set_new(req, "template", json_string(c->tmpl))) ||
 	    (word != NULL && (shape(c)->flags & (VF_NAME | VF_TEMPLATE)) &&
 	    json_object_set_new(req, "name", json_string(word))) ||
+	    (c->of == NULL && (c->verb->flags & VF_NAMES) &&
+	    names_list(c, req) == -1) ||
 	    (json_object_size(c->opts) > 0 &&
 	    json_object_set(req, "opts", c->opts)))
 		goto fail;

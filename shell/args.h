@@ -18,6 +18,7 @@ struct cmd {
 	int			 json;	/* --json: print the data as JSON */
 	int			 raw;	/* --raw: no terminal filtering */
 	int			 quiet;	/* -q: names only */
+	int			 no_stream;	/* --no-stream: one sample */
 	json_t			*opts;	/* the request's "opts" */
 	enum refusal		 refused;	/* after -1: what it was */
 };

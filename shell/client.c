@@ -57,6 +57,8 @@ struct conn {
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
 static int answer_stdin;
 static unsigned prompted;
+static client_sample sample_fn;
+static void *sample_arg;
 static struct frame frame;
 static struct proto_reader reader;
 
@@ -64,6 +66,7 @@ static int	on_output(struct conn *, json_t *);
 static int	on_data(struct conn *, json_t *);
 static int	on_prompt(struct conn *, json_t *);
 static int	on_done(struct conn *, json_t *);
+static int	on_sample(struct conn *, json_t *);
 
 /* What may follow a request, as the monitor's dispatch table in OpenSSH. */
 static const struct dispatch {
@@ -76,6 +79,7 @@ static const struct dispatch {
 	{ FRAME_DATA, 0, on_data },
 	{ FRAME_PROMPT, 1, on_prompt },
 	{ FRAME_DONE, 1, on_done },
+	{ FRAME_SAMPLE, 0, on_sample },
 	{ 0, 0, NULL }
 };
 
@@ -105,6 +109,13 @@ client_set_socket(const char *path)
 {
 	if (path != NULL && *path != '\0')
 		snprintf(sock_path, sizeof(sock_path), "%s", path);
+}
+
+void
+client_on_sample(client_sample fn, void *arg)
+{
+	sample_fn = fn;
+	sample_arg = arg;
 }
 
 void
@@ -499,6 +510,37 @@ on_prompt(struct conn *c, json_t *msg)
 		prompted++;
 	explicit_bzero(answer, sizeof(answer));
 	return rc == EXIT_OK ? MORE : rc;
+}
+
+/*
+ * A stats round: a JSON object up to a whole frame, for the command that
+ * asked for a stream; to anyone else, a frame out of place.
+ */
+static int
+on_sample(struct conn *c, json_t *msg)
+{
+	json_t *j;
+	int rc;
+
+	(void)msg;
+	if (sample_fn == NULL)
+		return lost(c, "unexpected frame");
+	j = json_loadb((const char *)frame.buf, frame.len,
+	    JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return lost(c, "malformed sample");
+	}
+	rc = sample_fn(sample_arg, j);
+	json_decref(j);
+	if (rc == -1)
+		return lost(c, "malformed sample");
+	if (fflush(stdout) == EOF) {
+		if (sig_caught())
+			return interrupted(c);
+		return EXIT_FAIL;	/* the reader left, as on_output */
+	}
+	return MORE;
 }
 
 /* A piece of done's data, too large to ride in the done frame itself. */

@@ -24,6 +24,14 @@ struct welcome {
 /* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */
 void	client_set_socket(const char *path);
 
+/*
+ * Who shows the sample frames (stats rounds) of the next requests, until
+ * set again (NULL: such a frame ends the command as malformed). fn
+ * returns 0, or -1 if the sample is malformed.
+ */
+typedef int (*client_sample)(void *arg, json_t *sample);
+void	client_on_sample(client_sample fn, void *arg);
+
 /* Password prompts are answered from stdin, not /dev/tty (sudo -S). */
 void	client_answer_from_stdin(void);
 

@@ -25,6 +25,7 @@
 #include "names.h"
 #include "proto.h"
 #include "sig.h"
+#include "stats.h"
 
 /* A cell holds a whole name (NAME_MAX_LEN) or image reference (255). */
 #define CELL_MAX	256
@@ -52,6 +53,7 @@ static const struct handler {
 	int	(*show)(const struct cmd *, json_t *data);
 	int	  optional;
 	int	  block;	/* several lines: a blank line between names */
+	client_sample sample;	/* shows a stream's rounds, JSON too */
 } handlers[VERB_COUNT] = {
 	[VERB_LS] = { NULL, show_ls },
 	[VERB_STATUS] = { NULL, show_status, 0, 1 },
@@ -59,7 +61,7 @@ static const struct handler {
 	[VERB_STOP] = { NULL, show_change },
 	[VERB_RESTART] = { NULL, show_change },
 	[VERB_LOGS] = { NULL, show_logs, 1 },
-	[VERB_STATS] = { NULL, show_stats },
+	[VERB_STATS] = { NULL, show_stats, 0, 0, stats_sample },
 	[VERB_CREATE] = { NULL, show_change },
 	[VERB_RM] = { NULL, show_change },
 	[VERB_FORGET] = { NULL, NULL },
@@ -109,9 +111,6 @@ static const struct {
 	{ "STATE", "state", 0 },
 	{ "STATUS", "status", 0 },
 	{ "IMAGE", "image", 0 },
-};
-static const char *const stats_header[] = {
-	"NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -240,31 +239,9 @@ show_change(const struct cmd *c, json_t *data)
 static int
 show_stats(const struct cmd *c, json_t *data)
 {
-	json_t *cpu, *used, *limit, *pids;
-	cell_t cells[NITEMS(stats_header)];
-	char u[32], l[32];
+	int rc = stats_done(c, data);
 
-	cpu = json_object_get(data, "cpu_percent");
-	used = json_object_get(data, "memory_used");
-	limit = json_object_get(data, "memory_limit");
-	pids = json_object_get(data, "pids");
-	if (!json_is_object(data) || !json_is_number(cpu) ||
-	    !json_is_number(used) || !json_is_number(limit))
-		return bad_reply();
-	fmt_safe(cells[0], CELL_MAX, c->word);
-	snprintf(cells[1], CELL_MAX, "%.2f%%", json_number_value(cpu));
-	fmt_bytes(u, sizeof(u), json_number_value(used));
-	fmt_bytes(l, sizeof(l), json_number_value(limit));
-	snprintf(cells[2], CELL_MAX, "%s / %s", u, l);
-	if (json_number_value(limit) > 0)
-		snprintf(cells[3], CELL_MAX, "%.2f%%",
-		    100.0 * json_number_value(used) /
-		    json_number_value(limit));
-	else
-		snprintf(cells[3], CELL_MAX, "-");
-	fmt_json(cells[4], CELL_MAX, pids);
-	table_print(stats_header, NITEMS(stats_header), cells, 1);
-	return EXIT_OK;
+	return rc == -1 ? bad_reply() : rc;
 }
 
 static int
@@ -403,14 +380,18 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}
+	if (h->sample != NULL)
+		(void)h->sample((void *)c, NULL);
+	client_on_sample(h->sample, (void *)c);
 	rc = client_run(req, flags, &data);
+	client_on_sample(NULL, NULL);
 	json_decref(req);
 	if (rc == EXIT_OK && h->show != NULL) {
 		if (data == NULL && !h->optional)
 			rc = bad_reply();
 		else if (c->json && all != NULL)
 			json_array_append(all, data);
-		else if (c->json)
+		else if (c->json && h->sample == NULL)
 			rc = print_json(data);
 		else
 			rc = h->show(c, data);

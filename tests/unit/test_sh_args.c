@@ -331,6 +331,7 @@ test_broker_accepts(void **state)
 	static const char *const lines[] = {
 		"ls", "ls --json", "ls -q", "status web", "start web", "stop web",
 		"stop -t 0 web", "restart --time 86400 web", "stats web",
+		"stats --no-stream web", "stats", "stats --json web web",
 		"logs web", "logs -ft -n all web", "logs --tail 7 web",
 		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
 		"logs --since 1700000000 -t web", "rm web", "rm -f web",
@@ -349,7 +350,12 @@ test_broker_accepts(void **state)
 		if (request_decode(req, time(NULL), &r, why, sizeof(why)) != 0)
 			fail_msg("\"%s\": broker refuses: %s", lines[i], why);
 		assert_ptr_equal(r.verb, c.verb);
-		if (c.verb->flags & VF_NAME || c.word != NULL)
+		if (c.verb->flags & VF_NAMES) {
+			assert_int_equal(r.nnames, (size_t)c.nnames);
+			assert_string_equal(r.name, "");
+			if (c.nnames > 0)
+				assert_string_equal(r.names[0], "web");
+		} else if (c.verb->flags & VF_NAME || c.word != NULL)
 			assert_string_equal(r.name, "web");
 		if (c.verb->flags & VF_TEMPLATE)
 			assert_string_equal(r.template, "tmpl");
@@ -413,6 +419,8 @@ test_usage(void **state)
 	assert_string_equal(buf, "create TEMPLATE [NAME]");
 	args_usage(verb_find("rm"), buf, sizeof(buf));
 	assert_string_equal(buf, "rm [-f] NAME...");
+	args_usage(verb_find("stats"), buf, sizeof(buf));
+	assert_string_equal(buf, "stats [--no-stream] [--json] [NAME...]");
 	args_usage(verb_find("exit"), buf, sizeof(buf));
 	assert_string_equal(buf, "exit");
 	args_usage(verb_find("logs"), buf, 10);

@@ -267,6 +267,8 @@ struct step {
 	int		 prompt;	/* the "prompt" the request must carry */
 	int		 ask;		/* send a password prompt first */
 	const char	*done;
+	const char	*samples[3];	/* sample frames before done */
+	int		 cut;		/* the client may hang up first */
 };
 
 static void
@@ -279,7 +281,7 @@ serve_step(const struct step *st)
 	    ",\"prompt\":false}";
 	const char *why;
 	char *p;
-	int fd;
+	int fd, i;
 
 	if ((fd = accept(lfd, NULL, NULL)) == -1 ||
 	    proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_HELLO ||
@@ -302,7 +304,12 @@ serve_step(const struct step *st)
 	    proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_REPLY ||
 	    strcmp((char *)f.buf, "{\"text\":\"pw\"}") != 0))
 		_exit(25);
-	if (proto_send(fd, FRAME_DONE, st->done, strlen(st->done)) == -1)
+	for (i = 0; i < 3 && st->samples[i] != NULL; i++)
+		if (proto_send(fd, FRAME_SAMPLE, st->samples[i],
+		    strlen(st->samples[i])) == -1)
+			_exit(26);
+	if (proto_send(fd, FRAME_DONE, st->done, strlen(st->done)) == -1 &&
+	    !st->cut)
 		_exit(23);
 	close(fd);
 }
@@ -395,20 +402,91 @@ test_several_names_one_password(void **state)
 	assert_string_equal(out, "a: restarted\nb: restarted\n");
 }
 
+#define WEB_ROW	"{\"name\":\"web\",\"id\":\"x\",\"cpu_percent\":12.3456," \
+	"\"memory_used\":13148160,\"memory_limit\":2087354368," \
+	"\"memory_percent\":0.6299,\"net_rx\":1234,\"net_tx\":15700000," \
+	"\"block_read\":0,\"block_write\":4096,\"pids\":7}"
+#define HEADER	"NAME   CPU %    MEM USAGE / LIMIT      MEM %    NET I/O" \
+	"              BLOCK I/O            PIDS\n"
+#define WEB_LINE "web    12.35%   12.54MiB / 1.944GiB    0.63%    " \
+	"1.23kB / 15.7MB      0B / 4.1kB           7\n"
+
+/* One sample: a table, refused names on stderr, the highest code. */
 static void
 test_stats(void **state)
 {
-	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
-	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"cpu_percent\":12.3456,"
-	    "\"memory_used\":13148160,\"memory_limit\":2087354368,"
-	    "\"pids\":7}}", 0,
-	    "NAME   CPU %    MEM USAGE / LIMIT     MEM %   PIDS\n"
-	    "web    12.35%   12.54MiB / 1.944GiB   0.63%   7\n", "");
-	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
-	    "{\"exit\":0,\"data\":{\"cpu_percent\":0,\"memory_used\":0,"
-	    "\"memory_limit\":0}}", 0,
-	    "NAME   CPU %   MEM USAGE / LIMIT   MEM %   PIDS\n"
-	    "web    0.00%   0B / 0B             -       -\n", "");
+	assert_run("stats --no-stream web nope",
+	    "{\"verb\":\"stats\",\"names\":[\"web\",\"nope\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":[" WEB_ROW "],"
+	    "\"errors\":[{\"name\":\"nope\",\"error\":"
+	    "\"no such container: nope\",\"exit\":3}]}}", 3,
+	    HEADER WEB_LINE, "ctl: no such container: nope\n");
+	assert_run("stats --no-stream",
+	    "{\"verb\":\"stats\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"name\":"
+	    "\"x\\u001b]0;t\",\"id\":\"y\",\"error\":\"gone\"}]}}", 0,
+	    "NAME     CPU %    MEM USAGE / LIMIT      MEM %    NET I/O"
+	    "              BLOCK I/O            PIDS\n"
+	    "x?]0;t   --       --                     --       --"
+	    "                   --                   --\n", "");
+	assert_run("stats --no-stream --json web",
+	    "{\"verb\":\"stats\",\"names\":[\"web\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"name\":\"web\"}]}}",
+	    0, "{\n  \"containers\": [\n    {\n      \"name\": \"web\"\n"
+	    "    }\n  ]\n}\n", "");
+	assert_run("stats --no-stream web",
+	    "{\"verb\":\"stats\",\"names\":[\"web\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":{}}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+}
+
+/*
+ * A stream to a pipe: a line per container and round, the header once;
+ * with --json, a line of JSON a round; how it ended, on stderr.
+ */
+static void
+test_stats_stream(void **state)
+{
+	static const struct step lines[] = {
+		{ "{\"verb\":\"stats\",\"names\":[\"web\"],\"opts\":"
+		    "{\"stream\":true}}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"containers\":[],\"ended\":"
+		    "\"the broker's idle timeout (9 s) passed\"}}",
+		    { "{\"containers\":[" WEB_ROW "]}",
+		    "{\"containers\":[" WEB_ROW "]}", NULL } },
+	};
+	static const struct step json[] = {
+		{ "{\"verb\":\"stats\",\"opts\":{\"stream\":true}}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"containers\":[]}}",
+		    { "{\"containers\":[{\"name\":\"a\"}],\"errors\":[{"
+		    "\"name\":\"b\",\"error\":\"no such container: b\","
+		    "\"exit\":3}]}", "{\"containers\":[]}", NULL } },
+	};
+	static const struct step stray[] = {
+		{ "{\"verb\":\"status\",\"name\":\"web\"}", 0, 0,
+		    "{\"exit\":0,\"data\":{}}",
+		    { "{\"containers\":[]}", NULL }, 1 },
+	};
+	int quit = 0;
+
+	brokers(lines, 1);
+	assert_int_equal(run("stats web", &quit), 0);
+	broker_done();
+	assert_string_equal(out, HEADER WEB_LINE WEB_LINE);
+	assert_string_equal(errtext, "ctl: stats ended: the broker's idle "
+	    "timeout (9 s) passed\n");
+	brokers(json, 1);
+	assert_int_equal(run("stats --json", &quit), 3);
+	broker_done();
+	assert_string_equal(out, "{\"containers\":[{\"name\":\"a\"}],"
+	    "\"errors\":[{\"name\":\"b\",\"error\":\"no such container: "
+	    "b\",\"exit\":3}]}\n{\"containers\":[]}\n");
+	assert_string_equal(errtext, "ctl: no such container: b\n");
+	brokers(stray, 1);
+	assert_int_equal(run("status web", &quit), 1);
+	broker_done();
+	assert_string_equal(errtext, "ctl: connection to the broker lost "
+	    "(unexpected frame)\n");
 }
 
 /* A follow's end says how the container exited, on stderr alone. */
@@ -597,6 +675,7 @@ main(void)
 		T(test_status),
 		T(test_changes),
 		T(test_stats),
+		T(test_stats_stream),
 		T(test_errors),
 		T(test_refused_locally),
 		T(test_usage_after_a_mistake),
