@@ -361,6 +361,7 @@ answer(struct stats *st, json_t *rows)
 	return j;
 }
 
+/* j as a sample frame; j is released. */
 static int
 send_sample(int fd, json_t *j)
 {
@@ -370,6 +371,7 @@ send_sample(int fd, json_t *j)
 	if (text != NULL && strlen(text) <= PROTO_MAX_LEN)
 		rc = proto_send(fd, FRAME_SAMPLE, text, strlen(text));
 	free(text);
+	json_decref(j);
 	return rc;
 }
 
