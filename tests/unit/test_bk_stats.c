@@ -384,6 +384,29 @@ test_stream_client_leaves(void **state)
 	    "/stats") <= 3);
 }
 
+/* A client leaving while dockerd takes its time ends the round at once. */
+static void
+test_client_leaves_mid_round(void **state)
+{
+	struct fe_reply slow = { .method = "GET",
+	    .path = "/v1.41/containers/*/stats", .status = 200,
+	    .body = sample, .delay_ms = 3000 };
+	struct timespec t0;
+	struct served s;
+	int fd;
+
+	bk_container(b, "web", "/web", ID_WEB, "alice", NULL, 1, 0);
+	fe_add(b->fe, &slow);
+	fd = start(&s, STREAM_WEB);
+	usleep(300 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(fd);
+	pthread_join(s.thr, NULL);
+	assert_true(elapsed(&t0) < 1.5);
+	assert_int_equal(s.rc, -1);
+	assert_string_equal(bk_audit_str(b, "result"), "client left");
+}
+
 /*
  * A client that stops reading: a frame that cannot be written within
  * limits.client_timeout ends the stream.
@@ -433,6 +456,7 @@ main(void)
 		T(test_all_of_the_callers),
 		T(test_stream_idle_timeout),
 		T(test_stream_client_leaves),
+		T(test_client_leaves_mid_round),
 		T(test_stream_client_stalls),
 	};
 
