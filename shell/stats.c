@@ -6,8 +6,9 @@
  * Invariants:
  * 1. Every string from the broker goes through fmt_safe; numbers are
  *    printed from JSON numbers only.
- * 2. Each name the broker refused is said once, on stderr, and the exit
- *    code is the highest of theirs (0 when none was refused).
+ * 2. Each name the broker refused is said on stderr (once; on a
+ *    terminal under each table, which a redraw would wipe), and the
+ *    exit code is the highest of theirs (0 when none was refused).
  */
 #include <err.h>
 #include <stdio.h>
@@ -29,9 +30,10 @@ static const char *const header[NCOL] = {
 static const int width[NCOL] = { 0, 8, 22, 8, 20, 20, 0 };
 
 static struct {
-	int	rounds;
-	int	worst;
-	int	tty;		/* stdout is a terminal: redraw the table */
+	int	 rounds;
+	int	 worst;
+	int	 tty;		/* stdout is a terminal: redraw the table */
+	json_t	*said;		/* tty: the refusals, said under each table */
 } view;
 
 static double
@@ -131,8 +133,12 @@ refusals(json_t *round)
 			return -1;
 		fmt_safe(msg, sizeof(msg), json_string_value(json_object_get(e,
 		    "error")));
-		fflush(stdout);
-		warnx("%s", msg);
+		if (view.tty)
+			json_array_append_new(view.said, json_string(msg));
+		else {
+			fflush(stdout);
+			warnx("%s", msg);
+		}
 		n = (int)json_integer_value(code);
 		if (n < EXIT_FAIL || n > EXIT_UNREACHABLE)
 			n = EXIT_FAIL;
@@ -150,7 +156,8 @@ refusals(json_t *round)
 static int
 show(const struct cmd *c, json_t *round)
 {
-	json_t *rows = json_object_get(round, "containers");
+	json_t *rows = json_object_get(round, "containers"), *e;
+	size_t i;
 
 	if (!json_is_array(rows) || refusals(round) == -1)
 		return -1;
@@ -162,9 +169,17 @@ show(const struct cmd *c, json_t *round)
 		printf("\n");
 		return 0;
 	}
-	if (view.tty)
-		printf("\033[H\033[J");
-	return table(rows, view.rounds++ == 0 || view.tty);
+	if (!view.tty)
+		return table(rows, view.rounds++ == 0);
+	printf("\033[H\033[J");
+	view.rounds++;
+	if (table(rows, 1) == -1)
+		return -1;
+	json_array_foreach(view.said, i, e) {
+		fflush(stdout);
+		warnx("%s", json_string_value(e));
+	}
+	return 0;
 }
 
 int
@@ -173,8 +188,10 @@ stats_sample(void *arg, json_t *round)
 	const struct cmd *c = arg;
 
 	if (round == NULL) {
+		json_decref(view.said);
 		memset(&view, 0, sizeof(view));
-		view.tty = isatty(STDOUT_FILENO) && !c->no_stream;
+		view.tty = isatty(STDOUT_FILENO) && !c->no_stream && !c->json;
+		view.said = json_array();
 		return 0;
 	}
 	return show(c, round);

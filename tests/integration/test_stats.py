@@ -124,15 +124,17 @@ def test_stream_lines_until_sigint(ctl, broker, mine):
 
 
 def test_stream_on_a_terminal_redraws_one_table(ctl, mine):
+    """A refused name is said under each table, which the next redraw
+    would otherwise wipe."""
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(ctl.spawn_argv("alice", "stats", mine["idle"])[0],
-                          ctl.spawn_argv("alice", "stats", mine["idle"])[1:],
-                          timeout=15, encoding="utf-8")
+    argv = ctl.spawn_argv("alice", "stats", mine["idle"], mine["bobs"])
+    child = pexpect.spawn(argv[0], argv[1:], timeout=15, encoding="utf-8")
     try:
-        child.expect_exact("\x1b[H\x1b[J")
-        child.expect_exact(mine["idle"])
-        child.expect_exact("\x1b[H\x1b[J")  # the next round, drawn over it
-        child.expect_exact("NAME")
+        for _ in range(2):  # the next round drawn over the first
+            child.expect_exact("\x1b[H\x1b[J")
+            child.expect_exact("NAME")
+            child.expect_exact(mine["idle"])
+            child.expect_exact(f"ctl: no such container: {mine['bobs']}")
         child.sendintr()
         child.expect(pexpect.EOF)
     finally:
