@@ -19,7 +19,10 @@
  *    has acted.
  * 5. Verbs in reauth.verbs run only after a fresh ticket or a PAM
  *    authentication (reauth.c), and that is asked only once every
- *    refusal that needs no password (policy, prechecks[]) was passed.
+ *    refusal that needs no password (policy, prechecks[]) was passed;
+ *    a request naming several (VF_NAMES) is decided name by name in
+ *    its handler, through action_name and answer_in_step as here, and
+ *    asks (reauth_needed) only once one of them was allowed.
  * 6. Nothing is done that cannot be audited (auditlog_ready), and the
  *    record is written before the client hears the answer.
  */
@@ -52,7 +55,7 @@ decide_nothing(struct ctx *x)
  * limits.miss_quantum_ms after the request came, so that neither the
  * work done nor a slow dockerd tells them apart by more than a rounding.
  */
-static void
+void
 answer_in_step(const struct config *cf, const struct timespec *t0)
 {
 	struct timespec now, at;
@@ -99,11 +102,19 @@ target(struct ctx *x)
 	return -1;
 }
 
-/* Whether the request names a container: its verb's, or can's VERB's. */
+/*
+ * Whether the request names one container: its verb's, or can's VERB's.
+ * A VF_NAMES verb without "name" names several, or all: its handler
+ * decides each (action_name).
+ */
 static int
 names_container(const struct request *req)
 {
-	return ((req->of != NULL ? req->of : req->verb)->flags & VF_NAME) != 0;
+	const struct verb *v = req->of != NULL ? req->of : req->verb;
+
+	if (req->of == NULL && (v->flags & VF_NAMES) && req->name[0] == '\0')
+		return 0;
+	return (v->flags & VF_NAME) != 0;
 }
 
 static int
@@ -245,7 +256,13 @@ audit_ready(struct ctx *x)
 	return -1;
 }
 
-static int
+int
+action_name(struct ctx *x)
+{
+	return target(x) == 0 && authorize(x) == 0 ? 0 : -1;
+}
+
+int
 reauth_needed(struct ctx *x)
 {
 	char msg[300];
@@ -258,6 +275,14 @@ reauth_needed(struct ctx *x)
 	set_out(x, EXIT_AUTH, "%s", msg);
 	x->audit->result = "refused";
 	return -1;
+}
+
+/* Its handler asks, once a name was allowed (invariant 5). */
+static int
+names_several(const struct request *req)
+{
+	return req->of == NULL && (req->verb->flags & VF_NAMES) &&
+	    req->name[0] == '\0';
 }
 
 int
@@ -290,8 +315,8 @@ action_run(const struct config *cf, const struct engine *eng,
 		set_out(&x, EXIT_USAGE, "unknown verb");
 	else if ((!names_container(req) ||
 	    (target(&x) == 0 && authorize(&x) == 0)) &&
-	    prechecked(&x) == 0 && reauth_needed(&x) == 0 &&
-	    audit_ready(&x) == 0)
+	    prechecked(&x) == 0 && (names_several(req) ||
+	    reauth_needed(&x) == 0) && audit_ready(&x) == 0)
 		h(&x);
 	audit->exit = x.out.exit;
 	auditlog_write(cf, audit);	/* recorded before it is answered */

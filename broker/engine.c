@@ -13,7 +13,8 @@
  *    from the environment, no other protocol.
  * 4. Answers are read up to a fixed size; a larger one is an error.
  * 5. A stream stops at once when the client leaves: the client's socket
- *    is polled with curl's, and the transfer is removed and cleaned up.
+ *    is polled with curl's, and the transfer is removed and cleaned up;
+ *    so do the stats samples a round asks for side by side.
  * 6. start, stop and restart send no body; create sends the body its
  *    caller built (template.c), and nothing else does.
  */
@@ -193,6 +194,38 @@ transport_error(const struct engine *e, struct engine_reply *r,
 		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
+/* The reply of a finished transfer; cleans up c and b. 0 or -1. */
+static int
+answered(const struct engine *e, CURL *c, CURLcode rc, const char *errbuf,
+    struct body *b, struct engine_reply *r)
+{
+	if (rc != CURLE_OK) {
+		transport_error(e, r, rc, errbuf);
+		if (b->over)
+			snprintf(r->error, sizeof(r->error),
+			    "dockerd: answer larger than %u bytes", BODY_MAX);
+		curl_easy_cleanup(c);
+		free(b->buf);
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(c);
+	if (b->len > 0)
+		r->body = json_loadb(b->buf, b->len, 0, NULL);
+	free(b->buf);
+	if (r->status >= 400) {
+		reply_error(r, "request failed");
+		return 0;
+	}
+	if (b->len > 0 && r->body == NULL) {
+		snprintf(r->error, sizeof(r->error),
+		    "dockerd: malformed answer (HTTP %ld)", r->status);
+		r->status = 0;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 call(const struct engine *e, const char *method, const char *path,
     json_t *json, long timeout, struct engine_reply *r)
@@ -231,31 +264,7 @@ call(const struct engine *e, const char *method, const char *path,
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(hdrs);
 	free(payload);
-	if (rc != CURLE_OK) {
-		transport_error(e, r, rc, errbuf);
-		if (b.over)
-			snprintf(r->error, sizeof(r->error),
-			    "dockerd: answer larger than %u bytes", BODY_MAX);
-		curl_easy_cleanup(c);
-		free(b.buf);
-		return -1;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(c);
-	if (b.len > 0)
-		r->body = json_loadb(b.buf, b.len, 0, NULL);
-	free(b.buf);
-	if (r->status >= 400) {
-		reply_error(r, "request failed");
-		return 0;
-	}
-	if (b.len > 0 && r->body == NULL) {
-		snprintf(r->error, sizeof(r->error),
-		    "dockerd: malformed answer (HTTP %ld)", r->status);
-		r->status = 0;
-		return -1;
-	}
-	return 0;
+	return answered(e, c, rc, errbuf, &b, r);
 }
 
 void
@@ -373,12 +382,120 @@ engine_action(const struct engine *e, const char *id, enum engine_action a,
 int
 engine_stats(const struct engine *e, const char *id, struct engine_reply *r)
 {
+	const char *ids[1] = { id };
+
+	if (engine_stats_many(e, ids, 1, -1, r) == -1)
+		return -1;
+	return r->status == 0 ? -1 : 0;
+}
+
+/* One transfer of engine_stats_many. */
+struct sample {
+	CURL		*easy;
+	struct body	 b;
+	CURLcode	 rc;
+	int		 done;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+static int
+sample_add(const struct engine *e, CURLM *m, const char *id,
+    struct sample *s, struct engine_reply *r)
+{
 	char path[PATH_MAX_LEN];
 
 	if (!id_valid(id) || path_print(path, sizeof(path), e,
 	    "/containers/%s/stats?stream=false", id) == -1)
 		return refuse(r, "container ID");
-	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+	if ((s->easy = easy(e, path, s->errbuf)) == NULL ||
+	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION,
+	    body_write) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, &s->b) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT,
+	    ENGINE_TIMEOUT) != CURLE_OK ||
+	    curl_multi_add_handle(m, s->easy) != CURLM_OK) {
+		curl_easy_cleanup(s->easy);
+		s->easy = NULL;
+		return refuse(r, "curl");
+	}
+	return 0;
+}
+
+/* Runs the transfers until all are done; -1 if the client left first. */
+static int
+samples_run(CURLM *m, int client_fd)
+{
+	struct curl_waitfd w = { client_fd, CURL_WAIT_POLLIN, 0 };
+	struct sample *s;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE &&
+			    curl_easy_getinfo(msg->easy_handle,
+			    CURLINFO_PRIVATE, (char **)&s) == CURLE_OK) {
+				s->rc = msg->data.result;
+				s->done = 1;
+			}
+		if (!running)
+			break;
+		w.revents = 0;
+		if (curl_multi_poll(m, &w, client_fd >= 0 ? 1 : 0, 1000,
+		    NULL) != CURLM_OK)
+			break;
+		if (client_fd >= 0 && client_left(client_fd, w.revents))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One sample (stream=false: dockerd adds precpu_stats, a second before)
+ * of each of n containers, asked side by side; replies[i] is ids[i]'s,
+ * each as engine_inspect fills one. -1 when client_fd (if >= 0) left
+ * first: then no reply holds anything.
+ */
+int
+engine_stats_many(const struct engine *e, const char *const *ids, size_t n,
+    int client_fd, struct engine_reply *replies)
+{
+	struct sample *s;
+	CURLM *m;
+	size_t i;
+	int gone;
+
+	for (i = 0; i < n; i++)
+		memset(&replies[i], 0, sizeof(replies[i]));
+	if ((s = calloc(n ? n : 1, sizeof(*s))) == NULL ||
+	    (m = curl_multi_init()) == NULL) {
+		free(s);
+		for (i = 0; i < n; i++)
+			refuse(&replies[i], "curl");
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		(void)sample_add(e, m, ids[i], &s[i], &replies[i]);
+	gone = samples_run(m, client_fd);
+	for (i = 0; i < n; i++) {
+		if (s[i].easy == NULL)
+			continue;	/* refused before curl: reply says so */
+		curl_multi_remove_handle(m, s[i].easy);
+		if (gone || !s[i].done) {
+			curl_easy_cleanup(s[i].easy);
+			free(s[i].b.buf);
+			snprintf(replies[i].error, sizeof(replies[i].error),
+			    "dockerd: no stats");
+		} else
+			(void)answered(e, s[i].easy, s[i].rc, s[i].errbuf,
+			    &s[i].b, &replies[i]);
+	}
+	curl_multi_cleanup(m);
+	free(s);
+	return gone ? -1 : 0;
 }
 
 int

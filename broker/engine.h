@@ -70,6 +70,8 @@ int	engine_action(const struct engine *, const char *id,
 	    enum engine_action, long t, long timeout, struct engine_reply *);
 int	engine_stats(const struct engine *, const char *id,
 	    struct engine_reply *);
+int	engine_stats_many(const struct engine *, const char *const *ids,
+	    size_t n, int client_fd, struct engine_reply *replies);
 int	engine_create(const struct engine *, const char *name, json_t *body,
 	    struct engine_reply *);
 int	engine_remove(const struct engine *, const char *id, int force,

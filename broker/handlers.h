@@ -33,6 +33,16 @@ struct ctx {
 
 typedef void (*handler)(struct ctx *);
 
+/*
+ * actions.c, for a handler that decides several names itself: one name
+ * resolved and decided as a request naming it alone (0: allowed, x->t
+ * set; else x->out says no), its "no such container" delayed as alone,
+ * and re-authentication (0: passed).
+ */
+int	action_name(struct ctx *);
+void	answer_in_step(const struct config *, const struct timespec *t0);
+int	reauth_needed(struct ctx *);
+
 /* outcome.c */
 void	set_out(struct ctx *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -44,6 +54,8 @@ void	do_status(struct ctx *);
 void	do_start(struct ctx *);
 void	do_stop(struct ctx *);
 void	do_restart(struct ctx *);
+
+/* stats.c */
 void	do_stats(struct ctx *);
 
 /* list.c: an entry for a visible container c, from dockerd's list */

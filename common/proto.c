@@ -33,6 +33,7 @@ static const char *const type_names[FRAME_TYPE_MAX + 1] = {
 	[FRAME_PROMPT] = "prompt",
 	[FRAME_REPLY] = "reply",
 	[FRAME_DATA] = "data",
+	[FRAME_SAMPLE] = "sample",
 };
 
 const char *

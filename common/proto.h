@@ -22,7 +22,8 @@ enum frame_type {
 	FRAME_PROMPT,		/* b->c JSON {"style":..,"text":..} */
 	FRAME_REPLY,		/* c->b JSON {"text":..} */
 	FRAME_DATA,		/* b->c a piece of done's "data" as JSON text */
-	FRAME_TYPE_MAX = FRAME_DATA
+	FRAME_SAMPLE,		/* b->c JSON {"containers":[..]}: a stats round */
+	FRAME_TYPE_MAX = FRAME_SAMPLE
 };
 
 /* Exit codes shared by the broker's DONE frames and the shell. */

@@ -9,6 +9,8 @@
  *    Anything else is refused: there is no "ignore unknown".
  * 3. The decoded request holds only validated values (names_valid,
  *    numbers, parsed times), never a client string to pass on.
+ * 4. "names" (VF_NAMES verbs, instead of "name") is a list of at most
+ *    NAMES_MAX valid names, never empty.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +58,17 @@ static const struct optspec logs_opts[] = {
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 
+static const struct optspec stats_opts[] = {
+	{ 0, "no-stream", NULL, OPT_FLAG, 0, NULL,
+	    "print one sample and exit (default: until Ctrl-C)" },
+	{ 0, "json", NULL, OPT_FLAG, 0, NULL, "print JSON for scripts" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+/* What a request may carry that no shell option sets. */
+static const struct optspec stream_opt = { 0, "stream", "stream", OPT_FLAG,
+	0, NULL, NULL };
+
 static const struct optspec rm_opts[] = {
 	{ 'f', "force", "force", OPT_FLAG, 0, NULL,
 	    "remove a running container (it is killed first)" },
@@ -65,19 +78,22 @@ static const struct optspec rm_opts[] = {
 const struct verb verb_table[] = {
 	{ "ls", VERB_LS, 0, ls_opts,
 	    "list the containers you may use" },
-	{ "status", VERB_STATUS, VF_NAME, json_opts,
+	{ "status", VERB_STATUS, VF_NAME | VF_MULTI, json_opts,
 	    "show a container's state, health and exit code" },
-	{ "start", VERB_START, VF_NAME, no_opts, "start a container" },
-	{ "stop", VERB_STOP, VF_NAME, stop_opts, "stop a container" },
-	{ "restart", VERB_RESTART, VF_NAME, stop_opts,
-	    "restart a container" },
+	{ "start", VERB_START, VF_NAME | VF_MULTI, no_opts,
+	    "start containers" },
+	{ "stop", VERB_STOP, VF_NAME | VF_MULTI, stop_opts,
+	    "stop containers" },
+	{ "restart", VERB_RESTART, VF_NAME | VF_MULTI, stop_opts,
+	    "restart containers" },
 	{ "logs", VERB_LOGS, VF_NAME, logs_opts,
 	    "show a container's logs" },
-	{ "stats", VERB_STATS, VF_NAME, no_opts,
-	    "show one sample of CPU, memory and PIDs" },
+	{ "stats", VERB_STATS, VF_NAME | VF_NAMES | VF_STREAM, stats_opts,
+	    "show containers' CPU, memory, network and block I/O, PIDs" },
 	{ "create", VERB_CREATE, VF_TEMPLATE, no_opts,
 	    "create a container from an admin template" },
-	{ "rm", VERB_RM, VF_NAME, rm_opts, "remove one of your containers" },
+	{ "rm", VERB_RM, VF_NAME | VF_MULTI, rm_opts,
+	    "remove containers of yours" },
 	{ "forget", VERB_FORGET, 0, no_opts,
 	    "forget your re-authentication now (as sudo -k)" },
 	{ "inspect", VERB_INSPECT, VF_NAME, json_opts,
@@ -172,6 +188,8 @@ opt_find_key(const struct verb *v, const char *key)
 	for (o = v->opts; o->longopt != NULL; o++)
 		if (o->key != NULL && strcmp(o->key, key) == 0)
 			return o;
+	if ((v->flags & VF_STREAM) && strcmp(key, stream_opt.key) == 0)
+		return &stream_opt;
 	return NULL;
 }
 
@@ -189,6 +207,8 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
 			req->follow = json_is_true(val);
 		else if (strcmp(o->key, "force") == 0)
 			req->force = json_is_true(val);
+		else if (strcmp(o->key, "stream") == 0)
+			req->stream = json_is_true(val);
 		else
 			req->timestamps = json_is_true(val);
 		return 0;
@@ -295,13 +315,41 @@ copy_name(json_t *v, char *dst, const char *what, char *whybuf,
 	return 0;
 }
 
+/* VF_NAMES: 1..NAMES_MAX names, each checked as "name" is. */
+static int
+decode_names(json_t *names, struct request *req, char *whybuf,
+    size_t whylen)
+{
+	json_t *n;
+	size_t i;
+
+	if (names == NULL)
+		return 0;
+	if (!(req->verb->flags & VF_NAMES) || req->of != NULL) {
+		snprintf(whybuf, whylen, "unknown request field");
+		return -1;
+	}
+	if (!json_is_array(names) || json_array_size(names) == 0 ||
+	    json_array_size(names) > NAMES_MAX) {
+		snprintf(whybuf, whylen, "\"names\" is not a list of 1 to %d "
+		    "names", NAMES_MAX);
+		return -1;
+	}
+	json_array_foreach(names, i, n)
+		if (copy_name(n, req->names[i], "container name", whybuf,
+		    whylen) == -1)
+			return -1;
+	req->nnames = json_array_size(names);
+	return 0;
+}
+
 int
 request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
     size_t whylen)
 {
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
-	json_t *tmpl = NULL, *of = NULL;
+	json_t *tmpl = NULL, *of = NULL, *names = NULL;
 	unsigned shape;
 
 	memset(req, 0, sizeof(*req));
@@ -320,6 +368,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			tmpl = val;
 		else if (strcmp(key, "of") == 0)
 			of = val;
+		else if (strcmp(key, "names") == 0)
+			names = val;
 		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
 			req->prompt = json_is_true(val);
 		else {
@@ -334,7 +384,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown verb");
 		return -1;
 	}
-	if (decode_of(of, req, whybuf, whylen) == -1)
+	if (decode_of(of, req, whybuf, whylen) == -1 ||
+	    decode_names(names, req, whybuf, whylen) == -1)
 		return -1;
 	shape = req->of != NULL ? req->of->flags : req->verb->flags;
 	if (shape & VF_TEMPLATE) {
@@ -346,7 +397,14 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown request field");
 		return -1;
 	}
-	if (shape & VF_NAME) {
+	if ((shape & VF_NAMES) && req->of == NULL && (name == NULL ||
+	    names != NULL)) {
+		if (name != NULL) {
+			snprintf(whybuf, whylen, "\"name\" and \"names\" "
+			    "together");
+			return -1;
+		}
+	} else if (shape & VF_NAME) {
 		if (name == NULL) {
 			snprintf(whybuf, whylen, "%s needs a container name",
 			    req->of != NULL ? req->of->name : req->verb->name);

@@ -49,6 +49,14 @@ struct optspec {
 #define VF_USER		0x10	/* takes "user": the account to act for */
 #define VF_TEMPLATE	0x20	/* takes a TEMPLATE and an optional NAME */
 #define VF_CAN		0x40	/* takes an optional VERB, then its operands */
+#define VF_MULTI	0x80	/* the shell takes several NAMEs: a request each */
+#define VF_NAMES	0x100	/* or "names", zero or more; none: all the
+				   caller's (one request) */
+
+#define VF_STREAM	0x200	/* the shell asks for a stream ("stream": true)
+				   unless --no-stream */
+
+#define NAMES_MAX	64	/* names in one request's "names" */
 
 struct verb {
 	const char		*name;
@@ -79,6 +87,9 @@ struct request {
 	const struct verb	*verb;
 	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
+	char			 names[NAMES_MAX][129];	/* VF_NAMES: "names" */
+	size_t			 nnames;	/* 0: none given (stats: all) */
+	int			 stream;	/* stats: samples until the end */
 	char			 user[33];	/* VF_USER verbs only */
 	char			 template[129];	/* VF_TEMPLATE verbs only */
 	int			 force;

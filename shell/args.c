@@ -7,9 +7,10 @@
  * 2. A word starting with '-' before "--" is an option; one the verb
  *    does not have is an error, never a container name.
  * 3. A container or template name is accepted only if name_valid()
- *    accepts it; a verb that takes a name gets exactly one, create gets
- *    one template and at most one name; can gets nothing, or a verb
- *    and what that verb takes.
+ *    accepts it; a verb that takes a name gets exactly one (VF_MULTI:
+ *    one or more; VF_NAMES: any number), create gets one template and
+ *    at most one name; can gets nothing, or a verb and one name or
+ *    template for it.
  * 4. Option values are checked with the parsers the broker uses; a time
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
@@ -59,6 +60,9 @@ set_opt(struct cmd *c, const struct optspec *o, const char *value,
 			c->raw = 1;
 		else if (o->type == OPT_FLAG && strcmp(o->longopt, "quiet") == 0)
 			c->quiet = 1;
+		else if (o->type == OPT_FLAG &&
+		    strcmp(o->longopt, "no-stream") == 0)
+			c->no_stream = 1;
 		else
 			return args_error(err, errlen,
 			    "option --%s is not supported", o->longopt);
@@ -211,12 +215,18 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
 	} else if (v->flags & VF_NAME) {
-		if (c->word != NULL)
+		if (c->word != NULL && (c->of != NULL ||
+		    !(v->flags & (VF_MULTI | VF_NAMES))))
 			return args_error(err, errlen,
 			    "%s takes one container name", v->name);
 		if (!name_valid(arg))
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
+		if (c->nnames == LEX_MAX_WORDS)
+			return args_error(err, errlen, "too many names");
+		c->names[c->nnames++] = arg;
+		if (c->word != NULL)
+			return 0;
 	} else if (v->flags & VF_OPTNAME) {
 		if (c->word != NULL)
 			return args_error(err, errlen,
@@ -268,7 +278,11 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 		else
 			rc = parse_short(c, argc, argv, &i, err, errlen);
 	}
-	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL) ||
+	if (rc == 0 && (c->verb->flags & VF_STREAM) && !c->no_stream &&
+	    json_object_set_new(c->opts, "stream", json_true()) == -1)
+		rc = args_error(err, errlen, "out of memory");
+	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL &&
+	    (c->of != NULL || !(c->verb->flags & VF_NAMES))) ||
 	    ((shape(c)->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
 		rc = args_error(err, errlen, "%s needs a %s name",
 		    shape(c)->name, shape(c)->flags & VF_TEMPLATE ?
@@ -296,26 +310,50 @@ args_free(struct cmd *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* VF_NAMES: every name in one "names" list; none means all. */
+static int
+names_list(const struct cmd *c, json_t *req)
+{
+	json_t *a;
+	int i;
+
+	if (c->nnames == 0)
+		return 0;
+	if ((a = json_array()) == NULL ||
+	    json_object_set_new(req, "names", a) == -1)
+		return -1;
+	for (i = 0; i < c->nnames; i++)
+		if (json_array_append_new(a, json_string(c->names[i])) == -1)
+			return -1;
+	return 0;
+}
+
 json_t *
 args_request(const struct cmd *c)
 {
+	const char *word = c->word;
 	json_t *req;
 
 	if ((req = json_object()) == NULL)
 		return NULL;
+	if (c->of == NULL && (c->verb->flags & VF_NAMES))
+		word = NULL;
 	if (json_object_set_new(req, "verb", json_string(c->verb->name)) ||
 	    (c->of != NULL &&
 	    json_object_set_new(req, "of", json_string(c->of->name))) ||
 	    (c->tmpl != NULL &&
 	    json_object_set_new(req, "template", json_string(c->tmpl))) ||
-	    (c->word != NULL && (shape(c)->flags & (VF_NAME | VF_TEMPLATE)) &&
-	    json_object_set_new(req, "name", json_string(c->word))) ||
+	    (word != NULL && (shape(c)->flags & (VF_NAME | VF_TEMPLATE)) &&
+	    json_object_set_new(req, "name", json_string(word))) ||
+	    (c->of == NULL && (c->verb->flags & VF_NAMES) &&
+	    names_list(c, req) == -1) ||
 	    (json_object_size(c->opts) > 0 &&
-	    json_object_set(req, "opts", c->opts))) {
-		json_decref(req);
-		return NULL;
-	}
+	    json_object_set(req, "opts", c->opts)))
+		goto fail;
 	return req;
+fail:
+	json_decref(req);
+	return NULL;
 }
 
 void
@@ -342,6 +380,10 @@ args_usage(const struct verb *v, char *buf, size_t len)
 		snprintf(buf + n, len - n, " [VERB NAME | create TEMPLATE]");
 	else if (n < len && (v->flags & VF_TEMPLATE))
 		snprintf(buf + n, len - n, " TEMPLATE [NAME]");
+	else if (n < len && (v->flags & VF_NAMES))
+		snprintf(buf + n, len - n, " [NAME...]");
+	else if (n < len && (v->flags & VF_MULTI))
+		snprintf(buf + n, len - n, " NAME...");
 	else if (n < len && (v->flags & VF_NAME))
 		snprintf(buf + n, len - n, " NAME");
 	else if (n < len && (v->flags & VF_OPTNAME))

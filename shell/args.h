@@ -12,10 +12,13 @@ struct cmd {
 	const struct verb	*verb;
 	const struct verb	*of;	/* can's VERB; NULL: none */
 	const char		*word;	/* NAME, or help's VERB; NULL: none */
+	const char		*names[LEX_MAX_WORDS];	/* every NAME */
+	int			 nnames;
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */
 	int			 raw;	/* --raw: no terminal filtering */
 	int			 quiet;	/* -q: names only */
+	int			 no_stream;	/* --no-stream: one sample */
 	json_t			*opts;	/* the request's "opts" */
 	enum refusal		 refused;	/* after -1: what it was */
 };
@@ -29,13 +32,17 @@ int	args_parse(int argc, char *const argv[], struct cmd *c, char *err,
 	    size_t errlen);
 void	args_free(struct cmd *c);
 
-/* The REQUEST message for a parsed command that is not local. */
+/*
+ * The REQUEST message for a parsed command that is not local: for its
+ * word (a VF_MULTI verb sends one per name, word set to each), or a
+ * VF_NAMES verb's names.
+ */
 json_t	*args_request(const struct cmd *c);
 
 /* The verb a user may type: in verb_table and not for root (VF_ADMIN). */
 const struct verb *args_verb(const char *name);
 
-/* "logs [-f] [-n N] ... NAME", built from the verb's optspecs and flags. */
+/* "logs [-f] [-n N] ... NAME", "stop [-t SECS] NAME...", built from the verb's optspecs and flags. */
 void	args_usage(const struct verb *v, char *buf, size_t len);
 
 /* Whether word names ctl itself ("ctl", ".../ctl"), to be skipped. */

@@ -56,6 +56,9 @@ struct conn {
 
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
 static int answer_stdin;
+static unsigned prompted;
+static client_sample sample_fn;
+static void *sample_arg;
 static struct frame frame;
 static struct proto_reader reader;
 
@@ -63,6 +66,7 @@ static int	on_output(struct conn *, json_t *);
 static int	on_data(struct conn *, json_t *);
 static int	on_prompt(struct conn *, json_t *);
 static int	on_done(struct conn *, json_t *);
+static int	on_sample(struct conn *, json_t *);
 
 /* What may follow a request, as the monitor's dispatch table in OpenSSH. */
 static const struct dispatch {
@@ -75,6 +79,7 @@ static const struct dispatch {
 	{ FRAME_DATA, 0, on_data },
 	{ FRAME_PROMPT, 1, on_prompt },
 	{ FRAME_DONE, 1, on_done },
+	{ FRAME_SAMPLE, 0, on_sample },
 	{ 0, 0, NULL }
 };
 
@@ -104,6 +109,13 @@ client_set_socket(const char *path)
 {
 	if (path != NULL && *path != '\0')
 		snprintf(sock_path, sizeof(sock_path), "%s", path);
+}
+
+void
+client_on_sample(client_sample fn, void *arg)
+{
+	sample_fn = fn;
+	sample_arg = arg;
 }
 
 void
@@ -494,8 +506,41 @@ on_prompt(struct conn *c, json_t *msg)
 	}
 	if (rc == EXIT_OK)
 		(void)send_reply(c->fd, answer, len);	/* as send_json */
+	if (rc == EXIT_OK && s->answer)
+		prompted++;
 	explicit_bzero(answer, sizeof(answer));
 	return rc == EXIT_OK ? MORE : rc;
+}
+
+/*
+ * A stats round: a JSON object up to a whole frame, for the command that
+ * asked for a stream; to anyone else, a frame out of place.
+ */
+static int
+on_sample(struct conn *c, json_t *msg)
+{
+	json_t *j;
+	int rc;
+
+	(void)msg;
+	if (sample_fn == NULL)
+		return lost(c, "unexpected frame");
+	j = json_loadb((const char *)frame.buf, frame.len,
+	    JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return lost(c, "malformed sample");
+	}
+	rc = sample_fn(sample_arg, j);
+	json_decref(j);
+	if (rc == -1)
+		return lost(c, "malformed sample");
+	if (fflush(stdout) == EOF) {
+		if (sig_caught())
+			return interrupted(c);
+		return EXIT_FAIL;	/* the reader left, as on_output */
+	}
+	return MORE;
 }
 
 /* A piece of done's data, too large to ride in the done frame itself. */
@@ -569,8 +614,8 @@ request(struct conn *c, json_t *req)
 	json_t *msg;
 	int rc;
 
-	if (json_object_set_new(req, "prompt", json_boolean(can_prompt())) ==
-	    -1)
+	if (json_object_set_new(req, "prompt", json_boolean(
+	    !(c->flags & CLIENT_NOPROMPT) && can_prompt())) == -1)
 		return lost(c, "out of memory");
 	if ((rc = send_json(c, FRAME_REQUEST, req)) != EXIT_OK)
 		return rc;
@@ -589,6 +634,12 @@ request(struct conn *c, json_t *req)
 		json_decref(msg);
 	} while (rc == MORE);
 	return rc;
+}
+
+unsigned
+client_prompted(void)
+{
+	return prompted;
 }
 
 int

@@ -10,6 +10,7 @@
 
 #define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
 #define CLIENT_RAW	0x02	/* output to a terminal is not filtered */
+#define CLIENT_NOPROMPT	0x04	/* tell the broker no prompt can be answered */
 
 struct welcome {
 	char	user[64];		/* made safe for the terminal */
@@ -23,8 +24,19 @@ struct welcome {
 /* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */
 void	client_set_socket(const char *path);
 
+/*
+ * Who shows the sample frames (stats rounds) of the next requests, until
+ * set again (NULL: such a frame ends the command as malformed). fn
+ * returns 0, or -1 if the sample is malformed.
+ */
+typedef int (*client_sample)(void *arg, json_t *sample);
+void	client_on_sample(client_sample fn, void *arg);
+
 /* Password prompts are answered from stdin, not /dev/tty (sudo -S). */
 void	client_answer_from_stdin(void);
+
+/* How many prompts were answered with a password so far. */
+unsigned	client_prompted(void);
 
 /*
  * Connects and says hello only. Returns an exit code (5: unreachable);

@@ -6,8 +6,9 @@
  *    rejected command sends nothing and exits 2, and the caller learns
  *    whether it was hostile or a mistake (enum refusal).
  * 2. Local verbs (help, exit, quit) never reach the broker; every other
- *    verb is one request on its own connection. Root-only verbs
- *    (VF_ADMIN) are neither listed nor accepted.
+ *    verb is one request on its own connection, and a VF_MULTI verb one
+ *    per name. Root-only verbs (VF_ADMIN) are neither listed nor
+ *    accepted.
  * 3. What the broker returns is shown through fmt_json() and fmt_safe(),
  *    or as JSON that jansson escapes (--json); never printed raw.
  */
@@ -24,6 +25,8 @@
 #include "inspect.h"
 #include "names.h"
 #include "proto.h"
+#include "sig.h"
+#include "stats.h"
 
 /* A cell holds a whole name (NAME_MAX_LEN) or image reference (255). */
 #define CELL_MAX	256
@@ -50,14 +53,16 @@ static const struct handler {
 	int	(*local)(const struct cmd *, int *quit);
 	int	(*show)(const struct cmd *, json_t *data);
 	int	  optional;
+	int	  block;	/* several lines: a blank line between names */
+	client_sample sample;	/* shows a stream's rounds, JSON too */
 } handlers[VERB_COUNT] = {
 	[VERB_LS] = { NULL, show_ls },
-	[VERB_STATUS] = { NULL, show_status },
+	[VERB_STATUS] = { NULL, show_status, 0, 1 },
 	[VERB_START] = { NULL, show_change },
 	[VERB_STOP] = { NULL, show_change },
 	[VERB_RESTART] = { NULL, show_change },
 	[VERB_LOGS] = { NULL, show_logs, 1 },
-	[VERB_STATS] = { NULL, show_stats },
+	[VERB_STATS] = { NULL, show_stats, 0, 0, stats_sample },
 	[VERB_CREATE] = { NULL, show_change },
 	[VERB_RM] = { NULL, show_change },
 	[VERB_FORGET] = { NULL, NULL },
@@ -108,9 +113,6 @@ static const struct {
 	{ "STATE", "state", 0 },
 	{ "STATUS", "status", 0 },
 	{ "IMAGE", "image", 0 },
-};
-static const char *const stats_header[] = {
-	"NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -239,31 +241,9 @@ show_change(const struct cmd *c, json_t *data)
 static int
 show_stats(const struct cmd *c, json_t *data)
 {
-	json_t *cpu, *used, *limit, *pids;
-	cell_t cells[NITEMS(stats_header)];
-	char u[32], l[32];
+	int rc = stats_done(c, data);
 
-	cpu = json_object_get(data, "cpu_percent");
-	used = json_object_get(data, "memory_used");
-	limit = json_object_get(data, "memory_limit");
-	pids = json_object_get(data, "pids");
-	if (!json_is_object(data) || !json_is_number(cpu) ||
-	    !json_is_number(used) || !json_is_number(limit))
-		return bad_reply();
-	fmt_safe(cells[0], CELL_MAX, c->word);
-	snprintf(cells[1], CELL_MAX, "%.2f%%", json_number_value(cpu));
-	fmt_bytes(u, sizeof(u), json_number_value(used));
-	fmt_bytes(l, sizeof(l), json_number_value(limit));
-	snprintf(cells[2], CELL_MAX, "%s / %s", u, l);
-	if (json_number_value(limit) > 0)
-		snprintf(cells[3], CELL_MAX, "%.2f%%",
-		    100.0 * json_number_value(used) /
-		    json_number_value(limit));
-	else
-		snprintf(cells[3], CELL_MAX, "-");
-	fmt_json(cells[4], CELL_MAX, pids);
-	table_print(stats_header, NITEMS(stats_header), cells, 1);
-	return EXIT_OK;
+	return rc == -1 ? bad_reply() : rc;
 }
 
 static int
@@ -380,7 +360,20 @@ run_exit(const struct cmd *c, int *quit)
 }
 
 static int
-run_remote(const struct cmd *c, const struct handler *h)
+print_json(json_t *data)
+{
+	int rc = EXIT_OK;
+
+	if (json_dumpf(data, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == -1)
+		rc = EXIT_FAIL;
+	printf("\n");
+	return rc;
+}
+
+/* One request and its answer shown; --json of several goes into all. */
+static int
+run_one(const struct cmd *c, const struct handler *h, int flags,
+    json_t *all)
 {
 	json_t *req, *data = NULL;
 	int rc;
@@ -389,21 +382,70 @@ run_remote(const struct cmd *c, const struct handler *h)
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}
-	rc = client_run(req, c->raw ? CLIENT_RAW : 0, &data);
+	if (h->sample != NULL)
+		(void)h->sample((void *)c, NULL);
+	client_on_sample(h->sample, (void *)c);
+	rc = client_run(req, flags, &data);
+	client_on_sample(NULL, NULL);
 	json_decref(req);
 	if (rc == EXIT_OK && h->show != NULL) {
 		if (data == NULL && !h->optional)
 			rc = bad_reply();
-		else if (c->json) {
-			if (json_dumpf(data, stdout,
-			    JSON_INDENT(2) | JSON_ENSURE_ASCII) == -1)
-				rc = EXIT_FAIL;
-			printf("\n");
-		} else
+		else if (c->json && all != NULL)
+			json_array_append(all, data);
+		else if (c->json && h->sample == NULL)
+			rc = print_json(data);
+		else
 			rc = h->show(c, data);
 	}
 	json_decref(data);
 	return rc;
+}
+
+/*
+ * Several names: a request each, in turn, each decided and answered on
+ * its own; the exit code is the highest. Once a password was asked, or
+ * refused, the others say no prompt can be answered: a fresh ticket
+ * lets them through, and nobody is asked twice in one command.
+ */
+static int
+run_each(const struct cmd *c, const struct handler *h, int flags)
+{
+	json_t *all = c->json ? json_array() : NULL;
+	struct cmd one = *c;
+	unsigned asked;
+	int i, rc, worst = EXIT_OK;
+
+	for (i = 0; i < c->nnames; i++) {
+		if (sig_caught())
+			return EXIT_SIGNAL(sig_caught());
+		one.word = c->names[i];
+		if (h->block && i > 0 && !c->json)
+			printf("\n");
+		asked = client_prompted();
+		rc = run_one(&one, h, flags, all);
+		if (rc >= EXIT_SIGNAL(0)) {
+			json_decref(all);
+			return rc;
+		}
+		if (client_prompted() != asked || rc == EXIT_AUTH)
+			flags |= CLIENT_NOPROMPT;
+		worst = rc > worst ? rc : worst;
+	}
+	if (all != NULL && print_json(all) != EXIT_OK)
+		worst = EXIT_FAIL;
+	json_decref(all);
+	return worst;
+}
+
+static int
+run_remote(const struct cmd *c, const struct handler *h)
+{
+	int flags = c->raw ? CLIENT_RAW : 0;
+
+	if ((c->verb->flags & VF_MULTI) && c->nnames > 1)
+		return run_each(c, h, flags);
+	return run_one(c, h, flags, NULL);
 }
 
 /* A mistake gets the verb's usage, when there is a verb to speak of. */

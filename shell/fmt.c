@@ -26,21 +26,40 @@ fmt_safe(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
+/* v in the largest unit of base it reaches, with digits significant. */
+static void
+scaled(char *dst, size_t size, double v, double base,
+    const char *const units[7], int digits)
+{
+	size_t i = 0;
+
+	if (v < 0)
+		v = 0;
+	while (v >= base && i < 6) {
+		v /= base;
+		i++;
+	}
+	snprintf(dst, size, "%.*g%s", digits, v, units[i]);
+}
+
 void
 fmt_bytes(char *dst, size_t size, double bytes)
 {
-	static const char *const units[] = {
+	static const char *const units[7] = {
 		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
 	};
-	size_t i = 0;
 
-	if (bytes < 0)
-		bytes = 0;
-	while (bytes >= 1024 && i < sizeof(units) / sizeof(units[0]) - 1) {
-		bytes /= 1024;
-		i++;
-	}
-	snprintf(dst, size, "%.4g%s", bytes, units[i]);
+	scaled(dst, size, bytes, 1024, units, 4);
+}
+
+void
+fmt_size(char *dst, size_t size, double bytes)
+{
+	static const char *const units[7] = {
+		"B", "kB", "MB", "GB", "TB", "PB", "EB"
+	};
+
+	scaled(dst, size, bytes, 1000, units, 3);
 }
 
 void

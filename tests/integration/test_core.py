@@ -310,7 +310,7 @@ def test_logs_follow_cancelled_leaves_nothing(ctl, broker, world):
 
 
 def test_stats_one_sample(ctl, world):
-    r = ctl("alice", "stats", world["alice_app"], timeout=30)
+    r = ctl("alice", "stats", "--no-stream", world["alice_app"], timeout=30)
     assert r.returncode == 0, r.stderr
     assert "%" in r.stdout
 

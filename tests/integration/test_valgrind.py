@@ -41,7 +41,7 @@ def test_session_under_valgrind(vg_broker, ctl, own_containers, accounts):
                                       "sleep 0.2; done"])
     # another user's: alice may not see it
     other = own_containers.create(f"{TAG}-vg-bob", owner=accounts.users["bob"], start=False)
-    for args in (["ls"], ["status", name], ["logs", "-n", "3", name], ["stats", name],
+    for args in (["ls"], ["status", name], ["logs", "-n", "3", name], ["stats", "--no-stream", name],
                  ["restart", "-t", "0", name], ["status", "nope"],
                  ["status", other]):
         r = ctl("alice", *args, timeout=120)

@@ -273,7 +273,7 @@ static void
 test_name_required(void **state)
 {
 	static const char *const verbs[] = { "status", "start", "stop",
-	    "restart", "logs", "stats" };
+	    "restart", "logs" };
 	char text[128];
 	size_t i;
 
@@ -290,6 +290,56 @@ test_name_required(void **state)
 		    "{\"verb\": \"%s\", \"name\": [\"a\"]}", verbs[i]);
 		must_refuse(text);
 	}
+}
+
+/* {"verb": "stats", "names": ["c0", ...]} with n names, in buf. */
+static const char *
+names_of(size_t n, char *buf, size_t len)
+{
+	size_t i, k;
+
+	k = (size_t)snprintf(buf, len, "{\"verb\": \"stats\", \"names\": [");
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s\"c%zu\"",
+		    i > 0 ? ", " : "", i);
+	snprintf(buf + k, len - k, "]}");
+	return buf;
+}
+
+/* stats: one "name" (as before), a "names" list, or none: all. */
+static void
+test_stats_names(void **state)
+{
+	char text[NAMES_MAX * 8 + 64];
+
+	must_accept("{\"verb\": \"stats\"}");
+	assert_int_equal(req.nnames, 0);
+	assert_string_equal(req.name, "");
+	must_accept("{\"verb\": \"stats\", \"name\": \"web\"}");
+	assert_string_equal(req.name, "web");
+	must_accept("{\"verb\": \"stats\", \"names\": [\"a\", \"b-1\"], "
+	    "\"opts\": {\"stream\": true}}");
+	assert_int_equal(req.nnames, 2);
+	assert_string_equal(req.names[1], "b-1");
+	assert_int_equal(req.stream, 1);
+	must_refuse_why("{\"verb\": \"stats\", \"names\": []}", "1 to");
+	must_refuse("{\"verb\": \"stats\", \"names\": \"a\"}");
+	must_refuse("{\"verb\": \"stats\", \"names\": [\"a\", 1]}");
+	must_refuse("{\"verb\": \"stats\", \"names\": [\"../x\"]}");
+	must_refuse_why("{\"verb\": \"stats\", \"name\": \"a\", "
+	    "\"names\": [\"b\"]}", "together");
+	must_refuse_why("{\"verb\": \"stop\", \"names\": [\"a\"]}",
+	    "unknown request field");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"stats\", "
+	    "\"names\": [\"a\"]}", "unknown request field");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"stats\"}",
+	    "needs a container name");
+	must_refuse("{\"verb\": \"logs\", \"name\": \"a\", "
+	    "\"opts\": {\"stream\": true}}");
+	must_refuse("{\"verb\": \"stats\", \"opts\": {\"stream\": 1}}");
+	must_accept(names_of(NAMES_MAX, text, sizeof(text)));
+	assert_int_equal(req.nnames, NAMES_MAX);
+	must_refuse_why(names_of(NAMES_MAX + 1, text, sizeof(text)), "1 to");
 }
 
 static void
@@ -674,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_time_embedded_nul),
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_name_required),
+		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_name_refused_for_ls),
 		cmocka_unit_test(test_invalid_names),
 		cmocka_unit_test(test_name_embedded_nul),

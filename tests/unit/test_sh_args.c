@@ -99,7 +99,7 @@ test_names(void **state)
 	assert_request("start a.b_c-1", "{\"name\":\"a.b_c-1\",\"verb\":\"start\"}");
 	assert_refused("status", "status needs a container name");
 	assert_refused("logs", "logs needs a container name");
-	assert_refused("status a b", "status takes one container name");
+	assert_refused("logs a b", "logs takes one container name");
 	assert_refused("status 'a;b'", "invalid container name 'a;b'");
 	assert_refused("status .hidden", "invalid container name");
 	assert_refused("status _x", "invalid container name");
@@ -301,7 +301,7 @@ test_refusal_kinds(void **state)
 	assert_refused_as("/bin/sh", REFUSAL_USAGE);
 	assert_refused_as("'ls '", REFUSAL_USAGE);
 	assert_refused_as("status", REFUSAL_USAGE);
-	assert_refused_as("status a b", REFUSAL_USAGE);
+	assert_refused_as("logs a b", REFUSAL_USAGE);
 	assert_refused_as("status -x web", REFUSAL_USAGE);
 	assert_refused_as("status 'my app'", REFUSAL_USAGE);
 	assert_refused_as("status ../x", REFUSAL_USAGE);
@@ -331,6 +331,7 @@ test_broker_accepts(void **state)
 	static const char *const lines[] = {
 		"ls", "ls --json", "ls -q", "status web", "start web", "stop web",
 		"stop -t 0 web", "restart --time 86400 web", "stats web",
+		"stats --no-stream web", "stats", "stats --json web web",
 		"logs web", "logs -ft -n all web", "logs --tail 7 web",
 		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
 		"logs --since 1700000000 -t web", "rm web", "rm -f web",
@@ -349,7 +350,12 @@ test_broker_accepts(void **state)
 		if (request_decode(req, time(NULL), &r, why, sizeof(why)) != 0)
 			fail_msg("\"%s\": broker refuses: %s", lines[i], why);
 		assert_ptr_equal(r.verb, c.verb);
-		if (c.verb->flags & VF_NAME || c.word != NULL)
+		if (c.verb->flags & VF_NAMES) {
+			assert_int_equal(r.nnames, (size_t)c.nnames);
+			assert_string_equal(r.name, "");
+			if (c.nnames > 0)
+				assert_string_equal(r.names[0], "web");
+		} else if (c.verb->flags & VF_NAME || c.word != NULL)
 			assert_string_equal(r.name, "web");
 		if (c.verb->flags & VF_TEMPLATE)
 			assert_string_equal(r.template, "tmpl");
@@ -367,6 +373,34 @@ test_broker_accepts(void **state)
 	args_free(&c);
 }
 
+/* start, stop, restart, status, rm: a request per name, each checked. */
+static void
+test_several_names(void **state)
+{
+	static const char *const multi[] = { "start", "stop", "restart",
+	    "status", "rm" };
+	char line[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(multi) / sizeof(multi[0]); i++) {
+		snprintf(line, sizeof(line), "%s a b c", multi[i]);
+		assert_int_equal(parse(line), 0);
+		assert_int_equal(c.nnames, 3);
+		assert_string_equal(c.names[0], "a");
+		assert_string_equal(c.names[2], "c");
+		assert_string_equal(c.word, "a");
+		args_free(&c);
+		snprintf(line, sizeof(line), "%s a 'b;c'", multi[i]);
+		assert_refused(line, "invalid container name 'b;c'");
+	}
+	assert_int_equal(parse("stop -t 3 a b"), 0);
+	assert_int_equal(c.nnames, 2);
+	args_free(&c);
+	assert_refused("logs a b", "logs takes one container name");
+	assert_refused("can stop a b", "stop takes one container name");
+	assert_refused("rm -f", "rm needs a container name");
+}
+
 static void
 test_usage(void **state)
 {
@@ -376,7 +410,7 @@ test_usage(void **state)
 	assert_string_equal(buf,
 	    "logs [-f] [-n N] [--since T] [--until T] [-t] [--raw] NAME");
 	args_usage(verb_find("stop"), buf, sizeof(buf));
-	assert_string_equal(buf, "stop [-t SECS] NAME");
+	assert_string_equal(buf, "stop [-t SECS] NAME...");
 	args_usage(verb_find("ls"), buf, sizeof(buf));
 	assert_string_equal(buf, "ls [-q] [--json]");
 	args_usage(verb_find("help"), buf, sizeof(buf));
@@ -384,7 +418,9 @@ test_usage(void **state)
 	args_usage(verb_find("create"), buf, sizeof(buf));
 	assert_string_equal(buf, "create TEMPLATE [NAME]");
 	args_usage(verb_find("rm"), buf, sizeof(buf));
-	assert_string_equal(buf, "rm [-f] NAME");
+	assert_string_equal(buf, "rm [-f] NAME...");
+	args_usage(verb_find("stats"), buf, sizeof(buf));
+	assert_string_equal(buf, "stats [--no-stream] [--json] [NAME...]");
 	args_usage(verb_find("exit"), buf, sizeof(buf));
 	assert_string_equal(buf, "exit");
 	args_usage(verb_find("logs"), buf, 10);
@@ -440,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_create_rm_forget),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_broker_accepts),
+		cmocka_unit_test(test_several_names),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_is_self),
 		cmocka_unit_test(test_can),

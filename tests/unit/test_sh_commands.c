@@ -309,20 +309,232 @@ test_changes(void **state)
 	    "");
 }
 
+/* One connection of a scripted broker: the request, a prompt or not. */
+struct step {
+	const char	*request;	/* without "prompt" */
+	int		 prompt;	/* the "prompt" the request must carry */
+	int		 ask;		/* send a password prompt first */
+	const char	*done;
+	const char	*samples[3];	/* sample frames before done */
+	int		 cut;		/* the client may hang up first */
+};
+
+static void
+serve_step(const struct step *st)
+{
+	static const char welcome[] =
+	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
+	static const char ask[] = "{\"style\":\"echo_off\",\"text\":\"P: \"}";
+	const char *want = st->prompt ? ",\"prompt\":true}" :
+	    ",\"prompt\":false}";
+	const char *why;
+	char *p;
+	int fd, i;
+
+	if ((fd = accept(lfd, NULL, NULL)) == -1 ||
+	    proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_HELLO ||
+	    proto_send(fd, FRAME_WELCOME, welcome, strlen(welcome)) == -1 ||
+	    proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_REQUEST)
+		_exit(21);
+	if ((p = strstr((char *)f.buf, ",\"prompt\":")) == NULL ||
+	    strcmp(p, want) != 0) {
+		fprintf(stderr, "broker got %s, want prompt %d\n", f.buf,
+		    st->prompt);
+		_exit(24);
+	}
+	strcpy(p, "}");
+	if (strcmp((char *)f.buf, st->request) != 0) {
+		fprintf(stderr, "broker got %s, want %s\n", f.buf,
+		    st->request);
+		_exit(22);
+	}
+	if (st->ask && (proto_send(fd, FRAME_PROMPT, ask, strlen(ask)) == -1 ||
+	    proto_recv(fd, &f, 5000, &why) != 1 || f.type != FRAME_REPLY ||
+	    strcmp((char *)f.buf, "{\"text\":\"pw\"}") != 0))
+		_exit(25);
+	for (i = 0; i < 3 && st->samples[i] != NULL; i++)
+		if (proto_send(fd, FRAME_SAMPLE, st->samples[i],
+		    strlen(st->samples[i])) == -1)
+			_exit(26);
+	if (proto_send(fd, FRAME_DONE, st->done, strlen(st->done)) == -1 &&
+	    !st->cut)
+		_exit(23);
+	close(fd);
+}
+
+/* A broker for n connections, one after the other. */
+static void
+brokers(const struct step *steps, size_t n)
+{
+	pid_t pid;
+	size_t i;
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		alarm(10);
+		for (i = 0; i < n; i++)
+			serve_step(&steps[i]);
+		_exit(0);
+	}
+	broker_pid = pid;
+}
+
+#define DONE_CHANGED	"{\"exit\":0,\"data\":{\"changed\":true}}"
+#define DONE_SAME	"{\"exit\":0,\"data\":{\"changed\":false}}"
+
+/*
+ * Several names: a request each, reported each, the highest exit code;
+ * a name the broker does not know stops nothing.
+ */
+static void
+test_several_names(void **state)
+{
+	static const struct step stop[] = {
+		{ "{\"verb\":\"stop\",\"name\":\"a\"}", 0, 0, DONE_CHANGED },
+		{ "{\"verb\":\"stop\",\"name\":\"b\"}", 0, 0,
+		    "{\"exit\":3,\"error\":\"no such container: b\"}" },
+		{ "{\"verb\":\"stop\",\"name\":\"c\"}", 0, 0, DONE_SAME },
+	};
+	static const struct step status[] = {
+		{ "{\"verb\":\"status\",\"name\":\"a\"}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"name\":\"a\"}}" },
+		{ "{\"verb\":\"status\",\"name\":\"b\"}", 0, 0,
+		    "{\"exit\":1,\"error\":\"dockerd: down\"}" },
+		{ "{\"verb\":\"status\",\"name\":\"c\"}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"name\":\"c\"}}" },
+	};
+	int quit = 0;
+
+	brokers(stop, 3);
+	assert_int_equal(run("stop a b c", &quit), 3);
+	broker_done();
+	assert_string_equal(out, "a: stopped\nc: already stopped\n");
+	assert_string_equal(errtext, "ctl: no such container: b\n");
+	brokers(status, 3);
+	assert_int_equal(run("status --json a b c", &quit), 1);
+	broker_done();
+	assert_string_equal(out, "[\n  {\n    \"name\": \"a\"\n  },\n"
+	    "  {\n    \"name\": \"c\"\n  }\n]\n");
+	assert_string_equal(errtext, "ctl: dockerd: down\n");
+}
+
+/*
+ * A password is asked once per command: once answered, the next names
+ * tell the broker no prompt can be answered (their ticket lets them in).
+ */
+static void
+test_several_names_one_password(void **state)
+{
+	static const struct step restart[] = {
+		{ "{\"verb\":\"restart\",\"name\":\"a\"}", 1, 1,
+		    DONE_CHANGED },
+		{ "{\"verb\":\"restart\",\"name\":\"b\"}", 0, 0,
+		    DONE_CHANGED },
+	};
+	int quit = 0, saved, fd;
+	FILE *in = tmpfile();
+
+	assert_non_null(in);
+	assert_true(fputs("pw\n", in) >= 0);
+	rewind(in);
+	saved = dup(0);
+	dup2(fileno(in), 0);
+	fclose(in);
+	client_answer_from_stdin();
+	brokers(restart, 2);
+	assert_int_equal(run("restart a b", &quit), 0);
+	dup2(saved, 0);
+	close(saved);
+	broker_done();
+	assert_string_equal(out, "a: restarted\nb: restarted\n");
+}
+
+#define WEB_ROW	"{\"name\":\"web\",\"id\":\"x\",\"cpu_percent\":12.3456," \
+	"\"memory_used\":13148160,\"memory_limit\":2087354368," \
+	"\"memory_percent\":0.6299,\"net_rx\":1234,\"net_tx\":15700000," \
+	"\"block_read\":0,\"block_write\":4096,\"pids\":7}"
+#define HEADER	"NAME   CPU %    MEM USAGE / LIMIT      MEM %    NET I/O" \
+	"              BLOCK I/O            PIDS\n"
+#define WEB_LINE "web    12.35%   12.54MiB / 1.944GiB    0.63%    " \
+	"1.23kB / 15.7MB      0B / 4.1kB           7\n"
+
+/* One sample: a table, refused names on stderr, the highest code. */
 static void
 test_stats(void **state)
 {
-	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
-	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"cpu_percent\":12.3456,"
-	    "\"memory_used\":13148160,\"memory_limit\":2087354368,"
-	    "\"pids\":7}}", 0,
-	    "NAME   CPU %    MEM USAGE / LIMIT     MEM %   PIDS\n"
-	    "web    12.35%   12.54MiB / 1.944GiB   0.63%   7\n", "");
-	assert_run("stats web", "{\"verb\":\"stats\",\"name\":\"web\"}",
-	    "{\"exit\":0,\"data\":{\"cpu_percent\":0,\"memory_used\":0,"
-	    "\"memory_limit\":0}}", 0,
-	    "NAME   CPU %   MEM USAGE / LIMIT   MEM %   PIDS\n"
-	    "web    0.00%   0B / 0B             -       -\n", "");
+	assert_run("stats --no-stream web nope",
+	    "{\"verb\":\"stats\",\"names\":[\"web\",\"nope\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":[" WEB_ROW "],"
+	    "\"errors\":[{\"name\":\"nope\",\"error\":"
+	    "\"no such container: nope\",\"exit\":3}]}}", 3,
+	    HEADER WEB_LINE, "ctl: no such container: nope\n");
+	assert_run("stats --no-stream",
+	    "{\"verb\":\"stats\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"name\":"
+	    "\"x\\u001b]0;t\",\"id\":\"y\",\"error\":\"gone\"}]}}", 0,
+	    "NAME     CPU %    MEM USAGE / LIMIT      MEM %    NET I/O"
+	    "              BLOCK I/O            PIDS\n"
+	    "x?]0;t   --       --                     --       --"
+	    "                   --                   --\n", "");
+	assert_run("stats --no-stream --json web",
+	    "{\"verb\":\"stats\",\"names\":[\"web\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"name\":\"web\"}]}}",
+	    0, "{\n  \"containers\": [\n    {\n      \"name\": \"web\"\n"
+	    "    }\n  ]\n}\n", "");
+	assert_run("stats --no-stream web",
+	    "{\"verb\":\"stats\",\"names\":[\"web\"]}",
+	    "{\"exit\":0,\"data\":{\"containers\":{}}}", 1, "",
+	    "ctl: unexpected reply from the broker\n");
+}
+
+/*
+ * A stream to a pipe: a line per container and round, the header once;
+ * with --json, a line of JSON a round; how it ended, on stderr.
+ */
+static void
+test_stats_stream(void **state)
+{
+	static const struct step lines[] = {
+		{ "{\"verb\":\"stats\",\"names\":[\"web\"],\"opts\":"
+		    "{\"stream\":true}}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"containers\":[],\"ended\":"
+		    "\"the broker's idle timeout (9 s) passed\"}}",
+		    { "{\"containers\":[" WEB_ROW "]}",
+		    "{\"containers\":[" WEB_ROW "]}", NULL } },
+	};
+	static const struct step json[] = {
+		{ "{\"verb\":\"stats\",\"opts\":{\"stream\":true}}", 0, 0,
+		    "{\"exit\":0,\"data\":{\"containers\":[]}}",
+		    { "{\"containers\":[{\"name\":\"a\"}],\"errors\":[{"
+		    "\"name\":\"b\",\"error\":\"no such container: b\","
+		    "\"exit\":3}]}", "{\"containers\":[]}", NULL } },
+	};
+	static const struct step stray[] = {
+		{ "{\"verb\":\"status\",\"name\":\"web\"}", 0, 0,
+		    "{\"exit\":0,\"data\":{}}",
+		    { "{\"containers\":[]}", NULL }, 1 },
+	};
+	int quit = 0;
+
+	brokers(lines, 1);
+	assert_int_equal(run("stats web", &quit), 0);
+	broker_done();
+	assert_string_equal(out, HEADER WEB_LINE WEB_LINE);
+	assert_string_equal(errtext, "ctl: stats ended: the broker's idle "
+	    "timeout (9 s) passed\n");
+	brokers(json, 1);
+	assert_int_equal(run("stats --json", &quit), 3);
+	broker_done();
+	assert_string_equal(out, "{\"containers\":[{\"name\":\"a\"}],"
+	    "\"errors\":[{\"name\":\"b\",\"error\":\"no such container: "
+	    "b\",\"exit\":3}]}\n{\"containers\":[]}\n");
+	assert_string_equal(errtext, "ctl: no such container: b\n");
+	brokers(stray, 1);
+	assert_int_equal(run("status web", &quit), 1);
+	broker_done();
+	assert_string_equal(errtext, "ctl: connection to the broker lost "
+	    "(unexpected frame)\n");
 }
 
 /* A follow's end says how the container exited, on stderr alone. */
@@ -515,10 +727,13 @@ main(void)
 		T(test_status),
 		T(test_changes),
 		T(test_stats),
+		T(test_stats_stream),
 		T(test_errors),
 		T(test_refused_locally),
 		T(test_usage_after_a_mistake),
 		T(test_local),
+		T(test_several_names),
+		T(test_several_names_one_password),	/* last: -S stays on */
 	};
 
 	alarm(60);

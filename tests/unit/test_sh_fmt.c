@@ -36,6 +36,24 @@ test_safe(void **state)
 	assert_int_equal(buf[0], 'x');
 }
 
+/* docker stats's NET I/O and BLOCK I/O: decimal, 3 digits. */
+static void
+test_size(void **state)
+{
+	char buf[32];
+
+	fmt_size(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "0B");
+	fmt_size(buf, sizeof(buf), 999);
+	assert_string_equal(buf, "999B");
+	fmt_size(buf, sizeof(buf), 1234);
+	assert_string_equal(buf, "1.23kB");
+	fmt_size(buf, sizeof(buf), 15700000);
+	assert_string_equal(buf, "15.7MB");
+	fmt_size(buf, sizeof(buf), -5);
+	assert_string_equal(buf, "0B");
+}
+
 static void
 test_bytes(void **state)
 {
@@ -99,6 +117,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safe),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_json),
 	};
 

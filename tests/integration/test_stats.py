@@ -1,0 +1,171 @@
+"""ctl stats as docker stats: a sample, a stream, several names, all the
+caller's (issue 10 §4)."""
+import json
+import re
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import TAG, config_text, docker, wait_for
+
+BUSY = ["sh", "-c", "trap 'exit 0' TERM; while :; do :; done"]
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3, "TiB": 1024 ** 4,
+         "kB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3}
+
+
+def size(text):
+    m = re.fullmatch(r"([0-9.]+)([A-Za-z]+)", text.strip())
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+@pytest.fixture
+def mine(own_containers, accounts):
+    u = accounts.users
+    busy = own_containers.create(f"{TAG}-st-busy", owner=u["alice"], cmd=BUSY)
+    idle = own_containers.create(f"{TAG}-st-idle", owner=u["alice"])
+    off = own_containers.create(f"{TAG}-st-off", owner=u["alice"], start=False)
+    bobs = own_containers.create(f"{TAG}-st-bob", owner=u["bob"])
+    return dict(busy=busy, idle=idle, off=off, bobs=bobs)
+
+
+def test_a_sample_is_what_docker_stats_says(ctl, mine):
+    """Both asked at once, so their one-second windows overlap. The CPU %
+    of a busy loop is its share of one CPU over each window; on two cores
+    shared with other work that share moves by some points from second to
+    second, hence 20 points (or a fifth) apart at most. Memory is the
+    same counter less the same cache, read a moment apart: within 1 MiB
+    or 10 %. The limit, the PIDs and the (idle) I/O must be equal."""
+    time.sleep(1.5)  # past the loop's start: both windows see it spinning
+    with ThreadPoolExecutor(2) as pool:
+        ours = pool.submit(ctl, "alice", "stats", "--no-stream", "--json", mine["busy"])
+        theirs = pool.submit(docker, "stats", "--no-stream", "--format", "{{json .}}",
+                             mine["busy"])
+        ours, theirs = ours.result(), theirs.result()
+    assert ours.returncode == 0, ours.stderr
+    row = json.loads(ours.stdout)["containers"][0]
+    d = json.loads(theirs.stdout)
+    cpu = float(d["CPUPerc"].rstrip("%"))
+    assert cpu > 30, d  # it is busy
+    assert abs(row["cpu_percent"] - cpu) <= max(20.0, cpu / 5), (row, d)
+    used, limit = (size(x) for x in d["MemUsage"].split("/"))
+    assert abs(row["memory_used"] - used) <= max(1024 ** 2, used / 10), (row, d)
+    assert abs(row["memory_limit"] - limit) <= limit * 0.001, (row, d)
+    assert str(row["pids"]) == d["PIDs"]
+    r = ctl("alice", "stats", "--no-stream", mine["busy"])
+    assert r.returncode == 0, r.stderr
+    cells = re.split(r"\s{2,}", r.stdout.splitlines()[1].strip())
+    assert cells[0] == mine["busy"]
+    assert cells[4] == d["NetIO"] and cells[5] == d["BlockIO"], (cells, d)
+
+
+def test_table_and_json_shape(ctl, mine):
+    r = ctl("alice", "stats", "--no-stream", mine["idle"], mine["busy"])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    lines = r.stdout.splitlines()
+    assert re.split(r"\s{2,}", lines[0].strip()) == [
+        "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
+    assert [l.split()[0] for l in lines[1:]] == [mine["idle"], mine["busy"]]
+    r = ctl("alice", "stats", "--no-stream", "--json", mine["idle"])
+    data = json.loads(r.stdout)
+    assert set(data) == {"containers"}
+    (row,) = data["containers"]
+    assert set(row) == {"name", "id", "cpu_percent", "memory_used", "memory_limit",
+                        "memory_percent", "net_rx", "net_tx", "block_read",
+                        "block_write", "pids"}
+    assert row["name"] == mine["idle"] and len(row["id"]) == 64
+
+
+def test_a_name_not_permitted_is_not_found(ctl, broker, mine):
+    before = len(broker.audit_lines())
+    r = ctl("alice", "stats", "--no-stream", mine["idle"], mine["bobs"])
+    missing = ctl("alice", "stats", "--no-stream", mine["idle"], f"{TAG}-st-missing")
+    assert r.returncode == missing.returncode == 3
+    assert r.stderr == f"ctl: no such container: {mine['bobs']}\n"
+    assert r.stderr.replace(mine["bobs"], "X") == \
+        missing.stderr.replace(f"{TAG}-st-missing", "X")
+    assert mine["bobs"] not in r.stdout and mine["idle"] in r.stdout
+    recs = [x for x in broker.audit_lines()[before:] if x.get("container")]
+    assert [(x["container"], x["decision"]) for x in recs[:2]] == [
+        (mine["idle"], "allow"), (mine["bobs"], "deny")] or \
+        [(x["container"], x["decision"]) for x in recs[:2]] == [
+        (mine["bobs"], "deny"), (mine["idle"], "allow")]
+
+
+def test_no_name_is_all_the_callers_running(ctl, mine):
+    r = ctl("alice", "stats", "--no-stream", "--json")
+    assert r.returncode == 0, r.stderr
+    names = {c["name"] for c in json.loads(r.stdout)["containers"]}
+    assert {mine["busy"], mine["idle"]} <= names
+    assert mine["off"] not in names and mine["bobs"] not in names
+    r = ctl("bob", "stats", "--no-stream", "--json")
+    names = {c["name"] for c in json.loads(r.stdout)["containers"]}
+    assert mine["bobs"] in names and mine["idle"] not in names
+
+
+def test_stream_lines_until_sigint(ctl, broker, mine):
+    p = ctl.popen("alice", "stats", mine["idle"], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        header = p.stdout.readline()
+        first = p.stdout.readline()
+        second = p.stdout.readline()  # a line per round on a pipe, no header again
+        assert header.split()[0] == "NAME"
+        assert first.split()[0] == second.split()[0] == mine["idle"]
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) == 130
+    finally:
+        p.kill()
+        p.wait()
+    assert wait_for(lambda: any(x.get("verb") == "stats" and x.get("result") == "client left"
+                                for x in broker.audit_lines()[-5:]), 10)
+
+
+def test_stream_on_a_terminal_redraws_one_table(ctl, mine):
+    """A refused name is said under each table, which the next redraw
+    would otherwise wipe."""
+    pexpect = pytest.importorskip("pexpect")
+    argv = ctl.spawn_argv("alice", "stats", mine["idle"], mine["bobs"])
+    child = pexpect.spawn(argv[0], argv[1:], timeout=15, encoding="utf-8")
+    try:
+        for _ in range(2):  # the next round drawn over the first
+            child.expect_exact("\x1b[H\x1b[J")
+            child.expect_exact("NAME")
+            child.expect_exact(mine["idle"])
+            child.expect_exact(f"ctl: no such container: {mine['bobs']}")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130 or child.signalstatus == signal.SIGINT
+
+
+def test_reload_revokes_a_name_from_a_stream(make_broker, ctl, accounts, pam_service, mine):
+    """dave sees alice's container through a rule: a reload that drops the
+    rule takes it out of his stream, told and audited, which then ends."""
+    base = config_text("@DIR@", accounts, pam_service)
+    rule = (f'  {{ users = ["{accounts.users["dave"]}"]; containers = ["{mine["idle"]}"]; '
+            'verbs = ["stats"]; },\n')
+    b = make_broker(base.replace("rules = (\n", "rules = (\n" + rule))
+    ctl.broker = b
+    p = ctl.popen("dave", "stats", mine["idle"], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().split()[0] == "NAME"
+        assert p.stdout.readline().split()[0] == mine["idle"]
+        n = b.logtext().count("configuration reloaded")
+        b.write_config(base.replace("@DIR@", b.dir))
+        b.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: b.logtext().count("configuration reloaded") > n, 10)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        p.wait()
+    assert p.returncode == 3, err
+    assert f"ctl: access to {mine['idle']} was revoked\n" in err
+    assert "stats ended: no container left to sample" in err
+    recs = [a for a in b.audit_lines() if a.get("container") == mine["idle"]]
+    assert recs[-1]["result"] == "revoked" and recs[-1]["decision"] == "deny", recs
+    assert recs[-1]["reason"].startswith("revoked on reload: ")
