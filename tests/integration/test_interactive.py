@@ -174,7 +174,7 @@ def test_warning_counter_ends_a_probing_session(make_broker, ctl, mine):
     child.expect(prompt(ctl))
     # typos and usage errors get help, not a countdown
     for typo, help_text in (("stauts", "try 'help'"), ("/bin/sh", "try 'help'"),
-                            ("logs", "usage: logs"), (f"status {mine} x", "usage: status"),
+                            ("logs", "usage: logs"), (f"logs {mine} x", "usage: logs"),
                             ("ls -la", "usage: ls"), (f"stop -t 99999 {mine}", "usage: stop"),
                             (f"status '{mine}", "missing closing")):
         child.sendline(typo)
@@ -190,7 +190,7 @@ def test_warning_counter_ends_a_probing_session(make_broker, ctl, mine):
     child.close()
     assert child.exitstatus == 2
     # the same from a pipe: typos pass, the second hostile line ends it
-    r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\nstatus {mine} x\n"
+    r = ctl("alice", input=f"bash\n$(id)\nstatus {mine}\nlogs {mine} x\n"
                            f"ls|id\nstatus {mine}\n")
     assert r.returncode == 2
     assert r.stdout.count("running") == 1, r.stdout
