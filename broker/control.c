@@ -63,14 +63,14 @@ do_status(struct ctx *x)
 	json_t *st = json_object_get(x->t.inspect, "State");
 	json_t *health = jpath(st, "Health", "Status");
 
-	x->out.data = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?,"
+	x->out.data = json_pack("{s:s, s:s, s:O?, s:O?, s:o?, s:o?, s:O?,"
 	    " s:O?, s:o?, s:b}",
 	    "name", x->req->name,
 	    "id", x->t.id,
 	    "state", json_object_get(st, "Status"),
 	    "health", json_is_string(health) ? health : NULL,
-	    "started_at", json_object_get(st, "StartedAt"),
-	    "finished_at", json_object_get(st, "FinishedAt"),
+	    "started_at", docker_time(json_object_get(st, "StartedAt")),
+	    "finished_at", docker_time(json_object_get(st, "FinishedAt")),
 	    "exit_code", json_object_get(st, "ExitCode"),
 	    "restart_count", json_object_get(x->t.inspect, "RestartCount"),
 	    "image", image_name(jpath(x->t.inspect, "Config", "Labels"),

@@ -70,7 +70,8 @@ void	do_can(struct ctx *);
 /* imagename.c: the image's name (labels first), NULL for only an ID */
 json_t	*image_name(json_t *labels, json_t *image);
 
-/* inspect.c */
+/* inspect.c; docker_time: dockerd's time in UTC, NULL for its zero time */
+json_t	*docker_time(json_t *);
 void	do_inspect(struct ctx *);
 
 /* logs.c */

@@ -122,8 +122,8 @@ c_limit(json_t *v)
  * dockerd's RFC 3339 time, printed again in UTC. time_parse refuses a
  * time before 1970, and so dockerd's zero time: null.
  */
-static json_t *
-c_time(json_t *v)
+json_t *
+docker_time(json_t *v)
 {
 	const char *s = json_string_value(v);
 	struct timespec ts;
@@ -336,7 +336,7 @@ c_health_log(json_t *v)
 	for (i = n > HEALTH_LOG_MAX ? n - HEALTH_LOG_MAX : 0; i < n; i++) {
 		e = json_array_get(v, i);
 		json_array_append_new(list, json_pack("{s:o?, s:o?, s:o?}",
-		    "start", c_time(json_object_get(e, "Start")),
+		    "start", docker_time(json_object_get(e, "Start")),
 		    "exit_code", c_int(json_object_get(e, "ExitCode")),
 		    "output", c_output(json_object_get(e, "Output"))));
 	}
@@ -349,13 +349,13 @@ static const struct field {
 	const char	*path[4];	/* NULL-terminated */
 	convert		 how;
 } fields[] = {
-	{ "created", { "Created" }, c_time },
+	{ "created", { "Created" }, docker_time },
 	{ "state", { "State", "Status" }, c_word },
 	{ "exit_code", { "State", "ExitCode" }, c_int },
 	{ "error", { "State", "Error" }, c_line },
 	{ "oom_killed", { "State", "OOMKilled" }, c_bool },
-	{ "started_at", { "State", "StartedAt" }, c_time },
-	{ "finished_at", { "State", "FinishedAt" }, c_time },
+	{ "started_at", { "State", "StartedAt" }, docker_time },
+	{ "finished_at", { "State", "FinishedAt" }, docker_time },
 	{ "health", { "State", "Health", "Status" }, c_word },
 	{ "failing_streak", { "State", "Health", "FailingStreak" }, c_int },
 	{ "health_log", { "State", "Health", "Log" }, c_health_log },

@@ -152,12 +152,13 @@ bk_container(struct bk *b, const char *name, const char *dockername,
 		json_object_set_new(labels, "ctl.owner", json_string(owner));
 	if (group != NULL)
 		json_object_set_new(labels, "ctl.group", json_string(group));
-	j = json_pack("{s:s, s:s, s:{s:o, s:b, s:s}, s:{s:b, s:s, s:i},"
-	    " s:i}", "Id", id, "Name", dockername,
+	j = json_pack("{s:s, s:s, s:{s:o, s:b, s:s}, s:{s:b, s:s, s:i, s:s,"
+	    " s:s}, s:i}", "Id", id, "Name", dockername,
 	    "Config", "Labels", labels, "Tty", tty, "Image", "img:1",
 	    "State", "Running", running, "Status", running ? "running" :
 	    "exited", "ExitCode", running ? 0 : BK_EXIT_CODE,
-	    "RestartCount", 2);
+	    "StartedAt", "2026-11-28T15:04:05.123456789Z",
+	    "FinishedAt", "0001-01-01T00:00:00Z", "RestartCount", 2);
 	assert_non_null(j);
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);

@@ -198,6 +198,10 @@ test_status(void **state)
 	assert_string_equal(json_string_value(bk_data(&a, "image")), "img:1");
 	assert_int_equal(json_integer_value(bk_data(&a, "restart_count")), 2);
 	assert_true(json_is_false(bk_data(&a, "tty")));
+	/* UTC to the second; dockerd's zero time is none */
+	assert_string_equal(json_string_value(bk_data(&a, "started_at")),
+	    "2026-11-28T15:04:05Z");
+	assert_true(json_is_null(bk_data(&a, "finished_at")));
 	assert_string_equal(bk_audit_str(b, "result"), "ok");
 	assert_string_equal(bk_audit_str(b, "decision"), "allow");
 	assert_string_equal(bk_audit_str(b, "user"), "alice");
