@@ -5,8 +5,9 @@
 set -eu
 b=${1:?usage: coverage.sh BUILD_DIR}
 # the files a request passes through in ctld, past the config
-REQUEST_PATH="actions audit clientfd control engine list logs outcome
-provision relay relayd resolve session template"
+REQUEST_PATH="actions audit can clientfd contain control engine imagename
+inspect list logs outcome policy provision relay relayd resolve session
+stats template"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
