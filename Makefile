@@ -167,7 +167,16 @@ integration: all
 	exit $$rc
 .PHONY: integration
 
-check: unit integration
+# The unit test programs mostly wait out timeouts: they run beside the
+# integration tests, and their output follows.
+check: all $(UNIT_BIN)
+	@rc=0; sh scripts/unit.sh $(UNIT_BIN) >$(B)/unit.log 2>&1 & unit=$$!; \
+	$(MAKE) --no-print-directory integration || rc=1; \
+	wait $$unit || rc=1; \
+	echo "== unit tests (run beside the integration tests)"; \
+	cat $(B)/unit.log; \
+	test $$rc = 0 || echo "make check: some test failed (see above)"; \
+	exit $$rc
 .PHONY: check
 
 # Line coverage of each source file from the unit tests alone (gcov),

@@ -21,19 +21,26 @@ def size(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-@pytest.fixture
-def mine(request, own_containers, accounts):
-    """alice's running, idle, stopped and bob's. The "busy" one spins only
-    for the serial test that compares with docker: beside the parallel
-    tests a spinning loop would take a core from them, and they from it."""
+@pytest.fixture(scope="module")
+def quiet(accounts, containers):
+    """alice's running (two), stopped and bob's, made once for the module:
+    the tests only read them."""
     u = accounts.users
-    spin = request.node.get_closest_marker("serial") is not None
-    busy = own_containers.create(f"{TAG}-st-busy", owner=u["alice"],
-                                 cmd=BUSY if spin else None)
-    idle = own_containers.create(f"{TAG}-st-idle", owner=u["alice"])
-    off = own_containers.create(f"{TAG}-st-off", owner=u["alice"], start=False)
-    bobs = own_containers.create(f"{TAG}-st-bob", owner=u["bob"])
-    return dict(busy=busy, idle=idle, off=off, bobs=bobs)
+    return dict(busy=containers.create(f"{TAG}-st-two", owner=u["alice"]),
+                idle=containers.create(f"{TAG}-st-idle", owner=u["alice"]),
+                off=containers.create(f"{TAG}-st-off", owner=u["alice"], start=False),
+                bobs=containers.create(f"{TAG}-st-bob", owner=u["bob"]))
+
+
+@pytest.fixture
+def mine(request, quiet, own_containers, accounts):
+    """The module's containers; for the serial test that compares with
+    docker, "busy" spins (beside the parallel tests a spinning loop would
+    take a core from them, and they from it)."""
+    if request.node.get_closest_marker("serial") is None:
+        return quiet
+    busy = own_containers.create(f"{TAG}-st-busy", owner=accounts.users["alice"], cmd=BUSY)
+    return dict(quiet, busy=busy)
 
 
 @pytest.mark.serial  # a busy loop's CPU %, compared: on a machine doing nothing else
