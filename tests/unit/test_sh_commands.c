@@ -391,18 +391,21 @@ static void
 test_several_names(void **state)
 {
 	static const struct step stop[] = {
-		{ "{\"verb\":\"stop\",\"name\":\"a\"}", 0, 0, DONE_CHANGED },
+		{ "{\"verb\":\"stop\",\"name\":\"a\"}", 0, 0, DONE_CHANGED,
+		    { NULL }, 0 },
 		{ "{\"verb\":\"stop\",\"name\":\"b\"}", 0, 0,
-		    "{\"exit\":3,\"error\":\"no such container: b\"}" },
-		{ "{\"verb\":\"stop\",\"name\":\"c\"}", 0, 0, DONE_SAME },
+		    "{\"exit\":3,\"error\":\"no such container: b\"}", { NULL },
+		    0 },
+		{ "{\"verb\":\"stop\",\"name\":\"c\"}", 0, 0, DONE_SAME,
+		    { NULL }, 0 },
 	};
 	static const struct step status[] = {
 		{ "{\"verb\":\"status\",\"name\":\"a\"}", 0, 0,
-		    "{\"exit\":0,\"data\":{\"name\":\"a\"}}" },
+		    "{\"exit\":0,\"data\":{\"name\":\"a\"}}", { NULL }, 0 },
 		{ "{\"verb\":\"status\",\"name\":\"b\"}", 0, 0,
-		    "{\"exit\":1,\"error\":\"dockerd: down\"}" },
+		    "{\"exit\":1,\"error\":\"dockerd: down\"}", { NULL }, 0 },
 		{ "{\"verb\":\"status\",\"name\":\"c\"}", 0, 0,
-		    "{\"exit\":0,\"data\":{\"name\":\"c\"}}" },
+		    "{\"exit\":0,\"data\":{\"name\":\"c\"}}", { NULL }, 0 },
 	};
 	int quit = 0;
 
@@ -428,11 +431,11 @@ test_several_names_one_password(void **state)
 {
 	static const struct step restart[] = {
 		{ "{\"verb\":\"restart\",\"name\":\"a\"}", 1, 1,
-		    DONE_CHANGED },
+		    DONE_CHANGED, { NULL }, 0 },
 		{ "{\"verb\":\"restart\",\"name\":\"b\"}", 0, 0,
-		    DONE_CHANGED },
+		    DONE_CHANGED, { NULL }, 0 },
 	};
-	int quit = 0, saved, fd;
+	int quit = 0, saved;
 	FILE *in = tmpfile();
 
 	assert_non_null(in);
@@ -501,14 +504,14 @@ test_stats_stream(void **state)
 		    "{\"exit\":0,\"data\":{\"containers\":[],\"ended\":"
 		    "\"the broker's idle timeout (9 s) passed\"}}",
 		    { "{\"containers\":[" WEB_ROW "]}",
-		    "{\"containers\":[" WEB_ROW "]}", NULL } },
+		    "{\"containers\":[" WEB_ROW "]}", NULL }, 0 },
 	};
 	static const struct step json[] = {
 		{ "{\"verb\":\"stats\",\"opts\":{\"stream\":true}}", 0, 0,
 		    "{\"exit\":0,\"data\":{\"containers\":[]}}",
 		    { "{\"containers\":[{\"name\":\"a\"}],\"errors\":[{"
 		    "\"name\":\"b\",\"error\":\"no such container: b\","
-		    "\"exit\":3}]}", "{\"containers\":[]}", NULL } },
+		    "\"exit\":3}]}", "{\"containers\":[]}", NULL }, 0 },
 	};
 	static const struct step stray[] = {
 		{ "{\"verb\":\"status\",\"name\":\"web\"}", 0, 0,
