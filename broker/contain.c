@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "contain.h"
+#include "execconf.h"
 #include "names.h"
 
 #define CONTAIN_DEPTH	2
@@ -304,18 +305,6 @@ own_namespaces(struct judge *j, json_t *c)
 	return 0;
 }
 
-/* Whether path is dir or below it; both resolved, dir has no '/' last. */
-static int
-under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return 1;
-	return strncmp(path, dir, n) == 0 &&
-	    (path[n] == '\0' || path[n] == '/');
-}
-
 static int
 bind_allowed(struct judge *j, const char *source)
 {
@@ -326,7 +315,7 @@ bind_allowed(struct judge *j, const char *source)
 	    realpath(source, real) == NULL)
 		return no(j, "it has a bind mount from the host");
 	for (a = j->cf->exec_bind_allow; a != NULL && *a != NULL; a++)
-		if (under(real, *a))
+		if (path_under(real, *a))
 			return 0;
 	return no(j, "it has a bind mount from the host that "
 	    "exec.bind_allow does not list");

@@ -26,9 +26,8 @@ static const char *const never[] = {
 	"/proc", "/sys", "/dev", "/var/lib/docker", NULL
 };
 
-/* Whether path is dir or below it. */
-static int
-under(const char *path, const char *dir)
+int
+path_under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
@@ -52,7 +51,7 @@ load_bind_allow(struct confctx *c, config_setting_t *s, struct config *cf)
 			return -1;
 		}
 		for (j = 0; never[j] != NULL; j++)
-			if (strcmp(real, "/") == 0 || under(real, never[j])) {
+			if (strcmp(real, "/") == 0 || path_under(real, never[j])) {
 				conf_fail(c, s, "bind_allow: %s reaches the host "
 				    "(it is / or lies in %s)",
 				    cf->exec_bind_allow[i], never[j]);
@@ -141,7 +140,7 @@ conf_exec_check(struct confctx *c, struct config *cf)
 		socket_dir(socks[j], dir);
 		for (i = 0; cf->exec_bind_allow != NULL &&
 		    cf->exec_bind_allow[i] != NULL; i++)
-			if (under(dir, cf->exec_bind_allow[i])) {
+			if (path_under(dir, cf->exec_bind_allow[i])) {
 				snprintf(c->err, c->errlen, "%s:%d: bind_allow: "
 				    "%s holds %s: a container with it bound "
 				    "commands dockerd", c->path, cf->exec_line,
