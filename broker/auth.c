@@ -290,7 +290,7 @@ auth_verify(const struct config *cf, const struct identity *id,
 		cc.answered = 0;
 		cc.attempt = attempt;
 		cc.settled = 0;
-		pam_fail_delay(pamh, 2000000);
+		pam_fail_delay(pamh, (unsigned)cf->fail_delay_ms * 1000);
 		rc = pam_authenticate(pamh, 0);
 		if (rc == PAM_SUCCESS) {
 			h->after(ctx, attempt, TRY_OK, NULL);

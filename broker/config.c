@@ -207,6 +207,12 @@ st_reauth_tries(struct confctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
+st_fail_delay(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 10000, &cf->fail_delay_ms);
+}
+
+static int
 st_max_failures(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return conf_int(c, s, 1, FAILURES_MAX, &cf->failures.max);
@@ -275,6 +281,7 @@ static const struct keyspec reauth_keys[] = {
 	{ "verbs", CONFIG_TYPE_ARRAY, st_reauth_verbs },
 	{ "timeout", CONFIG_TYPE_INT, st_reauth_timeout },
 	{ "tries", CONFIG_TYPE_INT, st_reauth_tries },
+	{ "fail_delay_ms", CONFIG_TYPE_INT, st_fail_delay },
 	{ "pam_timeout", CONFIG_TYPE_INT, st_pam_timeout },
 	{ "max_failures", CONFIG_TYPE_INT, st_max_failures },
 	{ "failure_window", CONFIG_TYPE_INT, st_failure_window },
@@ -455,6 +462,7 @@ set_defaults(struct config *cf)
 	cf->warnings = 5;
 	cf->reauth_timeout = 300;
 	cf->reauth_tries = 3;
+	cf->fail_delay_ms = 2000;
 	cf->failures.max = 5;
 	cf->failures.window = 600;
 	cf->failures.lock_time = 300;

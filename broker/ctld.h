@@ -83,6 +83,7 @@ struct config {
 	int		 exec_line;		/* of bind_allow, for errors */
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;
+	int		 fail_delay_ms;		/* after a wrong password */
 	int		 pam_timeout;		/* seconds for one PAM call */
 	struct failure_limits	 failures;	/* across connections */
 	char		*ticket_dir;

@@ -401,10 +401,33 @@ def accounts():
     a.cleanup()
 
 
+def pam_stack():
+    """etc/pam.d/ctl with its @include lines spelled out and pam_unix's own
+    2 s fail delay off: the delay under test is ctld's reauth.fail_delay_ms,
+    which FAIL_DELAY below sets short for every test but the one on it."""
+    out = []
+    with open(os.path.join(ROOT, "etc", "pam.d", "ctl")) as f:
+        for line in f:
+            if line.startswith("@include "):
+                with open("/etc/pam.d/" + line.split()[1]) as inc:
+                    for ln in inc:
+                        w = ln.split()
+                        if len(w) > 2 and w[0] == "auth" and "pam_unix.so" in ln:
+                            ln = ln.rstrip("\n") + " nodelay\n"
+                        out.append(ln)
+            else:
+                out.append(line)
+    return "".join(out)
+
+
+FAIL_DELAY = "fail_delay_ms = 100; "
+
+
 @pytest.fixture(scope="session")
 def pam_service():
     path = f"/etc/pam.d/{PAM_SERVICE}"
-    shutil.copy(os.path.join(ROOT, "etc", "pam.d", "ctl"), path)
+    with open(path, "w") as f:
+        f.write(pam_stack())
     yield PAM_SERVICE
     os.unlink(path)
 
@@ -495,6 +518,8 @@ class Broker:
         self.wait_socket()
 
     def write_config(self, text):
+        if "fail_delay_ms" not in text:
+            text = text.replace("reauth = {", "reauth = { " + FAIL_DELAY)
         with open(self.conf + ".new", "w") as f:
             f.write(text)
         os.chmod(self.conf + ".new", 0o644)

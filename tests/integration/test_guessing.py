@@ -11,7 +11,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import PAM_SERVICE, ROOT, TAG, config_text, set_password, wait_for
+from conftest import PAM_SERVICE, TAG, config_text, pam_stack, set_password, wait_for
 
 PASSWORD = f"pw-guess-{TAG}"
 
@@ -27,8 +27,7 @@ def counted(tmpdir_shared):
     with open(script, "w") as f:
         f.write(f"#!/bin/sh\necho x >> {count}\n")
     os.chmod(script, 0o755)
-    with open(os.path.join(ROOT, "etc", "pam.d", "ctl")) as f:
-        stock = f.read()
+    stock = pam_stack()
     with open(f"/etc/pam.d/{name}", "w") as f:
         f.write(f"auth optional pam_exec.so quiet {script}\n" + stock)
 
@@ -84,6 +83,17 @@ def test_no_terminal_never_calls_pam(guess_broker, ctl):
     rec = [x for x in b.audit_lines() if x.get("verb") == "restart"]
     assert len(rec) == 1 and rec[0]["decision"] == "deny"
     assert "cannot answer a prompt" in rec[0]["reason"]
+
+
+def test_a_wrong_password_waits_the_fail_delay(guess_broker, ctl):
+    """The test PAM stack's pam_unix has nodelay: the wait is ctld's own,
+    which Linux-PAM varies by up to a quarter either way."""
+    make, calls, target = guess_broker
+    make("tries = 1; fail_delay_ms = 1500;")
+    t = time.monotonic()
+    r = no_tty(ctl, "carol", "-S", "restart", target, input="wrong\n")
+    assert r.returncode == 4 and calls() == 1, r.stderr
+    assert time.monotonic() - t >= 1.5 * 0.75
 
 
 def spawn_restart(ctl, who, target):

@@ -218,6 +218,7 @@ test_defaults(void **state)
 	assert_int_equal(cf->reauth_verbs, 0);
 	assert_int_equal(cf->reauth_timeout, 300);
 	assert_int_equal(cf->reauth_tries, 3);
+	assert_int_equal(cf->fail_delay_ms, 2000);
 	assert_int_equal(cf->pam_timeout, 60);
 	assert_string_equal(cf->ticket_dir, "/run/ctl/tickets");
 	config_free(cf);
@@ -261,12 +262,14 @@ test_reauth(void **state)
 	struct config *cf;
 
 	must_load("reauth = { verbs = [\"stop\", \"rm\"]; timeout = 0;\n"
-	    "  tries = 10; pam_timeout = 5; dir = \"/var/lib/ctl/t\"; };\n",
+	    "  fail_delay_ms = 0; tries = 10; pam_timeout = 5;\n"
+	    "  dir = \"/var/lib/ctl/t\"; };\n",
 	    &cf);
 	assert_int_equal(cf->reauth_verbs,
 	    VERB_BIT(VERB_STOP) | VERB_BIT(VERB_RM));
 	assert_int_equal(cf->reauth_timeout, 0);
 	assert_int_equal(cf->reauth_tries, 10);
+	assert_int_equal(cf->fail_delay_ms, 0);
 	assert_int_equal(cf->pam_timeout, 5);
 	assert_string_equal(cf->ticket_dir, "/var/lib/ctl/t");
 	config_free(cf);
@@ -279,6 +282,8 @@ test_reauth(void **state)
 	    "dir: must be an absolute path");
 	must_fail("reauth = { tries = 0; };\n", 1, "tries");
 	must_fail("reauth = { tries = 11; };\n", 1, "tries");
+	must_fail("reauth = { fail_delay_ms = 10001; };\n", 1, "fail_delay_ms");
+	must_fail("reauth = { fail_delay_ms = -1; };\n", 1, "fail_delay_ms");
 	must_fail("reauth = { timeout = 86401; };\n", 1, "timeout");
 	must_fail("reauth = { timeout = -1; };\n", 1, "timeout");
 	must_fail("reauth = { pam_timeout = 4; };\n", 1, "pam_timeout");
