@@ -189,6 +189,7 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_LOGS] = do_logs,
 	[VERB_STATS] = do_stats,
 	[VERB_INSPECT] = do_inspect,
+	[VERB_EXEC] = do_exec,
 };
 
 /* Data too large for one control frame goes ahead in data frames. */
@@ -307,6 +308,8 @@ action_run(const struct config *cf, const struct engine *eng,
 	x.audit = audit;
 	audit->result = "refused";
 	audit->of = req->of != NULL ? req->of->name : NULL;
+	if (req->verb->flags & VF_ARGV)
+		audit->argv = exec_argv(req);	/* every record has it */
 	if ((req->verb->flags & VF_ADMIN) && who->uid != 0) {
 		set_out(&x, EXIT_USAGE, "unknown verb");
 		snprintf(audit->reason, sizeof(audit->reason),
@@ -320,6 +323,8 @@ action_run(const struct config *cf, const struct engine *eng,
 		h(&x);
 	audit->exit = x.out.exit;
 	auditlog_write(cf, audit);	/* recorded before it is answered */
+	json_decref(audit->argv);
+	audit->argv = NULL;
 	if (x.out.exit == EXIT_NOTFOUND)
 		answer_in_step(cf, &t0);
 	if (x.out.exit >= 0)

@@ -33,6 +33,7 @@
 #include "ctld.h"
 
 #define AUDIT_MIN_FREE	(256u << 10)
+#define AUDIT_LINE_MAX	65536	/* exec's argv, escaped, fits */
 
 static int audit_fd = -1;
 static char audit_path[PATH_MAX];
@@ -121,13 +122,29 @@ decision(const struct audit_rec *a)
 	return a->allow ? "allow" : a->error ? "error" : "deny";
 }
 
+/* exec's fields, on its records only. */
+static json_t *
+exec_fields(json_t *j, const struct audit_rec *a)
+{
+	if (j != NULL && ((a->argv != NULL &&
+	    json_object_set(j, "argv", a->argv) == -1) ||
+	    (a->has_exit_code && json_object_set_new(j, "exit_code",
+	    json_integer(a->exit_code)) == -1) ||
+	    (a->recording != NULL && json_object_set_new(j, "recording",
+	    json_string(a->recording)) == -1))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static json_t *
 auditlog_json(const struct audit_rec *a, long ms)
 {
 	char when[64];
 
 	iso_time(&a->start, when, sizeof(when));
-	return json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s,"
+	return exec_fields(json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s,"
 	    " s:s?, s:s?, s:s?, s:i, s:I}",
 	    "time", when,
 	    "uid", (json_int_t)a->who->uid,
@@ -142,7 +159,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "result", a->result,
 	    "via", a->via,
 	    "exit", a->exit,
-	    "duration_ms", (json_int_t)ms);
+	    "duration_ms", (json_int_t)ms), a);
 }
 
 /*
@@ -265,7 +282,7 @@ auditlog_raw(const char *line, size_t len)
 int
 auditlog_write(const struct config *cf, const struct audit_rec *a)
 {
-	char line[8192];
+	char line[AUDIT_LINE_MAX];
 	ssize_t len;
 
 	if (a->quiet)

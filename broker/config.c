@@ -463,6 +463,7 @@ set_defaults(struct config *cf)
 	cf->reauth_timeout = 300;
 	cf->reauth_tries = 3;
 	cf->fail_delay_ms = 2000;
+	cf->exec_idle = 3600;
 	cf->failures.max = 5;
 	cf->failures.window = 600;
 	cf->failures.lock_time = 300;

@@ -279,8 +279,10 @@ own_namespace(struct judge *j, json_t *c, size_t k)
 	if (mode == NULL)
 		return no(j, "its %s mode is unreadable", namespaces[k].key);
 	if (strcmp(mode, "host") == 0)
-		return no(j, "it shares the host's %s namespace",
-		    namespaces[k].what);
+		return no(j, "it shares the host's %s namespace%s",
+		    namespaces[k].what, strcmp(namespaces[k].what, "cgroup") ?
+		    "" : " (dockerd's default on cgroup v1: create it with "
+		    "--cgroupns=private)");
 	if (strncmp(mode, "container:", 10) == 0)
 		return namespaces[k].joinable ?
 		    joined(j, namespaces[k].what, mode + 10) :

@@ -80,6 +80,7 @@ struct config {
 	char		**exec_bind_allow;	/* resolved host paths; NULL */
 	char		**exec_runtimes;	/* besides runc; NULL */
 	int		 exec_allow_root;
+	int		 exec_idle;		/* seconds; 0: never */
 	int		 exec_line;		/* of bind_allow, for errors */
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;
@@ -185,6 +186,10 @@ struct audit_rec {
 	int			 exit;
 	const char		*result;
 	const char		*via;		/* "relay": a shared follow */
+	json_t			*argv;		/* exec's command (action_run's) */
+	int			 exit_code;	/* exec's, when has_exit_code */
+	int			 has_exit_code;
+	const char		*recording;	/* exec -t's session file */
 	struct timespec		 start;
 	int			 quiet;		/* not written: see reauth.c */
 	int			 error;		/* no decision: dockerd failed */

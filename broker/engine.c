@@ -16,7 +16,8 @@
  *    is polled with curl's, and the transfer is removed and cleaned up;
  *    so do the stats samples a round asks for side by side.
  * 6. start, stop and restart send no body; create sends the body its
- *    caller built (template.c), and nothing else does.
+ *    caller built (template.c), an exec's create the body exec.c built,
+ *    and nothing else does.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 
 #include "clientfd.h"
 #include "engine.h"
+#include "hijack.h"
 #include "names.h"
 
 #define BODY_MAX	(64u << 20)
@@ -816,4 +818,61 @@ engine_follow_free(struct engine_follow *f)
 	curl_easy_cleanup(f->easy);
 	curl_multi_cleanup(f->multi);
 	free(f);
+}
+
+/* POST /containers/ID/exec with the body exec.c built. */
+int
+engine_exec_create(const struct engine *e, const char *id, json_t *body,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(id) || path_print(path, sizeof(path), e,
+	    "/containers/%s/exec", id) == -1)
+		return refuse(r, "container ID");
+	return call(e, "POST", path, body, ENGINE_TIMEOUT, r);
+}
+
+int
+engine_exec_inspect(const struct engine *e, const char *exec_id,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(exec_id) || path_print(path, sizeof(path), e,
+	    "/exec/%s/json", exec_id) == -1)
+		return refuse(r, "exec ID");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+int
+engine_exec_resize(const struct engine *e, const char *exec_id, long rows,
+    long cols, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(exec_id) || rows < 1 || rows > 65535 || cols < 1 ||
+	    cols > 65535 || path_print(path, sizeof(path), e,
+	    "/exec/%s/resize?h=%ld&w=%ld", exec_id, rows, cols) == -1)
+		return refuse(r, "exec ID");
+	return call(e, "POST", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+/* POST /exec/ID/start, upgraded to the exec's raw stream. */
+int
+engine_exec_start(const struct engine *e, const char *exec_id, int tty,
+    struct hijack *h)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!id_valid(exec_id) || path_print(path, sizeof(path), e,
+	    "/exec/%s/start", exec_id) == -1 || !path_safe(path)) {
+		memset(h, 0, sizeof(*h));
+		h->fd = -1;
+		snprintf(h->error, sizeof(h->error), "internal error (exec ID)");
+		return -1;
+	}
+	return hijack_open(h, e->socket, path, tty ?
+	    "{\"Detach\":false,\"Tty\":true}" :
+	    "{\"Detach\":false,\"Tty\":false}", ENGINE_TIMEOUT * 1000);
 }

@@ -82,6 +82,17 @@ int	engine_volume(const struct engine *, const char *name,
 	    struct engine_reply *);
 void	engine_reply_free(struct engine_reply *);
 
+/* exec: create (body from exec.c), start as a hijacked stream, resize. */
+struct hijack;
+int	engine_exec_create(const struct engine *, const char *id,
+	    json_t *body, struct engine_reply *);
+int	engine_exec_start(const struct engine *, const char *exec_id,
+	    int tty, struct hijack *);
+int	engine_exec_resize(const struct engine *, const char *exec_id,
+	    long rows, long cols, struct engine_reply *);
+int	engine_exec_inspect(const struct engine *, const char *exec_id,
+	    struct engine_reply *);
+
 /* A container's log stream to sink, until it ends or client_fd leaves. */
 enum engine_stream engine_logs(const struct engine *, const char *id,
 	    const struct engine_logopts *, int client_fd, int pace_ms,

@@ -74,6 +74,10 @@ json_t	*image_name(json_t *labels, json_t *image);
 json_t	*docker_time(json_t *);
 void	do_inspect(struct ctx *);
 
+/* exec.c; exec_argv: the request's command as JSON, for its records */
+json_t	*exec_argv(const struct request *);
+void	do_exec(struct ctx *);
+
 /* logs.c */
 void	do_logs(struct ctx *);
 

@@ -7,8 +7,10 @@
  *    (in the owner label and %u expansions).
  * 2. Always: the owner label, Privileged false, CapDrop ALL plus only the
  *    template's allowed capabilities, no-new-privileges, a PID limit,
- *    private IPC, no host binds, no devices, no host PID/network/user
- *    namespace, a non-root user unless run_as_root was said.
+ *    private IPC and cgroup namespaces (dockerd's default for the latter
+ *    on cgroup v1 is the host's), no host binds, no devices, no host
+ *    PID/network/user namespace, a non-root user unless run_as_root
+ *    was said: contained (contain.c) by construction, but for root.
  * 3. The image must match images.trusted; an entry pinned by digest
  *    matches only if the local image has exactly that digest. The create
  *    request names the image by the ID that was checked, so a retag in
@@ -144,7 +146,7 @@ host_config(const struct template *t, const char *volume)
 {
 	json_t *hc;
 
-	hc = json_pack("{s:b, s:[s], s:o, s:[s], s:I, s:s, s:[], s:[],"
+	hc = json_pack("{s:b, s:[s], s:o, s:[s], s:I, s:s, s:s, s:[], s:[],"
 	    " s:b, s:{s:s}}",
 	    "Privileged", 0,
 	    "CapDrop", "ALL",
@@ -152,6 +154,7 @@ host_config(const struct template *t, const char *volume)
 	    "SecurityOpt", "no-new-privileges",
 	    "PidsLimit", (json_int_t)t->pids,
 	    "IpcMode", "private",
+	    "CgroupnsMode", "private",
 	    "Binds", "Devices",
 	    "PublishAllPorts", 0,
 	    "RestartPolicy", "Name", t->restart ? t->restart : "no");

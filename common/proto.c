@@ -9,8 +9,9 @@
  *    connection only: nothing here exits or raises a signal (MSG_NOSIGNAL).
  *    The timeout bounds the whole frame, so a peer sending a byte now and
  *    then cannot stretch one frame without end.
- * 3. JSON control frames are objects no larger than PROTO_MAX_JSON and
- *    are parsed with jansson's duplicate-key rejection.
+ * 3. JSON control frames are objects no larger than PROTO_MAX_JSON (a
+ *    request: PROTO_MAX_LEN, for exec's argv) and are parsed with
+ *    jansson's duplicate-key rejection.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +35,9 @@ static const char *const type_names[FRAME_TYPE_MAX + 1] = {
 	[FRAME_REPLY] = "reply",
 	[FRAME_DATA] = "data",
 	[FRAME_SAMPLE] = "sample",
+	[FRAME_STARTED] = "started",
+	[FRAME_STDIN] = "stdin",
+	[FRAME_RESIZE] = "resize",
 };
 
 const char *
@@ -324,7 +328,8 @@ proto_json(const struct frame *f, const char **why)
 	json_error_t jerr;
 	json_t *j;
 
-	if (f->len > PROTO_MAX_JSON) {
+	if (f->len > (f->type == FRAME_REQUEST ? PROTO_MAX_LEN :
+	    PROTO_MAX_JSON)) {
 		*why = "control message too large";
 		return NULL;
 	}

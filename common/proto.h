@@ -23,7 +23,10 @@ enum frame_type {
 	FRAME_REPLY,		/* c->b JSON {"text":..} */
 	FRAME_DATA,		/* b->c a piece of done's "data" as JSON text */
 	FRAME_SAMPLE,		/* b->c JSON {"containers":[..]}: a stats round */
-	FRAME_TYPE_MAX = FRAME_SAMPLE
+	FRAME_STARTED,		/* b->c JSON {}: an exec runs, stdin may flow */
+	FRAME_STDIN,		/* c->b raw bytes for exec; empty: EOF */
+	FRAME_RESIZE,		/* c->b JSON {"rows":..,"cols":..} */
+	FRAME_TYPE_MAX = FRAME_RESIZE
 };
 
 /* Exit codes shared by the broker's DONE frames and the shell. */
@@ -77,7 +80,10 @@ void	proto_reader_init(struct proto_reader *, int fd);
 int	proto_recv_buffered(struct proto_reader *, struct frame *f,
 	    int timeout_ms, const char **why);
 
-/* Decodes a JSON control frame: must be an object within PROTO_MAX_JSON. */
+/*
+ * Decodes a JSON control frame: must be an object within PROTO_MAX_JSON
+ * (a request, which may carry exec's argv: PROTO_MAX_LEN).
+ */
 json_t	*proto_json(const struct frame *f, const char **why);
 
 const char *proto_type_name(uint8_t type);

@@ -11,6 +11,10 @@
  *    numbers, parsed times), never a client string to pass on.
  * 4. "names" (VF_NAMES verbs, instead of "name") is a list of at most
  *    NAMES_MAX valid names, never empty.
+ * 5. "argv" (VF_ARGV verbs, and required there) is a list of 1 to
+ *    ARGV_MAX_WORDS words in ARGV_MAX_BYTES, none holding a NUL or a
+ *    control byte, the first not empty. It is the one client string
+ *    passed on, and only as a JSON string in an exec's Cmd.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,9 +69,21 @@ static const struct optspec stats_opts[] = {
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 
+static const struct optspec exec_opts[] = {
+	{ 'i', "interactive", "interactive", OPT_FLAG, 0, NULL,
+	    "pass standard input to the command" },
+	{ 't', "tty", "tty", OPT_FLAG, 0, NULL,
+	    "give the command a terminal" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
 /* What a request may carry that no shell option sets. */
 static const struct optspec stream_opt = { 0, "stream", "stream", OPT_FLAG,
 	0, NULL, NULL };
+static const struct optspec window_opts[] = {
+	{ 0, "rows", "rows", OPT_UINT, 65535, NULL, NULL },
+	{ 0, "cols", "cols", OPT_UINT, 65535, NULL, NULL },
+};
 
 static const struct optspec rm_opts[] = {
 	{ 'f', "force", "force", OPT_FLAG, 0, NULL,
@@ -98,6 +114,8 @@ const struct verb verb_table[] = {
 	    "forget your re-authentication now (as sudo -k)" },
 	{ "inspect", VERB_INSPECT, VF_NAME, json_opts,
 	    "show a container's image, state, health, ports, mounts, limits" },
+	{ "exec", VERB_EXEC, VF_NAME | VF_ARGV, exec_opts,
+	    "run a command in a container: exec NAME [-i] [-t] [--] CMD..." },
 	{ "can", VERB_CAN, VF_CAN, json_opts,
 	    "what you may do here, or whether you may run VERB on NAME" },
 	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,
@@ -190,6 +208,10 @@ opt_find_key(const struct verb *v, const char *key)
 			return o;
 	if ((v->flags & VF_STREAM) && strcmp(key, stream_opt.key) == 0)
 		return &stream_opt;
+	if ((v->flags & VF_ARGV) && strcmp(key, window_opts[0].key) == 0)
+		return &window_opts[0];
+	if ((v->flags & VF_ARGV) && strcmp(key, window_opts[1].key) == 0)
+		return &window_opts[1];
 	return NULL;
 }
 
@@ -209,6 +231,10 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
 			req->force = json_is_true(val);
 		else if (strcmp(o->key, "stream") == 0)
 			req->stream = json_is_true(val);
+		else if (strcmp(o->key, "interactive") == 0)
+			req->interactive = json_is_true(val);
+		else if (strcmp(o->key, "tty") == 0)
+			req->tty = json_is_true(val);
 		else
 			req->timestamps = json_is_true(val);
 		return 0;
@@ -222,6 +248,10 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
 			return -1;
 		if (o->type == OPT_TAIL)
 			req->tail = (long)n;
+		else if (strcmp(o->key, "rows") == 0)
+			req->rows = (long)n;
+		else if (strcmp(o->key, "cols") == 0)
+			req->cols = (long)n;
 		else
 			req->time = (long)n;
 		return 0;
@@ -343,13 +373,65 @@ decode_names(json_t *names, struct request *req, char *whybuf,
 	return 0;
 }
 
+/* A word of a command: no NUL, no control byte; 0 or -1. */
+static int
+arg_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (strlen(s) != len)
+		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+/* VF_ARGV: 1..ARGV_MAX_WORDS words in ARGV_MAX_BYTES, the first not empty. */
+static int
+decode_argv(json_t *argv, struct request *req, char *whybuf, size_t whylen)
+{
+	json_t *a;
+	size_t i, len, used = 0;
+
+	if (!(req->verb->flags & VF_ARGV)) {
+		if (argv == NULL)
+			return 0;
+		snprintf(whybuf, whylen, "unknown request field");
+		return -1;
+	}
+	if (!json_is_array(argv) || json_array_size(argv) == 0 ||
+	    json_array_size(argv) > ARGV_MAX_WORDS) {
+		snprintf(whybuf, whylen, "%s needs \"argv\", a list of 1 to "
+		    "%d words", req->verb->name, ARGV_MAX_WORDS);
+		return -1;
+	}
+	json_array_foreach(argv, i, a) {
+		if (!json_is_string(a) || arg_valid(json_string_value(a),
+		    len = json_string_length(a)) == -1 || (i == 0 && len == 0)) {
+			snprintf(whybuf, whylen, "invalid command word");
+			return -1;
+		}
+		if (len + 1 > sizeof(req->argbuf) - used) {
+			snprintf(whybuf, whylen, "command too long (more than "
+			    "%d bytes)", ARGV_MAX_BYTES);
+			return -1;
+		}
+		req->argoff[i] = (unsigned short)used;
+		memcpy(req->argbuf + used, json_string_value(a), len + 1);
+		used += len + 1;
+	}
+	req->argc = json_array_size(argv);
+	return 0;
+}
+
 int
 request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
     size_t whylen)
 {
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
-	json_t *tmpl = NULL, *of = NULL, *names = NULL;
+	json_t *tmpl = NULL, *of = NULL, *names = NULL, *argv = NULL;
 	unsigned shape;
 
 	memset(req, 0, sizeof(*req));
@@ -370,6 +452,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			of = val;
 		else if (strcmp(key, "names") == 0)
 			names = val;
+		else if (strcmp(key, "argv") == 0)
+			argv = val;
 		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
 			req->prompt = json_is_true(val);
 		else {
@@ -385,7 +469,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		return -1;
 	}
 	if (decode_of(of, req, whybuf, whylen) == -1 ||
-	    decode_names(names, req, whybuf, whylen) == -1)
+	    decode_names(names, req, whybuf, whylen) == -1 ||
+	    decode_argv(argv, req, whybuf, whylen) == -1)
 		return -1;
 	shape = req->of != NULL ? req->of->flags : req->verb->flags;
 	if (shape & VF_TEMPLATE) {

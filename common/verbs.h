@@ -18,6 +18,7 @@ enum verb_id {
 	VERB_FORGET,
 	VERB_CAN,
 	VERB_INSPECT,		/* granted with status (confutil.c) */
+	VERB_EXEC,
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
 	VERB_HELP,		/* local to the shell */
@@ -56,7 +57,11 @@ struct optspec {
 #define VF_STREAM	0x200	/* the shell asks for a stream ("stream": true)
 				   unless --no-stream */
 
+#define VF_ARGV		0x400	/* NAME, then a command: "argv" */
+
 #define NAMES_MAX	64	/* names in one request's "names" */
+#define ARGV_MAX_BYTES	16384	/* exec's argv, each word and its NUL */
+#define ARGV_MAX_WORDS	1024
 
 struct verb {
 	const char		*name;
@@ -100,6 +105,12 @@ struct request {
 	int			 has_since, has_until;
 	struct timespec		 since, until;
 	int			 prompt;	/* the client can answer one */
+	int			 interactive;	/* exec -i: stdin attached */
+	int			 tty;		/* exec -t */
+	long			 rows, cols;	/* exec -t: the window; 0 unknown */
+	size_t			 argc;		/* exec: words in argbuf */
+	unsigned short		 argoff[ARGV_MAX_WORDS];
+	char			 argbuf[ARGV_MAX_BYTES];
 };
 
 /*

@@ -15,9 +15,15 @@
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
  * 6. A refused command is hostile when one of its words holds what no
- *    word may hold unquoted (lex_plain) or is longer than any name;
+ *    word may hold unquoted (lex_plain) or is longer than any name, or
+ *    it has more than ARGS_MAX_WORDS words and no command to run;
  *    otherwise it was a mistake (unknown verb or option, wrong operands,
  *    a value out of range).
+ * 7. exec's command, the words after its NAME (after "--", or from the
+ *    first word that is not an option), is taken verbatim: the one
+ *    place where a word is not a name, a number or a time. It is bounded
+ *    (ARGV_MAX_WORDS words in ARGV_MAX_BYTES) and, as every word, holds
+ *    no control byte (lex.c); the broker checks it again.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -244,15 +250,53 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 static enum refusal
 refusal_of(int argc, char *const argv[])
 {
+	const struct verb *v = argc > 0 ? args_verb(argv[0]) : NULL;
 	size_t len;
 	int i;
 
+	if (argc > ARGS_MAX_WORDS && (v == NULL || !(v->flags & VF_ARGV)))
+		return REFUSAL_HOSTILE;
 	for (i = 0; i < argc; i++) {
 		len = strlen(argv[i]);
 		if (len > NAME_MAX_LEN || !lex_plain(argv[i], len))
 			return REFUSAL_HOSTILE;
 	}
 	return REFUSAL_USAGE;
+}
+
+/* exec's command: argv from its first word; 0, or -1 with err. */
+static int
+command(struct cmd *c, int argc, char *const argv[], char *err,
+    size_t errlen)
+{
+	size_t used = 0;
+	int i;
+
+	if (argc == 0)
+		return args_error(err, errlen, "%s needs a command to run "
+		    "(%s NAME [--] CMD [ARG...])", c->verb->name,
+		    c->verb->name);
+	if (argc > ARGV_MAX_WORDS)
+		return args_error(err, errlen, "command too long (more than "
+		    "%d words)", ARGV_MAX_WORDS);
+	for (i = 0; i < argc; i++)
+		used += strlen(argv[i]) + 1;
+	if (used > ARGV_MAX_BYTES)
+		return args_error(err, errlen, "command too long (more than "
+		    "%d bytes)", ARGV_MAX_BYTES);
+	if (argv[0][0] == '\0')
+		return args_error(err, errlen, "empty command");
+	c->argv = argv;
+	c->argc = argc;
+	return 0;
+}
+
+/* Whether argv[i] starts exec's command: a name is already there. */
+static int
+command_starts(const struct cmd *c, const char *arg, int endopts)
+{
+	return (c->verb->flags & VF_ARGV) && c->word != NULL &&
+	    (endopts || arg[0] != '-' || strcmp(arg, "--") == 0);
 }
 
 static int
@@ -266,9 +310,17 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 	if ((c->verb = args_verb(argv[0])) == NULL)
 		return args_error(err, errlen,
 		    "unknown command '%.64s' (try 'help')", argv[0]);
+	if (argc > ARGS_MAX_WORDS && !(c->verb->flags & VF_ARGV))
+		return args_error(err, errlen, "too many words (more than %d)",
+		    ARGS_MAX_WORDS);
 	if ((c->opts = json_object()) == NULL)
 		return args_error(err, errlen, "out of memory");
 	for (i = 1; i < argc && rc == 0; i++) {
+		if (command_starts(c, argv[i], endopts)) {
+			i += strcmp(argv[i], "--") == 0;
+			rc = command(c, argc - i, argv + i, err, errlen);
+			break;
+		}
 		if (endopts || argv[i][0] != '-')
 			rc = operand(c, argv[i], err, errlen);
 		else if (strcmp(argv[i], "--") == 0)
@@ -281,6 +333,9 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 	if (rc == 0 && (c->verb->flags & VF_STREAM) && !c->no_stream &&
 	    json_object_set_new(c->opts, "stream", json_true()) == -1)
 		rc = args_error(err, errlen, "out of memory");
+	if (rc == 0 && (c->verb->flags & VF_ARGV) && c->word != NULL &&
+	    c->argv == NULL)
+		rc = command(c, 0, argv + argc, err, errlen);
 	if (rc == 0 && (((shape(c)->flags & VF_NAME) && c->word == NULL &&
 	    (c->of != NULL || !(c->verb->flags & VF_NAMES))) ||
 	    ((shape(c)->flags & VF_TEMPLATE) && c->tmpl == NULL))) {
@@ -308,6 +363,21 @@ args_free(struct cmd *c)
 {
 	json_decref(c->opts);
 	memset(c, 0, sizeof(*c));
+}
+
+static int
+argv_list(const struct cmd *c, json_t *req)
+{
+	json_t *a;
+	int i;
+
+	if ((a = json_array()) == NULL ||
+	    json_object_set_new(req, "argv", a) == -1)
+		return -1;
+	for (i = 0; i < c->argc; i++)
+		if (json_array_append_new(a, json_string(c->argv[i])) == -1)
+			return -1;
+	return 0;
 }
 
 /* VF_NAMES: every name in one "names" list; none means all. */
@@ -347,6 +417,7 @@ args_request(const struct cmd *c)
 	    json_object_set_new(req, "name", json_string(word))) ||
 	    (c->of == NULL && (c->verb->flags & VF_NAMES) &&
 	    names_list(c, req) == -1) ||
+	    (c->argv != NULL && argv_list(c, req) == -1) ||
 	    (json_object_size(c->opts) > 0 &&
 	    json_object_set(req, "opts", c->opts)))
 		goto fail;
@@ -384,6 +455,8 @@ args_usage(const struct verb *v, char *buf, size_t len)
 		snprintf(buf + n, len - n, " [NAME...]");
 	else if (n < len && (v->flags & VF_MULTI))
 		snprintf(buf + n, len - n, " NAME...");
+	else if (n < len && (v->flags & VF_ARGV))
+		snprintf(buf + n, len - n, " NAME [--] CMD [ARG...]");
 	else if (n < len && (v->flags & VF_NAME))
 		snprintf(buf + n, len - n, " NAME");
 	else if (n < len && (v->flags & VF_OPTNAME))

@@ -19,6 +19,8 @@ struct cmd {
 	int			 raw;	/* --raw: no terminal filtering */
 	int			 quiet;	/* -q: names only */
 	int			 no_stream;	/* --no-stream: one sample */
+	char *const		*argv;	/* exec's command: words after NAME */
+	int			 argc;
 	json_t			*opts;	/* the request's "opts" */
 	enum refusal		 refused;	/* after -1: what it was */
 };

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "execio.h"
 #include "ttyout.h"
 #include "fmt.h"
 #include "proto.h"
@@ -52,6 +53,7 @@ struct conn {
 	size_t	  biglen;
 	struct ttyout tty[2];		/* stdout, stderr */
 	int	  isatty[2];		/* 0: not asked, 1: yes, -1: no */
+	struct execio *exec;		/* an exec request's session */
 };
 
 static char sock_path[PATH_MAX] = CTL_SOCKET_PATH;
@@ -67,6 +69,7 @@ static int	on_data(struct conn *, json_t *);
 static int	on_prompt(struct conn *, json_t *);
 static int	on_done(struct conn *, json_t *);
 static int	on_sample(struct conn *, json_t *);
+static int	on_started(struct conn *, json_t *);
 
 /* What may follow a request, as the monitor's dispatch table in OpenSSH. */
 static const struct dispatch {
@@ -80,6 +83,7 @@ static const struct dispatch {
 	{ FRAME_PROMPT, 1, on_prompt },
 	{ FRAME_DONE, 1, on_done },
 	{ FRAME_SAMPLE, 0, on_sample },
+	{ FRAME_STARTED, 1, on_started },
 	{ 0, 0, NULL }
 };
 
@@ -543,6 +547,24 @@ on_sample(struct conn *c, json_t *msg)
 	return MORE;
 }
 
+/*
+ * An exec runs: from now on stdin and window changes go to it, and its
+ * output is the user's own terminal's, unfiltered, as ssh passes it.
+ */
+static int
+on_started(struct conn *c, json_t *msg)
+{
+	(void)msg;
+	if (c->exec == NULL || c->exec->started)
+		return lost(c, "unexpected frame");
+	c->flags |= CLIENT_RAW;
+	if (execio_start(c->exec) == -1) {
+		warn("cannot set the terminal");
+		return EXIT_FAIL;
+	}
+	return MORE;
+}
+
 /* A piece of done's data, too large to ride in the done frame itself. */
 static int
 on_data(struct conn *c, json_t *msg)
@@ -621,6 +643,10 @@ request(struct conn *c, json_t *req)
 		return rc;
 	do {
 		msg = NULL;
+		if (c->exec != NULL && c->exec->started &&
+		    execio_pump(c->exec, c->fd, reader.len > 0) == -1 &&
+		    sig_caught())
+			return interrupted(c);
 		if ((rc = recv_frame(c)) != EXIT_OK)
 			return rc;
 		for (d = after_request; d->fn != NULL; d++)
@@ -646,7 +672,7 @@ int
 client_hello(struct welcome *w, int flags)
 {
 	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, NULL, NULL, 0, { { 0 } },
-	    { 0, 0 } };
+	    { 0, 0 }, NULL };
 	int rc;
 
 	if ((rc = conn_open(&c)) == EXIT_OK)
@@ -658,9 +684,15 @@ client_hello(struct welcome *w, int flags)
 int
 client_run(json_t *req, int flags, json_t **data)
 {
+	static struct execio exec;
 	struct conn c = { -1, flags, HELLO_TIMEOUT_MS, 0, data, NULL, 0,
-	    { { 0 } }, { 0, 0 } };
+	    { { 0 } }, { 0, 0 }, NULL };
 	int rc;
+
+	if (json_object_get(req, "argv") != NULL) {
+		execio_init(&exec, req);
+		c.exec = &exec;
+	}
 
 	if (data != NULL)
 		*data = NULL;
@@ -672,6 +704,8 @@ client_run(json_t *req, int flags, json_t **data)
 			c.timeout = -1;	/* logs --follow may be silent */
 		rc = request(&c, req);
 	}
+	if (c.exec != NULL)
+		execio_end(c.exec);
 	conn_close(&c);
 	if (rc != EXIT_OK && data != NULL) {
 		json_decref(*data);

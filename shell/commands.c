@@ -22,6 +22,7 @@
 #include "client.h"
 #include "commands.h"
 #include "fmt.h"
+#include "execio.h"
 #include "inspect.h"
 #include "names.h"
 #include "proto.h"
@@ -44,6 +45,7 @@ static int	show_change(const struct cmd *, json_t *);
 static int	show_stats(const struct cmd *, json_t *);
 static int	show_logs(const struct cmd *, json_t *);
 static int	show_can(const struct cmd *, json_t *);
+static int	show_exec(const struct cmd *, json_t *);
 
 /*
  * Per verb: run here, or show what the broker's done frame carried (a
@@ -68,6 +70,7 @@ static const struct handler {
 	[VERB_FORGET] = { NULL, NULL },
 	[VERB_CAN] = { NULL, show_can },
 	[VERB_INSPECT] = { NULL, inspect_show },
+	[VERB_EXEC] = { NULL, show_exec },
 	[VERB_HELP] = { run_help, NULL },
 	[VERB_EXIT] = { run_exit, NULL },
 };
@@ -352,6 +355,19 @@ run_help(const struct cmd *c, int *quit)
 	return EXIT_OK;
 }
 
+/* exec's exit status is its command's, as docker exec's. */
+static int
+show_exec(const struct cmd *c, json_t *data)
+{
+	json_t *code = json_object_get(data, "exit_code");
+
+	(void)c;
+	if (!json_is_integer(code) || json_integer_value(code) < 0 ||
+	    json_integer_value(code) > 255)
+		return bad_reply();
+	return (int)json_integer_value(code);
+}
+
 static int
 run_exit(const struct cmd *c, int *quit)
 {
@@ -378,7 +394,9 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 	json_t *req, *data = NULL;
 	int rc;
 
-	if ((req = args_request(c)) == NULL) {
+	if ((req = args_request(c)) == NULL ||
+	    ((c->verb->flags & VF_ARGV) && execio_request(req) == -1)) {
+		json_decref(req);
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}

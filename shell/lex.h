@@ -4,8 +4,9 @@
 
 #include <stddef.h>
 
-#define LEX_MAX_LINE	4096		/* bytes in one command line */
-#define LEX_MAX_WORDS	32		/* words in one command line */
+#define LEX_MAX_LINE	17408		/* bytes: exec's 16 KiB command, and more */
+#define LEX_MAX_WORDS	1040		/* words: exec's 1024, and more */
+#define ARGS_MAX_WORDS	32		/* words of a command without one */
 
 /*
  * What a refused command was. Only what no one types by mistake counts

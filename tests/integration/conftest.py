@@ -437,8 +437,10 @@ class Containers:
         self.image = image
         self.names = []
 
-    def create(self, name, owner=None, group=None, cmd=None, tty=False, start=True):
-        """docker run -d (or docker create), through the Engine API."""
+    def create(self, name, owner=None, group=None, cmd=None, tty=False, start=True,
+               body=None):
+        """docker run -d (or docker create), through the Engine API; body:
+        more of the create body (exec's tests make contained containers)."""
         labels = {"ctltest": TAG}
         if owner:
             labels["ctl.owner"] = owner
@@ -448,7 +450,7 @@ class Containers:
         # start, the biggest share of the suite's CPU, and no test needs it
         engine("POST", f"/containers/create?name={urllib.parse.quote(name)}",
                {"Image": self.image, "Cmd": cmd or IDLE, "Labels": labels, "Tty": tty,
-                "NetworkDisabled": True})
+                "NetworkDisabled": True, **(body or {})})
         self.names.append(name)
         if start:
             engine("POST", f"/containers/{urllib.parse.quote(name)}/start")

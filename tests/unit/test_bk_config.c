@@ -393,8 +393,8 @@ test_unknown_verb_in_rule(void **state)
 {
 	must_fail("rules = (\n"
 	    "  { groups = [\"oncall\"]; containers = [\"*\"];\n"
-	    "    verbs = [\"ls\", \"status\", \"exec\"]; }\n);\n", 3,
-	    "verbs: unknown verb \"exec\"");
+	    "    verbs = [\"ls\", \"status\", \"shell\"]; }\n);\n", 3,
+	    "verbs: unknown verb \"shell\"");
 	must_fail("rules = ( { users = [\"a\"]; containers = [\"*\"]; "
 	    "verbs = [\"help\"]; } );\n", 1, "unknown verb \"help\"");
 }

@@ -193,7 +193,7 @@ test_unknown_verbs(void **state)
 {
 	must_refuse_why("{\"verb\": \"kill\", \"name\": \"x\"}",
 	    "unknown verb");
-	must_refuse_why("{\"verb\": \"exec\", \"name\": \"x\"}",
+	must_refuse_why("{\"verb\": \"run\", \"name\": \"x\"}",
 	    "unknown verb");
 	must_refuse_why("{\"verb\": \"\"}", "unknown verb");
 	must_refuse_why("{\"verb\": \"LS\"}", "unknown verb");
@@ -708,6 +708,66 @@ test_can(void **state)
 	    "\"name\": \"x\"}", "unknown request field");
 }
 
+static void
+test_exec(void **state)
+{
+	static const char head[] = "{\"verb\":\"exec\",\"name\":\"a\","
+	    "\"argv\":[\"";
+	json_t *msg;
+	char *big;
+	size_t i, n;
+
+	must_accept("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"sh\",\"-c\","
+	    "\"a; b | c > d $x `y` &\",\"\"],\"opts\":{\"interactive\":true,"
+	    "\"tty\":true,\"rows\":24,\"cols\":80}}");
+	assert_int_equal(req.argc, 4);
+	assert_string_equal(req.argbuf + req.argoff[0], "sh");
+	assert_string_equal(req.argbuf + req.argoff[2],
+	    "a; b | c > d $x `y` &");
+	assert_string_equal(req.argbuf + req.argoff[3], "");
+	assert_true(req.interactive && req.tty);
+	assert_int_equal(req.rows, 24);
+	assert_int_equal(req.cols, 80);
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\"}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"\"]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":\"sh\"}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[1]}");
+	must_refuse("{\"verb\":\"exec\",\"argv\":[\"sh\"]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"a\\nb\"]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"a\\u001bb\"]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"a\\u007f\"]}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"sh\"],"
+	    "\"opts\":{\"rows\":65536}}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"sh\"],"
+	    "\"opts\":{\"user\":\"root\"}}");
+	must_refuse("{\"verb\":\"exec\",\"name\":\"app\",\"argv\":[\"sh\"],"
+	    "\"opts\":{\"privileged\":true}}");
+	must_refuse("{\"verb\":\"status\",\"name\":\"app\",\"argv\":[\"sh\"]}");
+	must_refuse("{\"verb\":\"status\",\"name\":\"app\","
+	    "\"opts\":{\"rows\":1}}");
+	/* 16384 bytes with their NULs: one word of 16383 fits, 16384 not */
+	big = malloc(20000 + 64);
+	assert_non_null(big);
+	for (i = 16383; i <= 16384; i++) {
+		n = strlen(head);
+		memcpy(big, head, n);
+		memset(big + n, 'x', i);
+		memcpy(big + n + i, "\"]}", 4);
+		if (i == 16383)
+			must_accept(big);
+		else
+			must_refuse(big);
+	}
+	free(big);
+	/* a NUL inside a word, as jansson can hold it */
+	msg = json_pack("{s:s, s:s, s:[s%]}", "verb", "exec", "name", "app",
+	    "argv", "a\0b", (size_t)3);
+	assert_non_null(msg);
+	assert_int_equal(request_decode(msg, NOW, &req, why, sizeof(why)), -1);
+	json_decref(msg);
+}
+
 int
 main(void)
 {
@@ -743,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_provision_user),
 		cmocka_unit_test(test_provision_user_embedded_nul),
 		cmocka_unit_test(test_can),
+		cmocka_unit_test(test_exec),
 	};
 
 	setenv("TZ", "UTC", 1);

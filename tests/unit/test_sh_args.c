@@ -459,6 +459,39 @@ test_can(void **state)
 	assert_refused("can status '../x'", "invalid container name");
 }
 
+static void
+test_exec(void **state)
+{
+	json_t *req;
+
+	assert_int_equal(parse("exec app -it -- sh -c 'a; b | c > $d'"), 0);
+	assert_int_equal(c.argc, 3);
+	assert_string_equal(c.argv[2], "a; b | c > $d");
+	req = args_request(&c);
+	assert_non_null(req);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(req, "argv"), 2)), "a; b | c > $d");
+	assert_true(json_is_true(json_object_get(json_object_get(req, "opts"),
+	    "tty")));
+	json_decref(req);
+	args_free(&c);
+	/* the command begins at its first word: its options are its own */
+	assert_int_equal(parse("exec -i app ls -l --all"), 0);
+	assert_int_equal(c.argc, 3);
+	assert_string_equal(c.argv[1], "-l");
+	assert_string_equal(c.word, "app");
+	args_free(&c);
+	assert_int_equal(parse("exec app -- -- x"), 0);
+	assert_string_equal(c.argv[0], "--");
+	args_free(&c);
+	assert_refused("exec app", "needs a command");
+	assert_refused("exec app --", "needs a command");
+	assert_refused("exec app -u root -- sh", "unknown option '-u'");
+	assert_refused("exec app --privileged sh", "unknown option");
+	assert_refused("exec app -- ''", "empty command");
+	assert_refused_as("exec app", REFUSAL_USAGE);
+}
+
 int
 main(void)
 {
@@ -480,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_is_self),
 		cmocka_unit_test(test_can),
+		cmocka_unit_test(test_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
