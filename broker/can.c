@@ -192,6 +192,11 @@ can_container(struct ctx *x)
 		not_found(x, d.reason);
 		return;
 	}
+	if (d.allow && of->id == VERB_EXEC && exec_contained(x, "no: ") == -1) {
+		if (x->out.exit == EXIT_NOTFOUND)
+			x->audit->result = "no";
+		return;
+	}
 	if (d.allow) {
 		yes(x, d.reason, -1);
 		return;

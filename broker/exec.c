@@ -69,8 +69,8 @@ exec_argv(const struct request *req)
 	return a;
 }
 
-static int
-is_contained(struct ctx *x)
+int
+exec_contained(struct ctx *x, const char *no)
 {
 	char why[512];
 
@@ -78,8 +78,8 @@ is_contained(struct ctx *x)
 	case CONTAINED:
 		return 0;
 	case NOT_CONTAINED:
-		set_out(x, EXIT_NOTFOUND, "exec: permission denied (not "
-		    "contained: %.256s)", why);
+		set_out(x, EXIT_NOTFOUND, "%sexec: permission denied (not "
+		    "contained: %.256s)", no, why);
 		x->audit->allow = 0;
 		snprintf(x->audit->reason, sizeof(x->audit->reason),
 		    "not contained: %.180s", why);
@@ -417,7 +417,7 @@ do_exec(struct ctx *x)
 		set_out(x, EXIT_FAIL, "out of memory");
 		return;
 	}
-	if (is_contained(x) == -1)
+	if (exec_contained(x, "") == -1)
 		return;
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");

@@ -77,6 +77,8 @@ void	do_inspect(struct ctx *);
 /* exec.c; exec_argv: the request's command as JSON, for its records */
 json_t	*exec_argv(const struct request *);
 void	do_exec(struct ctx *);
+/* Whether the target is contained: 0, or -1 with x->out (no: a prefix). */
+int	exec_contained(struct ctx *, const char *no);
 
 /* logs.c */
 void	do_logs(struct ctx *);

@@ -124,3 +124,36 @@ def test_terminal_follows_the_window(ectl, app):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 5
+
+
+def test_can_exec_says_whether_contained(ectl, containers, accounts, app):
+    r = ectl("alice", "can", "exec", app)
+    assert r.returncode == 0 and r.stdout.startswith("yes"), r
+    loose = containers.create(f"{TAG}-exec-loose", owner=accounts.users["alice"])
+    r = ectl("alice", "can", "exec", loose)
+    assert r.returncode == 3, r
+    assert "no: exec: permission denied (not contained: " in r.stderr, r.stderr
+    r = ectl("alice", "exec", loose, "--", "true")
+    assert r.returncode == 3 and "exec: permission denied (not contained: " in r.stderr, r
+
+
+def test_password_from_the_first_line_and_the_rest_is_input(
+        bins, tmpdir_shared, accounts, pam_service, image, ctl, app):
+    from conftest import Broker, set_password
+    password = f"pw-exec-{TAG}"
+    set_password(accounts.users["alice"], password)
+    own = ('ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
+           f'  owner_verbs = {json.dumps(OWNER_VERBS)}; }};\n')
+    b = Broker(bins, tmpdir_shared, config_text(
+        "@DIR@", accounts, pam_service, ownership=own,
+        extra='reauth = { verbs = ["exec"]; timeout = 0; dir = "@DIR@/tickets"; };\n'))
+    try:
+        ctl.broker = b
+        r = ctl("alice", "-S", "exec", "-i", app, "--", "cat",
+                input=f"{password}\nline one\nline two\n")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "line one\nline two\n"
+        r = ctl("alice", "-S", "exec", "-i", app, "--", "cat", input="wrong\nx\n")
+        assert r.returncode == 4 and r.stdout == "", r
+    finally:
+        b.stop()
