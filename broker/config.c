@@ -177,6 +177,18 @@ st_miss_quantum(struct confctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
+st_exec_per_user(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 1, 1000, &cf->exec_per_user);
+}
+
+static int
+st_exec_idle(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 86400 * 7, &cf->exec_idle);
+}
+
+static int
 st_max_per_user(struct confctx *c, config_setting_t *s, struct config *cf)
 {
 	return conf_int(c, s, 1, 100000, &cf->max_per_user);
@@ -275,6 +287,8 @@ static const struct keyspec limits_keys[] = {
 	{ "max_per_user", CONFIG_TYPE_INT, st_max_per_user },
 	{ "containers_per_user", CONFIG_TYPE_INT, st_containers_per_user },
 	{ "miss_quantum_ms", CONFIG_TYPE_INT, st_miss_quantum },
+	{ "exec_per_user", CONFIG_TYPE_INT, st_exec_per_user },
+	{ "exec_idle", CONFIG_TYPE_INT, st_exec_idle },
 	{ NULL, 0, NULL }
 };
 static const struct keyspec reauth_keys[] = {
@@ -458,6 +472,8 @@ set_defaults(struct config *cf)
 	cf->max_per_user = 64;
 	cf->containers_per_user = 10;
 	cf->miss_quantum_ms = 10;
+	cf->exec_per_user = 4;
+	cf->exec_idle = 3600;
 	cf->idle_timeout = 900;
 	cf->warnings = 5;
 	cf->reauth_timeout = 300;

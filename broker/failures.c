@@ -19,14 +19,11 @@
  *    attempts in flight. A robust mutex guards it: a session that dies
  *    holding it stops nobody.
  */
-#include <sys/mman.h>
-
-#include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "failures.h"
+#include "shmtable.h"
 
 #define NUIDS		1024
 #define MAXFLIGHT	FAILURES_MAX
@@ -43,7 +40,7 @@ struct uidrec {
 };
 
 struct table {
-	pthread_mutex_t	 mu;
+	pthread_mutex_t	 mu;		/* first, for shmtable_map */
 	struct uidrec	 rec[NUIDS];
 };
 
@@ -52,40 +49,15 @@ static struct table *tab;
 int
 failures_init(void)
 {
-	pthread_mutexattr_t ma;
-	void *p;
-
-	if (tab != NULL)
-		return 0;
-	p = mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (tab == NULL && (tab = shmtable_map(sizeof(*tab))) == NULL)
 		return -1;
-	tab = p;
-	memset(tab, 0, sizeof(*tab));
-	if (pthread_mutexattr_init(&ma) != 0 ||
-	    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) != 0 ||
-	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) != 0 ||
-	    pthread_mutex_init(&tab->mu, &ma) != 0) {
-		munmap(p, sizeof(*tab));
-		tab = NULL;
-		return -1;
-	}
-	pthread_mutexattr_destroy(&ma);
 	return 0;
 }
 
 static int
 lock(void)
 {
-	int rc;
-
-	if (tab == NULL)
-		return -1;
-	rc = pthread_mutex_lock(&tab->mu);
-	if (rc == EOWNERDEAD)	/* its holder died; the data is whole */
-		rc = pthread_mutex_consistent(&tab->mu);
-	return rc == 0 ? 0 : -1;
+	return tab == NULL ? -1 : shmtable_lock(&tab->mu);
 }
 
 static void

@@ -32,6 +32,7 @@
 
 #include "ctld.h"
 #include "engine.h"
+#include "execslots.h"
 #include "explain.h"
 #include "revoke.h"
 #include "version.h"
@@ -83,7 +84,10 @@ ensure_fds(void)
 		close(fd);
 }
 
-/* A session's password attempt it never settled counts as failed. */
+/*
+ * A session's password attempt it never settled counts as failed; the
+ * exec slot it never released is freed.
+ */
 static void
 reap(const struct config *cf)
 {
@@ -92,6 +96,7 @@ reap(const struct config *cf)
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		failures_reaped(&cf->failures, pid, failures_now());
+		execslots_reaped(pid);
 		for (i = 0; i < nchildren; i++)
 			if (children[i].pid == pid) {
 				children[i] = children[--nchildren];
@@ -402,6 +407,8 @@ main(int argc, char *argv[])
 	auth_preload(cf);
 	if (failures_init() == -1)
 		err(1, "failures_init");
+	if (execslots_init() == -1)
+		err(1, "execslots_init");
 	if (!foreground)
 		daemonize();
 	run(cf, lfd);

@@ -214,6 +214,8 @@ test_defaults(void **state)
 	assert_int_equal(cf->client_timeout, 30);
 	assert_int_equal(cf->max_clients, 512);
 	assert_int_equal(cf->max_per_user, 64);
+	assert_int_equal(cf->exec_per_user, 4);
+	assert_int_equal(cf->exec_idle, 3600);
 	assert_int_equal(cf->idle_timeout, 900);
 	assert_int_equal(cf->reauth_verbs, 0);
 	assert_int_equal(cf->reauth_timeout, 300);
@@ -245,6 +247,15 @@ test_limits_and_shell(void **state)
 	assert_int_equal(cf->idle_timeout, 0);
 	assert_int_equal(cf->audit_syslog, 0);
 	config_free(cf);
+	must_load("limits = { exec_per_user = 1; exec_idle = 0; };\n", &cf);
+	assert_int_equal(cf->exec_per_user, 1);
+	assert_int_equal(cf->exec_idle, 0);
+	config_free(cf);
+	must_load("limits = { exec_per_user = 1000; exec_idle = 604800; };\n",
+	    &cf);
+	assert_int_equal(cf->exec_per_user, 1000);
+	assert_int_equal(cf->exec_idle, 604800);
+	config_free(cf);
 
 	must_fail("limits = {\n client_timeout = 0; };\n", 2,
 	    "client_timeout: must be between 1 and 3600");
@@ -254,6 +265,14 @@ test_limits_and_shell(void **state)
 	must_fail("limits = { max_per_user = -1; };\n", 1, "max_per_user");
 	must_fail("shell = { idle_timeout = -1; };\n", 1, "idle_timeout");
 	must_fail("shell = { idle_timeout = 604801; };\n", 1, "idle_timeout");
+	must_fail("limits = {\n exec_per_user = 0; };\n", 2,
+	    "exec_per_user: must be between 1 and 1000");
+	must_fail("limits = { exec_per_user = 1001; };\n", 1, "exec_per_user");
+	must_fail("limits = { exec_idle = -1; };\n", 1,
+	    "exec_idle: must be between 0 and 604800");
+	must_fail("limits = { exec_idle = 604801; };\n", 1, "exec_idle");
+	must_fail("limits = { exec_idle = \"1h\"; };\n", 1,
+	    "limits.exec_idle: must be an integer");
 }
 
 static void
