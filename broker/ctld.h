@@ -64,6 +64,9 @@ struct config {
 	char		*pam_service;
 	char		*audit_file;
 	int		 audit_syslog;
+	char		*audit_sessions;	/* exec -t recordings; NULL */
+	int		 audit_sessions_input;
+	int		 audit_sessions_max;	/* bytes per recording */
 	char		*owner_label;
 	char		*group_label;
 	unsigned	 owner_verbs;
