@@ -121,6 +121,27 @@ st_audit_syslog(struct confctx *c, config_setting_t *s, struct config *cf)
 }
 
 static int
+st_audit_sessions(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_abspath(c, s, &cf->audit_sessions);
+}
+
+static int
+st_audit_sessions_input(struct confctx *c, config_setting_t *s,
+    struct config *cf)
+{
+	cf->audit_sessions_input = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+st_audit_sessions_max(struct confctx *c, config_setting_t *s,
+    struct config *cf)
+{
+	return conf_int(c, s, 65536, 1073741824, &cf->audit_sessions_max);
+}
+
+static int
 st_label(struct confctx *c, config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
@@ -273,6 +294,9 @@ static const struct keyspec pam_keys[] = {
 static const struct keyspec audit_keys[] = {
 	{ "file", CONFIG_TYPE_STRING, st_audit_file },
 	{ "syslog", CONFIG_TYPE_BOOL, st_audit_syslog },
+	{ "sessions", CONFIG_TYPE_STRING, st_audit_sessions },
+	{ "sessions_input", CONFIG_TYPE_BOOL, st_audit_sessions_input },
+	{ "sessions_max", CONFIG_TYPE_INT, st_audit_sessions_max },
 	{ NULL, 0, NULL }
 };
 static const struct keyspec ownership_keys[] = {
@@ -465,6 +489,7 @@ set_defaults(struct config *cf)
 	cf->pam_service = strdup("ctl");
 	cf->audit_file = strdup("/var/log/ctl/audit.jsonl");
 	cf->audit_syslog = 1;
+	cf->audit_sessions_max = 16 << 20;
 	cf->owner_label = strdup("ctl.owner");
 	cf->group_label = strdup("ctl.group");
 	cf->client_timeout = 30;
@@ -479,7 +504,6 @@ set_defaults(struct config *cf)
 	cf->reauth_timeout = 300;
 	cf->reauth_tries = 3;
 	cf->fail_delay_ms = 2000;
-	cf->exec_idle = 3600;
 	cf->failures.max = 5;
 	cf->failures.window = 600;
 	cf->failures.lock_time = 300;
@@ -697,6 +721,7 @@ config_free(struct config *cf)
 	free(cf->api_version);
 	free(cf->pam_service);
 	free(cf->audit_file);
+	free(cf->audit_sessions);
 	free(cf->owner_label);
 	free(cf->group_label);
 	free(cf->ticket_dir);

@@ -64,6 +64,9 @@ struct config {
 	char		*pam_service;
 	char		*audit_file;
 	int		 audit_syslog;
+	char		*audit_sessions;	/* exec -t recordings; NULL */
+	int		 audit_sessions_input;
+	int		 audit_sessions_max;	/* bytes per recording */
 	char		*owner_label;
 	char		*group_label;
 	unsigned	 owner_verbs;
@@ -82,7 +85,6 @@ struct config {
 	char		**exec_bind_allow;	/* resolved host paths; NULL */
 	char		**exec_runtimes;	/* besides runc; NULL */
 	int		 exec_allow_root;
-	int		 exec_idle;		/* seconds; 0: never */
 	int		 exec_line;		/* of bind_allow, for errors */
 	int		 reauth_timeout;	/* ticket lifetime, seconds */
 	int		 reauth_tries;

@@ -223,6 +223,9 @@ test_defaults(void **state)
 	assert_int_equal(cf->fail_delay_ms, 2000);
 	assert_int_equal(cf->pam_timeout, 60);
 	assert_string_equal(cf->ticket_dir, "/run/ctl/tickets");
+	assert_null(cf->audit_sessions);	/* not recording */
+	assert_int_equal(cf->audit_sessions_input, 0);
+	assert_int_equal(cf->audit_sessions_max, 16777216);
 	config_free(cf);
 
 	/* A section present only in part keeps the other defaults. */
@@ -307,6 +310,40 @@ test_reauth(void **state)
 	must_fail("reauth = { timeout = -1; };\n", 1, "timeout");
 	must_fail("reauth = { pam_timeout = 4; };\n", 1, "pam_timeout");
 	must_fail("reauth = { ttl = 5; };\n", 1, "unknown setting reauth.ttl");
+}
+
+static void
+test_audit_sessions(void **state)
+{
+	struct config *cf;
+
+	must_load("audit = { sessions = \"/var/log/ctl/sessions\";\n"
+	    "  sessions_input = true; sessions_max = 65536; };\n", &cf);
+	assert_string_equal(cf->audit_sessions, "/var/log/ctl/sessions");
+	assert_int_equal(cf->audit_sessions_input, 1);
+	assert_int_equal(cf->audit_sessions_max, 65536);
+	assert_string_equal(cf->audit_file, "/var/log/ctl/audit.jsonl");
+	config_free(cf);
+
+	must_load("audit = { sessions_max = 1073741824; };\n", &cf);
+	assert_null(cf->audit_sessions);
+	assert_int_equal(cf->audit_sessions_max, 1073741824);
+	config_free(cf);
+
+	must_fail("audit = {\n  sessions = \"sessions\"; };\n", 2,
+	    "sessions: must be an absolute path");
+	must_fail("audit = { sessions = \"\"; };\n", 1,
+	    "sessions: must be an absolute path");
+	must_fail("audit = {\n  sessions_max = 65535; };\n", 2,
+	    "sessions_max: must be between 65536 and 1073741824");
+	must_fail("audit = { sessions_max = 1073741825; };\n", 1,
+	    "sessions_max: must be between");
+	must_fail("audit = { sessions_max = \"16M\"; };\n", 1,
+	    "audit.sessions_max: must be an integer");
+	must_fail("audit = { sessions_input = 1; };\n", 1,
+	    "audit.sessions_input: must be true or false");
+	must_fail("audit = { session = \"/var/log/s\"; };\n", 1,
+	    "unknown setting audit.session");
 }
 
 static void
@@ -829,6 +866,7 @@ main(void)
 		T(test_defaults),
 		T(test_limits_and_shell),
 		T(test_reauth),
+		T(test_audit_sessions),
 		T(test_listen_mode),
 		T(test_syntax_error),
 		T(test_unknown_top_level),
