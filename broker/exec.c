@@ -26,11 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "contain.h"
+#include "execslots.h"
 #include "handlers.h"
 #include "hijack.h"
+#include "record.h"
 #include "stream.h"
 
 #define EXEC_BUF	65536
@@ -47,6 +50,7 @@ struct execio {
 	int		 client_gone;
 	const char	*ended;		/* why it ended early; NULL: dockerd */
 	char		 why[320];
+	struct recording *rec;		/* -t with audit.sessions; or NULL */
 	long long	 last_ms;
 	struct frame	 f;
 	unsigned char	 out[EXEC_BUF];
@@ -153,6 +157,18 @@ send_out(void *ctx, int stream, const unsigned char *buf, size_t len)
 	return 0;
 }
 
+/* A recording that cannot be written ends its session (invariant 5). */
+static int
+recording_failed(struct execio *e)
+{
+	e->ended = "recording failed";
+	snprintf(e->why, sizeof(e->why), "the session's recording cannot be "
+	    "written: the session was ended");
+	snprintf(e->x->audit->reason, sizeof(e->x->audit->reason), "%s",
+	    record_error(e->rec));
+	return -1;
+}
+
 /* What dockerd sent, to the client: 0, or -1 when it ends here. */
 static int
 from_docker(struct execio *e)
@@ -170,6 +186,8 @@ from_docker(struct execio *e)
 		return -1;
 	}
 	e->last_ms = now_ms();
+	if (e->x->req->tty && record_output(e->rec, e->out, (size_t)n) == -1)
+		return recording_failed(e);
 	if (e->x->req->tty)
 		return send_out(e, 1, e->out, (size_t)n);
 	if (demux_feed(&e->dm, e->out, (size_t)n, send_out, e) == -1) {
@@ -237,6 +255,11 @@ window(struct execio *e)
 		return protocol_error(e, "bad resize");
 	}
 	resize(e, (long)json_integer_value(r), (long)json_integer_value(c));
+	if (record_resize(e->rec, (int)json_integer_value(c),
+	    (int)json_integer_value(r)) == -1) {
+		json_decref(j);
+		return recording_failed(e);
+	}
 	json_decref(j);
 	return 0;
 }
@@ -265,6 +288,8 @@ from_client(struct execio *e)
 		e->in_eof = 1;
 		return 0;
 	}
+	if (record_input(e->rec, e->f.buf, e->f.len) == -1)
+		return recording_failed(e);
 	memcpy(e->in, e->f.buf, e->f.len);
 	e->inlen = e->f.len;
 	e->inoff = 0;
@@ -408,6 +433,72 @@ session(struct ctx *x, struct execio *e)
 	finish(e);
 }
 
+/* At most limits.exec_per_user sessions per uid (invariant 4). */
+static int
+slot(struct ctx *x)
+{
+	switch (execslots_take(x->who->uid, getpid(), x->cf->exec_per_user)) {
+	case 1:
+		return 0;
+	case 0:
+		set_out(x, EXIT_FAIL, "too many exec sessions "
+		    "(limits.exec_per_user is %d)", x->cf->exec_per_user);
+		x->audit->result = "refused: limits.exec_per_user";
+		return -1;
+	default:
+		set_out(x, EXIT_FAIL, "cannot count exec sessions");
+		snprintf(x->audit->reason, sizeof(x->audit->reason),
+		    "exec slots: %s", strerror(errno));
+		x->audit->result = "refused: exec slots";
+		return -1;
+	}
+}
+
+/*
+ * A -t session's recording, opened before it starts (invariant 5). Its
+ * path outlives the session: the last audit record names it.
+ */
+static int
+recording(struct ctx *x, struct execio *e)
+{
+	static char recpath[4096];
+	char *args[ARGV_MAX_WORDS + 1], err[512];
+	const char *path;
+	size_t i;
+
+	if (!x->req->tty)
+		return 0;
+	for (i = 0; i < x->req->argc; i++)
+		args[i] = (char *)x->req->argbuf + x->req->argoff[i];
+	args[i] = NULL;
+	if (record_open(x->cf, x->who->user, x->req->name, args,
+	    (int)x->req->cols, (int)x->req->rows, "xterm", &e->rec, err,
+	    sizeof(err)) == -1) {
+		set_out(x, EXIT_FAIL, "cannot record the session, which "
+		    "audit.sessions asks for: exec refused");
+		snprintf(x->audit->reason, sizeof(x->audit->reason), "%.190s",
+		    err);
+		x->audit->result = "refused: recording";
+		logmsg(LOG_ERR, "exec recording: %s", err);
+		return -1;
+	}
+	if (e->rec != NULL && (path = record_path(e->rec)) != NULL) {
+		snprintf(recpath, sizeof(recpath), "%s", path);
+		x->audit->recording = recpath;
+	}
+	return 0;
+}
+
+static void
+stop_recording(struct execio *e)
+{
+	char err[512];
+
+	if (e->rec != NULL && record_close(e->rec, err, sizeof(err)) == -1)
+		logmsg(LOG_ERR, "exec recording: %s", err);
+	e->rec = NULL;
+}
+
 void
 do_exec(struct ctx *x)
 {
@@ -425,7 +516,12 @@ do_exec(struct ctx *x)
 	}
 	e->x = x;
 	demux_init(&e->dm);
-	if (create(x, x->audit->argv, e->exec_id) == 0) {
+	if (slot(x) == -1) {
+		free(e);
+		return;
+	}
+	if (recording(x, e) == 0 && create(x, x->audit->argv, e->exec_id) ==
+	    0) {
 		x->audit->result = "started";
 		if (auditlog_write(x->cf, x->audit) == -1) {
 			set_out(x, EXIT_FAIL, "request refused: ctld cannot "
@@ -434,5 +530,7 @@ do_exec(struct ctx *x)
 		} else
 			session(x, e);
 	}
+	stop_recording(e);
+	execslots_release(getpid());
 	free(e);
 }

@@ -157,3 +157,100 @@ def test_password_from_the_first_line_and_the_rest_is_input(
         assert r.returncode == 4 and r.stdout == "", r
     finally:
         b.stop()
+
+
+def own_broker(make_broker, accounts, pam_service, extra):
+    own = ('ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
+           f'  owner_verbs = {json.dumps(OWNER_VERBS)}; }};\n')
+    return make_broker(config_text("@DIR@", accounts, pam_service, ownership=own, extra=extra))
+
+
+def started(b, marker):
+    return any(r.get("result") == "started" and marker in (r.get("argv") or [])
+               for r in records(b))
+
+
+def test_sessions_per_user_are_bounded(make_broker, ctl, accounts, pam_service, app):
+    import subprocess
+    b = own_broker(make_broker, accounts, pam_service,
+                   "limits = { exec_per_user = 1; };\n")
+    ctl.broker = b
+    uid, gid = ctl.ids("alice")
+    marker = f"m-{time.time_ns()}"
+    first = subprocess.Popen([ctl.bin, "exec", "-i", app, "--", "sh", "-c", "cat", marker],
+                             user=uid, group=gid, extra_groups=[], env=ctl.env(),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: started(b, marker), 15)
+        r = ctl("alice", "exec", app, "--", "true")
+        assert r.returncode == 1, r
+        assert "too many exec sessions (limits.exec_per_user is 1)" in r.stderr
+        assert ctl("bob", "ls").returncode == 0   # other verbs are not counted
+    finally:
+        first.communicate(input=b"bye\n", timeout=30)
+    assert first.returncode == 0
+    # the slot is free again once that session ended
+    assert wait_for(lambda: ctl("alice", "exec", app, "--", "true").returncode == 0, 10)
+
+
+def test_an_idle_session_is_ended(make_broker, ctl, accounts, pam_service, app):
+    import subprocess
+    b = own_broker(make_broker, accounts, pam_service, "limits = { exec_idle = 1; };\n")
+    ctl.broker = b
+    uid, gid = ctl.ids("alice")
+    p = subprocess.Popen([ctl.bin, "exec", "-i", app, "--", "cat"], user=uid, group=gid,
+                         extra_groups=[], env=ctl.env(), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p.wait(timeout=30)   # stdin stays open, and silent
+        err = p.stderr.read()
+    finally:
+        p.kill()
+        p.stdin.close()
+    assert p.returncode == 1 and "idle for 1 s (limits.exec_idle)" in err, err
+    assert [r["result"] for r in records(b)][-1] == "idle"
+
+
+def test_terminal_session_is_recorded(make_broker, ctl, accounts, pam_service, app,
+                                      tmpdir_shared):
+    import shutil
+    import stat
+    import subprocess
+    sessions = os.path.join(tmpdir_shared, f"sessions-{time.time_ns()}")
+    b = own_broker(make_broker, accounts, pam_service, "")
+    # the audit group is config_text's own: reload it with sessions
+    text = open(b.conf).read().replace(
+        "syslog = false; };", f'syslog = false; sessions = "{sessions}"; '
+        'sessions_input = true; };')
+    b.write_config(text)
+    b.proc.send_signal(__import__("signal").SIGHUP)
+    assert wait_for(lambda: "configuration reloaded" in b.logtext(), 10)
+    ctl.broker = b
+    argv = ctl.spawn_argv("alice", "exec", "-it", app, "--", "sh")
+    child = pexpect.spawn(argv[0], argv[1:], timeout=20, encoding="utf-8",
+                          dimensions=(25, 90))
+    child.expect(r"\$ ")
+    child.sendline("echo rec-$((40+2))")
+    child.expect("rec-42")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    rec = [r for r in records(b) if r.get("recording")]
+    assert rec and rec[-1]["result"] == "exited", records(b)
+    path = rec[-1]["recording"]
+    assert os.path.dirname(path) == sessions
+    st = os.stat(path)
+    assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0
+    lines = [json.loads(line) for line in open(path)]
+    head, events = lines[0], lines[1:]
+    assert head["version"] == 2 and head["width"] == 90 and head["height"] == 25
+    out = "".join(e[2] for e in events if e[1] == "o")
+    assert "rec-42" in out
+    assert "echo rec-$((40+2))" in "".join(e[2] for e in events if e[1] == "i")
+    # and it plays: asciinema (deps.sh installs it) prints the output
+    assert shutil.which("asciinema"), "asciinema is not installed (make deps)"
+    r = subprocess.run(["script", "-qec", f"asciinema cat {path}", "/dev/null"],
+                       capture_output=True, text=True, timeout=30)
+    assert "rec-42" in r.stdout, r
