@@ -201,11 +201,32 @@ quoted(const char *s, size_t max, char *buf, size_t len)
 
 #define QLEN(n)	(4 * (n) + 8)
 
+/* exec's command and exit code, " argv=... exit_code=N", or "". */
+static const char *
+exec_syslog(const struct audit_rec *a, char *buf, size_t len)
+{
+	char q[QLEN(512)], *argv;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (a->argv != NULL &&
+	    (argv = json_dumps(a->argv, JSON_COMPACT)) != NULL) {
+		n = snprintf(buf, len, " argv=%s", quoted(argv, 512, q,
+		    sizeof(q)));
+		free(argv);
+	}
+	if (a->has_exit_code && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " exit_code=%d",
+		    a->exit_code);
+	return buf;
+}
+
 static void
 auditlog_syslog(const struct audit_rec *a)
 {
 	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
 	char reason[QLEN(256)], result[QLEN(128)], asked[32];
+	char exec[QLEN(512) + 32];
 
 	/* can's record says what it asked about: verb="can restart" */
 	snprintf(asked, sizeof(asked), "%s%s%s", a->verb ? a->verb : "",
@@ -213,7 +234,7 @@ auditlog_syslog(const struct audit_rec *a)
 
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : a->error ? LOG_ERR :
 	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
-	    "reason=%s result=%s",
+	    "reason=%s result=%s%s",
 	    a->allow ? "allowed" : a->error ? "error" : "denied",
 	    quoted(a->who->user, 64, user, sizeof(user)),
 	    (unsigned)a->who->uid, (int)a->who->pid,
@@ -221,7 +242,8 @@ auditlog_syslog(const struct audit_rec *a)
 	    quoted(a->name, 128, name, sizeof(name)),
 	    quoted(a->id, 12, id, sizeof(id)),
 	    quoted(a->reason, 256, reason, sizeof(reason)),
-	    quoted(a->result, 128, result, sizeof(result)));
+	    quoted(a->result, 128, result, sizeof(result)),
+	    exec_syslog(a, exec, sizeof(exec)));
 }
 
 /*

@@ -500,6 +500,16 @@ def test_syslog_values_are_quoted(bins, tmpdir_shared, accounts, pam_service, im
         while line is None or "no-such-ctr_1.x" not in line:
             line = rx.recv(65536).decode("utf-8", "replace")
         assert dict(syslog_fields(line))["container"] == '"no-such-ctr_1.x"'
+        # exec's command is in its line, quoted like every value
+        converse(b, HELLO, frame(3, {"verb": "exec", "name": "no-such-exec",
+                                     "argv": ["sh", '" result="allowed']}))
+        line = None
+        while line is None or "no-such-exec" not in line:
+            line = rx.recv(65536).decode("utf-8", "replace")
+        fields = syslog_fields(line)
+        assert [k for k, _ in fields][-1] == "argv", line
+        assert dict(fields)["argv"] == r'"[\"sh\",\"\\\" result=\\\"allowed\"]"', line
+        assert "allowed" not in dict(fields)["result"], line
     finally:
         b.stop()
         rx.close()
