@@ -165,6 +165,15 @@ def own_broker(make_broker, accounts, pam_service, extra):
     return make_broker(config_text("@DIR@", accounts, pam_service, ownership=own, extra=extra))
 
 
+def record_into(b, sessions, more=""):
+    """audit is config_text's own group: reloaded with sessions in it."""
+    import signal
+    b.write_config(open(b.conf).read().replace(
+        "syslog = false; };", f'syslog = false; sessions = "{sessions}"; {more}}};'))
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "configuration reloaded" in b.logtext(), 10)
+
+
 def started(b, marker):
     return any(r.get("result") == "started" and marker in (r.get("argv") or [])
                for r in records(b))
@@ -219,13 +228,7 @@ def test_terminal_session_is_recorded(make_broker, ctl, accounts, pam_service, a
     import subprocess
     sessions = os.path.join(tmpdir_shared, f"sessions-{time.time_ns()}")
     b = own_broker(make_broker, accounts, pam_service, "")
-    # the audit group is config_text's own: reload it with sessions
-    text = open(b.conf).read().replace(
-        "syslog = false; };", f'syslog = false; sessions = "{sessions}"; '
-        'sessions_input = true; };')
-    b.write_config(text)
-    b.proc.send_signal(__import__("signal").SIGHUP)
-    assert wait_for(lambda: "configuration reloaded" in b.logtext(), 10)
+    record_into(b, sessions, "sessions_input = true; ")
     ctl.broker = b
     argv = ctl.spawn_argv("alice", "exec", "-it", app, "--", "sh")
     child = pexpect.spawn(argv[0], argv[1:], timeout=20, encoding="utf-8",
@@ -254,3 +257,49 @@ def test_terminal_session_is_recorded(make_broker, ctl, accounts, pam_service, a
     r = subprocess.run(["script", "-qec", f"asciinema cat {path}", "/dev/null"],
                        capture_output=True, text=True, timeout=30)
     assert "rec-42" in r.stdout, r
+
+
+def test_from_the_interactive_prompt_and_back(ectl, app):
+    from test_interactive import prompt, spawn
+    child = spawn(ectl)
+    child.expect(prompt(ectl))
+    child.sendline(f"exec -it {app} -- sh")
+    child.expect(r"\$ ")
+    child.sendline("echo in-$((1+1))")
+    child.expect("in-2")
+    child.sendline("exit 4")
+    child.expect(prompt(ectl))         # the terminal is ctl's again
+    child.sendline("help exec")
+    child.expect(r"exec \[-i\] \[-t\] NAME \[--\] CMD \[ARG\.\.\.\]")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_a_recording_that_cannot_be_written_ends_the_session(
+        make_broker, ctl, accounts, pam_service, app, tmpdir_shared):
+    import subprocess
+    sessions = os.path.join(tmpdir_shared, f"full-{time.time_ns()}")
+    os.makedirs(sessions, mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k,mode=0700", "ctl-test",
+                    sessions], check=True)
+    try:
+        b = own_broker(make_broker, accounts, pam_service, "")
+        record_into(b, sessions)
+        ctl.broker = b
+        argv = ctl.spawn_argv("alice", "exec", "-it", app, "--", "sh", "-c",
+                              "while :; do echo 0123456789abcdef0123456789abcdef; done")
+        child = pexpect.spawn(argv[0], argv[1:], timeout=30, encoding="utf-8")
+        child.expect("the session's recording cannot be written: the session was ended")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 1
+        rec = records(b)[-1]
+        assert rec["result"] == "recording failed" and "No space left" in rec["reason"], rec
+        # refused up front when the directory is not root's alone
+        os.chmod(sessions, 0o770)
+        r = ctl("alice", "exec", "-t", app, "--", "true")
+        assert r.returncode == 1 and "cannot record the session" in r.stderr, r
+        assert records(b)[-1]["result"] == "refused: recording"
+        assert ctl("alice", "exec", app, "--", "true").returncode == 0  # no -t: none
+    finally:
+        subprocess.run(["umount", sessions], check=False)

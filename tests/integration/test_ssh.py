@@ -49,7 +49,11 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
     # ctld gets a PAM service of its own here, which a test may extend
     broker_service = f"{pam_service}-ssh"
     shutil.copy(f"/etc/pam.d/{pam_service}", f"/etc/pam.d/{broker_service}")
-    broker = Broker(bins, tmpdir_shared, config_text("@DIR@", a, broker_service, extra=extra))
+    own = ('ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
+           '  owner_verbs = ["ls", "status", "logs", "start", "stop", "restart", "stats",'
+           ' "exec"]; };\n')
+    broker = Broker(bins, tmpdir_shared, config_text("@DIR@", a, broker_service, extra=extra,
+                                                     ownership=own))
 
     # users get passwords (for re-authentication) and ctl as login shell
     for who in ("alice", "bob", "dave"):
@@ -454,3 +458,21 @@ def test_stop_on_logout_waits_for_the_last_session(ssh_world, accounts):
         with open(path, "w") as f:
             f.write(good)
         docker("start", f"dev-{user}", check=False)
+
+
+def test_exec_through_ssh_is_byte_exact(ssh_world, accounts, tmp_path):
+    """ssh host ctl exec ... as a developer types it: the template's
+    container (contained by construction), binary both ways, EOF, and
+    shell syntax that only the container's shell sees."""
+    name = f"dev-{accounts.users['alice']}"
+    assert ssh(ssh_world, accounts, "alice", "ctl", "ls").returncode == 0  # provisions
+    data = os.urandom(1 << 20)
+    r = subprocess.run(ssh_args(ssh_world, accounts, "alice") +
+                       ["ctl", "exec", "-i", name, "--", "cat"],
+                       input=data, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == data
+    r = ssh(ssh_world, accounts, "alice", "ctl", "exec", name, "--",
+            "sh", "-c", "'echo out; echo err >&2; exit 3'")
+    # (sshd says first that the test user has no home directory)
+    assert r.returncode == 3 and r.stdout == "out\n" and r.stderr.endswith("err\n"), r
