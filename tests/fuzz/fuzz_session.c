@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctld.h"
+#include "execslots.h"
 #include "../unit/fake_engine.h"
 
 #define ID	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -61,6 +62,8 @@ init(void)
 	write_file(path, "account required pam_permit.so\n"
 	    "auth required pam_permit.so\n");
 	auth_pam_confdir = strdup(pamdir);
+	if (execslots_init() == -1)
+		abort();
 	fe = fe_start();
 	snprintf(audit, sizeof(audit), "%s/audit.jsonl", dir);
 	if (asprintf(&text,
@@ -70,7 +73,8 @@ init(void)
 	    "pam = { service = \"fuzz\"; };\n"
 	    "limits = { client_timeout = 1; };\n"
 	    "ownership = { owner_verbs = [\"ls\", \"status\", \"logs\", "
-	    "\"start\", \"stop\", \"restart\", \"stats\", \"rm\"]; };\n"
+	    "\"start\", \"stop\", \"restart\", \"stats\", \"rm\", "
+	    "\"exec\"]; };\n"
 	    "rules = ( { users = [\"*\"]; containers = [\"fz*\"]; "
 	    "verbs = [\"status\", \"logs\", \"stop\"]; } );\n"
 	    "images = { trusted = [\"reg/\"]; };\n"
@@ -88,9 +92,12 @@ init(void)
 		fprintf(stderr, "fuzz_session: %s\n", err);
 		abort();
 	}
+	/* contained (contain.c), so that exec reaches its stream */
 	snprintf(inspect_web, sizeof(inspect_web), "{\"Id\":\"" ID "\","
 	    "\"Name\":\"/web\",\"Config\":{\"Labels\":{\"ctl.owner\":"
-	    "\"%s\"},\"Tty\":false},\"State\":{\"Running\":true}}",
+	    "\"%s\"},\"Tty\":false,\"User\":\"1000\"},"
+	    "\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges\"],"
+	    "\"CgroupnsMode\":\"private\"},\"State\":{\"Running\":true}}",
 	    getuid() == 0 ? "root" : "nobody");
 	snprintf(inspect_other, sizeof(inspect_other), "{\"Id\":\"" ID "\","
 	    "\"Name\":\"/other\",\"Config\":{\"Labels\":{}}}");
@@ -100,8 +107,8 @@ init(void)
 static void
 replies(const uint8_t *data, size_t size, char *stream, size_t *streamlen)
 {
-	static char body[70000];
-	struct fe_reply r = { .method = "GET" };
+	static char body[70000], upgraded[70000 + 128];
+	struct fe_reply r = { .method = "GET" }, x = { .method = "POST" };
 	int n;
 
 	fe_reset(fe);
@@ -136,6 +143,19 @@ replies(const uint8_t *data, size_t size, char *stream, size_t *streamlen)
 	fe_json(fe, "POST", "/v1.41/containers/*/restart", 500,
 	    "{\"message\":\"no\"}");
 	fe_json(fe, "DELETE", "/v1.41/containers/*", 204, NULL);
+	/* exec: its stream, after the upgrade, is the input too */
+	fe_json(fe, "POST", "/v1.41/containers/*/exec", 201,
+	    "{\"Id\":\"" NEWID "\"}");
+	n = snprintf(upgraded, 128, "HTTP/1.1 101 UPGRADED\r\nConnection: "
+	    "Upgrade\r\nUpgrade: tcp\r\n\r\n");
+	memcpy(upgraded + n, data, size);
+	x.path = "/v1.41/exec/*/start";
+	x.raw = upgraded;
+	x.rawlen = (size_t)n + size;
+	fe_add(fe, &x);
+	fe_json(fe, "POST", "/v1.41/exec/*/resize", 201, NULL);
+	fe_json(fe, "GET", "/v1.41/exec/*/json", 200,
+	    "{\"Running\":false,\"ExitCode\":3}");
 }
 
 /* Whether data holds n whole frames (then the session needs no EOF). */
