@@ -513,6 +513,55 @@ def compare(samples, ours, theirs):
             "diff_median_ms": round((statistics.median(o) - statistics.median(t)) * 1000, 3)}
 
 
+def engine(method, path, body=None, upgrade=False):
+    """One Engine API call on a connection of its own, read to its end
+    (for an upgraded exec start: until the command's streams end)."""
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(DOCKER_SOCK)
+    b = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {urllib.parse.urlparse(API).path}{path} HTTP/1.1\r\nHost: docker\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(b)}\r\n"
+    head += "Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else "Connection: close\r\n"
+    c.sendall(head.encode() + b"\r\n" + b)
+    out = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        out += d
+    c.close()
+    head, _, rest = out.partition(b"\r\n\r\n")
+    return int(head.split()[1]), rest
+
+
+def raw_exec(name, calls):
+    """`true` over the Engine API from this process, the calls ctld makes
+    for it (inspect, exec create, start to the stream's end, exec
+    inspect), each one's seconds appended to calls."""
+    def go():
+        t = [time.perf_counter()]
+        st, _ = engine("GET", f"/containers/{name}/json")
+        t.append(time.perf_counter())
+        st2, body = engine("POST", f"/containers/{name}/exec",
+                           {"AttachStdout": True, "AttachStderr": True, "Cmd": ["true"]})
+        t.append(time.perf_counter())
+        eid = json.loads(body)["Id"]
+        st3, _ = engine("POST", f"/exec/{eid}/start", {"Detach": False, "Tty": False},
+                        upgrade=True)
+        t.append(time.perf_counter())
+        st4, body = engine("GET", f"/exec/{eid}/json")
+        t.append(time.perf_counter())
+        j = json.loads(body)
+        if (st, st2, st3, st4) != (200, 201, 101, 200) or j["ExitCode"] != 0:
+            raise RuntimeError(f"raw exec: {st} {st2} {st3} {st4} {j}")
+        for k, a, b in (("inspect", 0, 1), ("exec create", 1, 2),
+                        ("exec start, to the stream's end", 2, 3), ("exec inspect", 3, 4)):
+            calls.setdefault(k, []).append(t[b] - t[a])
+        calls.setdefault("still running at exec inspect", []).append(int(j["Running"]))
+    return go
+
+
 def exec_latency(s, results):
     """`ctl exec NAME -- true` against `docker exec NAME true`, whole
     processes; then one keystroke's round trip through `exec -it` to a
@@ -521,12 +570,21 @@ def exec_latency(s, results):
     name = "bench-exec"
     s.container(name, opts=CONTAINED)
     n = 20 if QUICK else 100
+    calls = {}
     cases = {
         "ctl exec": run_ok([s.ctl, "exec", name, "--", "true"], s),
         "docker exec": run_ok(["docker", "exec", name, "true"]),
+        "raw API (in process)": raw_exec(name, calls),
     }
-    results["exec true"] = compare(interleave(cases, reps=n, warm=3), "ctl exec",
-                                   "docker exec")
+    samples = interleave(cases, reps=n, warm=3)
+    r = compare(samples, "ctl exec", "docker exec")
+    # no process start here, so no ratio: what dockerd takes of ctl's time
+    r["raw API (in process), median_ms"] = {
+        "total": pct(samples["raw API (in process)"], 0.5),
+        **{k: pct(v[3:], 0.5) for k, v in calls.items() if k != "still running at exec inspect"}}
+    r["raw API: still running at the exec inspect"] = sum(
+        calls["still running at exec inspect"][3:])
+    results["exec true"] = r
 
     # stty: raw, no echo but signals (^C ends it); cat echoes each byte
     cmd = ["sh", "-c", "busybox stty raw -echo isig; echo READY; exec cat"]
@@ -618,6 +676,9 @@ def table(r):
         m, p = list(e["median_ms"].values()), list(e["p90_ms"].values())
         rows.append(f"| {k} ({e['n']}) | {m[0]} / {p[0]} | {m[1]} / {p[1]} | "
                     f"{e['ratio_median']} / {e['ratio_p90']} | {e['diff_median_ms']} |")
+    raw = r["exec true"]["raw API (in process), median_ms"]
+    rows.append("| exec true, its Engine API calls from one process (ms, median) | " +
+                ", ".join(f"{k} {v}" for k, v in raw.items()) + " | | | |")
     rows += ["", "| target | met |", "|---|---|"]
     rows += [f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in targets(r)]
     return "\n".join(rows)
