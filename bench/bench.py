@@ -6,16 +6,20 @@ interleaved (A B C A B C ...) after a warm-up, and each figure is a median,
 so that drift on a shared machine hits all sides alike. Prints a markdown
 table and writes build/bench.json.
 """
+import fcntl
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import urllib.parse
@@ -24,13 +28,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 USER = "ctlbench"
 OTHER = "ctlbench2"
-IMAGE = "ctl-bench/busybox:1"
+IMAGE = "ctl-bench/busybox:2"  # 2: with true, for exec
 DOCKER_SOCK = "/var/run/docker.sock"
 API = "http://localhost/v1.41"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPS = 7 if QUICK else 25
 LOG_MB = 20 if QUICK else 200
 FOLLOWERS = 50 if QUICK else 200
+# what ctld's contain.c asks of a container before it execs in it
+CONTAINED = ["--user", "1000:1000", "--security-opt", "no-new-privileges",
+             "--cgroupns", "private", "--network", "none"]
 
 
 def sh(*args, **kw):
@@ -59,7 +66,7 @@ class Setup:
         with open(conf, "w") as f:
             f.write(f'listen = {{ path = "{self.socket}"; mode = 0666; }};\n'
                     f'audit = {{ file = "{self.dir}/audit.jsonl"; syslog = false; }};\n'
-                    'ownership = { owner_verbs = ["ls", "status", "logs", "stats"]; };\n'
+                    'ownership = { owner_verbs = ["ls", "status", "logs", "stats", "exec"]; };\n'
                     'limits = { max_per_user = 1024; max_clients = 2048; '
                     f'miss_quantum_ms = {os.environ.get("BENCH_QUANTUM", "10")}; }};\n')
         os.chmod(conf, 0o644)
@@ -78,15 +85,15 @@ class Setup:
         root = os.path.join(self.dir, "rootfs")
         os.makedirs(os.path.join(root, "bin"))
         shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
-        for a in ("sh", "yes", "head", "sleep", "echo", "seq", "cat", "usleep"):
+        for a in ("sh", "yes", "head", "sleep", "echo", "seq", "cat", "usleep", "true"):
             os.symlink("busybox", os.path.join(root, "bin", a))
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         sh("docker", "import", "-", IMAGE, stdin=tar.stdout)
         tar.wait()
 
-    def container(self, name, owner=USER, cmd=None, start=True):
+    def container(self, name, owner=USER, cmd=None, start=True, opts=()):
         args = ["docker", "run", "-d"] if start else ["docker", "create"]
-        args += ["--name", name, "--label", "ctlbench=1"]
+        args += ["--name", name, "--label", "ctlbench=1", *opts]
         if owner:
             args += ["--label", f"ctl.owner={owner}"]
         sh(*args, IMAGE, *(cmd or ["sleep", "100000000"]))
@@ -164,6 +171,12 @@ def latency(s, results):
         r["vs_raw_owner_filter"] = round(r["median_ms"]["ctl ls"] /
                                          r["median_ms"]["raw API, owner filter (curl)"], 2)
         results[f"ls ({n} containers)"] = r
+
+
+def pct(v, q):
+    """The q quantile of v (seconds), in ms."""
+    v = sorted(v)
+    return round(v[max(0, int(len(v) * q) - 1)] * 1000, 2)
 
 
 def summarize(samples, ours, raw, cli):
@@ -290,9 +303,6 @@ def fanout(s, results):
         if nums and nums != list(range(nums[0], nums[0] + len(nums))):
             lost += 1
 
-    def pct(v, q):
-        v = sorted(v)
-        return round(v[max(0, int(len(v) * q) - 1)] * 1000, 2)
     results["follow fan-out"] = {
         "followers": FOLLOWERS, "client_errors": errors, "followers_with_gaps": lost,
         "status_p50_ms": pct(lat["ctl status"], 0.5),
@@ -440,6 +450,176 @@ def timing(s, results):
     }
 
 
+class Pty:
+    """A command on a pty of its own, as its controlling terminal (what
+    sshd gives a login): its output is read from the master side."""
+
+    def __init__(self, argv, setup=None):
+        self.fd, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        kw = {"user": setup.uid, "group": setup.gid, "extra_groups": [],
+              "env": {"CTL_SOCKET": setup.socket, "TERM": "xterm"}} if setup else \
+            {"env": {**os.environ, "TERM": "xterm"}}
+        self.p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                  start_new_session=True,
+                                  preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                                  **kw)
+        os.close(slave)
+        self.seen = b""
+
+    def expect(self, token, timeout=20):
+        end = time.time() + timeout
+        while token not in self.seen:
+            if time.time() > end or self.p.poll() is not None:
+                raise RuntimeError(f"pty: no {token!r} in {self.seen[-300:]!r}")
+            if select.select([self.fd], [], [], 0.1)[0]:
+                self.seen += os.read(self.fd, 4096)
+
+    def key(self, byte):
+        """Seconds from writing one byte to reading it back."""
+        t0 = time.perf_counter()
+        os.write(self.fd, byte)
+        got = os.read(self.fd, 16)
+        t = time.perf_counter() - t0
+        if got != byte:
+            raise RuntimeError(f"pty: sent {byte!r}, read {got!r}")
+        return t
+
+    def close(self):
+        os.write(self.fd, b"\x03")  # SIGINT to cat: the session ends
+        end = time.time() + 20
+        while self.p.poll() is None and time.time() < end:
+            if select.select([self.fd], [], [], 0.1)[0]:
+                try:
+                    os.read(self.fd, 4096)
+                except OSError:
+                    break
+        try:
+            rc = self.p.wait(timeout=max(0.1, end - time.time()))
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        os.close(self.fd)
+        return rc
+
+
+def median_ms(v):
+    return round(statistics.median(v) * 1000, 2)
+
+
+def compare(samples, ours, theirs):
+    o, t = samples[ours], samples[theirs]
+    return {"n": len(o),
+            "median_ms": {ours: median_ms(o), theirs: median_ms(t)},
+            "p90_ms": {ours: pct(o, 0.9), theirs: pct(t, 0.9)},
+            "ratio_median": round(statistics.median(o) / statistics.median(t), 2),
+            "ratio_p90": round(pct(o, 0.9) / pct(t, 0.9), 2),
+            "diff_median_ms": round((statistics.median(o) - statistics.median(t)) * 1000, 3)}
+
+
+def engine(method, path, body=None, upgrade=False):
+    """One Engine API call on a connection of its own, read to its end
+    (for an upgraded exec start: until the command's streams end)."""
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(DOCKER_SOCK)
+    b = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {urllib.parse.urlparse(API).path}{path} HTTP/1.1\r\nHost: docker\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(b)}\r\n"
+    head += "Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else "Connection: close\r\n"
+    c.sendall(head.encode() + b"\r\n" + b)
+    out = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        out += d
+    c.close()
+    head, _, rest = out.partition(b"\r\n\r\n")
+    return int(head.split()[1]), rest
+
+
+def raw_exec(name, calls):
+    """`true` over the Engine API from this process, the calls ctld makes
+    for it (inspect, exec create, start to the stream's end, exec
+    inspect), each one's seconds appended to calls."""
+    def go():
+        t = [time.perf_counter()]
+        st, _ = engine("GET", f"/containers/{name}/json")
+        t.append(time.perf_counter())
+        st2, body = engine("POST", f"/containers/{name}/exec",
+                           {"AttachStdout": True, "AttachStderr": True, "Cmd": ["true"]})
+        t.append(time.perf_counter())
+        eid = json.loads(body)["Id"]
+        st3, _ = engine("POST", f"/exec/{eid}/start", {"Detach": False, "Tty": False},
+                        upgrade=True)
+        t.append(time.perf_counter())
+        st4, body = engine("GET", f"/exec/{eid}/json")
+        t.append(time.perf_counter())
+        j = json.loads(body)
+        if (st, st2, st3, st4) != (200, 201, 101, 200) or j["ExitCode"] != 0:
+            raise RuntimeError(f"raw exec: {st} {st2} {st3} {st4} {j}")
+        for k, a, b in (("inspect", 0, 1), ("exec create", 1, 2),
+                        ("exec start, to the stream's end", 2, 3), ("exec inspect", 3, 4)):
+            calls.setdefault(k, []).append(t[b] - t[a])
+        calls.setdefault("still running at exec inspect", []).append(int(j["Running"]))
+    return go
+
+
+def exec_latency(s, results):
+    """`ctl exec NAME -- true` against `docker exec NAME true`, whole
+    processes; then one keystroke's round trip through `exec -it` to a
+    cat on a raw terminal in the container and back, both sessions open
+    at once, one key to each in turn."""
+    name = "bench-exec"
+    s.container(name, opts=CONTAINED)
+    n = 20 if QUICK else 100
+    calls = {}
+    cases = {
+        "ctl exec": run_ok([s.ctl, "exec", name, "--", "true"], s),
+        "docker exec": run_ok(["docker", "exec", name, "true"]),
+        "raw API (in process)": raw_exec(name, calls),
+    }
+    samples = interleave(cases, reps=n, warm=3)
+    r = compare(samples, "ctl exec", "docker exec")
+    # no process start here, so no ratio: what dockerd takes of ctl's time
+    r["raw API (in process), median_ms"] = {
+        "total": median_ms(samples["raw API (in process)"]),
+        **{k: median_ms(v[3:]) for k, v in calls.items()
+           if k != "still running at exec inspect"}}
+    r["raw API: still running at the exec inspect"] = sum(
+        calls["still running at exec inspect"][3:])
+    results["exec true"] = r
+
+    # stty: raw, no echo but signals (^C ends it); cat echoes each byte
+    cmd = ["sh", "-c", "busybox stty raw -echo isig; echo READY; exec cat"]
+    sessions = {"ctl exec -it": Pty([s.ctl, "exec", "-it", name, "--", *cmd], s),
+                "docker exec -it": Pty(["docker", "exec", "-it", name, *cmd])}
+    keys = 50 if QUICK else 200
+    out = {k: [] for k in sessions}
+
+    def stuck(*_):
+        raise RuntimeError("pty: the keys took over 120 s: one not echoed?")
+    old = signal.signal(signal.SIGALRM, stuck)
+    try:
+        for p in sessions.values():
+            p.expect(b"READY")
+        signal.alarm(120)
+        for i in range(10 + keys):
+            for k, p in sessions.items():
+                time.sleep(0.01)  # a typist's pace: no key waits on another
+                t = p.key(bytes([ord("a") + i % 26]))
+                if i >= 10:
+                    out[k].append(t)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+        rcs = {k: p.close() for k, p in sessions.items()}
+    r = compare(out, "ctl exec -it", "docker exec -it")
+    r["exit_status_after_ctrl_c"] = rcs
+    results["keystroke round trip"] = r
+
+
 def targets(r):
     t = [
         ("status latency <= 1.5x raw API", r["status"]["vs_raw"] <= 1.5),
@@ -459,6 +639,10 @@ def targets(r):
         ("ctld memory < 64 MiB at the fan-out", r["follow fan-out"]["ctld_pss_MiB"] < 64),
         ("'no such container' timing: classifier <= 60% right",
          r["timing oracle"]["classifier accuracy"] <= 0.6),
+        ("exec true <= 1.2x docker exec (median)", r["exec true"]["ratio_median"] <= 1.2),
+        ("keystroke round trip <= 1.2x docker's or within 2 ms (median)",
+         r["keystroke round trip"]["ratio_median"] <= 1.2 or
+         r["keystroke round trip"]["diff_median_ms"] <= 2),
     ]
     return t
 
@@ -490,6 +674,16 @@ def table(r):
              f"| median ms, exists (not yours) / missing | "
              f"{t['median_ms']['exists, not yours']} / {t['median_ms']['missing']} |",
              f"| threshold classifier accuracy | {t['classifier accuracy']} |"]
+    rows += ["", "| exec | ctl median / p90 (ms) | docker median / p90 (ms) | ratio "
+             "median / p90 | difference (ms) |", "|---|---|---|---|---|"]
+    for k in ("exec true", "keystroke round trip"):
+        e = r[k]
+        m, p = list(e["median_ms"].values()), list(e["p90_ms"].values())
+        rows.append(f"| {k} ({e['n']}) | {m[0]} / {p[0]} | {m[1]} / {p[1]} | "
+                    f"{e['ratio_median']} / {e['ratio_p90']} | {e['diff_median_ms']} |")
+    raw = r["exec true"]["raw API (in process), median_ms"]
+    rows.append("| exec true, its Engine API calls from one process (ms, median) | " +
+                ", ".join(f"{k} {v}" for k, v in raw.items()) + " | | | |")
     rows += ["", "| target | met |", "|---|---|"]
     rows += [f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in targets(r)]
     return "\n".join(rows)
@@ -511,6 +705,7 @@ def main():
         throughput(s, results)
         rate(s, results)
         timing(s, results)
+        exec_latency(s, results)
         fanout(s, results)
     finally:
         s.cleanup()
