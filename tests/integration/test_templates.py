@@ -100,6 +100,7 @@ def test_provision_builds_a_safe_container(tbroker, accounts, image):
     assert hc["Memory"] == 64 << 20
     assert hc["NanoCpus"] == 500000000
     assert hc["IpcMode"] == "private"
+    assert hc["CgroupnsMode"] == "private"  # not dockerd's default on cgroup v1: "host"
     assert hc["PidMode"] == "" and hc["UsernsMode"] == ""
     assert hc["NetworkMode"] in ("default", "bridge")
     assert not hc.get("Binds") and not hc.get("Devices")

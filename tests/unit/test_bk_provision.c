@@ -201,6 +201,7 @@ test_create_body(void **state)
 	assert_json(body, "HostConfig.Memory", "67108864");
 	assert_json(body, "HostConfig.NanoCpus", "500000000");
 	assert_json(body, "HostConfig.IpcMode", "\"private\"");
+	assert_json(body, "HostConfig.CgroupnsMode", "\"private\"");
 	assert_json(body, "HostConfig.Binds", "[]");
 	assert_json(body, "HostConfig.Devices", "[]");
 	assert_json(body, "HostConfig.RestartPolicy",
