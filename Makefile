@@ -159,7 +159,7 @@ unit: $(UNIT_BIN)
 # them, one at a time, with no other test of this run beside them.
 PYTEST ?= /usr/bin/python3 -m pytest
 IT_JOBS ?= 3
-XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf -- '-n %s' $(IT_JOBS))
+XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf -- '-n %s --dist loadgroup' $(IT_JOBS))
 integration: all
 	@rc=0; \
 	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v $(XDIST) -m "not serial" tests/integration || rc=1; \
