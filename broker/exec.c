@@ -12,7 +12,8 @@
  * 3. The exec is audited with its argv before it starts, and again with
  *    its exit code or how it ended.
  * 4. At most limits.exec_per_user sessions per uid (execslots.c), each
- *    ended after limits.exec_idle seconds without a byte either way.
+ *    ended after limits.exec_idle seconds without a byte either way, or
+ *    with a client that read nothing for as long.
  * 5. A -t session is recorded when audit.sessions is set (record.c); a
  *    recording that cannot be opened refuses the exec, one that cannot
  *    be written ends it.
@@ -21,6 +22,9 @@
  * 7. Neither side can make the other wait on it: stdin waits in one
  *    buffer while dockerd's output keeps flowing to the client.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -48,6 +52,7 @@ struct execio {
 	size_t		 inlen, inoff;
 	int		 in_eof, eof_sent;
 	int		 client_gone;
+	int		 stalled;	/* it did not read for exec_idle */
 	const char	*ended;		/* why it ended early; NULL: dockerd */
 	char		 why[320];
 	struct recording *rec;		/* -t with audit.sessions; or NULL */
@@ -151,6 +156,7 @@ send_out(void *ctx, int stream, const unsigned char *buf, size_t len)
 
 	if (proto_send(e->x->fd, stream == 2 ? FRAME_STDERR : FRAME_STDOUT,
 	    buf, len) == -1) {
+		e->stalled = errno == EAGAIN || errno == EWOULDBLOCK;
 		e->client_gone = 1;
 		return -1;
 	}
@@ -388,7 +394,8 @@ finish(struct execio *e)
 
 	if (e->client_gone) {
 		x->out.exit = -1;	/* nobody to answer */
-		x->audit->result = "client left";
+		x->audit->result = e->stalled ? "idle: the client stopped "
+		    "reading" : "client left";
 		return;
 	}
 	if (e->ended != NULL) {
@@ -412,6 +419,17 @@ finish(struct execio *e)
 	x->out.data = json_pack("{s:i}", "exit_code", code);
 }
 
+/* A client that stops reading is as idle as a silent one. */
+static void
+idle_sends(struct ctx *x)
+{
+	struct timeval tv = { x->cf->exec_idle, 0 };
+
+	if (x->cf->exec_idle > 0 && setsockopt(x->fd, SOL_SOCKET, SO_SNDTIMEO,
+	    &tv, sizeof(tv)) == -1)
+		logmsg(LOG_ERR, "exec: SO_SNDTIMEO: %s", strerror(errno));
+}
+
 static void
 session(struct ctx *x, struct execio *e)
 {
@@ -428,6 +446,7 @@ session(struct ctx *x, struct execio *e)
 	}
 	if (x->req->tty)
 		resize(e, x->req->rows, x->req->cols);
+	idle_sends(x);
 	relay(e);
 	hijack_close(&e->h);
 	finish(e);

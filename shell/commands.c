@@ -392,9 +392,16 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
     json_t *all)
 {
 	json_t *req, *data = NULL;
+	const char *why;
 	int rc;
 
-	if ((req = args_request(c)) == NULL ||
+	if ((req = args_request(c)) != NULL && (c->verb->flags & VF_ARGV) &&
+	    (why = execio_check(req)) != NULL) {
+		warnx("%s", why);
+		json_decref(req);
+		return EXIT_USAGE;
+	}
+	if (req == NULL ||
 	    ((c->verb->flags & VF_ARGV) && execio_request(req) == -1)) {
 		json_decref(req);
 		warnx("out of memory");

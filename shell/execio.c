@@ -47,6 +47,19 @@ window_size(long *rows, long *cols)
 	*cols = ws.ws_col;
 }
 
+const char *
+execio_check(json_t *req)
+{
+	json_t *opts = json_object_get(req, "opts");
+
+	if (json_is_true(json_object_get(opts, "tty")) &&
+	    json_is_true(json_object_get(opts, "interactive")) &&
+	    !isatty(STDIN_FILENO))
+		return "exec -i -t: standard input is not a terminal "
+		    "(over ssh, use ssh -t)";
+	return NULL;
+}
+
 int
 execio_request(json_t *req)
 {

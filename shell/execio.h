@@ -23,6 +23,9 @@ struct execio {
 	size_t		 outlen, outoff;	/* a frame not yet sent whole */
 };
 
+/* Why an exec request cannot run here (-it without a terminal), or NULL. */
+const char *execio_check(json_t *req);
+
 /* An exec -t request gets the terminal's size ("rows", "cols"). */
 int	execio_request(json_t *req);
 

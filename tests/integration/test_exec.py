@@ -303,3 +303,29 @@ def test_a_recording_that_cannot_be_written_ends_the_session(
         assert ctl("alice", "exec", app, "--", "true").returncode == 0  # no -t: none
     finally:
         subprocess.run(["umount", sessions], check=False)
+
+
+def test_it_needs_a_terminal(ectl, app):
+    r = ectl("alice", "exec", "-it", app, "--", "sh", input="echo hi\n")
+    assert r.returncode == 2 and "standard input is not a terminal" in r.stderr, r
+    # -i alone is a pipe's business; -t alone needs no input
+    assert ectl("alice", "exec", "-i", app, "--", "sh", input="echo hi\n").stdout == "hi\n"
+    r = ectl("alice", "exec", "-t", app, "--", "echo", "t", text=False)
+    assert r.returncode == 0 and r.stdout == b"t\r\n", r   # a terminal's line end
+
+
+def test_a_client_that_stops_reading_is_idle(make_broker, ctl, accounts, pam_service, app):
+    import subprocess
+    b = own_broker(make_broker, accounts, pam_service, "limits = { exec_idle = 1; };\n")
+    ctl.broker = b
+    uid, gid = ctl.ids("alice")
+    # its stdout a pipe nobody reads: ctl blocks writing, then ctld
+    p = subprocess.Popen([ctl.bin, "exec", app, "--", "sh", "-c", "while :; do echo xxxxxxxx; done"],
+                         user=uid, group=gid, extra_groups=[], env=ctl.env(),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: any(r.get("result") == "idle: the client stopped reading"
+                                    for r in records(b)), 30), records(b)
+    finally:
+        p.kill()
+        p.wait()
