@@ -85,8 +85,9 @@ def handmade(accounts, image):
         "Env": ["DB_PASSWORD=hunter2-" + TAG],
         "Labels": {"ctl.owner": user, "ctltest": TAG, "com.example.key": "labelsecret-" + TAG},
         "ExposedPorts": {"80/tcp": {}},
+        # a generous timeout: under the suite's load an echo may take seconds
         "Healthcheck": {"Test": ["CMD", "echo", "health-" + TAG], "Interval": 1000000000,
-                        "Timeout": 1000000000, "Retries": 1},
+                        "Timeout": 20000000000, "Retries": 3},
         "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]},
                        "Binds": [f"{src}:/config:ro"],
                        "Mounts": [{"Type": "volume", "Source": vol, "Target": "/data"}],
@@ -132,8 +133,8 @@ def test_handmade_container(handmade, ctl, accounts, image):
 def test_health_output_shown(handmade, ctl):
     def checked():
         h = inspect(handmade)["State"].get("Health") or {}
-        return h.get("Log")
-    assert wait_for(checked, timeout=20)
+        return h.get("Status") == "healthy" and h.get("Log")
+    assert wait_for(checked, timeout=60)
     d = inspect_json(ctl, "alice", handmade)
     assert d["health"] == "healthy"
     assert d["health_log"] and d["health_log"][-1]["output"] == "health-" + TAG
