@@ -6,9 +6,10 @@
  * 1. exec runs only in a container contain.c judges contained, judged
  *    from an inspect made for this request; the reason is told only to
  *    a caller policy already allowed exec on it (actions.c decided).
- * 2. The exec's body is built here: the command (request.c checked
- *    each word), which streams to attach and whether a terminal; never
- *    a user, privileges, environment or working directory.
+ * 2. The exec's body is built here: the command (request_decode
+ *    checked each word), which streams to attach and whether a
+ *    terminal; never a user, privileges, environment or working
+ *    directory.
  * 3. The exec is audited with its argv before it starts, and again with
  *    its exit code or how it ended.
  * 4. At most limits.exec_per_user sessions per uid (execslots.c), each

@@ -5,7 +5,7 @@
  *
  * Invariants:
  * 1. The terminal's modes are restored on every path out (execio_end),
- *    and are changed only for -t with a terminal on stdin.
+ *    and are changed only for -i -t with a terminal on stdin.
  * 2. stdin is read only for -i, after started, and one frame at a time:
  *    the next read waits until the broker took the last frame, while
  *    its output is always read (no side waits on the other).
@@ -100,7 +100,8 @@ execio_start(struct execio *e)
 		if (sigaction(SIGWINCH, &sa, &e->saved_winch) == 0)
 			e->winch_set = 1;
 	}
-	if (!e->tty || !isatty(STDIN_FILENO))
+	/* raw only when keys go to the command: without -i, Ctrl-C is ctl's */
+	if (!e->tty || !e->interactive || !isatty(STDIN_FILENO))
 		return 0;
 	if (tcgetattr(STDIN_FILENO, &e->saved) == -1)
 		return -1;

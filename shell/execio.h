@@ -30,7 +30,7 @@ const char *execio_check(json_t *req);
 int	execio_request(json_t *req);
 
 void	execio_init(struct execio *, json_t *req);
-/* At started: raw mode for -t on a terminal, SIGWINCH watched. */
+/* At started: raw mode for -it on a terminal, SIGWINCH watched. */
 int	execio_start(struct execio *);
 /*
  * Sends stdin and window changes until a frame from the broker can be

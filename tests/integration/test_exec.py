@@ -112,14 +112,18 @@ def test_terminal_follows_the_window(ectl, app):
     child.sendline("stty size")
     child.expect(r"31 101")
     child.setwinsize(42, 123)
-    time.sleep(0.2)
-    child.sendline("stty size")
-    child.expect(r"42 123")
+
+    def resized():   # SIGWINCH, then the resize call, reach it soon
+        child.sendline("stty size")
+        return child.expect([r"42 123", r"31 101"]) == 0
+    assert wait_for(resized, 10)
     # Ctrl-C goes to the container's process, not to ctl
-    child.sendline("sleep 100")
-    time.sleep(0.3)
+    child.sendline("echo go; sleep 100")
+    child.expect("go\r\n")
     child.sendcontrol("c")
     child.expect(r"\$ ")
+    child.sendline("echo status-$?")
+    child.expect("status-130")
     child.sendline("exit 5")
     child.expect(pexpect.EOF)
     child.close()
@@ -303,6 +307,17 @@ def test_a_recording_that_cannot_be_written_ends_the_session(
         assert ctl("alice", "exec", app, "--", "true").returncode == 0  # no -t: none
     finally:
         subprocess.run(["umount", sessions], check=False)
+
+
+def test_ctrl_c_ends_ctl_without_i(ectl, app):
+    """-t alone reads no keys: the terminal stays ctl's, Ctrl-C ends it."""
+    argv = ectl.spawn_argv("alice", "exec", "-t", app, "--", "sh", "-c", "echo up; sleep 100")
+    child = pexpect.spawn(argv[0], argv[1:], timeout=20, encoding="utf-8")
+    child.expect("up")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus is None and child.exitstatus == 130
 
 
 def test_it_needs_a_terminal(ectl, app):
