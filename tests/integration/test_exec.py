@@ -84,8 +84,12 @@ def test_quoted_shell_syntax_reaches_the_command(ectl, app):
 def test_command_too_long_is_refused(ectl, app):
     r = ectl("alice", "exec", app, "--", "echo", "x" * 16384)
     assert r.returncode == 2 and "command too long" in r.stderr, r
-    r = ectl("alice", "exec", app, "--", "echo", "x" * 16000)
-    assert r.returncode == 0 and r.stdout == "x" * 16000 + "\n", r.stderr
+    # "echo" and 16378 bytes, each with its NUL: 16384, in a request over
+    # the 16 KiB of other control messages
+    r = ectl("alice", "exec", app, "--", "echo", "x" * 16378)
+    assert r.returncode == 0 and r.stdout == "x" * 16378 + "\n", r.stderr
+    r = ectl("alice", "exec", app, "--", "echo", "x" * 16379)
+    assert r.returncode == 2 and "command too long" in r.stderr, r
 
 
 def test_usage(ectl, app):

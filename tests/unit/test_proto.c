@@ -527,6 +527,7 @@ test_json_size_limit(void **state)
 	const char *why = NULL;
 	json_t *j;
 
+	fr.type = FRAME_REPLY;
 	frame_object(&fr, PROTO_MAX_JSON);
 	j = proto_json(&fr, &why);
 	assert_non_null(j);
@@ -541,6 +542,13 @@ test_json_size_limit(void **state)
 	why = NULL;
 	assert_null(proto_json(&fr, &why));
 	assert_string_equal(why, "control message too large");
+
+	/* a request may fill its frame: exec's command rides in it */
+	fr.type = FRAME_REQUEST;
+	frame_object(&fr, PROTO_MAX_LEN);
+	j = proto_json(&fr, &why);
+	assert_non_null(j);
+	json_decref(j);
 }
 
 int
