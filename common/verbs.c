@@ -202,16 +202,17 @@ const struct optspec *
 opt_find_key(const struct verb *v, const char *key)
 {
 	const struct optspec *o;
+	size_t i;
 
 	for (o = v->opts; o->longopt != NULL; o++)
 		if (o->key != NULL && strcmp(o->key, key) == 0)
 			return o;
 	if ((v->flags & VF_STREAM) && strcmp(key, stream_opt.key) == 0)
 		return &stream_opt;
-	if ((v->flags & VF_ARGV) && strcmp(key, window_opts[0].key) == 0)
-		return &window_opts[0];
-	if ((v->flags & VF_ARGV) && strcmp(key, window_opts[1].key) == 0)
-		return &window_opts[1];
+	for (i = 0; (v->flags & VF_ARGV) &&
+	    i < sizeof(window_opts) / sizeof(window_opts[0]); i++)
+		if (strcmp(key, window_opts[i].key) == 0)
+			return &window_opts[i];
 	return NULL;
 }
 
