@@ -46,7 +46,8 @@ decide_nothing(struct ctx *x)
 	const struct verb *v = x->req->of != NULL ? x->req->of : x->req->verb;
 	struct decision d;
 
-	policy_decide(x->cf, x->who, v->id, x->req->name, "", "", &d);
+	policy_decide(x->cf, x->who, v->id, x->cf->engines[0].name,
+	    x->req->name, "", "", &d);
 }
 
 /*
@@ -84,10 +85,21 @@ target(struct ctx *x)
 	enum resolved rc;
 	char err[256];
 
-	rc = resolve(x->eng, x->cf, x->req->name, &x->t, err, sizeof(err));
+	rc = resolve_any(x->cf, x->who, x->req->engine, x->req->name, &x->t,
+	    err, sizeof(err));
 	if (rc == RESOLVED) {
+		x->eng = x->t.eng;
 		memcpy(x->audit->id, x->t.id, ID_LEN + 1);
+		x->audit->engine = x->t.eng->name;
 		return 0;
+	}
+	if (rc == RESOLVE_ENGINES || rc == RESOLVE_DOWN) {
+		set_out(x, rc == RESOLVE_ENGINES ? EXIT_USAGE : EXIT_FAIL,
+		    "%s", err);
+		snprintf(x->audit->reason, sizeof(x->audit->reason), "%s",
+		    resolve_reason(rc));
+		x->audit->error = rc == RESOLVE_DOWN;
+		return -1;
 	}
 	not_found(x, resolve_reason(rc));
 	if (rc == RESOLVE_NONE || rc == RESOLVE_OTHER ||
@@ -124,8 +136,8 @@ authorize(struct ctx *x)
 
 	if (x->req->verb->id == VERB_CAN)
 		return 0;	/* needs no grant: can.c decides on its VERB */
-	policy_decide(x->cf, x->who, x->req->verb->id, x->req->name,
-	    x->t.owner, x->t.group, &d);
+	policy_decide(x->cf, x->who, x->req->verb->id, x->t.eng->name,
+	    x->req->name, x->t.owner, x->t.group, &d);
 	snprintf(x->audit->reason, sizeof(x->audit->reason), "%s", d.reason);
 	if (d.allow) {
 		x->audit->allow = 1;
@@ -321,6 +333,10 @@ action_run(const struct config *cf, const struct engine *eng,
 	    prechecked(&x) == 0 && (names_several(req) ||
 	    reauth_needed(&x) == 0) && audit_ready(&x) == 0)
 		h(&x);
+	if (x.t.eng != NULL && cf->nengines > 1 && json_is_object(x.out.data) &&
+	    json_object_get(x.out.data, "name") != NULL)
+		json_object_set_new(x.out.data, "engine",
+		    json_string(x.t.eng->name));
 	audit->exit = x.out.exit;
 	auditlog_write(cf, audit);	/* recorded before it is answered */
 	json_decref(audit->argv);

@@ -144,8 +144,8 @@ auditlog_json(const struct audit_rec *a, long ms)
 	char when[64];
 
 	iso_time(&a->start, when, sizeof(when));
-	return exec_fields(json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s,"
-	    " s:s?, s:s?, s:s?, s:i, s:I}",
+	return exec_fields(json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s?,"
+	    " s:s, s:s?, s:s?, s:s?, s:i, s:I}",
 	    "time", when,
 	    "uid", (json_int_t)a->who->uid,
 	    "user", a->who->user,
@@ -153,6 +153,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "verb", a->verb,
 	    "of", a->of,
 	    "container", a->name[0] ? a->name : NULL,
+	    "engine", a->engine,
 	    "id", a->id[0] ? a->id : NULL,
 	    "decision", decision(a),
 	    "reason", a->reason[0] ? a->reason : NULL,
@@ -225,21 +226,26 @@ static void
 auditlog_syslog(const struct audit_rec *a)
 {
 	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
+	char engine[QLEN(64) + 16] = "";
 	char reason[QLEN(256)], result[QLEN(128)], asked[32];
 	char exec[QLEN(512) + 32];
 
 	/* can's record says what it asked about: verb="can restart" */
 	snprintf(asked, sizeof(asked), "%s%s%s", a->verb ? a->verb : "",
 	    a->of ? " " : "", a->of ? a->of : "");
+	if (a->engine != NULL) {
+		memcpy(engine, " engine=", 9);
+		quoted(a->engine, 64, engine + 8, sizeof(engine) - 8);
+	}
 
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : a->error ? LOG_ERR :
-	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s id=%s "
+	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s%s id=%s "
 	    "reason=%s result=%s%s",
 	    a->allow ? "allowed" : a->error ? "error" : "denied",
 	    quoted(a->who->user, 64, user, sizeof(user)),
 	    (unsigned)a->who->uid, (int)a->who->pid,
 	    quoted(asked, 32, verb, sizeof(verb)),
-	    quoted(a->name, 128, name, sizeof(name)),
+	    quoted(a->name, 128, name, sizeof(name)), engine,
 	    quoted(a->id, 12, id, sizeof(id)),
 	    quoted(a->reason, 256, reason, sizeof(reason)),
 	    quoted(a->result, 128, result, sizeof(result)),

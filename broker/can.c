@@ -20,14 +20,16 @@
 #include "template.h"
 
 static json_t *
-container_entry(struct ctx *x, json_t *c, const char *name,
-    const char *owner, const char *group)
+container_entry(struct ctx *x, const struct engine *e, json_t *c,
+    const char *name, const char *owner, const char *group)
 {
-	unsigned m = policy_allowed(x->cf, x->who, name, owner, group);
+	unsigned m = policy_allowed(x->cf, x->who, e->name, name, owner,
+	    group);
 
 	(void)c;
-	return json_pack("{s:s, s:o, s:o}", "name", name, "verbs",
-	    verb_names(m), "password", verb_names(m & x->cf->reauth_verbs));
+	return json_pack("{s:s, s:s, s:o, s:o}", "name", name, "engine",
+	    e->name, "verbs", verb_names(m), "password",
+	    verb_names(m & x->cf->reauth_verbs));
 }
 
 static json_t *
@@ -136,12 +138,12 @@ can_list(struct ctx *x)
 	json_t *list, *per;
 	int all;
 
-	if (made_count(x->cf, x->eng, x->who->user, &all, &per, err,
+	if (made_count(x->cf, x->who->user, &all, &per, err,
 	    sizeof(err)) == -1) {
 		engine_failed(x, err);
 		return;
 	}
-	if ((list = list_visible(x, container_entry)) == NULL) {
+	if ((list = list_visible(x, container_entry, NULL)) == NULL) {
 		json_decref(per);
 		return;
 	}
@@ -186,8 +188,8 @@ can_container(struct ctx *x)
 	const struct verb *of = x->req->of;
 	struct decision d;
 
-	policy_decide(x->cf, x->who, of->id, x->req->name, x->t.owner,
-	    x->t.group, &d);
+	policy_decide(x->cf, x->who, of->id, x->t.eng->name, x->req->name,
+	    x->t.owner, x->t.group, &d);
 	if (!d.visible) {
 		not_found(x, d.reason);
 		return;
@@ -224,7 +226,7 @@ can_template(struct ctx *x)
 		return;
 	}
 	snprintf(x->audit->name, sizeof(x->audit->name), "%s", name);
-	if (made_count(x->cf, x->eng, x->who->user, &all, &per, err,
+	if (made_count(x->cf, x->who->user, &all, &per, err,
 	    sizeof(err)) == -1) {
 		engine_failed(x, err);
 		return;

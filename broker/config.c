@@ -23,6 +23,7 @@
 
 #include "ctld.h"
 #include "confutil.h"
+#include "engconf.h"
 #include "execconf.h"
 #include "tmplconf.h"
 
@@ -79,6 +80,7 @@ st_listen_mode(struct confctx *c, config_setting_t *s, struct config *cf)
 static int
 st_docker_socket(struct confctx *c, config_setting_t *s, struct config *cf)
 {
+	cf->docker_socket_set = 1;
 	return conf_abspath(c, s, &cf->docker_socket);
 }
 
@@ -347,6 +349,7 @@ static const struct {
 } sections[] = {
 	{ "listen", listen_keys, NULL },
 	{ "docker", docker_keys, NULL },
+	{ "engines", NULL, conf_engines },
 	{ "pam", pam_keys, NULL },
 	{ "audit", audit_keys, NULL },
 	{ "ownership", ownership_keys, NULL },
@@ -431,6 +434,8 @@ load_rule(struct confctx *c, config_setting_t *r, struct rule *rule)
 			rule->groups = conf_strlist(c, s, 0);
 		else if (strcmp(k, "containers") == 0)
 			rule->containers = conf_strlist(c, s, 1);
+		else if (strcmp(k, "engines") == 0)
+			rule->engines = conf_strlist(c, s, 1);
 		else if (strcmp(k, "verbs") == 0) {
 			if (config_setting_type(s) != CONFIG_TYPE_ARRAY ||
 			    config_setting_length(s) == 0)
@@ -690,6 +695,7 @@ config_load(const char *path, int check_owner, char *err, size_t errlen)
 		    config_error_line(&lc), config_error_text(&lc));
 		c.failed = 1;
 	} else if (load_root(&c, &lc, cf) == 0 &&
+	    conf_engines_check(&c, cf, check_owner) == 0 &&
 	    conf_templates_check(&c, cf) == 0 &&
 	    conf_exec_check(&c, cf) == 0 && check_owner)
 		(void)pam_service_exists(&c, &lc, cf->pam_service);
@@ -713,11 +719,13 @@ config_free(struct config *cf)
 		strv_free(cf->rules[i].users);
 		strv_free(cf->rules[i].groups);
 		strv_free(cf->rules[i].containers);
+		strv_free(cf->rules[i].engines);
 	}
 	free(cf->rules);
 	free(cf->path);
 	free(cf->listen_path);
 	free(cf->docker_socket);
+	engines_free(cf);
 	free(cf->api_version);
 	free(cf->pam_service);
 	free(cf->audit_file);

@@ -15,12 +15,15 @@
 #include "verbs.h"
 #include "failures.h"
 
+struct engine;
+
 #define CONFIG_DEFAULT	"/etc/ctl/ctld.conf"
 
 struct rule {
 	char		**users;	/* NULL-terminated; "*" matches all */
 	char		**groups;	/* NULL-terminated */
 	char		**containers;	/* NULL-terminated fnmatch patterns */
+	char		**engines;	/* patterns; NULL: on every engine */
 	unsigned	  verbs;	/* VERB_BIT mask */
 	int		  deny;
 	int		  line;
@@ -30,6 +33,7 @@ struct template {
 	char		*name;		/* what `ctl create NAME` says */
 	char		*container;	/* name pattern: %u is the user */
 	char		*image;		/* must match images.trusted */
+	char		*engine;	/* NULL: the first engine */
 	char		**cmd;		/* NULL: the image's */
 	char		**env;
 	char		*workdir;
@@ -60,6 +64,9 @@ struct config {
 	char		*listen_path;
 	mode_t		 listen_mode;
 	char		*docker_socket;
+	int		 docker_socket_set;
+	struct engine	*engines;		/* engconf.c; never empty */
+	size_t		 nengines;
 	char		*api_version;
 	char		*pam_service;
 	char		*audit_file;
@@ -130,18 +137,23 @@ struct peer {
 struct config	*config_load(const char *path, int check_owner, char *err,
 		    size_t errlen);
 void		 config_free(struct config *);
+/* The engine of that name, or NULL (engconf.c). */
+const struct engine *config_engine(const struct config *, const char *name);
 extern const char *conf_pam_dir;
 
 /* policy.c */
 void	policy_decide(const struct config *, const struct identity *,
-	    enum verb_id, const char *name, const char *owner,
-	    const char *group, struct decision *);
+	    enum verb_id, const char *engine, const char *name,
+	    const char *owner, const char *group, struct decision *);
+int	policy_engine_usable(const struct config *, const struct identity *,
+	    const char *engine);
 int	policy_names(const struct identity *, char *const *users,
 	    char *const *groups);
 int	policy_rules_grant(const struct config *, const struct identity *);
 unsigned policy_usable(const struct config *, const struct identity *);
 unsigned policy_allowed(const struct config *, const struct identity *,
-	    const char *name, const char *owner, const char *group);
+	    const char *engine, const char *name, const char *owner,
+	    const char *group);
 void	policy_decide_create(const struct config *, const struct identity *,
 	    const struct template *, const char *name, struct decision *);
 
@@ -184,6 +196,7 @@ struct audit_rec {
 	const char		*verb;
 	const char		*of;		/* can's VERB */
 	char			 name[129];
+	const char		*engine;	/* the target's; NULL: none */
 	char			 id[ID_LEN + 1];
 	int			 allow;
 	char			 reason[200];

@@ -9,8 +9,11 @@
  *    is refused before curl sees it.
  * 2. Calls that act on a container (action, stats, remove, logs, follow)
  *    take its full 64-hex ID only, never a name or a prefix.
- * 3. Only http over the handle's Unix socket: no redirects, no proxy
- *    from the environment, no other protocol.
+ * 3. Only http over the handle's Unix socket, or https to its tcp://
+ *    address with the server's certificate checked against the
+ *    engine's own CA file alone (never the system's) and its host name,
+ *    and ctld's client certificate: no redirects, no proxy from the
+ *    environment, no other protocol.
  * 4. Answers are read up to a fixed size; a larger one is an error.
  * 5. A stream stops at once when the client leaves: the client's socket
  *    is polled with curl's, and the transfer is removed and cleaned up;
@@ -73,9 +76,70 @@ engine_init(struct engine *e, const char *socket, const char *version)
 	if (socket[0] != '/' || strlen(socket) >= sizeof(e->socket) ||
 	    strlen(version) >= sizeof(e->version))
 		return -1;
+	memcpy(e->name, "local", sizeof("local"));
 	memcpy(e->socket, socket, strlen(socket) + 1);
 	memcpy(e->version, version, strlen(version) + 1);
+	e->timeout = 2;
 	return 0;
+}
+
+/* HOST is a DNS name or IPv4 address, or an IPv6 one in brackets. */
+static int
+host_valid(const char *h, size_t len)
+{
+	if (len == 0 || len > 253)
+		return 0;
+	if (h[0] == '[')
+		return len > 2 && h[len - 1] == ']' &&
+		    strspn(h + 1, "0123456789abcdefABCDEF:.") == len - 2;
+	return h[0] != '-' && h[0] != '.' &&
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") == len;
+}
+
+/* "tcp://HOST:PORT", PORT 1..65535: the https URL curl is given. */
+int
+engine_init_tcp(struct engine *e, const char *name, const char *addr,
+    const char *version, char *err, size_t errlen)
+{
+	const char *hp, *colon;
+	char *end;
+	long port;
+
+	memset(e, 0, sizeof(*e));
+	if (strncmp(addr, "tcp://", 6) != 0) {
+		snprintf(err, errlen, "must be tcp://HOST:PORT");
+		return -1;
+	}
+	hp = addr + 6;
+	colon = strrchr(hp, ':');
+	if (colon == NULL || !host_valid(hp, (size_t)(colon - hp))) {
+		snprintf(err, errlen, "must be tcp://HOST:PORT (a host name, "
+		    "an IPv4 address or [IPv6])");
+		return -1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
+		snprintf(err, errlen, "must be tcp://HOST:PORT, PORT 1..65535");
+		return -1;
+	}
+	if (strlen(name) >= sizeof(e->name) || strlen(addr) >= sizeof(e->addr) ||
+	    strlen(version) >= sizeof(e->version)) {
+		snprintf(err, errlen, "too long");
+		return -1;
+	}
+	memcpy(e->name, name, strlen(name) + 1);
+	memcpy(e->addr, addr, strlen(addr) + 1);
+	snprintf(e->url, sizeof(e->url), "https://%s", hp);
+	memcpy(e->version, version, strlen(version) + 1);
+	e->timeout = 2;
+	return 0;
+}
+
+const char *
+engine_where(const struct engine *e)
+{
+	return e->url[0] ? e->addr : e->socket;
 }
 
 int
@@ -143,21 +207,45 @@ body_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* https to a tcp engine: its CA alone, its host name, ctld's cert. */
+static int
+tls_options(const struct engine *e, CURL *c)
+{
+	return curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_CAINFO, e->ca) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_CAPATH, NULL) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLKEY, e->key) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    (e->share != NULL && curl_easy_setopt(c, CURLOPT_SHARE,
+	    e->share) != CURLE_OK) ? -1 : 0;
+}
+
+static int
+unix_options(const struct engine *e, CURL *c)
+{
+	return curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") !=
+	    CURLE_OK ? -1 : 0;
+}
+
 static CURL *
 easy(const struct engine *e, const char *path, char *errbuf)
 {
-	char url[PATH_MAX_LEN + 32];
+	char url[PATH_MAX_LEN + 320];
 	CURL *c;
 
 	if (!path_safe(path))
 		return NULL;
-	snprintf(url, sizeof(url), "http://localhost%s", path);
+	snprintf(url, sizeof(url), "%s%s", e->url[0] ? e->url :
+	    "http://localhost", path);
 	if ((c = curl_easy_init()) == NULL)
 		return NULL;
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
-	    e->socket) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
+	    (e->url[0] ? tls_options(e, c) : unix_options(e, c)) == -1 ||
 	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -168,6 +256,46 @@ easy(const struct engine *e, const char *path, char *errbuf)
 	}
 	errbuf[0] = '\0';
 	return c;
+}
+
+/*
+ * A TLS session cache of the engine's own, filled by one call in the
+ * main process: the sessions it forks inherit it and resume. Connections
+ * are not shared: a socket must never be used by two processes.
+ */
+int
+engine_warm(struct engine *e, char *err, size_t errlen)
+{
+	struct engine_reply r;
+	CURLSH *sh;
+
+	if (e->url[0] == '\0')
+		return 0;
+	engine_unwarm(e);
+	if ((sh = curl_share_init()) == NULL ||
+	    curl_share_setopt(sh, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		curl_share_cleanup(sh);
+		snprintf(err, errlen, "internal error (curl share)");
+		return -1;
+	}
+	e->share = sh;
+	if (engine_version(e, &r) == -1 || r.status != 200) {
+		snprintf(err, errlen, "%s", r.error[0] ? r.error :
+		    "no version answer");
+		engine_reply_free(&r);
+		return -1;
+	}
+	engine_reply_free(&r);
+	return 0;
+}
+
+void
+engine_unwarm(struct engine *e)
+{
+	if (e->share != NULL)
+		curl_share_cleanup(e->share);
+	e->share = NULL;
 }
 
 /* dockerd's {"message": "..."} or a generic text. */
@@ -183,17 +311,49 @@ reply_error(struct engine_reply *r, const char *what)
 		snprintf(r->error, sizeof(r->error), "dockerd: %s", what);
 }
 
+/* curl's words for a TLS failure, and what an admin should look at. */
+static const struct {
+	CURLcode	 rc;
+	const char	*what;
+} tls_failures[] = {
+	{ CURLE_PEER_FAILED_VERIFICATION, "its certificate does not verify "
+	    "against tls.ca for this host name" },
+	{ CURLE_SSL_CACERT_BADFILE, "tls.ca cannot be read" },
+	{ CURLE_SSL_CERTPROBLEM, "tls.cert or tls.key cannot be used" },
+	{ CURLE_SSL_CONNECT_ERROR, "the TLS handshake failed (a client "
+	    "certificate it refused, or another CA?)" },
+	{ CURLE_RECV_ERROR, "it closed the connection (a client certificate "
+	    "it refused?)" },
+};
+
 static void
 transport_error(const struct engine *e, struct engine_reply *r,
     CURLcode rc, const char *errbuf)
 {
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	size_t i;
+
 	r->status = 0;
-	if (rc == CURLE_COULDNT_CONNECT)
+	if (rc == CURLE_COULDNT_CONNECT && e->url[0] == '\0') {
 		snprintf(r->error, sizeof(r->error),
 		    "cannot reach dockerd at %s", e->socket);
-	else
-		snprintf(r->error, sizeof(r->error), "dockerd: %s",
-		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return;
+	}
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    rc == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(r->error, sizeof(r->error), "cannot reach engine %s "
+		    "at %s: %s", e->name, e->addr, why);
+		return;
+	}
+	for (i = 0; e->url[0] && i < sizeof(tls_failures) /
+	    sizeof(tls_failures[0]); i++)
+		if (tls_failures[i].rc == rc) {
+			snprintf(r->error, sizeof(r->error), "engine %s at %s: "
+			    "%s (%s)", e->name, e->addr, tls_failures[i].what,
+			    why);
+			return;
+		}
+	snprintf(r->error, sizeof(r->error), "dockerd: %s", why);
 }
 
 /* The reply of a finished transfer; cleans up c and b. 0 or -1. */
@@ -287,6 +447,18 @@ engine_inspect(const struct engine *e, const char *ref, long timeout,
 	    "/containers/%s/json", ref) == -1)
 		return refuse(r, "container name");
 	return call(e, "GET", path, NULL, timeout, r);
+}
+
+/* GET /version: whether the engine answers, and as dockerd. */
+int
+engine_version(const struct engine *e, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (path_print(path, sizeof(path), e, "/version") == -1)
+		return refuse(r, "path");
+	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
+	    ENGINE_TIMEOUT, r);
 }
 
 int
@@ -385,8 +557,9 @@ int
 engine_stats(const struct engine *e, const char *id, struct engine_reply *r)
 {
 	const char *ids[1] = { id };
+	const struct engine *es[1] = { e };
 
-	if (engine_stats_many(e, ids, 1, -1, r) == -1)
+	if (engine_stats_many(es, ids, 1, -1, r) == -1)
 		return -1;
 	return r->status == 0 ? -1 : 0;
 }
@@ -401,21 +574,15 @@ struct sample {
 };
 
 static int
-sample_add(const struct engine *e, CURLM *m, const char *id,
+sample_add(const struct engine *e, CURLM *m, const char *path, long timeout,
     struct sample *s, struct engine_reply *r)
 {
-	char path[PATH_MAX_LEN];
-
-	if (!id_valid(id) || path_print(path, sizeof(path), e,
-	    "/containers/%s/stats?stream=false", id) == -1)
-		return refuse(r, "container ID");
 	if ((s->easy = easy(e, path, s->errbuf)) == NULL ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION,
 	    body_write) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, &s->b) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT,
-	    ENGINE_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
 	    curl_multi_add_handle(m, s->easy) != CURLM_OK) {
 		curl_easy_cleanup(s->easy);
 		s->easy = NULL;
@@ -456,22 +623,21 @@ samples_run(CURLM *m, int client_fd)
 }
 
 /*
- * One sample (stream=false: dockerd adds precpu_stats, a second before)
- * of each of n containers, asked side by side; replies[i] is ids[i]'s,
- * each as engine_inspect fills one. -1 when client_fd (if >= 0) left
- * first: then no reply holds anything.
+ * n GETs side by side, paths[i] (NULL: refused, replies[i] says so) to
+ * engines[i], each within timeouts[i] seconds; replies[i] is each's, as
+ * call fills one. -1 when client_fd (if >= 0) left first: then no reply
+ * holds anything.
  */
-int
-engine_stats_many(const struct engine *e, const char *const *ids, size_t n,
-    int client_fd, struct engine_reply *replies)
+static int
+get_many(const struct engine *const *engines, char *const *paths,
+    const long *timeouts, size_t n, int client_fd,
+    struct engine_reply *replies)
 {
 	struct sample *s;
 	CURLM *m;
 	size_t i;
 	int gone;
 
-	for (i = 0; i < n; i++)
-		memset(&replies[i], 0, sizeof(replies[i]));
 	if ((s = calloc(n ? n : 1, sizeof(*s))) == NULL ||
 	    (m = curl_multi_init()) == NULL) {
 		free(s);
@@ -480,7 +646,9 @@ engine_stats_many(const struct engine *e, const char *const *ids, size_t n,
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		(void)sample_add(e, m, ids[i], &s[i], &replies[i]);
+		if (paths[i] != NULL)
+			(void)sample_add(engines[i], m, paths[i], timeouts[i],
+			    &s[i], &replies[i]);
 	gone = samples_run(m, client_fd);
 	for (i = 0; i < n; i++) {
 		if (s[i].easy == NULL)
@@ -490,14 +658,121 @@ engine_stats_many(const struct engine *e, const char *const *ids, size_t n,
 			curl_easy_cleanup(s[i].easy);
 			free(s[i].b.buf);
 			snprintf(replies[i].error, sizeof(replies[i].error),
-			    "dockerd: no stats");
+			    "dockerd: no answer");
 		} else
-			(void)answered(e, s[i].easy, s[i].rc, s[i].errbuf,
-			    &s[i].b, &replies[i]);
+			(void)answered(engines[i], s[i].easy, s[i].rc,
+			    s[i].errbuf, &s[i].b, &replies[i]);
 	}
 	curl_multi_cleanup(m);
 	free(s);
 	return gone ? -1 : 0;
+}
+
+/* Prints transfer i's path for engine e into path; 0, or -1: refused. */
+typedef int (*path_fn)(const struct engine *e, size_t i, const void *arg,
+    char *path, size_t len);
+
+/*
+ * n GETs side by side, engines[i] asked for the path fn prints, within
+ * timeout seconds (0: the engine's own); replies[i] is each's.
+ */
+static int
+get_each(const struct engine *const *engines, size_t n, path_fn fn,
+    const void *arg, long timeout, int client_fd,
+    struct engine_reply *replies)
+{
+	long *timeouts = calloc(n ? n : 1, sizeof(*timeouts));
+	char **paths = calloc(n ? n : 1, sizeof(*paths));
+	char *buf = calloc(n ? n : 1, PATH_MAX_LEN);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		memset(&replies[i], 0, sizeof(replies[i]));
+	for (i = 0; i < n; i++) {
+		if (timeouts == NULL || paths == NULL || buf == NULL) {
+			refuse(&replies[i], "out of memory");
+			continue;
+		}
+		timeouts[i] = timeout > 0 ? timeout : engines[i]->timeout;
+		if (fn(engines[i], i, arg, buf + i * PATH_MAX_LEN,
+		    PATH_MAX_LEN) == 0)
+			paths[i] = buf + i * PATH_MAX_LEN;
+		else
+			refuse(&replies[i], "path");
+	}
+	if (timeouts != NULL && paths != NULL && buf != NULL)
+		rc = get_many(engines, paths, timeouts, n, client_fd, replies);
+	free(timeouts);
+	free(paths);
+	free(buf);
+	return rc;
+}
+
+static int
+stats_path(const struct engine *e, size_t i, const void *arg, char *path,
+    size_t len)
+{
+	const char *id = ((const char *const *)arg)[i];
+
+	return id_valid(id) ? path_print(path, len, e,
+	    "/containers/%s/stats?stream=false", id) : -1;
+}
+
+/*
+ * One sample (stream=false: dockerd adds precpu_stats, a second before)
+ * of each of n containers, asked side by side; replies[i] is ids[i]'s.
+ */
+int
+engine_stats_many(const struct engine *const *es, const char *const *ids,
+    size_t n, int client_fd, struct engine_reply *replies)
+{
+	return get_each(es, n, stats_path, ids, ENGINE_TIMEOUT, client_fd,
+	    replies);
+}
+
+static int
+inspect_path(const struct engine *e, size_t i, const void *arg, char *path,
+    size_t len)
+{
+	return name_valid(arg) ? path_print(path, len, e,
+	    "/containers/%s/json", (const char *)arg) : -1;
+}
+
+/* The same name inspected on each of n engines, side by side. */
+int
+engine_inspect_each(const struct engine *const *engines, size_t n,
+    const char *ref, struct engine_reply *replies)
+{
+	return get_each(engines, n, inspect_path, ref, 0, -1, replies);
+}
+
+struct list_args {
+	const char *const	*labels, *const *values;
+};
+
+static int
+list_each_path(const struct engine *e, size_t i, const void *arg,
+    char *path, size_t len)
+{
+	const struct list_args *la = arg;
+
+	return list_path(e, la->labels[i], la->values[i], path, len);
+}
+
+/*
+ * n listings side by side: engines[i] asked with labels[i] and values[i]
+ * as engine_list is, each within its engine's timeout.
+ */
+int
+engine_list_each(const struct engine *const *engines,
+    const char *const *labels, const char *const *values, size_t n,
+    int client_fd, struct engine_reply *replies)
+{
+	struct list_args la = { labels, values };
+
+	return get_each(engines, n, list_each_path, &la, 0, client_fd,
+	    replies);
 }
 
 int
@@ -863,16 +1138,22 @@ int
 engine_exec_start(const struct engine *e, const char *exec_id, int tty,
     struct hijack *h)
 {
-	char path[PATH_MAX_LEN];
+	char path[PATH_MAX_LEN], errbuf[CURL_ERROR_SIZE];
+	CURL *c = NULL;
 
 	if (!id_valid(exec_id) || path_print(path, sizeof(path), e,
-	    "/exec/%s/start", exec_id) == -1 || !path_safe(path)) {
+	    "/exec/%s/start", exec_id) == -1 || !path_safe(path) ||
+	    (c = easy(e, "/", errbuf)) == NULL ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK) {
+		if (c != NULL)
+			curl_easy_cleanup(c);
 		memset(h, 0, sizeof(*h));
 		h->fd = -1;
 		snprintf(h->error, sizeof(h->error), "internal error (exec ID)");
 		return -1;
 	}
-	return hijack_open(h, e->socket, path, tty ?
+	return hijack_open(h, c, engine_where(e), path, tty ?
 	    "{\"Detach\":false,\"Tty\":true}" :
 	    "{\"Detach\":false,\"Tty\":false}", ENGINE_TIMEOUT * 1000);
 }

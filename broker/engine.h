@@ -14,20 +14,33 @@
 #define ENGINE_TIMEOUT	30L	/* seconds, for one call */
 
 /*
- * One dockerd. Today there is one, on the Unix socket and API version
- * from ctld.conf; a test points one at a fake Engine API server on a
- * socket of its own. Another transport (tcp:// with TLS) would be more
- * fields here and another value of this handle, not more functions.
+ * One dockerd: on a Unix socket, or at tcp://HOST:PORT over mutual TLS
+ * (the server checked against ca and the host name, ctld known by cert
+ * and key). ctld.conf names them (engconf.c); the main process warms a
+ * TLS engine's session cache (engine_warm) so that the sessions it
+ * forks resume instead of paying a full handshake each.
  */
+#define ENGINE_NAME_MAX	64
+#define ENGINE_PATH_MAX	512
+
 struct engine {
-	char	 socket[108];	/* an absolute path: sun_path's size */
+	char	 name[ENGINE_NAME_MAX + 1];
+	char	 socket[108];	/* Unix: an absolute path; "" for tcp */
+	char	 addr[300];	/* tcp: "tcp://HOST:PORT" as configured */
+	char	 url[300];	/* tcp: "https://HOST:PORT" */
+	char	 ca[ENGINE_PATH_MAX];
+	char	 cert[ENGINE_PATH_MAX];
+	char	 key[ENGINE_PATH_MAX];
 	char	 version[8];	/* pinned API version, "1.41" */
+	long	 timeout;	/* seconds ls and resolution wait for it */
+	void	*share;		/* CURLSH *: TLS sessions; NULL: none */
+	int	 line;		/* in ctld.conf; 0: the default one */
 };
 
 struct engine_reply {
 	long	 status;	/* HTTP status, 0 if no answer */
 	json_t	*body;		/* parsed JSON or NULL */
-	char	 error[256];	/* what went wrong, for the user */
+	char	 error[512];	/* what went wrong, for the user */
 };
 
 enum engine_action { ENGINE_START, ENGINE_STOP, ENGINE_RESTART };
@@ -52,6 +65,13 @@ enum engine_stream {
 typedef int (*engine_sink)(void *ctx, const unsigned char *buf, size_t len);
 
 int	engine_init(struct engine *, const char *socket, const char *version);
+int	engine_init_tcp(struct engine *, const char *name, const char *addr,
+	    const char *version, char *err, size_t errlen);
+/* Where it is, for messages: the socket or the tcp:// address. */
+const char *engine_where(const struct engine *);
+/* The main process's TLS session cache, filled by one call; 0 or -1. */
+int	engine_warm(struct engine *, char *err, size_t errlen);
+void	engine_unwarm(struct engine *);
 int	engine_global_init(void);
 void	engine_global_cleanup(void);
 
@@ -68,10 +88,18 @@ int	engine_list(const struct engine *, const char *label,
 	    const char *value, struct engine_reply *);
 int	engine_action(const struct engine *, const char *id,
 	    enum engine_action, long t, long timeout, struct engine_reply *);
+/* Side by side on several engines, each within its own timeout. */
+int	engine_inspect_each(const struct engine *const *engines, size_t n,
+	    const char *ref, struct engine_reply *replies);
+int	engine_list_each(const struct engine *const *engines,
+	    const char *const *labels, const char *const *values, size_t n,
+	    int client_fd, struct engine_reply *replies);
+int	engine_version(const struct engine *, struct engine_reply *);
 int	engine_stats(const struct engine *, const char *id,
 	    struct engine_reply *);
-int	engine_stats_many(const struct engine *, const char *const *ids,
-	    size_t n, int client_fd, struct engine_reply *replies);
+int	engine_stats_many(const struct engine *const *engines,
+	    const char *const *ids, size_t n, int client_fd,
+	    struct engine_reply *replies);
 int	engine_create(const struct engine *, const char *name, json_t *body,
 	    struct engine_reply *);
 int	engine_remove(const struct engine *, const char *id, int force,

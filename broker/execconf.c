@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "confutil.h"
+#include "engine.h"
 #include "execconf.h"
 #include "names.h"
 
@@ -129,25 +130,35 @@ socket_dir(const char *sock, char *out)
 		strcpy(out, dir);
 }
 
+/* bind_allow must hold no socket that commands a container engine. */
+static int
+holds_socket(struct confctx *c, const struct config *cf, const char *sock)
+{
+	char dir[PATH_MAX];
+	size_t i;
+
+	socket_dir(sock, dir);
+	for (i = 0; cf->exec_bind_allow != NULL &&
+	    cf->exec_bind_allow[i] != NULL; i++)
+		if (path_under(dir, cf->exec_bind_allow[i])) {
+			snprintf(c->err, c->errlen, "%s:%d: bind_allow: %s "
+			    "holds %s: a container with it bound commands "
+			    "dockerd", c->path, cf->exec_line,
+			    cf->exec_bind_allow[i], sock);
+			c->failed = 1;
+			return -1;
+		}
+	return 0;
+}
+
 int
 conf_exec_check(struct confctx *c, struct config *cf)
 {
-	const char *socks[] = { cf->docker_socket, CONTAINERD_SOCKET, NULL };
-	char dir[PATH_MAX];
-	size_t i, j;
+	size_t i;
 
-	for (j = 0; socks[j] != NULL; j++) {
-		socket_dir(socks[j], dir);
-		for (i = 0; cf->exec_bind_allow != NULL &&
-		    cf->exec_bind_allow[i] != NULL; i++)
-			if (path_under(dir, cf->exec_bind_allow[i])) {
-				snprintf(c->err, c->errlen, "%s:%d: bind_allow: "
-				    "%s holds %s: a container with it bound "
-				    "commands dockerd", c->path, cf->exec_line,
-				    cf->exec_bind_allow[i], socks[j]);
-				c->failed = 1;
-				return -1;
-			}
-	}
-	return 0;
+	for (i = 0; i < cf->nengines; i++)
+		if (cf->engines[i].socket[0] != '\0' &&
+		    holds_socket(c, cf, cf->engines[i].socket) == -1)
+			return -1;
+	return holds_socket(c, cf, CONTAINERD_SOCKET);
 }

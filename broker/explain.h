@@ -5,7 +5,7 @@
 #include "ctld.h"
 #include "engine.h"
 
-int	explain(const struct config *, const struct engine *, const char *user,
-	    const char *verb, const char *name);
+int	explain(const struct config *, const char *user, const char *verb,
+	    const char *name);
 
 #endif

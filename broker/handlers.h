@@ -58,10 +58,10 @@ void	do_restart(struct ctx *);
 /* stats.c */
 void	do_stats(struct ctx *);
 
-/* list.c: an entry for a visible container c, from dockerd's list */
-typedef json_t *(*list_entry)(struct ctx *, json_t *c, const char *name,
-    const char *owner, const char *group);
-json_t	*list_visible(struct ctx *, list_entry);
+/* list.c: an entry for a visible container c, from e's list */
+typedef json_t *(*list_entry)(struct ctx *, const struct engine *e,
+    json_t *c, const char *name, const char *owner, const char *group);
+json_t	*list_visible(struct ctx *, list_entry, json_t **down);
 void	do_ls(struct ctx *);
 
 /* can.c */
@@ -84,9 +84,8 @@ int	exec_contained(struct ctx *, const char *no);
 void	do_logs(struct ctx *);
 
 /* provision.c */
-int	made_count(const struct config *, const struct engine *,
-	    const char *user, int *all, json_t **per, char *err,
-	    size_t errlen);
+int	made_count(const struct config *, const char *user, int *all,
+	    json_t **per, char *err, size_t errlen);
 void	do_create(struct ctx *);
 int	rm_precheck(struct ctx *);
 void	do_rm(struct ctx *);

@@ -42,27 +42,19 @@ fail(struct hijack *h, const char *fmt, ...)
 	return -1;
 }
 
+/* c: a handle engine.c set up for the engine, connect-only. */
 static int
-connect_only(struct hijack *h, const char *socket)
+connect_only(struct hijack *h, void *c, const char *where)
 {
 	curl_socket_t s;
 	CURLcode rc;
 
-	if ((h->easy = curl_easy_init()) == NULL)
-		return fail(h, "internal error (curl)");
-	if (curl_easy_setopt(h->easy, CURLOPT_URL, "http://localhost/") !=
-	    CURLE_OK || curl_easy_setopt(h->easy, CURLOPT_UNIX_SOCKET_PATH,
-	    socket) != CURLE_OK || curl_easy_setopt(h->easy,
-	    CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
+	if ((h->easy = c) == NULL)
 		return fail(h, "internal error (curl)");
 	if ((rc = curl_easy_perform(h->easy)) != CURLE_OK)
 		return fail(h, rc == CURLE_COULDNT_CONNECT ? "cannot reach "
 		    "dockerd at %s" : "dockerd: %s", rc == CURLE_COULDNT_CONNECT
-		    ? socket : curl_easy_strerror(rc));
+		    ? where : curl_easy_strerror(rc));
 	if (curl_easy_getinfo(h->easy, CURLINFO_ACTIVESOCKET, &s) !=
 	    CURLE_OK || s == CURL_SOCKET_BAD)
 		return fail(h, "internal error (curl socket)");
@@ -174,7 +166,7 @@ read_header(struct hijack *h, long long deadline)
 }
 
 int
-hijack_open(struct hijack *h, const char *socket, const char *path,
+hijack_open(struct hijack *h, void *easy, const char *where, const char *path,
     const char *body, long timeout_ms)
 {
 	char hdr[1024];
@@ -188,9 +180,11 @@ hijack_open(struct hijack *h, const char *socket, const char *path,
 	    "Content-Type: application/json\r\n"
 	    "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 	    "Content-Length: %zu\r\n\r\n", path, strlen(body));
-	if (n < 0 || (size_t)n >= sizeof(hdr))
+	if (n < 0 || (size_t)n >= sizeof(hdr)) {
+		curl_easy_cleanup(easy);
 		return fail(h, "internal error (path)");
-	if (connect_only(h, socket) == -1 ||
+	}
+	if (connect_only(h, easy, where) == -1 ||
 	    send_all(h, hdr, (size_t)n, deadline) == -1 ||
 	    send_all(h, body, strlen(body), deadline) == -1)
 		return -1;
@@ -211,6 +205,7 @@ hijack_read(struct hijack *h, void *buf, size_t len)
 		h->preoff += n;
 		return (ssize_t)n;
 	}
+	h->more = 0;
 	rc = curl_easy_recv(h->easy, buf, len, &n);
 	if (rc == CURLE_AGAIN)
 		return HIJACK_AGAIN;
@@ -218,13 +213,15 @@ hijack_read(struct hijack *h, void *buf, size_t len)
 		fail(h, "dockerd: %s", curl_easy_strerror(rc));
 		return -1;
 	}
+	/* TLS may hold the rest of a record that poll cannot see */
+	h->more = n == len;
 	return (ssize_t)n;
 }
 
 int
 hijack_pending(const struct hijack *h)
 {
-	return h->preoff < h->prelen;
+	return h->preoff < h->prelen || h->more;
 }
 
 ssize_t

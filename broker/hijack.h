@@ -13,15 +13,21 @@ struct hijack {
 	long		 status;	/* dockerd's HTTP status */
 	unsigned char	 pre[8192];	/* stream bytes read with the header */
 	size_t		 prelen, preoff;
+	int		 more;		/* the last read filled its buffer */
 	char		 error[256];
 };
 
-/* POSTs body to path on socket and reads the upgrade; 0, or -1 + error. */
-int	hijack_open(struct hijack *, const char *socket, const char *path,
-	    const char *body, long timeout_ms);
+/*
+ * POSTs body to path over easy (a connect-only CURL * that engine.c set
+ * up for the engine at where, and that is the hijack's from now on) and
+ * reads the upgrade; 0, or -1 + error.
+ */
+int	hijack_open(struct hijack *, void *easy, const char *where,
+	    const char *path, const char *body, long timeout_ms);
 /* >0 bytes, 0 at the end of the stream, HIJACK_AGAIN, or -1 + error. */
 ssize_t	hijack_read(struct hijack *, void *buf, size_t len);
-/* Whether bytes read with the header wait (poll would not say so). */
+/* Whether bytes may wait that poll would not show: read with the
+ * header, or left in the TLS layer. */
 int	hijack_pending(const struct hijack *);
 /* Bytes taken (0: none now), or -1 + error. */
 ssize_t	hijack_write(struct hijack *, const void *buf, size_t len);

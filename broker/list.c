@@ -6,7 +6,11 @@
  * 1. Every container dockerd returns is decided by policy, as a verb on
  *    it would be; one the caller may not see is left out. The label
  *    filters sent to dockerd only narrow what is fetched.
- * 2. A container is listed once, by its name, whatever queries found it.
+ * 2. A container is listed once, by its engine and name, whatever
+ *    queries found it.
+ * 3. Every engine the caller may use is asked at once (libcurl's multi
+ *    interface), each within its own timeout: one that does not answer
+ *    is named and left out, and never hides or holds up the others.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +43,7 @@ by_name(const void *a, const void *b)
 }
 
 static void
-sort_list(json_t *arr)
+sort_list(json_t *arr, int (*cmp)(const void *, const void *))
 {
 	size_t i, n = json_array_size(arr);
 	json_t **v;
@@ -48,7 +52,7 @@ sort_list(json_t *arr)
 		return;
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), by_name);
+	qsort(v, n, sizeof(*v), cmp);
 	json_array_clear(arr);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, v[i]);
@@ -57,121 +61,224 @@ sort_list(json_t *arr)
 
 /* More groups than this ask for every group-labelled container at once. */
 #define LS_GROUP_QUERIES	4
+#define LS_QUERIES		(LS_GROUP_QUERIES + 1)
+#define LS_ENGINES		64
 
-/* Lists what dockerd answers for one query, once per ID, if visible. */
-static int
-ls_query(struct ctx *x, list_entry fn, const char *key, const char *value,
-    json_t *seen, json_t *list)
-{
-	struct engine_reply r;
-	struct decision d;
-	json_t *c, *e;
-	const char *name, *id, *owner, *group;
-	size_t i;
-
-	if (engine_list(x->eng, key, value, &r) == -1 ||
-	    r.status != 200 || !json_is_array(r.body)) {
-		engine_failed(x, r.error);
-		engine_reply_free(&r);
-		return -1;
-	}
-	json_array_foreach(r.body, i, c) {
-		name = list_name(c);
-		id = json_string_value(json_object_get(c, "Id"));
-		if (name == NULL || !id_valid(id) ||
-		    json_object_get(seen, id) != NULL)
-			continue;
-		json_object_set_new(seen, id, json_true());
-		target_labels(x->cf, json_object_get(c, "Labels"), &owner,
-		    &group);
-		policy_decide(x->cf, x->who, VERB_LS, name, owner, group, &d);
-		if (!d.visible)
-			continue;
-		if ((e = fn(x, c, name, owner, group)) == NULL ||
-		    json_array_append_new(list, e) == -1) {
-			set_out(x, EXIT_FAIL, "out of memory");
-			x->audit->result = "error";
-			engine_reply_free(&r);
-			return -1;
-		}
-	}
-	engine_reply_free(&r);
-	return 0;
-}
+/* What dockerd is asked for: label key and value, NULL for all. */
+struct query {
+	const char	*key, *value;
+};
 
 /*
  * With no grant rule naming the caller, only its owner and group labels
  * can show a container: ask dockerd for those (it filters before it
  * serializes, which is most of a large listing's cost), else for all.
  */
-static int
-ls_collect(struct ctx *x, list_entry fn, json_t *seen, json_t *list)
+static size_t
+ls_queries(struct ctx *x, struct query *q)
 {
 	char *const *g = x->who->groups;
-	size_t i, n = 0;
+	size_t i, n = 0, k = 0;
 
-	if (policy_rules_grant(x->cf, x->who))
-		return ls_query(x, fn, NULL, NULL, seen, list);
-	if (ls_query(x, fn, x->cf->owner_label, x->who->user, seen,
-	    list) == -1)
-		return -1;
+	if (policy_rules_grant(x->cf, x->who)) {
+		q[k++] = (struct query){ NULL, NULL };
+		return k;
+	}
+	q[k++] = (struct query){ x->cf->owner_label, x->who->user };
 	while (g != NULL && g[n] != NULL)
 		n++;
 	if (n > LS_GROUP_QUERIES)
-		return ls_query(x, fn, x->cf->group_label, NULL, seen, list);
-	for (i = 0; i < n; i++)
-		if (ls_query(x, fn, x->cf->group_label, g[i], seen,
-		    list) == -1)
+		q[k++] = (struct query){ x->cf->group_label, NULL };
+	else
+		for (i = 0; i < n; i++)
+			q[k++] = (struct query){ x->cf->group_label, g[i] };
+	return k;
+}
+
+/* Adds what one answer lists, once per engine and ID, if visible. */
+static int
+ls_add(struct ctx *x, list_entry fn, const struct engine *e, json_t *body,
+    json_t *seen, json_t *list)
+{
+	struct decision d;
+	json_t *c, *ent;
+	const char *name, *id, *owner, *group;
+	char key[ENGINE_NAME_MAX + ID_LEN + 2];
+	size_t i;
+
+	json_array_foreach(body, i, c) {
+		name = list_name(c);
+		id = json_string_value(json_object_get(c, "Id"));
+		if (name == NULL || !id_valid(id))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", e->name, id);
+		if (json_object_get(seen, key) != NULL)
+			continue;
+		json_object_set_new(seen, key, json_true());
+		target_labels(x->cf, json_object_get(c, "Labels"), &owner,
+		    &group);
+		policy_decide(x->cf, x->who, VERB_LS, e->name, name, owner,
+		    group, &d);
+		if (!d.visible)
+			continue;
+		if ((ent = fn(x, e, c, name, owner, group)) == NULL ||
+		    json_array_append_new(list, ent) == -1) {
+			set_out(x, EXIT_FAIL, "out of memory");
+			x->audit->result = "error";
 			return -1;
+		}
+	}
 	return 0;
+}
+
+/* One engine that did not answer, for the caller and the done frame. */
+static int
+ls_down(json_t *down, const struct engine *e, const char *error)
+{
+	return json_array_append_new(down, json_pack("{s:s, s:s}", "engine",
+	    e->name, "error", error));
+}
+
+/*
+ * Every query to every engine the caller may use, side by side: an
+ * engine that does not answer within its timeout is left out, named
+ * in down, and holds up none of the others.
+ */
+static int
+ls_collect(struct ctx *x, list_entry fn, json_t *seen, json_t *list,
+    json_t *down)
+{
+	enum { MAX = LS_ENGINES * LS_QUERIES };
+	const struct engine *es[MAX];
+	const char *keys[MAX], *values[MAX];
+	struct engine_reply r[MAX];
+	struct query q[LS_QUERIES];
+	size_t i, j, nq = ls_queries(x, q), n = 0;
+	int rc = 0;
+
+	for (i = 0; i < x->cf->nengines && n + nq <= MAX; i++) {
+		if (!policy_engine_usable(x->cf, x->who,
+		    x->cf->engines[i].name))
+			continue;
+		for (j = 0; j < nq; j++, n++) {
+			es[n] = &x->cf->engines[i];
+			keys[n] = q[j].key;
+			values[n] = q[j].value;
+		}
+	}
+	if (engine_list_each(es, keys, values, n, x->fd, r) == -1)
+		rc = -1;	/* the client left: nobody to answer */
+	for (i = 0; rc == 0 && i < n; i += nq) {
+		for (j = i; j < i + nq; j++)
+			if (r[j].status != 200 || !json_is_array(r[j].body))
+				break;
+		if (j < i + nq) {	/* an engine answers whole, or not */
+			if (ls_down(down, es[i], r[j].error[0] ? r[j].error :
+			    "dockerd: malformed listing") == -1)
+				rc = -1;
+			continue;
+		}
+		for (j = i; rc == 0 && j < i + nq; j++)
+			rc = ls_add(x, fn, es[j], r[j].body, seen, list);
+	}
+	for (i = 0; i < n; i++)
+		engine_reply_free(&r[i]);
+	return rc;
+}
+
+/* "build02 did not answer (...)"; with one engine, dockerd's own words. */
+static void
+down_message(struct ctx *x, json_t *down)
+{
+	json_t *d = json_array_get(down, 0);
+	const char *err = json_string_value(json_object_get(d, "error"));
+
+	if (x->cf->nengines == 1) {
+		engine_failed(x, err);
+		return;
+	}
+	set_out(x, EXIT_FAIL, "%s did not answer (%s)%s",
+	    json_string_value(json_object_get(d, "engine")), err,
+	    json_array_size(down) > 1 ? ", and others (see data)" : "");
+	x->audit->error = 1;
+}
+
+static int
+by_engine_name(const void *a, const void *b)
+{
+	int c = by_name(a, b);
+
+	return c != 0 ? c : strcmp(json_string_value(json_object_get(
+	    *(json_t **)a, "engine")), json_string_value(json_object_get(
+	    *(json_t **)b, "engine")));
 }
 
 /*
  * The containers the caller may see, one fn(...) entry each (an object
- * with a "name"), sorted by name; NULL with x->out set on failure.
+ * with "name" and "engine"), sorted by name then engine. When down is
+ * NULL, an engine that did not answer fails the whole listing; else
+ * *down lists those that did not, and x->out says so. NULL with x->out
+ * set on failure.
  */
 json_t *
-list_visible(struct ctx *x, list_entry fn)
+list_visible(struct ctx *x, list_entry fn, json_t **down)
 {
-	json_t *list = json_array(), *seen = json_object();
+	json_t *list = json_array(), *seen = json_object(), *dn = json_array();
 
-	if (list == NULL || seen == NULL) {
+	if (list == NULL || seen == NULL || dn == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
 		x->audit->result = "error";
-	} else if (ls_collect(x, fn, seen, list) == 0) {
+	} else if (ls_collect(x, fn, seen, list, dn) == 0) {
 		json_decref(seen);
-		sort_list(list);
+		if (json_array_size(dn) > 0)
+			down_message(x, dn);
+		if (json_array_size(dn) > 0 && (down == NULL ||
+		    json_array_size(dn) == x->cf->nengines)) {
+			json_decref(dn);
+			json_decref(list);
+			return NULL;
+		}
+		sort_list(list, by_engine_name);
+		if (down != NULL)
+			*down = dn;
+		else
+			json_decref(dn);
 		return list;
 	}
 	json_decref(list);
 	json_decref(seen);
+	json_decref(dn);
 	return NULL;
 }
 
 static json_t *
-ls_entry(struct ctx *x, json_t *c, const char *name, const char *owner,
-    const char *group)
+ls_entry(struct ctx *x, const struct engine *e, json_t *c, const char *name,
+    const char *owner, const char *group)
 {
 	(void)x;
 	(void)owner;
 	(void)group;
-	return json_pack("{s:s, s:O, s:O?, s:O?, s:o?}", "name", name, "id",
-	    json_object_get(c, "Id"), "state", json_object_get(c, "State"),
-	    "status", json_object_get(c, "Status"),
-	    "image", image_name(json_object_get(c, "Labels"),
+	return json_pack("{s:s, s:s, s:O, s:O?, s:O?, s:o?}", "name", name,
+	    "engine", e->name, "id", json_object_get(c, "Id"), "state",
+	    json_object_get(c, "State"), "status",
+	    json_object_get(c, "Status"), "image",
+	    image_name(json_object_get(c, "Labels"),
 	    json_object_get(c, "Image")));
 }
 
 void
 do_ls(struct ctx *x)
 {
-	json_t *list;
+	json_t *list, *down = NULL;
 
-	if ((list = list_visible(x, ls_entry)) == NULL)
+	if ((list = list_visible(x, ls_entry, &down)) == NULL)
 		return;
 	x->out.data = json_pack("{s:o}", "containers", list);
+	if (json_array_size(down) > 0)
+		json_object_set(x->out.data, "unreachable", down);
+	json_decref(down);
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),
 	    "lists only permitted containers");
-	x->audit->result = "ok";
+	x->audit->result = x->out.exit == 0 ? "ok" : "partial";
 }

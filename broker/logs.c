@@ -257,6 +257,7 @@ do_logs(struct ctx *x)
 	struct engine_reply r;
 	struct engine_logopts o;
 	struct logsink *s;
+	struct relay_env env;
 	enum engine_stream es;
 	enum relayed rc;
 	char why[256];
@@ -270,7 +271,9 @@ do_logs(struct ctx *x)
 	s->x = x->req->follow ? x : NULL;
 	demux_init(&s->dm);
 	logs_opts(x->req, &o);
-	if (relay_fits(x) && (rfd = relay_attach(x->relays, x->t.id,
+	env = *x->relays;
+	env.eng = x->eng;	/* the relay reads the target's engine */
+	if (relay_fits(x) && (rfd = relay_attach(&env, x->t.id,
 	    x->req->timestamps, x->req->tail, x->who->uid, x->fd,
 	    &slow)) != -1) {
 		while ((rc = relay_wait(rfd, x->fd, why, sizeof(why),

@@ -230,6 +230,23 @@ tell_sessions(void)
 		(void)kill(children[i].pid, REVOKE_SIGNAL);
 }
 
+/*
+ * Each TLS engine's session cache, filled here so that the sessions
+ * forked from now on resume (engine.c); an engine that does not answer
+ * yet is logged, and its sessions pay a full handshake.
+ */
+static void
+warm(struct config *cf)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < cf->nengines; i++)
+		if (engine_warm(&cf->engines[i], err, sizeof(err)) == -1)
+			logmsg(LOG_WARNING, "engine %s: %s",
+			    cf->engines[i].name, err);
+}
+
 static struct config *
 reload(struct config *cf)
 {
@@ -255,6 +272,7 @@ reload(struct config *cf)
 	logmsg(LOG_INFO, "configuration reloaded from %s", cf->path);
 	config_free(cf);
 	auth_preload(ncf);
+	warm(ncf);
 	tell_sessions();
 	return ncf;
 }
@@ -346,7 +364,6 @@ main(int argc, char *argv[])
 	const char *path = CONFIG_DEFAULT;
 	int ch, foreground = 0, test = 0, explain_mode = 0, lfd, rc;
 	struct config *cf;
-	struct engine eng;
 	char errbuf[512];
 
 	ensure_fds();
@@ -387,9 +404,7 @@ main(int argc, char *argv[])
 	if (engine_global_init() == -1)
 		errx(1, "engine_global_init failed");
 	if (explain_mode) {
-		if (engine_init(&eng, cf->docker_socket, cf->api_version) == -1)
-			errx(1, "docker.socket: too long");
-		rc = explain(cf, &eng, argv[0], argv[1], argv[2]);
+		rc = explain(cf, argv[0], argv[1], argv[2]);
 		config_free(cf);
 		engine_global_cleanup();
 		return rc;
@@ -411,6 +426,7 @@ main(int argc, char *argv[])
 		err(1, "execslots_init");
 	if (!foreground)
 		daemonize();
+	warm(cf);
 	run(cf, lfd);
 	return 0;
 }

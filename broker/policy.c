@@ -14,12 +14,17 @@
  *    the caller, whatever grants them.
  * 7. This is the only place that decides: what ctl can and ctld
  *    --explain tell is policy_decide's answer.
+ * 8. A container is decided with the engine it is on: a rule with
+ *    engines applies on those alone, and the labels grant only on an
+ *    engine the caller may use (policy_engine_usable): every engine,
+ *    unless the grant rules naming the caller say which.
  */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctld.h"
+#include "engine.h"
 
 /* Verbs that act only on the caller's own containers, and why not. */
 static const struct {
@@ -93,34 +98,67 @@ policy_rules_grant(const struct config *cf, const struct identity *id)
 }
 
 static int
-rule_matches(const struct rule *r, const struct identity *id,
-    const char *name, unsigned verbs)
+on_engine(const struct rule *r, const char *engine)
 {
-	if (!(r->verbs & verbs) || !policy_names(id, r->users, r->groups))
+	return r->engines == NULL || name_matches(r->engines, engine);
+}
+
+static int
+rule_matches(const struct rule *r, const struct identity *id,
+    const char *engine, const char *name, unsigned verbs)
+{
+	if (!(r->verbs & verbs) || !policy_names(id, r->users, r->groups) ||
+	    !on_engine(r, engine))
 		return 0;
 	return name_matches(r->containers, name);
+}
+
+/*
+ * Whether the caller may use the engine: yes, unless a grant rule naming
+ * the caller lists engines; then only those some such rule reaches (a
+ * rule without engines reaches all).
+ */
+int
+policy_engine_usable(const struct config *cf, const struct identity *id,
+    const char *engine)
+{
+	int limited = 0;
+	size_t i;
+
+	for (i = 0; i < cf->nrules; i++) {
+		if (cf->rules[i].deny || !policy_names(id, cf->rules[i].users,
+		    cf->rules[i].groups))
+			continue;
+		if (on_engine(&cf->rules[i], engine))
+			return 1;
+		limited = 1;
+	}
+	return !limited;
 }
 
 /* First rule of the given kind that grants or denies any of verbs. */
 static const struct rule *
 find_rule(const struct config *cf, const struct identity *id,
-    const char *name, unsigned verbs, int deny)
+    const char *engine, const char *name, unsigned verbs, int deny)
 {
 	size_t i;
 
 	for (i = 0; i < cf->nrules; i++)
 		if (cf->rules[i].deny == deny &&
-		    rule_matches(&cf->rules[i], id, name, verbs))
+		    rule_matches(&cf->rules[i], id, engine, name, verbs))
 			return &cf->rules[i];
 	return NULL;
 }
 
 static unsigned
 label_verbs(const struct config *cf, const struct identity *id,
-    const char *owner, const char *group, char *why, size_t whylen)
+    const char *engine, const char *owner, const char *group, char *why,
+    size_t whylen)
 {
 	const char *g;
 
+	if (!policy_engine_usable(cf, id, engine))
+		return 0;
 	if (owner != NULL && strcmp(owner, id->user) == 0) {
 		snprintf(why, whylen, "owner (%s=%s)", cf->owner_label, owner);
 		return cf->owner_verbs;
@@ -139,30 +177,32 @@ label_verbs(const struct config *cf, const struct identity *id,
 /* Verbs granted by labels and grant rules, before deny rules. */
 static unsigned
 granted(const struct config *cf, const struct identity *id,
-    const char *name, const char *owner, const char *group)
+    const char *engine, const char *name, const char *owner,
+    const char *group)
 {
 	char why[160];
 	unsigned mask;
 	size_t i;
 
-	mask = label_verbs(cf, id, owner, group, why, sizeof(why));
+	mask = label_verbs(cf, id, engine, owner, group, why, sizeof(why));
 	for (i = 0; i < cf->nrules; i++)
 		if (!cf->rules[i].deny &&
-		    rule_matches(&cf->rules[i], id, name, ~0u))
+		    rule_matches(&cf->rules[i], id, engine, name, ~0u))
 			mask |= cf->rules[i].verbs;
 	return mask;
 }
 
 /* Verbs denied by deny rules. */
 static unsigned
-denied(const struct config *cf, const struct identity *id, const char *name)
+denied(const struct config *cf, const struct identity *id,
+    const char *engine, const char *name)
 {
 	unsigned mask = 0;
 	size_t i;
 
 	for (i = 0; i < cf->nrules; i++)
 		if (cf->rules[i].deny &&
-		    rule_matches(&cf->rules[i], id, name, ~0u))
+		    rule_matches(&cf->rules[i], id, engine, name, ~0u))
 			mask |= cf->rules[i].verbs;
 	return mask;
 }
@@ -188,35 +228,39 @@ not_own(const struct identity *id, enum verb_id verb, const char *owner,
 
 void
 policy_decide(const struct config *cf, const struct identity *id,
-    enum verb_id verb, const char *name, const char *owner,
-    const char *group, struct decision *d)
+    enum verb_id verb, const char *engine, const char *name,
+    const char *owner, const char *group, struct decision *d)
 {
 	const struct rule *r;
 	unsigned bit = VERB_BIT(verb);
 
 	memset(d, 0, sizeof(*d));
-	d->visible = (granted(cf, id, name, owner, group) &
-	    ~denied(cf, id, name)) != 0;
-	if ((r = find_rule(cf, id, name, bit, 1)) != NULL) {
+	d->visible = (granted(cf, id, engine, name, owner, group) &
+	    ~denied(cf, id, engine, name)) != 0;
+	if ((r = find_rule(cf, id, engine, name, bit, 1)) != NULL) {
 		snprintf(d->reason, sizeof(d->reason),
 		    "denied by rule at %s:%d", cf->path, r->line);
 		return;
 	}
-	if (label_verbs(cf, id, owner, group, d->reason, sizeof(d->reason)) &
-	    bit) {
+	if (label_verbs(cf, id, engine, owner, group, d->reason,
+	    sizeof(d->reason)) & bit) {
 		d->allow = 1;
 		not_own(id, verb, owner, d);
 		return;
 	}
-	if ((r = find_rule(cf, id, name, bit, 0)) != NULL) {
+	if ((r = find_rule(cf, id, engine, name, bit, 0)) != NULL) {
 		snprintf(d->reason, sizeof(d->reason),
 		    "allowed by rule at %s:%d", cf->path, r->line);
 		d->allow = 1;
 		not_own(id, verb, owner, d);
 		return;
 	}
-	snprintf(d->reason, sizeof(d->reason), "no rule or label grants %s",
-	    verb_by_id(verb)->name);
+	if (!policy_engine_usable(cf, id, engine))
+		snprintf(d->reason, sizeof(d->reason), "engine %s is not "
+		    "among the caller's (rules with engines)", engine);
+	else
+		snprintf(d->reason, sizeof(d->reason), "no rule or label "
+		    "grants %s", verb_by_id(verb)->name);
 }
 
 /*
@@ -228,6 +272,8 @@ void
 policy_decide_create(const struct config *cf, const struct identity *id,
     const struct template *t, const char *name, struct decision *d)
 {
+	const char *engine = t != NULL && t->engine != NULL ? t->engine :
+	    cf->engines[0].name;
 	const struct rule *r;
 
 	memset(d, 0, sizeof(*d));
@@ -237,7 +283,8 @@ policy_decide_create(const struct config *cf, const struct identity *id,
 		    "template does not list the caller");
 		return;
 	}
-	if ((r = find_rule(cf, id, name, VERB_BIT(VERB_CREATE), 1)) != NULL) {
+	if ((r = find_rule(cf, id, engine, name, VERB_BIT(VERB_CREATE),
+	    1)) != NULL) {
 		snprintf(d->reason, sizeof(d->reason),
 		    "denied by rule at %s:%d", cf->path, r->line);
 		return;
@@ -276,7 +323,8 @@ policy_usable(const struct config *cf, const struct identity *id)
 /* The verbs on a container that policy_decide allows the caller. */
 unsigned
 policy_allowed(const struct config *cf, const struct identity *id,
-    const char *name, const char *owner, const char *group)
+    const char *engine, const char *name, const char *owner,
+    const char *group)
 {
 	const struct verb *v;
 	struct decision d;
@@ -285,7 +333,7 @@ policy_allowed(const struct config *cf, const struct identity *id,
 	for (v = verb_table; v->name != NULL; v++) {
 		if (!(v->flags & VF_NAME) || (v->flags & VF_ADMIN))
 			continue;
-		policy_decide(cf, id, v->id, name, owner, group, &d);
+		policy_decide(cf, id, v->id, engine, name, owner, group, &d);
 		if (d.allow)
 			mask |= VERB_BIT(v->id);
 	}

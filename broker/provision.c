@@ -147,27 +147,21 @@ image_id(const struct config *cf, const struct engine *eng,
  * template_body; an admin's own containers do not count): in all, and
  * per template in *per (template name -> count), for the caller to free.
  */
-int
-made_count(const struct config *cf, const struct engine *eng,
-    const char *user, int *all, json_t **per, char *err, size_t errlen)
+/* The containers from templates the user has on one engine, counted. */
+static int
+count_on(const struct config *cf, const struct engine *eng,
+    const char *user, int *all, json_t *per, char *err, size_t errlen)
 {
 	struct engine_reply r;
 	const char *from;
 	json_t *c;
 	size_t i;
 
-	*all = 0;
-	if ((*per = json_object()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	if (engine_list(eng, cf->owner_label, user, &r) == -1 ||
 	    r.status != 200 || !json_is_array(r.body)) {
 		snprintf(err, errlen, "%s", r.error[0] ? r.error :
 		    "dockerd: malformed container list");
 		engine_reply_free(&r);
-		json_decref(*per);
-		*per = NULL;
 		return -1;
 	}
 	json_array_foreach(r.body, i, c) {
@@ -176,10 +170,45 @@ made_count(const struct config *cf, const struct engine *eng,
 		if (from == NULL)
 			continue;
 		(*all)++;
-		json_object_set_new(*per, from, json_integer(1 +
-		    json_integer_value(json_object_get(*per, from))));
+		json_object_set_new(per, from, json_integer(1 +
+		    json_integer_value(json_object_get(per, from))));
 	}
 	engine_reply_free(&r);
+	return 0;
+}
+
+/*
+ * The user's containers from templates, in all and per template, on
+ * every engine a template makes them on: the quota is one across them,
+ * and an engine that cannot be counted refuses (any error means deny).
+ */
+int
+made_count(const struct config *cf, const char *user, int *all,
+    json_t **per, char *err, size_t errlen)
+{
+	const struct engine *e;
+	size_t i, j;
+
+	*all = 0;
+	if ((*per = json_object()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < cf->ntemplates || (i == 0 && cf->ntemplates == 0);
+	    i++) {
+		e = cf->ntemplates ? template_engine(cf, &cf->templates[i]) :
+		    &cf->engines[0];
+		for (j = 0; j < i; j++)
+			if (template_engine(cf, &cf->templates[j]) == e)
+				break;
+		if (j < i)
+			continue;	/* counted already */
+		if (count_on(cf, e, user, all, *per, err, errlen) == -1) {
+			json_decref(*per);
+			*per = NULL;
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -196,8 +225,7 @@ quota_left(const struct config *cf, const struct engine *eng,
 
 	if (cf->containers_per_user == 0 && t->max == 0)
 		return 0;
-	if (made_count(cf, eng, user, &all, &per, m->msg,
-	    sizeof(m->msg)) == -1) {
+	if (made_count(cf, user, &all, &per, m->msg, sizeof(m->msg)) == -1) {
 		m->exit = EXIT_FAIL;
 		return -1;
 	}
@@ -426,7 +454,8 @@ do_create(struct ctx *x)
 		x->audit->result = "failed";
 		return;
 	}
-	rc = make_one(x->cf, x->eng, t, user, name, 0, &m);
+	x->audit->engine = template_engine(x->cf, t)->name;
+	rc = make_one(x->cf, template_engine(x->cf, t), t, user, name, 0, &m);
 	logins_close(&lg);
 	if (rc == -1) {
 		set_out(x, m.exit, "%s", m.msg);
@@ -505,7 +534,8 @@ provision_one(struct ctx *x, const struct template *t, int start,
 {
 	struct made m;
 
-	if (make_one(x->cf, x->eng, t, x->req->user, NULL, start, &m) == -1) {
+	if (make_one(x->cf, template_engine(x->cf, t), t, x->req->user, NULL,
+	    start, &m) == -1) {
 		if (x->out.exit == 0)
 			set_out(x, m.exit, "%s", m.msg);
 		json_array_append_new(list, json_pack("{s:s, s:s}", "name",
@@ -526,9 +556,10 @@ unprovision_one(struct ctx *x, const struct template *t, int start,
 	(void)start;
 	memset(&m, 0, sizeof(m));
 	if (template_expand(t->container, x->req->user, m.name,
-	    sizeof(m.name)) == -1 || existing(x->cf, x->eng, x->req->user, &m) != FOUND_RUNNING)
+	    sizeof(m.name)) == -1 || existing(x->cf, template_engine(x->cf, t),
+	    x->req->user, &m) != FOUND_RUNNING)
 		return 0;	/* not there, not the user's, or not running */
-	if (engine_action(x->eng, m.id, ENGINE_STOP, -1, ENGINE_TIMEOUT + 10,
+	if (engine_action(template_engine(x->cf, t), m.id, ENGINE_STOP, -1, ENGINE_TIMEOUT + 10,
 	    &r) == -1 || (r.status != 204 && r.status != 304)) {
 		if (x->out.exit == 0)
 			set_out(x, EXIT_FAIL, "%s", r.error);

@@ -39,13 +39,38 @@
 
 #define RELAY_DIR	"ctld-relay"
 
-/* The relay directory beside the listening socket, if safe; else -1. */
+/* dir/name, made root's alone if missing and checked so; else -1. */
+static int
+safe_subdir(int pfd, const char *name, const char *what, uid_t uid)
+{
+	struct stat st;
+	int dfd;
+
+	if (mkdirat(pfd, name, 0700) == -1 && errno != EEXIST)
+		return -1;
+	dfd = openat(pfd, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd == -1)
+		return -1;
+	if (fstat(dfd, &st) == -1 || st.st_uid != uid || (st.st_mode & 077)) {
+		logmsg(LOG_WARNING, "%s/%s: not root's alone; following "
+		    "without relays", what, name);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/*
+ * The relay directory of the engine, beside the listening socket, if
+ * safe; else -1. Relays are keyed by engine and ID: each engine has a
+ * directory of its own (its name is of the engine grammar).
+ */
 static int
 relay_dir(const struct relay_env *env)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
-	struct stat st;
-	int pfd, dfd;
+	int pfd, dfd, efd;
 
 	snprintf(dir, sizeof(dir), "%s", env->listen_path);
 	if ((slash = strrchr(dir, '/')) == NULL)
@@ -54,22 +79,13 @@ relay_dir(const struct relay_env *env)
 	if ((pfd = open(dir[0] ? dir : "/", O_DIRECTORY | O_RDONLY |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	if (mkdirat(pfd, RELAY_DIR, 0700) == -1 && errno != EEXIST) {
-		close(pfd);
-		return -1;
-	}
-	dfd = openat(pfd, RELAY_DIR, O_DIRECTORY | O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	dfd = safe_subdir(pfd, RELAY_DIR, dir, env->uid);
 	close(pfd);
 	if (dfd == -1)
 		return -1;
-	if (fstat(dfd, &st) == -1 || st.st_uid != env->uid || (st.st_mode & 077)) {
-		logmsg(LOG_WARNING, "%s/%s: not root's alone; following "
-		    "without relays", dir, RELAY_DIR);
-		close(dfd);
-		return -1;
-	}
-	return dfd;
+	efd = safe_subdir(dfd, env->eng->name, RELAY_DIR, env->uid);
+	close(dfd);
+	return efd;
 }
 
 /* Socket calls on a name relative to the relay directory (the cwd). */

@@ -16,6 +16,13 @@
  *    answer the ID came from: policy decides on exactly the container
  *    that is then acted on.
  * 5. Anything but RESOLVED leaves the target empty.
+ * 6. A plain name is looked up on every engine the caller may use, and
+ *    names the container only when exactly one engine has it where the
+ *    caller may use it: several are refused with their qualified
+ *    names, and an engine that did not answer refuses it too (it might
+ *    have had it). Containers the caller may not use never count, so
+ *    the refusals tell nothing of them.
+ * 7. A target carries its engine: every action goes there, by full ID.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +39,8 @@ static const char *const reasons[] = {
 	    "alias)",
 	[RESOLVE_MALFORMED] = "malformed inspect answer",
 	[RESOLVE_FAILED] = "container lookup failed",
+	[RESOLVE_ENGINES] = "the caller's on several engines",
+	[RESOLVE_DOWN] = "an engine did not answer",
 };
 
 const char *
@@ -71,46 +80,156 @@ lookup_miss(const struct engine_reply *r)
 	return m != NULL && strncmp(m, "Multiple IDs found", 18) == 0;
 }
 
-enum resolved
-resolve(const struct engine *eng, const struct config *cf, const char *name,
-    struct target *t, char *err, size_t errlen)
+/* The checks of invariants 1 to 4 on dockerd's answer r (taken). */
+static enum resolved
+resolve_reply(const struct engine *eng, const struct config *cf,
+    const char *name, struct engine_reply *r, struct target *t, char *err,
+    size_t errlen)
 {
-	struct engine_reply r;
 	const char *n, *id;
 	json_t *config;
 
 	memset(t, 0, sizeof(*t));
 	err[0] = '\0';
-	if (engine_inspect(eng, name, ENGINE_TIMEOUT, &r) == -1 ||
-	    (r.status != 200 && !lookup_miss(&r))) {
-		snprintf(err, errlen, "%s", r.error);
-		engine_reply_free(&r);
+	if (r->status == 0 || (r->status != 200 && !lookup_miss(r))) {
+		snprintf(err, errlen, "%s", r->error);
+		engine_reply_free(r);
 		return RESOLVE_FAILED;
 	}
-	if (r.status != 200) {
-		engine_reply_free(&r);
-		return r.status == 404 ? RESOLVE_NONE : RESOLVE_AMBIGUOUS;
+	if (r->status != 200) {
+		engine_reply_free(r);
+		return r->status == 404 ? RESOLVE_NONE : RESOLVE_AMBIGUOUS;
 	}
-	n = json_string_value(json_object_get(r.body, "Name"));
-	id = json_string_value(json_object_get(r.body, "Id"));
+	n = json_string_value(json_object_get(r->body, "Name"));
+	id = json_string_value(json_object_get(r->body, "Id"));
 	if (n == NULL || n[0] != '/' || strcmp(n + 1, name) != 0) {
-		engine_reply_free(&r);
+		engine_reply_free(r);
 		return RESOLVE_OTHER;
 	}
 	if (!id_valid(id)) {
-		engine_reply_free(&r);
+		engine_reply_free(r);
 		snprintf(err, errlen, "dockerd: malformed container ID");
 		return RESOLVE_MALFORMED;
 	}
+	t->eng = eng;
 	memcpy(t->id, id, ID_LEN + 1);
-	t->inspect = r.body;
-	config = json_object_get(r.body, "Config");
+	t->inspect = r->body;
+	r->body = NULL;
+	config = json_object_get(t->inspect, "Config");
 	target_labels(cf, json_object_get(config, "Labels"), &t->owner,
 	    &t->group);
 	t->tty = json_is_true(json_object_get(config, "Tty"));
-	t->running = json_is_true(json_object_get(json_object_get(r.body,
+	t->running = json_is_true(json_object_get(json_object_get(t->inspect,
 	    "State"), "Running"));
 	return RESOLVED;
+}
+
+enum resolved
+resolve(const struct engine *eng, const struct config *cf, const char *name,
+    struct target *t, char *err, size_t errlen)
+{
+	struct engine_reply r;
+
+	if (engine_inspect(eng, name, ENGINE_TIMEOUT, &r) == -1)
+		r.status = 0;
+	return resolve_reply(eng, cf, name, &r, t, err, errlen);
+}
+
+/* Appends "ENGINE/NAME" (or the last, " and ...") to a refusal. */
+static void
+add_candidate(char *err, size_t errlen, const char *engine, int first)
+{
+	size_t n = strlen(err);
+
+	snprintf(err + n, errlen - n, "%s%s", first ? "" : ", ", engine);
+}
+
+/* The answers from several engines: one target, or why not (invariant 6). */
+static enum resolved
+choose(const struct config *cf, const struct identity *who,
+    const struct engine *const *es, size_t n, const char *name,
+    struct engine_reply *replies, struct target *t, char *err,
+    size_t errlen)
+{
+	struct target cand, hidden;
+	enum resolved rc, out = RESOLVE_NONE;
+	char why[512], down[300] = "", on[300] = "";
+	size_t i, seen = 0, failed = 0;
+
+	memset(t, 0, sizeof(*t));
+	memset(&hidden, 0, sizeof(hidden));
+	for (i = 0; i < n; i++) {
+		rc = resolve_reply(es[i], cf, name, &replies[i], &cand, why,
+		    sizeof(why));
+		if (rc == RESOLVE_FAILED || rc == RESOLVE_MALFORMED) {
+			add_candidate(down, sizeof(down), es[i]->name,
+			    failed++ == 0);
+			if (failed == 1)
+				snprintf(err, errlen, "%s", why);
+		} else if (rc != RESOLVED)
+			continue;
+		else if (policy_allowed(cf, who, es[i]->name, name,
+		    cand.owner, cand.group) == 0) {
+			if (hidden.inspect == NULL)
+				hidden = cand;	/* decided, and not found */
+			else
+				target_free(&cand);
+		} else {
+			add_candidate(on, sizeof(on), es[i]->name, seen == 0);
+			if (seen++ == 0)
+				*t = cand;
+			else
+				target_free(&cand);
+		}
+	}
+	if (failed > 0) {
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s did not answer (%s): say ENGINE/%s",
+		    down, why, name);
+		out = RESOLVE_DOWN;
+	} else if (seen > 1) {
+		snprintf(err, errlen, "%s is on %s: say %s/%s", name, on,
+		    t->eng->name, name);
+		out = RESOLVE_ENGINES;
+	} else if (seen == 1)
+		return RESOLVED;
+	else if (hidden.inspect != NULL) {
+		*t = hidden;
+		return RESOLVED;
+	}
+	if (out != RESOLVE_NONE || seen > 1)
+		target_free(t);
+	target_free(&hidden);
+	return out;
+}
+
+enum resolved
+resolve_any(const struct config *cf, const struct identity *who,
+    const char *engine, const char *name, struct target *t, char *err,
+    size_t errlen)
+{
+	const struct engine *es[64];
+	struct engine_reply replies[64];
+	const struct engine *e;
+	size_t i, n = 0;
+
+	memset(t, 0, sizeof(*t));
+	err[0] = '\0';
+	if (engine[0] != '\0') {
+		if ((e = config_engine(cf, engine)) == NULL ||
+		    !policy_engine_usable(cf, who, engine))
+			return RESOLVE_NONE;
+		return resolve(e, cf, name, t, err, errlen);
+	}
+	for (i = 0; i < cf->nengines && n < 64; i++)
+		if (policy_engine_usable(cf, who, cf->engines[i].name))
+			es[n++] = &cf->engines[i];
+	if (n == 0)
+		return RESOLVE_NONE;
+	if (n == 1)
+		return resolve(es[0], cf, name, t, err, errlen);
+	(void)engine_inspect_each(es, n, name, replies);
+	return choose(cf, who, es, n, name, replies, t, err, errlen);
 }
 
 void

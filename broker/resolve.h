@@ -8,6 +8,7 @@
 #include "engine.h"
 
 struct target {
+	const struct engine *eng;		/* the engine it is on */
 	char		 id[ID_LEN + 1];	/* the full ID: act on this only */
 	const char	*owner;		/* owner label, NULL if none */
 	const char	*group;		/* group label, NULL if none */
@@ -23,10 +24,20 @@ enum resolved {
 	RESOLVE_OTHER,		/* dockerd found another: an ID, prefix, alias */
 	RESOLVE_MALFORMED,	/* the answer's ID is not a full ID */
 	RESOLVE_FAILED,		/* dockerd did not answer: err says why */
+	RESOLVE_ENGINES,	/* the caller's on several engines: err */
+	RESOLVE_DOWN,		/* an engine of the caller's did not answer,
+				   which might have it too: err */
 };
 
 enum resolved resolve(const struct engine *, const struct config *,
 	    const char *name, struct target *, char *err, size_t errlen);
+/*
+ * The name on the engine the client named (engine not ""), or on every
+ * engine the caller may use: the one where the caller may use it.
+ */
+enum resolved resolve_any(const struct config *, const struct identity *,
+	    const char *engine, const char *name, struct target *, char *err,
+	    size_t errlen);
 const char *resolve_reason(enum resolved);
 void	target_free(struct target *);
 void	target_labels(const struct config *, json_t *labels,

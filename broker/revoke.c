@@ -112,7 +112,14 @@ decide_again(struct ctx *x, const struct config *cf, char *reason,
 		return 1;
 	}
 	memset(&t, 0, sizeof(t));
-	rc = resolve(x->eng, cf, x->req->name, &t, err, sizeof(err));
+	if (config_engine(cf, x->eng->name) == NULL) {
+		snprintf(reason, len, "engine %s is no longer configured",
+		    x->eng->name);
+		identity_free(&who);
+		return 1;
+	}
+	rc = resolve(config_engine(cf, x->eng->name), cf, x->req->name, &t,
+	    err, sizeof(err));
 	if (rc == RESOLVE_FAILED)
 		logmsg(LOG_WARNING, "uid %u: %s not decided again after the "
 		    "reload: %s", (unsigned)who.uid, x->req->name, err);
@@ -121,8 +128,8 @@ decide_again(struct ctx *x, const struct config *cf, char *reason,
 		    "container followed");
 		gone = 1;
 	} else {
-		policy_decide(cf, &who, x->req->verb->id, x->req->name,
-		    t.owner, t.group, &d);
+		policy_decide(cf, &who, x->req->verb->id, x->eng->name,
+		    x->req->name, t.owner, t.group, &d);
 		snprintf(reason, len, "%s", d.reason);
 		gone = !d.allow;
 	}

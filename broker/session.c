@@ -105,6 +105,20 @@ hello(struct session *s)
 	return 0;
 }
 
+/* The engines the caller may use, in ctld.conf's order. */
+static json_t *
+usable_engines(const struct session *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < s->cf->nengines; i++)
+		if (policy_engine_usable(s->cf, &s->who, s->cf->engines[i].name))
+			json_array_append_new(a,
+			    json_string(s->cf->engines[i].name));
+	return a;
+}
+
 static int
 welcome(struct session *s)
 {
@@ -115,11 +129,12 @@ welcome(struct session *s)
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	j = json_pack("{s:i, s:s, s:s, s:i, s:i, s:o}", "proto", PROTO_VERSION,
-	    "user", s->who.user, "host", host,
+	j = json_pack("{s:i, s:s, s:s, s:i, s:i, s:o, s:o}", "proto",
+	    PROTO_VERSION, "user", s->who.user, "host", host,
 	    "idle_timeout", s->cf->idle_timeout,
 	    "warnings", s->cf->warnings,
-	    "verbs", verb_names(policy_usable(s->cf, &s->who)));
+	    "verbs", verb_names(policy_usable(s->cf, &s->who)),
+	    "engines", usable_engines(s));
 	if (j == NULL)
 		return -1;
 	rc = proto_send_json(s->fd, FRAME_WELCOME, j);
@@ -145,7 +160,6 @@ static void
 request(struct session *s)
 {
 	struct request req;
-	struct engine eng;
 	struct relay_env relays;
 	char why[160];
 	json_t *j;
@@ -165,15 +179,9 @@ request(struct session *s)
 	json_decref(j);
 	s->audit.verb = req.verb->name;
 	snprintf(s->audit.name, sizeof(s->audit.name), "%s", req.name);
-	if (engine_init(&eng, s->cf->docker_socket, s->cf->api_version) ==
-	    -1) {
-		refuse(s, EXIT_FAIL, "internal error", "docker.socket: too long");
-		return;
-	}
-	relays.eng = &eng;
 	relays.listen_path = s->cf->listen_path;
 	relays.uid = 0;		/* relays and sessions are root's */
-	action_run(s->cf, &eng, &relays, &s->who, &s->peer, &req, s->fd,
+	action_run(s->cf, &s->cf->engines[0], &relays, &s->who, &s->peer, &req, s->fd,
 	    &s->audit);
 }
 

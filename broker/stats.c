@@ -213,17 +213,18 @@ decide_names(struct ctx *x, struct stats *st)
 }
 
 static json_t *
-all_entry(struct ctx *x, json_t *c, const char *name, const char *owner,
-    const char *group)
+all_entry(struct ctx *x, const struct engine *e, json_t *c,
+    const char *name, const char *owner, const char *group)
 {
 	struct decision d;
 	const char *state = json_string_value(json_object_get(c, "State"));
 
-	policy_decide(x->cf, x->who, VERB_STATS, name, owner, group, &d);
-	return json_pack("{s:s, s:O, s:b, s:b, s:s}", "name", name, "id",
-	    json_object_get(c, "Id"), "running", state != NULL &&
-	    strcmp(state, "running") == 0, "allow", d.allow, "reason",
-	    d.reason);
+	policy_decide(x->cf, x->who, VERB_STATS, e->name, name, owner, group,
+	    &d);
+	return json_pack("{s:s, s:s, s:O, s:b, s:b, s:s}", "name", name,
+	    "engine", e->name, "id", json_object_get(c, "Id"), "running",
+	    state != NULL && strcmp(state, "running") == 0, "allow", d.allow,
+	    "reason", d.reason);
 }
 
 /* No names: the caller's running containers it may see stats of. */
@@ -234,7 +235,7 @@ decide_all(struct ctx *x, struct stats *st)
 	struct one *o;
 	size_t i;
 
-	if ((list = list_visible(x, all_entry)) == NULL)
+	if ((list = list_visible(x, all_entry, NULL)) == NULL)
 		return -1;
 	json_array_foreach(list, i, e) {
 		if (!json_is_true(json_object_get(e, "running")) ||
@@ -248,6 +249,11 @@ decide_all(struct ctx *x, struct stats *st)
 		}
 		o = &st->o[st->n++];
 		one_init(x, o, json_string_value(json_object_get(e, "name")));
+		o->x.eng = o->x.t.eng = config_engine(x->cf,
+		    json_string_value(json_object_get(e, "engine")));
+		snprintf(o->req.engine, sizeof(o->req.engine), "%s",
+		    o->x.eng->name);
+		o->audit.engine = o->x.eng->name;
 		snprintf(o->x.t.id, sizeof(o->x.t.id), "%s",
 		    json_string_value(json_object_get(e, "id")));
 		memcpy(o->audit.id, o->x.t.id, sizeof(o->audit.id));
@@ -317,6 +323,7 @@ static json_t *
 sample_round(struct ctx *x, struct stats *st)
 {
 	const char *ids[NAMES_MAX] = { NULL };
+	const struct engine *es[NAMES_MAX] = { NULL };
 	struct engine_reply r[NAMES_MAX];
 	struct one *live[NAMES_MAX];
 	json_t *rows;
@@ -325,9 +332,10 @@ sample_round(struct ctx *x, struct stats *st)
 	for (i = 0; i < st->n; i++)
 		if (st->o[i].live) {
 			live[k] = &st->o[i];
+			es[k] = st->o[i].x.eng;
 			ids[k++] = st->o[i].x.t.id;
 		}
-	if (engine_stats_many(x->eng, ids, k, x->fd, r) == -1)
+	if (engine_stats_many(es, ids, k, x->fd, r) == -1)
 		return NULL;
 	rows = json_array();
 	for (i = 0; i < k; i++) {

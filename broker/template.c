@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "engine.h"
 #include "template.h"
 
 int
@@ -48,6 +49,16 @@ template_expand(const char *p, const char *user, char *out, size_t len)
 	}
 	out[n] = '\0';
 	return name_valid(out) ? 0 : -1;
+}
+
+/* The engine a template makes its containers on: its own, or the first. */
+const struct engine *
+template_engine(const struct config *cf, const struct template *t)
+{
+	const struct engine *e = t->engine != NULL ?
+	    config_engine(cf, t->engine) : NULL;
+
+	return e != NULL ? e : &cf->engines[0];
 }
 
 const struct template *

@@ -10,6 +10,8 @@
 int	template_expand(const char *pattern, const char *user, char *out,
 	    size_t len);
 const struct template *template_find(const struct config *, const char *);
+const struct engine *template_engine(const struct config *,
+	    const struct template *);
 int	template_trusted(const struct config *, const char *image,
 	    json_t *inspect, char *why, size_t whylen);
 json_t	*template_body(const struct template *, const char *user,

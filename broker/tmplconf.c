@@ -20,6 +20,7 @@
 
 #include "names.h"
 #include "template.h"
+#include "engconf.h"
 #include "tmplconf.h"
 
 static const char *const allowed_caps[] = {
@@ -179,6 +180,9 @@ t_key(struct confctx *c, config_setting_t *s, struct template *t)
 	if (strcmp(k, "image") == 0)
 		return t_string(c, s, &t->image, image_ref_valid,
 		    "image reference");
+	if (strcmp(k, "engine") == 0)
+		return t_string(c, s, &t->engine, engine_name_ok,
+		    "engine name");
 	if (strcmp(k, "command") == 0)
 		return (t->cmd = conf_strlist(c, s, 1)) ? 0 : -1;
 	if (strcmp(k, "env") == 0) {
@@ -433,6 +437,7 @@ templates_free(struct config *cf)
 		free(t->name);
 		free(t->container);
 		free(t->image);
+		free(t->engine);
 		strv_free(t->cmd);
 		strv_free(t->env);
 		free(t->workdir);

@@ -92,6 +92,7 @@ struct request {
 	const struct verb	*verb;
 	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
+	char			 engine[65];	/* "" when the client named none */
 	char			 names[NAMES_MAX][129];	/* VF_NAMES: "names" */
 	size_t			 nnames;	/* 0: none given (stats: all) */
 	int			 stream;	/* stats: samples until the end */

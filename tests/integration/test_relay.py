@@ -25,7 +25,8 @@ TICKER = ["sh", "-c", "trap 'exit 0' TERM; " + PAUSE_ON + "i=0; while true; do i
 
 
 def relays(b):
-    """The ctld-relay processes of broker b: they hold its relay directory."""
+    """The ctld-relay processes of broker b: they hold its relay directory
+    (ctld-relay/ENGINE: relays are keyed by engine and ID)."""
     d = os.path.join(b.dir, "ctld-relay")
     out = []
     for pid in os.listdir("/proc"):
@@ -37,7 +38,7 @@ def relays(b):
                 if f.read().rsplit(")", 1)[1].split()[0] == "Z":
                     continue
             fds = os.listdir(f"/proc/{pid}/fd")
-            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == d for fd in fds):
+            if any(os.path.dirname(os.readlink(f"/proc/{pid}/fd/{fd}")) == d for fd in fds):
                 out.append(int(pid))
         except OSError:
             pass
@@ -251,9 +252,15 @@ while True:
 """
 
 
+def relay_dir(b, engine="local"):
+    """Where broker b's relays of an engine's containers listen."""
+    return os.path.join(b.dir, "ctld-relay", engine)
+
+
 def fake_relay(b, name, uid):
-    d = os.path.join(b.dir, "ctld-relay")
-    os.makedirs(d, exist_ok=True)
+    d = relay_dir(b)
+    os.makedirs(os.path.dirname(d), mode=0o700, exist_ok=True)
+    os.makedirs(d, mode=0o700, exist_ok=True)
     path = os.path.join(d, f"{cid(name)}-p.sock")
     ready = os.path.join(b.dir, "fake-ready")
     p = subprocess.Popen(["/usr/bin/python3", "-c", FAKE_RELAY, os.path.basename(path),
@@ -327,8 +334,9 @@ def test_relay_serves_root_alone(make_broker, ctl, accounts, own_containers):
     p = follow(ctl, "-n", "0", name)
     try:
         assert wait_for(lambda: len(relays(b)) == 1, 10)
-        d = os.path.join(b.dir, "ctld-relay")
+        d = relay_dir(b)
         path = os.path.join(d, f"{cid(name)}-p.sock")
+        os.chmod(os.path.dirname(d), 0o711)
         os.chmod(d, 0o711)
         os.chmod(path, 0o666)
         try:
@@ -353,7 +361,7 @@ def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_cont
     other = own_containers.create(f"{TAG}-ticker-b", owner=accounts.users["alice"], cmd=TICKER)
     first = follow(ctl, "-n", "0", name)
     assert wait_for(lambda: len(relays(b)) == 1, 10)
-    d = os.path.join(b.dir, "ctld-relay")
+    d = relay_dir(b)
     idle, here = [], os.open(".", os.O_RDONLY)
     sock = f"{cid(name)}-p.sock"
     os.chdir(d)  # sun_path is short

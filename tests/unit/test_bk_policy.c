@@ -38,6 +38,7 @@ static char *l_web[] = { "web-*", NULL };
 
 static struct config	cf;
 static struct decision	d;
+static const char	*on = "local";	/* the engine decided on */
 
 static int
 setup(void **state)
@@ -47,6 +48,7 @@ setup(void **state)
 	cf.owner_label = "ctl.owner";
 	cf.group_label = "ctl.group";
 	cf.owner_verbs = READ_VERBS | VERB_BIT(VERB_RESTART);
+	on = "local";
 	return 0;
 }
 
@@ -71,7 +73,7 @@ decide(const struct identity *id, enum verb_id verb, const char *name,
     const char *owner, const char *group)
 {
 	memset(&d, 0xa5, sizeof(d));
-	policy_decide(&cf, id, verb, name, owner, group, &d);
+	policy_decide(&cf, id, verb, on, name, owner, group, &d);
 }
 
 static void
@@ -255,6 +257,69 @@ test_rules_add_to_labels(void **state)
 	expect_verbs(&alice, "app", "bob", NULL, VERB_BIT(VERB_STOP), 1);
 }
 
+/* Engines. */
+
+static char *l_build[] = { "build*", NULL };
+
+/* A grant rule with engines reaches those alone, and limits the labels. */
+static void
+test_rule_engines_limit_the_caller(void **state)
+{
+	struct rule rules[1];
+
+	rules[0] = mkrule(l_alice, NULL, l_star, VERB_BIT(VERB_STOP), 0, 8);
+	rules[0].engines = l_build;
+	cf.rules = rules;
+	cf.nrules = 1;
+	on = "build02";
+	assert_true(policy_engine_usable(&cf, &alice, "build02"));
+	expect_verbs(&alice, "app", "alice", NULL,
+	    cf.owner_verbs | VERB_BIT(VERB_STOP), 1);
+	on = "local";
+	assert_false(policy_engine_usable(&cf, &alice, "local"));
+	expect_verbs(&alice, "app", "alice", NULL, 0, 0);
+	decide(&alice, VERB_STATUS, "app", "alice", NULL);
+	reason_has("engine local is not among the caller's");
+	/* bob is named by no rule with engines: every engine is his */
+	assert_true(policy_engine_usable(&cf, &bob, "local"));
+	expect_verbs(&bob, "app", "bob", NULL, cf.owner_verbs, 1);
+}
+
+/* A rule without engines reaches every engine, beside one with. */
+static void
+test_rule_without_engines_reaches_all(void **state)
+{
+	struct rule rules[2];
+
+	rules[0] = mkrule(l_alice, NULL, l_web, VERB_BIT(VERB_LS), 0, 8);
+	rules[0].engines = l_build;
+	rules[1] = mkrule(l_alice, NULL, l_web, VERB_BIT(VERB_STATUS), 0, 9);
+	cf.rules = rules;
+	cf.nrules = 2;
+	on = "local";
+	assert_true(policy_engine_usable(&cf, &alice, "local"));
+	expect_verbs(&alice, "web-1", NULL, NULL, VERB_BIT(VERB_STATUS), 1);
+	on = "build01";
+	expect_verbs(&alice, "web-1", NULL, NULL, VERB_BIT(VERB_STATUS) |
+	    VERB_BIT(VERB_LS), 1);
+}
+
+/* A deny rule with engines denies there only. */
+static void
+test_deny_rule_engines(void **state)
+{
+	struct rule rules[1];
+
+	rules[0] = mkrule(l_alice, NULL, l_star, VERB_BIT(VERB_RESTART), 1, 4);
+	rules[0].engines = l_build;
+	cf.rules = rules;
+	cf.nrules = 1;
+	on = "build9";
+	expect_verbs(&alice, "app", "alice", NULL, READ_VERBS, 1);
+	on = "local";
+	expect_verbs(&alice, "app", "alice", NULL, cf.owner_verbs, 1);
+}
+
 /* Deny rules. */
 
 static void
@@ -424,6 +489,11 @@ main(void)
 		cmocka_unit_test_setup(test_deny_visibility, setup),
 		cmocka_unit_test_setup(test_star_in_groups, setup),
 		cmocka_unit_test_setup(test_rules_grant, setup),
+		cmocka_unit_test_setup(test_rule_engines_limit_the_caller,
+		    setup),
+		cmocka_unit_test_setup(test_rule_without_engines_reaches_all,
+		    setup),
+		cmocka_unit_test_setup(test_deny_rule_engines, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,6 +175,10 @@ test_relayed_follow(void **state)
 	snprintf(dir, sizeof(dir), "%s/ctld-relay", b->dir);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+	/* relays are keyed by engine and ID: a directory per engine */
+	snprintf(dir, sizeof(dir), "%s/ctld-relay/local", b->dir);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
 }
 
 /* A second follower with a tail the relay has seen is served from it. */
