@@ -28,7 +28,8 @@ from collections import namedtuple
 
 import pytest
 
-from conftest import IDLE, TAG, PrivateDockerd, engine, free_subnet, run, wait_for
+from conftest import (IDLE, TAG, PrivateDockerd, engine, free_subnet, host_networks, run,
+                      wait_for)
 
 # A certificate, its key and the certificate of the CA that signed it.
 Pair = namedtuple("Pair", "cert key ca")
@@ -372,10 +373,15 @@ class SwarmDockerd(PrivateDockerd):
                 "-o", "com.docker.network.bridge.enable_icc=false",
                 "-o", "com.docker.network.bridge.enable_ip_masquerade=false",
                 "docker_gwbridge", check=False)
-            if r.returncode == 0:
-                self.gwbridge_made = True
+            if r.returncode != 0:
+                continue
+            self.gwbridge_made = True
+            # another run may have taken the same /24 meanwhile
+            if not any(net.overlaps(u) for u in host_networks(but=self.gwbridge)):
                 self.gwsubnet = net
                 return
+            self.docker("network", "rm", "docker_gwbridge")
+            self.gwbridge_made = False
         raise AssertionError(f"docker_gwbridge: {r.stderr}")
 
     def init_swarm(self):
@@ -391,8 +397,8 @@ class SwarmDockerd(PrivateDockerd):
             except OSError:
                 continue
             self.listen_port = free_port(host=self.addr)
-            # swarm wants it in 1024-49151, below the ephemeral ports
-            self.data_path_port = free_port(socket.SOCK_DGRAM, "0.0.0.0", 20000, 49151)
+            # swarm wants it in 1024-49151; below Linux's ephemeral ports
+            self.data_path_port = free_port(socket.SOCK_DGRAM, "0.0.0.0", 20000, 32767)
             r = self.docker("swarm", "init", "--advertise-addr", self.addr,
                             "--listen-addr", f"{self.addr}:{self.listen_port}",
                             "--data-path-port", str(self.data_path_port), check=False)
