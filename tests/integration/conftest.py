@@ -857,3 +857,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("early") is None)
+
+
+# The fixtures of more engines (TLS, a second dockerd, Swarm): engines.py
+# imports from this module, so they come in once all above is defined.
+from engines import certs, second_engine, swarm_engine, tls_engine, wrong_host_server  # noqa: E402,F401,I001
