@@ -324,6 +324,10 @@ static const struct {
 	    "certificate it refused, or another CA?)" },
 	{ CURLE_RECV_ERROR, "it closed the connection (a client certificate "
 	    "it refused?)" },
+	{ CURLE_SEND_ERROR, "it closed the connection (a client certificate "
+	    "it refused?)" },
+	{ CURLE_GOT_NOTHING, "it closed the connection (a client certificate "
+	    "it refused?)" },
 };
 
 static void
