@@ -57,8 +57,10 @@ static const struct handler {
 	int	  optional;
 	int	  block;	/* several lines: a blank line between names */
 	client_sample sample;	/* shows a stream's rounds, JSON too */
+	int	  partial;	/* a failing done's data is shown, then its
+				   error: the engines that answered */
 } handlers[VERB_COUNT] = {
-	[VERB_LS] = { NULL, show_ls },
+	[VERB_LS] = { NULL, show_ls, .partial = 1 },
 	[VERB_STATUS] = { NULL, show_status, 0, 1 },
 	[VERB_START] = { NULL, show_change },
 	[VERB_STOP] = { NULL, show_change },
@@ -386,6 +388,22 @@ print_json(json_t *data)
 	return rc;
 }
 
+/* done's data shown, as the verb and --json want it; the exit code. */
+static int
+show(const struct cmd *c, const struct handler *h, json_t *data,
+    json_t *all)
+{
+	if (h->show == NULL)
+		return EXIT_OK;
+	if (data == NULL && !h->optional)
+		return bad_reply();
+	if (c->json && all != NULL)
+		return json_array_append(all, data) == 0 ? EXIT_OK : EXIT_FAIL;
+	if (c->json && h->sample == NULL)
+		return print_json(data);
+	return h->show(c, data);
+}
+
 /* One request and its answer shown; --json of several goes into all. */
 static int
 run_one(const struct cmd *c, const struct handler *h, int flags,
@@ -393,7 +411,7 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 {
 	json_t *req, *data = NULL;
 	const char *why;
-	int rc;
+	int rc, shown;
 
 	if ((req = args_request(c)) != NULL && (c->verb->flags & VF_ARGV) &&
 	    (why = execio_check(req)) != NULL) {
@@ -410,19 +428,14 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 	if (h->sample != NULL)
 		(void)h->sample((void *)c, NULL);
 	client_on_sample(h->sample, (void *)c);
-	rc = client_run(req, flags, &data);
+	rc = client_run(req, flags | (h->partial ? CLIENT_PARTIAL : 0), &data);
 	client_on_sample(NULL, NULL);
 	json_decref(req);
-	if (rc == EXIT_OK && h->show != NULL) {
-		if (data == NULL && !h->optional)
-			rc = bad_reply();
-		else if (c->json && all != NULL)
-			json_array_append(all, data);
-		else if (c->json && h->sample == NULL)
-			rc = print_json(data);
-		else
-			rc = h->show(c, data);
+	if (rc == EXIT_OK || data != NULL) {
+		shown = show(c, h, data, all);
+		rc = shown > rc ? shown : rc;
 	}
+	client_say_error();
 	json_decref(data);
 	return rc;
 }

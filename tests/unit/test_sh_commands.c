@@ -48,12 +48,17 @@ static struct frame f;
 static char out[8192], errtext[8192];
 static enum refusal refused;
 
+#define WELCOME_ONE	"{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}"
+#define WELCOME_TWO	"{\"proto\":1,\"user\":\"a\",\"host\":\"h\"," \
+			"\"engines\":[\"local\",\"build02\"]}"
+
+/* What the next brokers say in their welcome (test_* set it back). */
+static const char *welcome = WELCOME_ONE;
+
 /* The broker greets, checks the request and answers with done. */
 static pid_t
 broker(const char *request, const char *done)
 {
-	static const char welcome[] =
-	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
 	const char *why;
 	pid_t pid;
 	int fd;
@@ -196,6 +201,43 @@ test_ls_quiet(void **state)
 	    "    }\n  ]\n}\n", "");
 }
 
+/*
+ * An engine that did not answer: the rows of the others are shown all
+ * the same (table, -q, --json), then the broker's error, exit 1.
+ */
+static void
+test_ls_unreachable(void **state)
+{
+	static const char part[] = "{\"exit\":1,\"error\":\"build02 did not "
+	    "answer (timed out after 2 s)\",\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"id\":\"abc\",\"state\":\"running\","
+	    "\"status\":\"Up\",\"image\":\"i\",\"engine\":\"local\"}],"
+	    "\"unreachable\":[{\"engine\":\"build02\",\"error\":\"x\"}]}}";
+	static const char said[] = "ctl: build02 did not answer (timed out "
+	    "after 2 s)\n";
+
+	assert_run("ls", "{\"verb\":\"ls\"}", part, 1,
+	    "NAME   ID    STATE     STATUS   IMAGE\n"
+	    "api    abc   running   Up       i\n", said);
+	assert_run("ls -q", "{\"verb\":\"ls\"}", part, 1, "api\n", said);
+	assert_run("ls --json", "{\"verb\":\"ls\"}", part, 1,
+	    "{\n  \"containers\": [\n    {\n      \"name\": \"api\",\n"
+	    "      \"id\": \"abc\",\n      \"state\": \"running\",\n"
+	    "      \"status\": \"Up\",\n      \"image\": \"i\",\n"
+	    "      \"engine\": \"local\"\n    }\n  ],\n  \"unreachable\": [\n"
+	    "    {\n      \"engine\": \"build02\",\n      \"error\": \"x\"\n"
+	    "    }\n  ]\n}\n", said);
+	/* malformed rows still end with the broker's error, exit 1 */
+	assert_run("ls", "{\"verb\":\"ls\"}", "{\"exit\":1,\"error\":\"e\","
+	    "\"data\":{}}", 1, "", "ctl: unexpected reply from the broker\n"
+	    "ctl: e\n");
+	/* a failing done of another verb shows no data */
+	assert_run("status web", "{\"verb\":\"status\",\"name\":\"web\"}",
+	    "{\"exit\":3,\"error\":\"no such container: web\","
+	    "\"data\":{\"name\":\"web\"}}", 3, "",
+	    "ctl: no such container: web\n");
+}
+
 /* can: the table made safe, '*' on password verbs, rules, templates. */
 static void
 test_can(void **state)
@@ -322,8 +364,6 @@ struct step {
 static void
 serve_step(const struct step *st)
 {
-	static const char welcome[] =
-	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
 	static const char ask[] = "{\"style\":\"echo_off\",\"text\":\"P: \"}";
 	const char *want = st->prompt ? ",\"prompt\":true}" :
 	    ",\"prompt\":false}";
@@ -724,6 +764,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_ls),
 		T(test_ls_quiet),
+		T(test_ls_unreachable),
 		T(test_logs_exit_code),
 		T(test_json),
 		T(test_can),
