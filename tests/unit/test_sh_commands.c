@@ -52,7 +52,7 @@ static enum refusal refused;
 #define WELCOME_TWO	"{\"proto\":1,\"user\":\"a\",\"host\":\"h\"," \
 			"\"engines\":[\"local\",\"build02\"]}"
 
-/* What the next brokers say in their welcome (test_* set it back). */
+/* What the next brokers say in their welcome (before() sets it back). */
 static const char *welcome = WELCOME_ONE;
 
 /* The broker greets, checks the request and answers with done. */
@@ -152,7 +152,8 @@ assert_run(const char *line, const char *request, const char *done,
 	assert_int_equal(run(line, &quit), code);
 	broker_done();
 	assert_int_equal(quit, 0);
-	assert_string_equal(out, want_out);
+	if (want_out != NULL)
+		assert_string_equal(out, want_out);
 	assert_string_equal(errtext, want_err);
 }
 
@@ -236,6 +237,95 @@ test_ls_unreachable(void **state)
 	    "{\"exit\":3,\"error\":\"no such container: web\","
 	    "\"data\":{\"name\":\"web\"}}", 3, "",
 	    "ctl: no such container: web\n");
+}
+
+/*
+ * More than one engine in the welcome: ls has an ENGINE column, -q says
+ * ENGINE/NAME, status, inspect, changes and stats name the engine. One
+ * engine listed: all as before.
+ */
+#define LS_TWO	"{\"exit\":0,\"data\":{\"containers\":[" \
+	"{\"name\":\"api\",\"id\":\"abc\",\"state\":\"running\"," \
+	"\"status\":\"Up\",\"image\":\"i\",\"engine\":\"local\"}," \
+	"{\"name\":\"api\",\"id\":\"def\",\"state\":\"exited\"," \
+	"\"status\":\"Exited (0)\",\"image\":\"i\",\"engine\":\"build02\"}]}}"
+
+static void
+test_engines(void **state)
+{
+	welcome = WELCOME_TWO;
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "ENGINE    NAME   ID    STATE     STATUS       IMAGE\n"
+	    "local     api    abc   running   Up           i\n"
+	    "build02   api    def   exited    Exited (0)   i\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "local/api\nbuild02/api\n", "");
+	assert_run("status build02/web",
+	    "{\"verb\":\"status\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0,
+	    "Name:      web\n"
+	    "Engine:    build02\n"
+	    "ID:        abc\n"
+	    "State:     -\n"
+	    "Health:    -\n"
+	    "Started:   -\n"
+	    "Finished:  -\n"
+	    "Exit code: -\n"
+	    "Restarts:  -\n"
+	    "Image:     -\n"
+	    "TTY:       -\n", "");
+	assert_run("inspect web", "{\"verb\":\"inspect\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0, NULL, "");
+	assert_non_null(strstr(out, "Name:        web\nEngine:      build02\n"
+	    "ID:          abc\n"));
+	assert_run("start build02/web",
+	    "{\"verb\":\"start\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"changed\":true}}", 0, "build02/web: started\n", "");
+	assert_run("stats --no-stream web", "{\"verb\":\"stats\",\"names\":"
+	    "[\"web\"]}", "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"web\",\"engine\":\"b2\",\"error\":\"gone\"}]}}", 0,
+	    "NAME     CPU %    MEM USAGE / LIMIT      MEM %    NET I/O"
+	    "              BLOCK I/O            PIDS\n"
+	    "b2/web   --       --                     --       --"
+	    "                   --                   --\n", "");
+	assert_run("can", "{\"verb\":\"can\"}", "{\"exit\":0,\"data\":{"
+	    "\"containers\":[{\"name\":\"web\",\"engine\":\"b2\",\"verbs\":"
+	    "[\"logs\"]}],\"rules\":[],\"templates\":[],\"password\":[]}}", 0,
+	    "CONTAINER                YOU MAY\n"
+	    "b2/web                   logs\n", "");
+
+	welcome = "{\"proto\":1,\"user\":\"a\",\"host\":\"h\","
+	    "\"engines\":[\"local\"]}";
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "NAME   ID    STATE     STATUS       IMAGE\n"
+	    "api    abc   running   Up           i\n"
+	    "api    def   exited    Exited (0)   i\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_TWO, 0, "api\napi\n", "");
+	assert_run("start build02/web",
+	    "{\"verb\":\"start\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"changed\":true}}", 0, "web: started\n", "");
+	assert_run("inspect web", "{\"verb\":\"inspect\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0, NULL, "");
+	assert_null(strstr(out, "Engine"));
+}
+
+/* An engine that did not answer, with two: rows, ENGINE column, error. */
+static void
+test_engines_unreachable(void **state)
+{
+	welcome = WELCOME_TWO;
+	assert_run("ls", "{\"verb\":\"ls\"}", "{\"exit\":1,\"error\":"
+	    "\"build02 did not answer\",\"data\":{\"containers\":[{\"name\":"
+	    "\"api\",\"engine\":\"local\"}],\"unreachable\":[{\"engine\":"
+	    "\"build02\",\"error\":\"timed out\"}]}}", 1,
+	    "ENGINE   NAME   ID   STATE   STATUS   IMAGE\n"
+	    "local    api    -    -       -        -\n",
+	    "ctl: build02 did not answer\n");
 }
 
 /* can: the table made safe, '*' on password verbs, rules, templates. */
@@ -709,6 +799,7 @@ before(void **state)
 {
 	client_set_socket(sockpath);
 	program_invocation_short_name = (char *)"ctl";
+	welcome = WELCOME_ONE;
 	return 0;
 }
 
@@ -765,6 +856,8 @@ main(void)
 		T(test_ls),
 		T(test_ls_quiet),
 		T(test_ls_unreachable),
+		T(test_engines),
+		T(test_engines_unreachable),
 		T(test_logs_exit_code),
 		T(test_json),
 		T(test_can),
