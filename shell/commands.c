@@ -337,6 +337,25 @@ unusable(const struct verb *v)
 	    !(usable.mask & VERB_BIT(v->id));
 }
 
+/*
+ * With more than one engine (after lead): how to name a container on
+ * one of them. The names passed engine_valid.
+ */
+static void
+engines_help(FILE *fp, const char *lead)
+{
+	const struct engines *e = client_engines();
+	size_t i;
+
+	if (e->n <= 1)
+		return;
+	fprintf(fp, "%sA NAME may be ENGINE/NAME, the container on that engine "
+	    "(engines:", lead);
+	for (i = 0; i < e->n; i++)
+		fprintf(fp, "%s %s", i > 0 ? "," : "", e->name[i]);
+	fprintf(fp, ").\n");
+}
+
 void
 cmd_help(FILE *fp)
 {
@@ -354,6 +373,7 @@ cmd_help(FILE *fp)
 		fprintf(fp, "(-): no rule or label lets you use it here.\n");
 	fprintf(fp, "Type 'help COMMAND' for its options, 'can' for what "
 	    "you may do.\n");
+	engines_help(fp, "");
 }
 
 static int
@@ -379,6 +399,8 @@ run_help(const struct cmd *c, int *quit)
 		printf("\n");
 	for (o = v->opts; o->longopt != NULL; o++)
 		opt_help(o);
+	if (v->flags & (VF_NAME | VF_CAN))
+		engines_help(stdout, "\n");
 	return EXIT_OK;
 }
 

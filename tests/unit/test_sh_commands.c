@@ -253,6 +253,8 @@ test_ls_unreachable(void **state)
 static void
 test_engines(void **state)
 {
+	int quit = 0;
+
 	welcome = WELCOME_TWO;
 	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
 	    "ENGINE    NAME   ID    STATE     STATUS       IMAGE\n"
@@ -297,6 +299,17 @@ test_engines(void **state)
 	    "CONTAINER                YOU MAY\n"
 	    "b2/web                   logs\n", "");
 
+	/* help names the engines the last welcome listed */
+	client_set_socket(nosock);
+	assert_int_equal(run("help", &quit), 0);
+	assert_non_null(strstr(out, "\nA NAME may be ENGINE/NAME, the container "
+	    "on that engine (engines: local, build02).\n"));
+	assert_int_equal(run("help stop", &quit), 0);
+	assert_non_null(strstr(out, "\n\nA NAME may be ENGINE/NAME"));
+	assert_int_equal(run("help ls", &quit), 0);
+	assert_null(strstr(out, "ENGINE/NAME"));
+	client_set_socket(sockpath);
+
 	welcome = "{\"proto\":1,\"user\":\"a\",\"host\":\"h\","
 	    "\"engines\":[\"local\"]}";
 	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
@@ -312,6 +325,11 @@ test_engines(void **state)
 	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
 	    "\"id\":\"abc\"}}", 0, NULL, "");
 	assert_null(strstr(out, "Engine"));
+	client_set_socket(nosock);
+	assert_int_equal(run("help stop", &quit), 0);
+	assert_null(strstr(out, "ENGINE"));
+	/* no blank line where the engines' would have been */
+	assert_string_not_equal(out + strlen(out) - 2, "\n\n");
 }
 
 /* An engine that did not answer, with two: rows, ENGINE column, error. */
