@@ -37,12 +37,6 @@ struct engine_spec {
 	int		 has_tls;
 };
 
-int
-engine_name_ok(const char *s)
-{
-	return s != NULL && strlen(s) <= ENGINE_NAME_MAX && name_valid(s);
-}
-
 static int
 tls_group(struct confctx *c, config_setting_t *g, struct engine_spec *sp)
 {
@@ -131,7 +125,7 @@ static int
 spec_check(struct confctx *c, config_setting_t *g,
     const struct engine_spec *sp)
 {
-	if (!engine_name_ok(sp->name))
+	if (!engine_valid(sp->name))
 		conf_fail(c, g, "engine needs a name of letters, digits and "
 		    "._- (at most %d bytes)", ENGINE_NAME_MAX);
 	else if ((sp->socket == NULL) == (sp->url == NULL))

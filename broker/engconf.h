@@ -6,7 +6,6 @@
 
 int	conf_engines(struct confctx *, config_setting_t *, struct config *);
 int	conf_engines_check(struct confctx *, struct config *, int check_owner);
-int	engine_name_ok(const char *);
 void	engines_free(struct config *);
 
 #endif

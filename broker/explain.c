@@ -66,7 +66,7 @@ split_name(const char *arg, char *engine, size_t elen, char *name,
 	memcpy(engine, arg, (size_t)(slash - arg));
 	engine[slash - arg] = '\0';
 	snprintf(name, nlen, "%s", slash + 1);
-	return engine_name_ok(engine) && name_valid(name) ? 0 : -1;
+	return engine_valid(engine) && name_valid(name) ? 0 : -1;
 }
 
 static int

@@ -199,6 +199,8 @@ decide_names(struct ctx *x, struct stats *st)
 		o = &st->o[st->n++];
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		one_init(x, o, x->req->names[i]);
+		memcpy(o->req.engine, x->req->names_engine[i],
+		    sizeof(o->req.engine));
 		if (action_name(&o->x) == 0) {
 			o->live = 1;
 			continue;
@@ -326,7 +328,7 @@ sample_round(struct ctx *x, struct stats *st)
 	const struct engine *es[NAMES_MAX] = { NULL };
 	struct engine_reply r[NAMES_MAX];
 	struct one *live[NAMES_MAX];
-	json_t *rows;
+	json_t *rows, *one;
 	size_t i, k = 0;
 
 	for (i = 0; i < st->n; i++)
@@ -340,12 +342,15 @@ sample_round(struct ctx *x, struct stats *st)
 	rows = json_array();
 	for (i = 0; i < k; i++) {
 		if (r[i].status == 200 && json_is_object(r[i].body))
-			json_array_append_new(rows, row(live[i]->req.name,
-			    ids[i], r[i].body));
+			one = row(live[i]->req.name, ids[i], r[i].body);
 		else
-			json_array_append_new(rows, json_pack("{s:s, s:s, s:s}",
-			    "name", live[i]->req.name, "id", ids[i], "error",
-			    r[i].error));
+			one = json_pack("{s:s, s:s, s:s}", "name",
+			    live[i]->req.name, "id", ids[i], "error",
+			    r[i].error);
+		if (one != NULL && x->cf->nengines > 1)
+			json_object_set_new(one, "engine",
+			    json_string(es[i]->name));
+		json_array_append_new(rows, one);
 		engine_reply_free(&r[i]);
 	}
 	return rows;

@@ -181,7 +181,7 @@ t_key(struct confctx *c, config_setting_t *s, struct template *t)
 		return t_string(c, s, &t->image, image_ref_valid,
 		    "image reference");
 	if (strcmp(k, "engine") == 0)
-		return t_string(c, s, &t->engine, engine_name_ok,
+		return t_string(c, s, &t->engine, engine_valid,
 		    "engine name");
 	if (strcmp(k, "command") == 0)
 		return (t->cmd = conf_strlist(c, s, 1)) ? 0 : -1;

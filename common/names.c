@@ -3,7 +3,9 @@
  *
  * Invariants:
  * 1. A name is [A-Za-z0-9][A-Za-z0-9_.-]* and at most NAME_MAX_LEN bytes:
- *    it cannot hold '/', '%', '?', '#', '&', space, or a leading '-'.
+ *    it cannot hold '/', '%', '?', '#', '&', space, or a leading '-'. An
+ *    engine's name has the same form in at most ENGINE_MAX_LEN bytes, so
+ *    the one '/' of ENGINE/NAME is never part of either.
  * 2. Numbers are decimal digits only: no sign, space, base prefix or
  *    overflow.
  * 3. A time value is parsed completely into seconds and nanoseconds; the
@@ -19,15 +21,16 @@
 
 #include "names.h"
 
-int
-name_valid(const char *s)
+/* [A-Za-z0-9][A-Za-z0-9_.-]* in at most max bytes. */
+static int
+word_valid(const char *s, size_t max)
 {
 	size_t i;
 
 	if (s == NULL || !isalnum((unsigned char)s[0]))
 		return 0;
 	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= NAME_MAX_LEN)
+		if (i >= max)
 			return 0;
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
 		    s[i] != '.' && s[i] != '-')
@@ -36,6 +39,18 @@ name_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int
+name_valid(const char *s)
+{
+	return word_valid(s, NAME_MAX_LEN);
+}
+
+int
+engine_valid(const char *s)
+{
+	return word_valid(s, ENGINE_MAX_LEN);
 }
 
 int

@@ -5,9 +5,11 @@
 #include <time.h>
 
 #define NAME_MAX_LEN	128
+#define ENGINE_MAX_LEN	64	/* a Docker engine's name in ctld.conf */
 #define ID_LEN		64	/* a full container ID, in hex */
 
 int	name_valid(const char *s);
+int	engine_valid(const char *s);
 int	id_valid(const char *s);
 int	user_valid(const char *s);
 int	uint_parse(const char *s, unsigned long max, unsigned long *out);

@@ -10,11 +10,15 @@
  * 3. The decoded request holds only validated values (names_valid,
  *    numbers, parsed times), never a client string to pass on.
  * 4. "names" (VF_NAMES verbs, instead of "name") is a list of at most
- *    NAMES_MAX valid names, never empty.
+ *    NAMES_MAX valid names, never empty; an entry may be an object of
+ *    exactly "engine" and "name", both valid.
  * 5. "argv" (VF_ARGV verbs, and required there) is a list of 1 to
  *    ARGV_MAX_WORDS words in ARGV_MAX_BYTES, none holding a NUL or a
  *    control byte, the first not empty. It is the one client string
  *    passed on, and only as a JSON string in an exec's Cmd.
+ * 6. "engine" (engine_valid) comes only with "name" of a verb on a
+ *    container (VF_NAME, can's too), never with create's: a template
+ *    names its engine, and no other verb has one to name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -330,20 +334,40 @@ decode_of(json_t *of, struct request *req, char *whybuf, size_t whylen)
 	return 0;
 }
 
-/* A name-shaped JSON string into dst (129 bytes), or an error. */
+/* A JSON string that valid accepts into dst (as large), or an error. */
 static int
-copy_name(json_t *v, char *dst, const char *what, char *whybuf,
-    size_t whylen)
+copy_word(json_t *v, char *dst, int (*valid)(const char *),
+    const char *what, char *whybuf, size_t whylen)
 {
 	const char *s = json_string_value(v);
 
-	if (s == NULL || strlen(s) != json_string_length(v) ||
-	    !name_valid(s)) {
+	if (s == NULL || strlen(s) != json_string_length(v) || !valid(s)) {
 		snprintf(whybuf, whylen, "invalid %s", what);
 		return -1;
 	}
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
+}
+
+/* A "names" entry: NAME, or {"engine": ENGINE, "name": NAME} alone. */
+static int
+decode_entry(json_t *n, char *name, char *engine, char *whybuf,
+    size_t whylen)
+{
+	if (!json_is_object(n))
+		return copy_word(n, name, name_valid, "container name",
+		    whybuf, whylen);
+	if (json_object_size(n) != 2 || json_object_get(n, "name") == NULL ||
+	    json_object_get(n, "engine") == NULL) {
+		snprintf(whybuf, whylen, "an entry of \"names\" is a name or "
+		    "{\"engine\", \"name\"}");
+		return -1;
+	}
+	if (copy_word(json_object_get(n, "engine"), engine, engine_valid,
+	    "engine name", whybuf, whylen) == -1)
+		return -1;
+	return copy_word(json_object_get(n, "name"), name, name_valid,
+	    "container name", whybuf, whylen);
 }
 
 /* VF_NAMES: 1..NAMES_MAX names, each checked as "name" is. */
@@ -367,11 +391,37 @@ decode_names(json_t *names, struct request *req, char *whybuf,
 		return -1;
 	}
 	json_array_foreach(names, i, n)
-		if (copy_name(n, req->names[i], "container name", whybuf,
+		if (decode_entry(n, req->names[i], req->names_engine[i], whybuf,
 		    whylen) == -1)
 			return -1;
 	req->nnames = json_array_size(names);
 	return 0;
+}
+
+/*
+ * "engine": where "name" is, for a verb on a container name; never for
+ * create, whose template names its engine.
+ */
+static int
+decode_engine(json_t *engine, int named, unsigned shape,
+    struct request *req, char *whybuf, size_t whylen)
+{
+	const struct verb *v = req->of != NULL ? req->of : req->verb;
+
+	if (engine == NULL)
+		return 0;
+	if (!(shape & VF_NAME)) {
+		snprintf(whybuf, whylen, "%s takes no engine%s", v->name,
+		    shape & VF_TEMPLATE ? " (its template names one)" : "");
+		return -1;
+	}
+	if (!named) {
+		snprintf(whybuf, whylen, "\"engine\" comes only with \"name\" "
+		    "(an entry of \"names\" carries its own)");
+		return -1;
+	}
+	return copy_word(engine, req->engine, engine_valid, "engine name",
+	    whybuf, whylen);
 }
 
 /* A word of a command: no NUL, no control byte; 0 or -1. */
@@ -433,6 +483,7 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
 	json_t *tmpl = NULL, *of = NULL, *names = NULL, *argv = NULL;
+	json_t *engine = NULL;
 	unsigned shape;
 
 	memset(req, 0, sizeof(*req));
@@ -455,6 +506,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			names = val;
 		else if (strcmp(key, "argv") == 0)
 			argv = val;
+		else if (strcmp(key, "engine") == 0)
+			engine = val;
 		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
 			req->prompt = json_is_true(val);
 		else {
@@ -475,9 +528,10 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		return -1;
 	shape = req->of != NULL ? req->of->flags : req->verb->flags;
 	if (shape & VF_TEMPLATE) {
-		if (copy_name(tmpl, req->template, "template", whybuf,
-		    whylen) == -1 || (name != NULL && copy_name(name,
-		    req->name, "container name", whybuf, whylen) == -1))
+		if (copy_word(tmpl, req->template, name_valid, "template",
+		    whybuf, whylen) == -1 || (name != NULL && copy_word(name,
+		    req->name, name_valid, "container name", whybuf,
+		    whylen) == -1))
 			return -1;
 	} else if (tmpl != NULL) {
 		snprintf(whybuf, whylen, "unknown request field");
@@ -496,14 +550,17 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			    req->of != NULL ? req->of->name : req->verb->name);
 			return -1;
 		}
-		if (copy_name(name, req->name, "container name", whybuf,
-		    whylen) == -1)
+		if (copy_word(name, req->name, name_valid, "container name",
+		    whybuf, whylen) == -1)
 			return -1;
 	} else if (name != NULL && !(shape & VF_TEMPLATE)) {
 		snprintf(whybuf, whylen, "%s takes no container name",
 		    req->verb->name);
 		return -1;
 	}
+	if (decode_engine(engine, name != NULL, shape, req, whybuf,
+	    whylen) == -1)
+		return -1;
 	if (req->verb->flags & VF_USER) {
 		s = json_string_value(user);
 		if (s == NULL || strlen(s) != json_string_length(user) ||

@@ -60,6 +60,7 @@ struct optspec {
 #define VF_ARGV		0x400	/* NAME, then a command: "argv" */
 
 #define NAMES_MAX	64	/* names in one request's "names" */
+#define ENGINES_MAX	64	/* engines in a welcome's "engines" */
 #define ARGV_MAX_BYTES	16384	/* exec's argv, each word and its NUL */
 #define ARGV_MAX_WORDS	1024
 
@@ -92,8 +93,10 @@ struct request {
 	const struct verb	*verb;
 	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
-	char			 engine[65];	/* "" when the client named none */
+	char			 engine[65];	/* name's engine; "": not said */
 	char			 names[NAMES_MAX][129];	/* VF_NAMES: "names" */
+	char			 names_engine[NAMES_MAX][65];	/* each one's
+						   engine; "": not said */
 	size_t			 nnames;	/* 0: none given (stats: all) */
 	int			 stream;	/* stats: samples until the end */
 	char			 user[33];	/* VF_USER verbs only */
@@ -116,7 +119,8 @@ struct request {
 
 /*
  * Decodes a REQUEST message strictly: known verb that is not local,
- * a valid name exactly when the verb takes one, only that verb's
+ * a valid name exactly when the verb takes one (and a valid engine only
+ * beside a name of a verb on a container), only that verb's
  * option keys with values of the right type. Returns 0 or -1 with a
  * message in why (static or in whybuf).
  */

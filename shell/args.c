@@ -10,7 +10,9 @@
  *    accepts it; a verb that takes a name gets exactly one (VF_MULTI:
  *    one or more; VF_NAMES: any number), create gets one template and
  *    at most one name; can gets nothing, or a verb and one name or
- *    template for it.
+ *    template for it. A container NAME may be ENGINE/NAME, split at its
+ *    one '/' and sent as "engine" and "name", the engine checked by
+ *    engine_valid(); never create's, whose template names the engine.
  * 4. Option values are checked with the parsers the broker uses; a time
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
@@ -34,6 +36,7 @@
 #include "names.h"
 
 #define LONGOPT_MAX	32
+#define TARGET_MAX_LEN	(ENGINE_MAX_LEN + 1 + NAME_MAX_LEN)
 
 static int	args_error(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
@@ -185,6 +188,23 @@ parse_short(struct cmd *c, int argc, char *const argv[], int *i, char *err,
 	return 0;
 }
 
+const char *
+args_target(const char *word)
+{
+	char engine[ENGINE_MAX_LEN + 1];
+	const char *slash = strchr(word, '/');
+	size_t len;
+
+	if (slash == NULL)
+		return name_valid(word) ? word : NULL;
+	len = (size_t)(slash - word);
+	if (len > ENGINE_MAX_LEN || !name_valid(slash + 1))
+		return NULL;
+	memcpy(engine, word, len);
+	engine[len] = '\0';
+	return engine_valid(engine) ? slash + 1 : NULL;
+}
+
 /* The verb whose operands the command takes: can's VERB, once given. */
 static const struct verb *
 shape(const struct cmd *c)
@@ -217,6 +237,10 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 			return args_error(err, errlen,
 			    "%s takes a template and at most one name",
 			    v->name);
+		if (args_target(arg) != NULL && args_target(arg) != arg)
+			return args_error(err, errlen, "%s takes a plain NAME, "
+			    "not '%.64s': the template names the engine",
+			    v->name, arg);
 		if (!name_valid(arg))
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
@@ -225,7 +249,7 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 		    !(v->flags & (VF_MULTI | VF_NAMES))))
 			return args_error(err, errlen,
 			    "%s takes one container name", v->name);
-		if (!name_valid(arg))
+		if (args_target(arg) == NULL)
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
 		if (c->nnames == LEX_MAX_WORDS)
@@ -258,7 +282,8 @@ refusal_of(int argc, char *const argv[])
 		return REFUSAL_HOSTILE;
 	for (i = 0; i < argc; i++) {
 		len = strlen(argv[i]);
-		if (len > NAME_MAX_LEN || !lex_plain(argv[i], len))
+		if (len > (strchr(argv[i], '/') != NULL ? TARGET_MAX_LEN :
+		    NAME_MAX_LEN) || !lex_plain(argv[i], len))
 			return REFUSAL_HOSTILE;
 	}
 	return REFUSAL_USAGE;
@@ -380,6 +405,35 @@ argv_list(const struct cmd *c, json_t *req)
 	return 0;
 }
 
+/* "engine" and "name" of a [ENGINE/]NAME operand into obj. */
+static int
+target_set(json_t *obj, const char *word)
+{
+	const char *name = args_target(word);
+
+	if (name == NULL)	/* operand() checked it */
+		return -1;
+	if (name != word && json_object_set_new(obj, "engine",
+	    json_stringn(word, (size_t)(name - 1 - word))) == -1)
+		return -1;
+	return json_object_set_new(obj, "name", json_string(name));
+}
+
+/* A "names" entry: NAME, or {"engine": ENGINE, "name": NAME}. */
+static json_t *
+names_entry(const char *word)
+{
+	json_t *o;
+
+	if (args_target(word) == word)
+		return json_string(word);
+	if ((o = json_object()) != NULL && target_set(o, word) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* VF_NAMES: every name in one "names" list; none means all. */
 static int
 names_list(const struct cmd *c, json_t *req)
@@ -393,7 +447,7 @@ names_list(const struct cmd *c, json_t *req)
 	    json_object_set_new(req, "names", a) == -1)
 		return -1;
 	for (i = 0; i < c->nnames; i++)
-		if (json_array_append_new(a, json_string(c->names[i])) == -1)
+		if (json_array_append_new(a, names_entry(c->names[i])) == -1)
 			return -1;
 	return 0;
 }
@@ -413,8 +467,10 @@ args_request(const struct cmd *c)
 	    json_object_set_new(req, "of", json_string(c->of->name))) ||
 	    (c->tmpl != NULL &&
 	    json_object_set_new(req, "template", json_string(c->tmpl))) ||
-	    (word != NULL && (shape(c)->flags & (VF_NAME | VF_TEMPLATE)) &&
+	    (word != NULL && (shape(c)->flags & VF_TEMPLATE) &&
 	    json_object_set_new(req, "name", json_string(word))) ||
+	    (word != NULL && (shape(c)->flags & VF_NAME) &&
+	    target_set(req, word) == -1) ||
 	    (c->of == NULL && (c->verb->flags & VF_NAMES) &&
 	    names_list(c, req) == -1) ||
 	    (c->argv != NULL && argv_list(c, req) == -1) ||

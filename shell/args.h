@@ -11,8 +11,9 @@
 struct cmd {
 	const struct verb	*verb;
 	const struct verb	*of;	/* can's VERB; NULL: none */
-	const char		*word;	/* NAME, or help's VERB; NULL: none */
-	const char		*names[LEX_MAX_WORDS];	/* every NAME */
+	const char		*word;	/* [ENGINE/]NAME, or help's VERB;
+					   NULL: none */
+	const char		*names[LEX_MAX_WORDS];	/* every [ENGINE/]NAME */
 	int			 nnames;
 	const char		*tmpl;	/* create's TEMPLATE */
 	int			 json;	/* --json: print the data as JSON */
@@ -40,6 +41,13 @@ void	args_free(struct cmd *c);
  * VF_NAMES verb's names.
  */
 json_t	*args_request(const struct cmd *c);
+
+/*
+ * A container operand: NAME, or ENGINE/NAME split at its one '/'.
+ * Returns where NAME starts (word itself: no engine), or NULL when word
+ * is neither, its parts checked by name_valid and engine_valid.
+ */
+const char *args_target(const char *word);
 
 /* The verb a user may type: in verb_table and not for root (VF_ADMIN). */
 const struct verb *args_verb(const char *name);

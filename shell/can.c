@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "can.h"
+#include "client.h"
 #include "fmt.h"
 
 #define LINE_MAX_LEN	512
@@ -61,7 +62,7 @@ show_containers(json_t *data, json_t *password)
 	json_array_foreach(json_object_get(data, "containers"), i, c) {
 		if (!shown++)
 			printf("%-24s %s\n", "CONTAINER", "YOU MAY");
-		fmt_json(name, sizeof(name), json_object_get(c, "name"));
+		fmt_target(name, sizeof(name), c, client_engines()->n > 1);
 		verbs_line(json_object_get(c, "verbs"), password, verbs,
 		    sizeof(verbs));
 		printf("%-24s %s\n", name, verbs[0] ? verbs : "-");

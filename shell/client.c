@@ -15,6 +15,8 @@
  *    and every buffer that held an answer is wiped with explicit_bzero.
  * 5. The connection is unwatched before it is closed, so a signal never
  *    shuts down a descriptor that has been reused.
+ * 6. The engines kept from a welcome are names engine_valid accepts; a
+ *    welcome listing anything else is malformed.
  */
 #include <err.h>
 #include <errno.h>
@@ -63,6 +65,8 @@ static client_sample sample_fn;
 static void *sample_arg;
 static struct frame frame;
 static struct proto_reader reader;
+static struct engines engines;
+static char held[1024];		/* a CLIENT_PARTIAL done's error, made safe */
 
 static int	on_output(struct conn *, json_t *);
 static int	on_data(struct conn *, json_t *);
@@ -257,11 +261,42 @@ usable_parse(json_t *names, unsigned *mask, int *has)
 	return 0;
 }
 
+/* The engines the broker says the user may use, if it says. */
+static int
+engines_parse(json_t *list, struct engines *e)
+{
+	json_t *n;
+	size_t i;
+
+	e->n = 0;
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > ENGINES_MAX)
+		return -1;
+	json_array_foreach(list, i, n) {
+		if (!json_is_string(n) || json_string_length(n) !=
+		    strlen(json_string_value(n)) ||
+		    !engine_valid(json_string_value(n)))
+			return -1;
+		memcpy(e->name[i], json_string_value(n),
+		    json_string_length(n) + 1);
+	}
+	e->n = json_array_size(list);
+	return 0;
+}
+
+const struct engines *
+client_engines(void)
+{
+	return &engines;
+}
+
 static int
 welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 {
 	json_t *proto, *user, *host, *idle, *warn;
 	json_int_t secs = IDLE_TIMEOUT_DEFAULT, warnings = WARNINGS_DEFAULT;
+	static struct engines listed;
 	unsigned usable;
 	int has_usable;
 
@@ -278,8 +313,10 @@ welcome_parse(struct conn *c, json_t *msg, struct welcome *w)
 	    (warn != NULL && (!json_is_integer(warn) ||
 	    (warnings = json_integer_value(warn)) < 0 || warnings > 1000)) ||
 	    usable_parse(json_object_get(msg, "verbs"), &usable,
-	    &has_usable) == -1)
+	    &has_usable) == -1 ||
+	    engines_parse(json_object_get(msg, "engines"), &listed) == -1)
 		return lost(c, "malformed welcome");
+	engines = listed;
 	if (w == NULL)
 		return EXIT_OK;
 	fmt_safe(w->user, sizeof(w->user), json_string_value(user));
@@ -582,12 +619,22 @@ on_data(struct conn *c, json_t *msg)
 	return MORE;
 }
 
+void
+client_say_error(void)
+{
+	if (held[0] == '\0')
+		return;
+	fflush(stdout);
+	warnx("%s", held);
+	held[0] = '\0';
+}
+
 static int
 on_done(struct conn *c, json_t *msg)
 {
 	json_t *ex, *error, *data;
 	json_int_t code;
-	char safe[1024];
+	int keep;
 
 	ex = json_object_get(msg, "exit");
 	error = json_object_get(msg, "error");
@@ -597,20 +644,21 @@ on_done(struct conn *c, json_t *msg)
 	code = json_integer_value(ex);
 	if (code < EXIT_OK || code > EXIT_UNREACHABLE)
 		code = EXIT_FAIL;
-	if (code != EXIT_OK && !(c->flags & CLIENT_QUIET)) {
-		if (error != NULL && json_string_length(error) > 0)
-			fmt_safe(safe, sizeof(safe), json_string_value(error));
-		else
-			fmt_safe(safe, sizeof(safe), exit_text[code]);
-		fflush(stdout);
-		warnx("%s", safe);
-	}
-	if (code == EXIT_OK && c->data != NULL && data != NULL)
+	keep = c->data != NULL && c->welcomed && (code == EXIT_OK ||
+	    (c->flags & CLIENT_PARTIAL));
+	if (keep && data != NULL)
 		*c->data = json_incref(data);
-	else if (code == EXIT_OK && c->data != NULL && c->big != NULL &&
+	else if (keep && c->big != NULL &&
 	    (*c->data = json_loadb(c->big, c->biglen, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL)
 		return lost(c, "malformed data");
+	if (code != EXIT_OK && !(c->flags & CLIENT_QUIET)) {
+		fmt_safe(held, sizeof(held), error != NULL &&
+		    json_string_length(error) > 0 ? json_string_value(error) :
+		    exit_text[code]);
+		if (!keep || *c->data == NULL)
+			client_say_error();
+	}
 	return (int)code;
 }
 
@@ -707,7 +755,7 @@ client_run(json_t *req, int flags, json_t **data)
 	if (c.exec != NULL)
 		execio_end(c.exec);
 	conn_close(&c);
-	if (rc != EXIT_OK && data != NULL) {
+	if (rc != EXIT_OK && data != NULL && !(flags & CLIENT_PARTIAL)) {
 		json_decref(*data);
 		*data = NULL;
 	}

@@ -4,6 +4,9 @@
 
 #include <jansson.h>
 
+#include "names.h"
+#include "verbs.h"
+
 #define CTL_SOCKET_PATH		"/run/ctl/ctld.sock"
 #define IDLE_TIMEOUT_DEFAULT	900		/* when welcome has none */
 #define WARNINGS_DEFAULT	5		/* refused commands per session */
@@ -11,6 +14,8 @@
 #define CLIENT_QUIET	0x01	/* completion: print nothing, no prompts */
 #define CLIENT_RAW	0x02	/* output to a terminal is not filtered */
 #define CLIENT_NOPROMPT	0x04	/* tell the broker no prompt can be answered */
+#define CLIENT_PARTIAL	0x08	/* a failing done's data is kept too, and
+				   its error waits for client_say_error() */
 
 struct welcome {
 	char	user[64];		/* made safe for the terminal */
@@ -20,6 +25,18 @@ struct welcome {
 	unsigned usable;		/* VERB_BIT: verbs usable on something */
 	int	has_usable;		/* the broker said which (else: all) */
 };
+
+/* The engines a welcome lists, in its order. */
+struct engines {
+	size_t	n;
+	char	name[ENGINES_MAX][ENGINE_MAX_LEN + 1];
+};
+
+/* The last welcome's engines; n is 0 when it listed none (one engine). */
+const struct engines *client_engines(void);
+
+/* Says on stderr the error a CLIENT_PARTIAL request held back, if any. */
+void	client_say_error(void);
 
 /* The broker's socket (copied); NULL or "" keeps CTL_SOCKET_PATH. */
 void	client_set_socket(const char *path);
@@ -48,7 +65,9 @@ int	client_hello(struct welcome *w, int flags);
  * Sends one request and relays the broker's output and prompts until
  * its done frame. Returns the exit code: done's, 5 if the broker cannot
  * be reached, 128 + signal if interrupted. On 0, *data (if data is not
- * NULL) holds done.data or NULL; the caller releases it.
+ * NULL) holds done.data or NULL; the caller releases it. With
+ * CLIENT_PARTIAL a failing done's data is kept as well (ls: the rows of
+ * the engines that answered).
  */
 int	client_run(json_t *req, int flags, json_t **data);
 

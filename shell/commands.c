@@ -11,6 +11,8 @@
  *    accepted.
  * 3. What the broker returns is shown through fmt_json() and fmt_safe(),
  *    or as JSON that jansson escapes (--json); never printed raw.
+ * 4. Engines are shown only when the welcome listed more than one: with
+ *    one, every output is as it was before there were engines.
  */
 #include <err.h>
 #include <stdio.h>
@@ -57,8 +59,10 @@ static const struct handler {
 	int	  optional;
 	int	  block;	/* several lines: a blank line between names */
 	client_sample sample;	/* shows a stream's rounds, JSON too */
+	int	  partial;	/* a failing done's data is shown, then its
+				   error: the engines that answered */
 } handlers[VERB_COUNT] = {
-	[VERB_LS] = { NULL, show_ls },
+	[VERB_LS] = { NULL, show_ls, .partial = 1 },
 	[VERB_STATUS] = { NULL, show_status, 0, 1 },
 	[VERB_START] = { NULL, show_change },
 	[VERB_STOP] = { NULL, show_change },
@@ -88,21 +92,24 @@ static const struct {
 	[VERB_RM] = { NULL, "removed", "removed" },
 };
 
+/* many: shown only when the welcome listed more than one engine. */
 static const struct {
 	const char	*key;
 	const char	*label;
+	int		 many;
 } status_fields[] = {
-	{ "name", "Name" },
-	{ "id", "ID" },
-	{ "state", "State" },
-	{ "health", "Health" },
-	{ "started_at", "Started" },
-	{ "finished_at", "Finished" },
-	{ "exit_code", "Exit code" },
-	{ "restart_count", "Restarts" },
-	{ "image", "Image" },
-	{ "tty", "TTY" },
-	{ NULL, NULL }
+	{ "name", "Name", 0 },
+	{ "engine", "Engine", 1 },
+	{ "id", "ID", 0 },
+	{ "state", "State", 0 },
+	{ "health", "Health", 0 },
+	{ "started_at", "Started", 0 },
+	{ "finished_at", "Finished", 0 },
+	{ "exit_code", "Exit code", 0 },
+	{ "restart_count", "Restarts", 0 },
+	{ "image", "Image", 0 },
+	{ "tty", "TTY", 0 },
+	{ NULL, NULL, 0 }
 };
 
 /* The ls table; an ID is shown short, as docker ps does (--json: whole). */
@@ -110,15 +117,24 @@ static const struct {
 	const char	*header;
 	const char	*key;
 	size_t		 width;		/* 0: the whole value */
+	int		 many;		/* only with more than one engine */
 } ls_cols[] = {
-	{ "NAME", "name", 0 },
-	{ "ID", "id", 12 },
-	{ "STATE", "state", 0 },
-	{ "STATUS", "status", 0 },
-	{ "IMAGE", "image", 0 },
+	{ "ENGINE", "engine", 0, 1 },
+	{ "NAME", "name", 0, 0 },
+	{ "ID", "id", 12, 0 },
+	{ "STATE", "state", 0, 0 },
+	{ "STATUS", "status", 0, 0 },
+	{ "IMAGE", "image", 0, 0 },
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Whether to show engines: the welcome listed more than one. */
+static int
+many_engines(void)
+{
+	return client_engines()->n > 1;
+}
 
 static int
 bad_reply(void)
@@ -159,7 +175,7 @@ table_print(const char *const header[], size_t ncol, cell_t *cells,
 	}
 }
 
-/* ls -q: what a script loops over. */
+/* ls -q: what a script loops over, each line an operand. */
 static void
 ls_names(json_t *list)
 {
@@ -168,7 +184,7 @@ ls_names(json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, ent) {
-		fmt_json(name, CELL_MAX, json_object_get(ent, "name"));
+		fmt_target(name, CELL_MAX, ent, many_engines());
 		printf("%s\n", name);
 	}
 }
@@ -177,9 +193,9 @@ static int
 show_ls(const struct cmd *c, json_t *data)
 {
 	const char *header[NITEMS(ls_cols)];
+	size_t col[NITEMS(ls_cols)], ncol = 0, n, i, k;
 	json_t *list, *ent;
 	cell_t *cells, *cell;
-	size_t n, i, k;
 
 	list = json_object_get(data, "containers");
 	if (!json_is_array(list))
@@ -188,22 +204,25 @@ show_ls(const struct cmd *c, json_t *data)
 		ls_names(list);
 		return EXIT_OK;
 	}
+	for (k = 0; k < NITEMS(ls_cols); k++)
+		if (!ls_cols[k].many || many_engines()) {
+			header[ncol] = ls_cols[k].header;
+			col[ncol++] = k;
+		}
 	n = json_array_size(list);
-	if ((cells = calloc(n + 1, NITEMS(ls_cols) * sizeof(cell_t))) == NULL) {
+	if ((cells = calloc(n + 1, ncol * sizeof(cell_t))) == NULL) {
 		warn("calloc");
 		return EXIT_FAIL;
 	}
-	for (k = 0; k < NITEMS(ls_cols); k++)
-		header[k] = ls_cols[k].header;
 	json_array_foreach(list, i, ent)
-		for (k = 0; k < NITEMS(ls_cols); k++) {
-			cell = &cells[i * NITEMS(ls_cols) + k];
+		for (k = 0; k < ncol; k++) {
+			cell = &cells[i * ncol + k];
 			fmt_json(*cell, CELL_MAX,
-			    json_object_get(ent, ls_cols[k].key));
-			if (ls_cols[k].width > 0)
-				(*cell)[ls_cols[k].width] = '\0';
+			    json_object_get(ent, ls_cols[col[k]].key));
+			if (ls_cols[col[k]].width > 0)
+				(*cell)[ls_cols[col[k]].width] = '\0';
 		}
-	table_print(header, NITEMS(ls_cols), cells, n);
+	table_print(header, ncol, cells, n);
 	free(cells);
 	return EXIT_OK;
 }
@@ -217,6 +236,8 @@ show_status(const struct cmd *c, json_t *data)
 	if (!json_is_object(data))
 		return bad_reply();
 	for (i = 0; status_fields[i].key != NULL; i++) {
+		if (status_fields[i].many && !many_engines())
+			continue;
 		snprintf(label, sizeof(label), "%s:", status_fields[i].label);
 		fmt_json(value, sizeof(value),
 		    json_object_get(data, status_fields[i].key));
@@ -228,12 +249,18 @@ show_status(const struct cmd *c, json_t *data)
 static int
 show_change(const struct cmd *c, json_t *data)
 {
-	const char *key = change_text[c->verb->id].key, *name;
+	const char *key = change_text[c->verb->id].key, *name, *engine;
+	cell_t both;
 
 	/* create may leave the name to the template: the broker's, checked. */
 	name = json_string_value(json_object_get(data, "name"));
+	engine = json_string_value(json_object_get(data, "engine"));
 	if (name == NULL || !name_valid(name))
 		name = c->word != NULL ? c->word : c->tmpl;
+	else if (many_engines() && engine != NULL && engine_valid(engine)) {
+		snprintf(both, sizeof(both), "%s/%s", engine, name);
+		name = both;
+	}
 	printf("%s: %s\n", name, key != NULL &&
 	    json_is_false(json_object_get(data, key)) ?
 	    change_text[c->verb->id].unchanged :
@@ -310,6 +337,25 @@ unusable(const struct verb *v)
 	    !(usable.mask & VERB_BIT(v->id));
 }
 
+/*
+ * With more than one engine (after lead): how to name a container on
+ * one of them. The names passed engine_valid.
+ */
+static void
+engines_help(FILE *fp, const char *lead)
+{
+	const struct engines *e = client_engines();
+	size_t i;
+
+	if (e->n <= 1)
+		return;
+	fprintf(fp, "%sA NAME may be ENGINE/NAME, the container on that engine "
+	    "(engines:", lead);
+	for (i = 0; i < e->n; i++)
+		fprintf(fp, "%s %s", i > 0 ? "," : "", e->name[i]);
+	fprintf(fp, ").\n");
+}
+
 void
 cmd_help(FILE *fp)
 {
@@ -327,6 +373,7 @@ cmd_help(FILE *fp)
 		fprintf(fp, "(-): no rule or label lets you use it here.\n");
 	fprintf(fp, "Type 'help COMMAND' for its options, 'can' for what "
 	    "you may do.\n");
+	engines_help(fp, "");
 }
 
 static int
@@ -352,6 +399,8 @@ run_help(const struct cmd *c, int *quit)
 		printf("\n");
 	for (o = v->opts; o->longopt != NULL; o++)
 		opt_help(o);
+	if (v->flags & (VF_NAME | VF_CAN))
+		engines_help(stdout, "\n");
 	return EXIT_OK;
 }
 
@@ -386,6 +435,22 @@ print_json(json_t *data)
 	return rc;
 }
 
+/* done's data shown, as the verb and --json want it; the exit code. */
+static int
+show(const struct cmd *c, const struct handler *h, json_t *data,
+    json_t *all)
+{
+	if (h->show == NULL)
+		return EXIT_OK;
+	if (data == NULL && !h->optional)
+		return bad_reply();
+	if (c->json && all != NULL)
+		return json_array_append(all, data) == 0 ? EXIT_OK : EXIT_FAIL;
+	if (c->json && h->sample == NULL)
+		return print_json(data);
+	return h->show(c, data);
+}
+
 /* One request and its answer shown; --json of several goes into all. */
 static int
 run_one(const struct cmd *c, const struct handler *h, int flags,
@@ -393,7 +458,7 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 {
 	json_t *req, *data = NULL;
 	const char *why;
-	int rc;
+	int rc, shown;
 
 	if ((req = args_request(c)) != NULL && (c->verb->flags & VF_ARGV) &&
 	    (why = execio_check(req)) != NULL) {
@@ -410,19 +475,14 @@ run_one(const struct cmd *c, const struct handler *h, int flags,
 	if (h->sample != NULL)
 		(void)h->sample((void *)c, NULL);
 	client_on_sample(h->sample, (void *)c);
-	rc = client_run(req, flags, &data);
+	rc = client_run(req, flags | (h->partial ? CLIENT_PARTIAL : 0), &data);
 	client_on_sample(NULL, NULL);
 	json_decref(req);
-	if (rc == EXIT_OK && h->show != NULL) {
-		if (data == NULL && !h->optional)
-			rc = bad_reply();
-		else if (c->json && all != NULL)
-			json_array_append(all, data);
-		else if (c->json && h->sample == NULL)
-			rc = print_json(data);
-		else
-			rc = h->show(c, data);
+	if (rc == EXIT_OK || data != NULL) {
+		shown = show(c, h, data, all);
+		rc = shown > rc ? shown : rc;
 	}
+	client_say_error();
 	json_decref(data);
 	return rc;
 }

@@ -8,6 +8,7 @@
  * 2. Output is always NUL-terminated and truncated to the buffer.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "fmt.h"
 
@@ -86,5 +87,24 @@ fmt_json(char *dst, size_t size, const json_t *v)
 	default:
 		snprintf(dst, size, "-");
 		break;
+	}
+}
+
+void
+fmt_target(char *dst, size_t size, const json_t *row, int qualify)
+{
+	const json_t *engine = json_object_get(row, "engine");
+	size_t n;
+
+	if (!qualify || !json_is_string(engine) ||
+	    json_string_length(engine) == 0) {
+		fmt_json(dst, size, json_object_get(row, "name"));
+		return;
+	}
+	fmt_json(dst, size, engine);
+	n = strlen(dst);
+	if (n + 1 < size) {
+		dst[n++] = '/';
+		fmt_json(dst + n, size - n, json_object_get(row, "name"));
 	}
 }

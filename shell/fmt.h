@@ -17,4 +17,10 @@ void	fmt_size(char *dst, size_t size, double bytes);
 /* A JSON scalar for a table: safe string, number, yes/no, or "-". */
 void	fmt_json(char *dst, size_t size, const json_t *v);
 
+/*
+ * A result's container, as fmt_json shows its "name"; when qualify is
+ * set and it has an "engine", as ENGINE/NAME.
+ */
+void	fmt_target(char *dst, size_t size, const json_t *row, int qualify);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client.h"
 #include "fmt.h"
 #include "inspect.h"
 #include "names.h"
@@ -264,28 +265,30 @@ static const struct {
 	const char	*label;
 	show_fn		 show;
 	item_fn		 item;		/* a list: one line an item */
+	int		 many;		/* only with more than one engine */
 } rows[] = {
-	{ "name", "Name", show_plain, NULL },
-	{ "id", "ID", show_plain, NULL },
-	{ "image", "Image", show_image, NULL },
-	{ "created", "Created", show_time, NULL },
-	{ "state", "State", show_plain, NULL },
-	{ "started_at", "Started", show_time, NULL },
-	{ "finished_at", "Finished", show_time, NULL },
-	{ "exit_code", "Exit code", show_plain, NULL },
-	{ "error", "Error", show_plain, NULL },
-	{ "oom_killed", "OOM killed", show_plain, NULL },
-	{ "restart_count", "Restarts", show_restarts, NULL },
-	{ "health", "Health", show_health, NULL },
-	{ "tty", "TTY", show_plain, NULL },
-	{ "memory", "Memory", show_limit, NULL },
-	{ "cpus", "CPUs", show_limit, NULL },
-	{ "pids", "PIDs", show_limit, NULL },
-	{ "ports", "Ports", NULL, port_item },
-	{ "networks", "Networks", NULL, network_item },
-	{ "mounts", "Mounts", NULL, mount_item },
-	{ "labels", "Labels", show_labels, NULL },
-	{ "health_log", "", show_health_log, NULL },
+	{ "name", "Name", show_plain, NULL, 0 },
+	{ "engine", "Engine", show_plain, NULL, 1 },
+	{ "id", "ID", show_plain, NULL, 0 },
+	{ "image", "Image", show_image, NULL, 0 },
+	{ "created", "Created", show_time, NULL, 0 },
+	{ "state", "State", show_plain, NULL, 0 },
+	{ "started_at", "Started", show_time, NULL, 0 },
+	{ "finished_at", "Finished", show_time, NULL, 0 },
+	{ "exit_code", "Exit code", show_plain, NULL, 0 },
+	{ "error", "Error", show_plain, NULL, 0 },
+	{ "oom_killed", "OOM killed", show_plain, NULL, 0 },
+	{ "restart_count", "Restarts", show_restarts, NULL, 0 },
+	{ "health", "Health", show_health, NULL, 0 },
+	{ "tty", "TTY", show_plain, NULL, 0 },
+	{ "memory", "Memory", show_limit, NULL, 0 },
+	{ "cpus", "CPUs", show_limit, NULL, 0 },
+	{ "pids", "PIDs", show_limit, NULL, 0 },
+	{ "ports", "Ports", NULL, port_item, 0 },
+	{ "networks", "Networks", NULL, network_item, 0 },
+	{ "mounts", "Mounts", NULL, mount_item, 0 },
+	{ "labels", "Labels", show_labels, NULL, 0 },
+	{ "health_log", "", show_health_log, NULL, 0 },
 };
 
 int
@@ -299,7 +302,9 @@ inspect_show(const struct cmd *c, json_t *data)
 		return EXIT_FAIL;
 	}
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (rows[i].item != NULL)
+		if (rows[i].many && client_engines()->n <= 1)
+			continue;
+		else if (rows[i].item != NULL)
 			show_list(rows[i].label, json_object_get(data,
 			    rows[i].key), rows[i].item);
 		else

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "fmt.h"
 #include "names.h"
 #include "proto.h"
@@ -62,8 +63,7 @@ cells(json_t *row, char c[NCOL][CELL], char *name, size_t namelen)
 	if (!json_is_object(row) ||
 	    !json_is_string(json_object_get(row, "name")))
 		return -1;
-	fmt_safe(name, namelen, json_string_value(json_object_get(row,
-	    "name")));
+	fmt_target(name, namelen, row, client_engines()->n > 1);
 	for (i = 1; i < NCOL; i++)
 		snprintf(c[i], CELL, "--");
 	if (json_object_get(row, "error") != NULL)
@@ -92,7 +92,7 @@ line(int namew, const char *name, const char *const c[NCOL])
 static int
 table(json_t *rows, int with_header)
 {
-	char c[NCOL][CELL], name[NAME_MAX_LEN + 1];
+	char c[NCOL][CELL], name[ENGINE_MAX_LEN + 1 + NAME_MAX_LEN + 1];
 	const char *p[NCOL];
 	json_t *row;
 	size_t i;

@@ -10,11 +10,11 @@
  * 3. Every line goes through cmd_run_line(), as in one-shot mode. A byte
  *    above 0x7f is never taken for a meta key: it is inserted and reaches
  *    the lexer, which refuses it.
- * 4. Completion inserts only verbs and options from verb_table and names
- *    that name_valid() accepts.
+ * 4. Completion inserts only what complete.c offers: verbs and options
+ *    from verb_table, names that name_valid() accepts (ENGINE/NAME with
+ *    an engine engine_valid() accepts).
  * 5. Without a key for the welcome's idle_timeout seconds the shell ends.
  */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <histedit.h>
@@ -26,18 +26,15 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "args.h"
 #include "client.h"
 #include "commands.h"
+#include "complete.h"
 #include "lex.h"
-#include "names.h"
 #include "proto.h"
 #include "sig.h"
 #include "term.h"
-#include "verbs.h"
 
 #define HISTORY_SIZE	100
-#define COMP_MAX	256
 #define COMP_WIDTH	78
 #define RAW_BYTE	0xf700	/* a byte above 0x7f, as a private-use char */
 
@@ -46,10 +43,7 @@ static char prompt[sizeof(((struct welcome *)0)->user) +
 static int idle_ms = -1;
 static int timed_out;
 
-static struct {
-	size_t	n;
-	char	w[COMP_MAX][NAME_MAX_LEN + 3];
-} comp;
+static struct comp comp;
 
 static char *
 show_prompt(EditLine *el)
@@ -98,122 +92,6 @@ read_key(EditLine *el, wchar_t *wc)
 	}
 }
 
-static void
-comp_add(const char *prefix, const char *lead, const char *word)
-{
-	char buf[sizeof(comp.w[0])];
-
-	if (comp.n == COMP_MAX || (size_t)snprintf(buf, sizeof(buf), "%s%s",
-	    lead, word) >= sizeof(buf))
-		return;
-	if (strncmp(buf, prefix, strlen(prefix)) == 0)
-		memcpy(comp.w[comp.n++], buf, sizeof(buf));
-}
-
-static void
-comp_verbs(const char *prefix)
-{
-	const struct verb *v;
-
-	for (v = verb_table; v->name != NULL; v++)
-		if (!(v->flags & VF_ADMIN))
-			comp_add(prefix, "", v->name);
-}
-
-static void
-comp_opts(const struct verb *v, const char *prefix)
-{
-	const struct optspec *o;
-
-	for (o = v->opts; o->longopt != NULL; o++)
-		comp_add(prefix, "--", o->longopt);
-}
-
-static void
-comp_askable(const char *prefix)
-{
-	const struct verb *v;
-
-	for (v = verb_table; v->name != NULL; v++)
-		if (verb_askable(v))
-			comp_add(prefix, "", v->name);
-}
-
-/*
- * Asks the broker, quietly, with verb (ls or can), for the names under
- * key in its answer: the containers the user may use, or the templates
- * it may create from.
- */
-static void
-comp_ask(const char *verb, const char *key, const char *prefix)
-{
-	json_t *req, *data = NULL, *ent;
-	const char *name;
-	size_t i;
-
-	if ((req = json_pack("{s:s}", "verb", verb)) == NULL)
-		return;
-	if (client_run(req, CLIENT_QUIET, &data) == EXIT_OK)
-		json_array_foreach(json_object_get(data, key), i, ent) {
-			name = json_string_value(json_object_get(ent, "name"));
-			if (name != NULL && name_valid(name))
-				comp_add(prefix, "", name);
-		}
-	json_decref(data);
-	json_decref(req);
-}
-
-/* Whether the word before the cursor is an option still wanting a value. */
-static int
-wants_value(const struct verb *v, const char *word)
-{
-	const struct optspec *o;
-	const char *p;
-
-	if (word[0] != '-')
-		return 0;
-	if (word[1] == '-') {
-		o = strchr(word, '=') == NULL ? opt_find_long(v, word + 2) :
-		    NULL;
-		return o != NULL && o->type != OPT_FLAG;
-	}
-	for (p = word + 1; *p != '\0'; p++) {
-		if ((o = opt_find_short(v, *p)) == NULL)
-			return 0;
-		if (o->type != OPT_FLAG)
-			return p[1] == '\0';
-	}
-	return 0;
-}
-
-/*
- * The operand being typed after v's words (options left out): help's
- * and can's verb, can's VERB's own operand, a template, a container.
- */
-static void
-comp_operand(const struct verb *v, char **word, int nw, const char *prefix)
-{
-	const struct verb *of;
-	int i, n = 0;
-
-	for (i = 1; i < nw; i++)
-		if (word[i][0] != '-')
-			n++;
-	if ((v->flags & VF_OPTNAME) && n == 0)
-		comp_verbs(prefix);
-	else if ((v->flags & VF_CAN) && n == 0)
-		comp_askable(prefix);
-	else if (v->flags & VF_CAN) {
-		for (i = 1; word[i][0] == '-'; i++)
-			;
-		if (verb_askable(of = args_verb(word[i])))
-			comp_operand(of, word + i, nw - i, prefix);
-	} else if ((v->flags & VF_TEMPLATE) && n == 0)
-		comp_ask("can", "templates", prefix);
-	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1]))
-		comp_ask("ls", "containers", prefix);
-}
-
 static unsigned char
 comp_apply(EditLine *el, const char *prefix)
 {
@@ -248,49 +126,20 @@ comp_apply(EditLine *el, const char *prefix)
 	return CC_REDISPLAY;
 }
 
-/* Tab: a verb first, then options, then what the verb takes. */
+/* Tab: what complete() offers for the word before the cursor. */
 static unsigned char
-complete(EditLine *el, int ch)
+complete_key(EditLine *el, int ch)
 {
 	const LineInfo *li = el_line(el);
-	char buf[LEX_MAX_LINE + 1], *word[LEX_MAX_WORDS], *p, *start = buf;
-	const struct verb *v;
-	size_t len = (size_t)(li->cursor - li->buffer), i;
-	int nw = 0;
+	char prefix[LEX_MAX_LINE + 1];
+	size_t plen;
 
-	if (len > LEX_MAX_LINE)
+	if (complete(li->buffer, (size_t)(li->cursor - li->buffer), &comp,
+	    &plen) == -1)
 		return CC_ERROR;
-	memcpy(buf, li->buffer, len);
-	buf[len] = '\0';
-	for (i = 0; i < len; i++)
-		if (!isascii((unsigned char)buf[i]) ||
-		    !isprint((unsigned char)buf[i]) || buf[i] == '\'' ||
-		    buf[i] == '"')
-			return CC_ERROR;
-	for (p = buf;;) {
-		while (*p == ' ')
-			p++;
-		for (start = p; *p != '\0' && *p != ' '; p++)
-			;
-		if (*p == '\0')
-			break;
-		*p++ = '\0';
-		if (nw == LEX_MAX_WORDS)
-			return CC_ERROR;
-		word[nw++] = start;
-	}
-	if (nw > 0 && args_is_self(word[0]))
-		memmove(word, word + 1, --nw * sizeof(word[0]));
-	comp.n = 0;
-	if (nw == 0)
-		comp_verbs(start);
-	else if ((v = args_verb(word[0])) == NULL)
-		return CC_ERROR;
-	else if (start[0] == '-')
-		comp_opts(v, start);
-	else
-		comp_operand(v, word, nw, start);
-	return comp_apply(el, start);
+	memcpy(prefix, li->cursor - plen, plen);
+	prefix[plen] = '\0';
+	return comp_apply(el, prefix);
 }
 
 /* el_wgets' line as bytes, for the lexer; the newline is dropped. */
@@ -346,7 +195,7 @@ edit_init(HistoryW *hist)
 	el_wset(el, EL_HIST, history_w, hist);
 	el_set(el, EL_GETCFN, read_key);
 	el_wset(el, EL_ADDFN, L"ctl-complete",
-	    L"complete a command, option or container name", complete);
+	    L"complete a command, option or container name", complete_key);
 	el_set(el, EL_BIND, "^I", "ctl-complete", NULL);
 	for (i = 0; i < sizeof(no_command) / sizeof(no_command[0]); i++)
 		el_wset(el, EL_BIND, no_command[i], L"ed-unassigned", NULL);

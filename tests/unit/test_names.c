@@ -113,6 +113,42 @@ test_name_every_byte(void **state)
 	}
 }
 
+/* engine_valid: a name's form, in at most ENGINE_MAX_LEN bytes. */
+
+static void
+test_engine_valid(void **state)
+{
+	static const char *const good[] = { "local", "build02", "B.x_y-9",
+	    "0" };
+	static const char *const bad[] = { "", "-x", ".x", "_x", "a/b",
+	    "build01/", "/x", "a b", "a:b", "a%2f", "a\n", "\xc3\xa9",
+	    "a\x7f" };
+	char s[ENGINE_MAX_LEN + 2];
+	size_t i;
+	int c;
+
+	assert_false(engine_valid(NULL));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!engine_valid(good[i]))
+			fail_msg("engine_valid(\"%s\") refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (engine_valid(bad[i]))
+			fail_msg("engine_valid accepted \"%s\"", bad[i]);
+	memset(s, 'e', ENGINE_MAX_LEN);
+	s[ENGINE_MAX_LEN] = '\0';
+	assert_true(engine_valid(s));
+	s[ENGINE_MAX_LEN] = 'e';
+	s[ENGINE_MAX_LEN + 1] = '\0';
+	assert_false(engine_valid(s));
+	assert_true(name_valid(s));
+	for (c = 1; c <= 0xff; c++) {
+		s[0] = 'a';
+		s[1] = (char)c;
+		s[2] = '\0';
+		assert_int_equal(engine_valid(s), name_valid(s));
+	}
+}
+
 /* user_valid: a login name as useradd takes it. */
 
 static void
@@ -424,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_name_invalid),
 		cmocka_unit_test(test_name_every_byte),
+		cmocka_unit_test(test_engine_valid),
 		cmocka_unit_test(test_user_valid),
 		cmocka_unit_test(test_uint_valid),
 		cmocka_unit_test(test_uint_invalid),

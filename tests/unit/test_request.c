@@ -768,6 +768,127 @@ test_exec(void **state)
 	json_decref(msg);
 }
 
+/* "engine": beside "name" of a verb on a container, and nowhere else. */
+static void
+test_engine(void **state)
+{
+	static const char *const named[] = { "status", "inspect", "start",
+	    "stop", "restart", "logs", "stats", "rm" };
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		snprintf(text, sizeof(text), "{\"verb\": \"%s\", \"engine\": "
+		    "\"build02\", \"name\": \"web\"}", named[i]);
+		must_accept(text);
+		assert_string_equal(req.engine, "build02");
+		assert_string_equal(req.name, "web");
+	}
+	must_accept("{\"verb\": \"exec\", \"engine\": \"b.2_x-1\", "
+	    "\"name\": \"web\", \"argv\": [\"sh\"]}");
+	assert_string_equal(req.engine, "b.2_x-1");
+	must_accept("{\"verb\": \"can\", \"of\": \"restart\", "
+	    "\"engine\": \"local\", \"name\": \"web\"}");
+	assert_string_equal(req.engine, "local");
+	must_accept("{\"verb\": \"status\", \"name\": \"web\"}");
+	assert_string_equal(req.engine, "");
+
+	must_refuse_why("{\"verb\": \"create\", \"template\": \"dev\", "
+	    "\"name\": \"box\", \"engine\": \"local\"}",
+	    "create takes no engine (its template names one)");
+	must_refuse_why("{\"verb\": \"create\", \"template\": \"dev\", "
+	    "\"engine\": \"local\"}", "create takes no engine");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"create\", "
+	    "\"template\": \"dev\", \"engine\": \"local\"}",
+	    "create takes no engine");
+	must_refuse_why("{\"verb\": \"ls\", \"engine\": \"local\"}",
+	    "ls takes no engine");
+	must_refuse_why("{\"verb\": \"forget\", \"engine\": \"local\"}",
+	    "forget takes no engine");
+	must_refuse_why("{\"verb\": \"can\", \"engine\": \"local\"}",
+	    "can takes no engine");
+	must_refuse_why("{\"verb\": \"provision\", \"user\": \"alice\", "
+	    "\"engine\": \"local\"}", "provision takes no engine");
+	must_refuse_why("{\"verb\": \"stats\", \"engine\": \"local\"}",
+	    "\"engine\" comes only with \"name\"");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [\"a\"], "
+	    "\"engine\": \"local\"}", "\"engine\" comes only with \"name\"");
+}
+
+/* An engine name has a name's form, in at most ENGINE_MAX_LEN bytes. */
+static void
+test_engine_invalid(void **state)
+{
+	static const char *const bad[] = { "\"\"", "\"-x\"", "\"a/b\"",
+	    "\"../x\"", "\"a b\"", "\"a\\n\"", "null", "1", "[\"a\"]",
+	    "{}" };
+	char text[256], e[ENGINE_MAX_LEN + 2];
+	size_t i;
+	json_t *msg;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"verb\": \"status\", "
+		    "\"name\": \"web\", \"engine\": %s}", bad[i]);
+		must_refuse_why(text, "invalid engine name");
+	}
+	memset(e, 'e', ENGINE_MAX_LEN);
+	e[ENGINE_MAX_LEN] = '\0';
+	snprintf(text, sizeof(text), "{\"verb\": \"status\", \"name\": "
+	    "\"web\", \"engine\": \"%s\"}", e);
+	must_accept(text);
+	assert_string_equal(req.engine, e);
+	e[ENGINE_MAX_LEN] = 'e';
+	e[ENGINE_MAX_LEN + 1] = '\0';
+	snprintf(text, sizeof(text), "{\"verb\": \"status\", \"name\": "
+	    "\"web\", \"engine\": \"%s\"}", e);
+	must_refuse_why(text, "invalid engine name");
+	msg = json_pack("{s:s, s:s, s:s%}", "verb", "stop", "name", "web",
+	    "engine", "local\0x", (size_t)7);
+	assert_non_null(msg);
+	assert_int_equal(request_decode(msg, NOW, &req, why, sizeof(why)), -1);
+	assert_string_equal(why, "invalid engine name");
+	json_decref(msg);
+}
+
+/* stats' "names": a name, or an object of exactly "engine" and "name". */
+static void
+test_names_with_engine(void **state)
+{
+	must_accept("{\"verb\": \"stats\", \"names\": [\"a\", "
+	    "{\"engine\": \"build02\", \"name\": \"b\"}, "
+	    "{\"name\": \"a\", \"engine\": \"local\"}]}");
+	assert_int_equal(req.nnames, 3);
+	assert_string_equal(req.names[0], "a");
+	assert_string_equal(req.names_engine[0], "");
+	assert_string_equal(req.names[1], "b");
+	assert_string_equal(req.names_engine[1], "build02");
+	assert_string_equal(req.names[2], "a");
+	assert_string_equal(req.names_engine[2], "local");
+	assert_string_equal(req.engine, "");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"name\": "
+	    "\"a\"}]}", "an entry of \"names\" is a name or");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"local\"}]}", "an entry of \"names\" is a name or");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{}]}",
+	    "an entry of \"names\" is a name or");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"local\", \"name\": \"a\", \"id\": \"x\"}]}",
+	    "an entry of \"names\" is a name or");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"local\", \"nom\": \"a\"}]}", "an entry of \"names\" is");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"lo/cal\", \"name\": \"a\"}]}", "invalid engine name");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"local\", \"name\": \"../a\"}]}", "invalid container name");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "null, \"name\": \"a\"}]}", "invalid engine name");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [[\"local\", "
+	    "\"a\"]]}", "invalid container name");
+	/* nothing carried from one request to the next */
+	must_accept("{\"verb\": \"stats\", \"names\": [\"a\", \"b\"]}");
+	assert_string_equal(req.names_engine[1], "");
+}
+
 int
 main(void)
 {
@@ -804,6 +925,9 @@ main(void)
 		cmocka_unit_test(test_provision_user_embedded_nul),
 		cmocka_unit_test(test_can),
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_invalid),
+		cmocka_unit_test(test_names_with_engine),
 	};
 
 	setenv("TZ", "UTC", 1);

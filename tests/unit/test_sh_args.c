@@ -14,6 +14,8 @@
 #include "names.h"
 #include "verbs.h"
 
+#define TARGET	(ENGINE_MAX_LEN + 1 + NAME_MAX_LEN)	/* ENGINE/NAME */
+
 static struct cmd c;
 static char err[256];
 
@@ -103,7 +105,7 @@ test_names(void **state)
 	assert_refused("status 'a;b'", "invalid container name 'a;b'");
 	assert_refused("status .hidden", "invalid container name");
 	assert_refused("status _x", "invalid container name");
-	assert_refused("status a/b", "invalid container name");
+	assert_refused("status a/b/c", "invalid container name 'a/b/c'");
 	assert_refused("status ../etc", "invalid container name");
 	assert_refused("status a%2f", "invalid container name");
 	assert_refused("status \"a b\"", "invalid container name");
@@ -335,7 +337,10 @@ test_broker_accepts(void **state)
 		"logs web", "logs -ft -n all web", "logs --tail 7 web",
 		"logs --since 1h30m --until 2026-11-28T15:04:05+01:00 web",
 		"logs --since 1700000000 -t web", "rm web", "rm -f web",
-		"create tmpl", "create tmpl web", "forget", NULL
+		"create tmpl", "create tmpl web", "forget",
+		"status b2/web", "stop -t 1 b2/web", "logs -f b2/web",
+		"stats b2/web", "stats b2/web web", "rm b2/web",
+		"inspect b2/web", NULL
 	};
 	struct request r;
 	char why[128];
@@ -355,8 +360,14 @@ test_broker_accepts(void **state)
 			assert_string_equal(r.name, "");
 			if (c.nnames > 0)
 				assert_string_equal(r.names[0], "web");
+			if (c.nnames > 0)
+				assert_string_equal(r.names_engine[0],
+				    strchr(lines[i], '/') != NULL ? "b2" : "");
 		} else if (c.verb->flags & VF_NAME || c.word != NULL)
 			assert_string_equal(r.name, "web");
+		if (!(c.verb->flags & VF_NAMES))
+			assert_string_equal(r.engine,
+			    strchr(lines[i], '/') != NULL ? "b2" : "");
 		if (c.verb->flags & VF_TEMPLATE)
 			assert_string_equal(r.template, "tmpl");
 		json_decref(req);
@@ -440,6 +451,92 @@ test_is_self(void **state)
 	assert_false(args_is_self(""));
 }
 
+/* ENGINE/NAME: split at its one '/', sent as "engine" and "name". */
+static void
+test_engine_names(void **state)
+{
+	static const char *const bad[] = { "status a/b/c", "status /b",
+	    "status a/", "status /", "status a//b", "status .x/b",
+	    "status a/.b", "status 'a b/c'", "status a/-b", "logs a/b/c",
+	    "can stop a/b/c", "stats x a/b/c" };
+	char line[TARGET + 16], engine[ENGINE_MAX_LEN + 2];
+	json_t *req;
+	size_t i;
+
+	assert_request("status build02/web", "{\"engine\":\"build02\","
+	    "\"name\":\"web\",\"verb\":\"status\"}");
+	assert_request("inspect --json b.1_x-2/a.b", "{\"engine\":\"b.1_x-2\","
+	    "\"name\":\"a.b\",\"verb\":\"inspect\"}");
+	assert_request("logs -n 5 build02/web", "{\"engine\":\"build02\","
+	    "\"name\":\"web\",\"opts\":{\"tail\":5},\"verb\":\"logs\"}");
+	assert_request("rm -f local/x", "{\"engine\":\"local\",\"name\":"
+	    "\"x\",\"opts\":{\"force\":true},\"verb\":\"rm\"}");
+	assert_request("exec build02/app -- sh", "{\"argv\":[\"sh\"],"
+	    "\"engine\":\"build02\",\"name\":\"app\",\"verb\":\"exec\"}");
+	assert_request("can restart build02/web", "{\"engine\":\"build02\","
+	    "\"name\":\"web\",\"of\":\"restart\",\"verb\":\"can\"}");
+	assert_request("stats --no-stream local/a b", "{\"names\":[{\"engine\":"
+	    "\"local\",\"name\":\"a\"},\"b\"],\"verb\":\"stats\"}");
+	assert_request("status web", "{\"name\":\"web\",\"verb\":\"status\"}");
+	/* several names: a request each, each with its own engine or none */
+	assert_int_equal(parse("stop local/a b build02/c"), 0);
+	assert_int_equal(c.nnames, 3);
+	c.word = c.names[2];
+	req = args_request(&c);
+	assert_string_equal(json_string_value(json_object_get(req, "engine")),
+	    "build02");
+	assert_string_equal(json_string_value(json_object_get(req, "name")),
+	    "c");
+	json_decref(req);
+	c.word = c.names[1];
+	req = args_request(&c);
+	assert_null(json_object_get(req, "engine"));
+	json_decref(req);
+	args_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_refused(bad[i], "invalid container name");
+		assert_refused_as(bad[i], REFUSAL_USAGE);
+	}
+	/* the engine: at most ENGINE_MAX_LEN bytes */
+	memset(engine, 'e', ENGINE_MAX_LEN);
+	engine[ENGINE_MAX_LEN] = '\0';
+	snprintf(line, sizeof(line), "start %s/web", engine);
+	assert_int_equal(parse(line), 0);
+	args_free(&c);
+	snprintf(line, sizeof(line), "start e%s/web", engine);
+	assert_refused(line, "invalid container name");
+	assert_refused_as(line, REFUSAL_USAGE);
+	/* create's NAME is plain: its template names the engine */
+	assert_refused("create dev build02/x", "create takes a plain NAME, "
+	    "not 'build02/x': the template names the engine");
+	assert_refused("can create dev build02/x", "create takes a plain NAME");
+	assert_refused("create build02/dev", "invalid template name");
+	assert_refused("create dev a/b/c", "invalid container name");
+}
+
+/* The longest operand, ENGINE/NAME, is no attack; a longer word is. */
+static void
+test_engine_name_lengths(void **state)
+{
+	char line[TARGET + 16], word[TARGET + 2];
+
+	memset(word, 'e', ENGINE_MAX_LEN);
+	word[ENGINE_MAX_LEN] = '/';
+	memset(word + ENGINE_MAX_LEN + 1, 'n', NAME_MAX_LEN);
+	word[TARGET] = '\0';
+	snprintf(line, sizeof(line), "status %s", word);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.refused, REFUSAL_NONE);
+	args_free(&c);
+	snprintf(line, sizeof(line), "status %sn", word);
+	assert_refused_as(line, REFUSAL_HOSTILE);
+	/* without a '/', a word longer than a name is */
+	memset(word, 'n', NAME_MAX_LEN + 1);
+	word[NAME_MAX_LEN + 1] = '\0';
+	snprintf(line, sizeof(line), "status %s", word);
+	assert_refused_as(line, REFUSAL_HOSTILE);
+}
+
 static void
 test_can(void **state)
 {
@@ -514,6 +611,8 @@ main(void)
 		cmocka_unit_test(test_is_self),
 		cmocka_unit_test(test_can),
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_engine_names),
+		cmocka_unit_test(test_engine_name_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -635,6 +635,116 @@ teardown(void **state)
 	return 0;
 }
 
+/* The welcome of the next s_welcome broker. */
+static const char *welcome_text;
+
+static void
+s_welcome(int fd)
+{
+	expect(fd, FRAME_HELLO, NULL);
+	say(fd, FRAME_WELCOME, welcome_text);
+	if (proto_recv(fd, &f, 5000, &(const char *){ NULL }) == 1 &&
+	    f.type == FRAME_REQUEST)
+		say(fd, FRAME_DONE, "{\"exit\":0}");
+}
+
+static int
+run_welcome(const char *text)
+{
+	pid_t pid;
+	int rc;
+
+	welcome_text = text;
+	pid = broker(s_welcome);
+	rc = run(0, NULL);
+	broker_done(pid);
+	return rc;
+}
+
+/* A welcome listing n engines e0, e1, ... */
+static const char *
+engines_of(size_t n, char *buf, size_t len)
+{
+	size_t i, k;
+
+	k = (size_t)snprintf(buf, len, "{\"proto\":1,\"user\":\"a\","
+	    "\"host\":\"h\",\"engines\":[");
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s\"e%zu\"",
+		    i > 0 ? "," : "", i);
+	snprintf(buf + k, len - k, "]}");
+	return buf;
+}
+
+/* The welcome's engines are kept, in order, until the next welcome. */
+static void
+test_engines(void **state)
+{
+	static const char *const bad[] = { "\"local\"", "[\"a/b\"]",
+	    "[\"\"]", "[1]", "[\"-x\"]", "[null]", "{}" };
+	char text[2048];
+	size_t i;
+
+	assert_int_equal(run_welcome("{\"proto\":1,\"user\":\"a\","
+	    "\"host\":\"h\",\"engines\":[\"local\",\"build02\"]}"), 0);
+	assert_int_equal(client_engines()->n, 2);
+	assert_string_equal(client_engines()->name[0], "local");
+	assert_string_equal(client_engines()->name[1], "build02");
+	assert_int_equal(run_welcome("{\"proto\":1,\"user\":\"a\","
+	    "\"host\":\"h\"}"), 0);
+	assert_int_equal(client_engines()->n, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"proto\":1,\"user\":\"a\","
+		    "\"host\":\"h\",\"engines\":%s}", bad[i]);
+		assert_int_equal(run_welcome(text), 5);
+		assert_err("malformed welcome");
+	}
+	assert_int_equal(run_welcome(engines_of(ENGINES_MAX, text,
+	    sizeof(text))), 0);
+	assert_int_equal(client_engines()->n, ENGINES_MAX);
+	assert_string_equal(client_engines()->name[ENGINES_MAX - 1], "e63");
+	assert_int_equal(run_welcome(engines_of(ENGINES_MAX + 1, text,
+	    sizeof(text))), 5);
+	assert_err("malformed welcome");
+}
+
+static void
+s_unreachable(int fd)
+{
+	greet_request(fd);
+	say(fd, FRAME_DONE, "{\"exit\":1,\"error\":\"build02 did not "
+	    "answer\",\"data\":{\"containers\":[]}}");
+}
+
+/*
+ * CLIENT_PARTIAL: a failing done's data is kept and its error held for
+ * client_say_error(); one without data says its error at once.
+ */
+static void
+test_partial(void **state)
+{
+	json_t *data = NULL;
+	pid_t pid = broker(s_unreachable);
+
+	assert_int_equal(run(CLIENT_PARTIAL, &data), 1);
+	broker_done(pid);
+	assert_non_null(data);
+	assert_non_null(json_object_get(data, "containers"));
+	assert_string_equal(errtext, "");
+	json_decref(data);
+	data = NULL;
+	pid = broker(s_noerror);
+	assert_int_equal(run(CLIENT_PARTIAL, &data), 1);
+	broker_done(pid);
+	assert_null(data);
+	assert_string_equal(errtext, "ctl: the operation failed\n");
+	pid = broker(s_unreachable);
+	assert_int_equal(run(0, &data), 1);
+	broker_done(pid);
+	assert_null(data);
+	assert_string_equal(errtext, "ctl: build02 did not answer\n");
+}
+
 #define T(test)	cmocka_unit_test_setup_teardown(test, before, after)
 
 int
@@ -652,6 +762,8 @@ main(void)
 		T(test_password_no_tty),
 		T(test_password_tty),
 		T(test_interrupt),
+		T(test_engines),
+		T(test_partial),
 	};
 
 	alarm(60);	/* a hung client fails the run instead of stalling it */

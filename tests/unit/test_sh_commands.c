@@ -48,12 +48,17 @@ static struct frame f;
 static char out[8192], errtext[8192];
 static enum refusal refused;
 
+#define WELCOME_ONE	"{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}"
+#define WELCOME_TWO	"{\"proto\":1,\"user\":\"a\",\"host\":\"h\"," \
+			"\"engines\":[\"local\",\"build02\"]}"
+
+/* What the next brokers say in their welcome (before() sets it back). */
+static const char *welcome = WELCOME_ONE;
+
 /* The broker greets, checks the request and answers with done. */
 static pid_t
 broker(const char *request, const char *done)
 {
-	static const char welcome[] =
-	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
 	const char *why;
 	pid_t pid;
 	int fd;
@@ -147,7 +152,8 @@ assert_run(const char *line, const char *request, const char *done,
 	assert_int_equal(run(line, &quit), code);
 	broker_done();
 	assert_int_equal(quit, 0);
-	assert_string_equal(out, want_out);
+	if (want_out != NULL)
+		assert_string_equal(out, want_out);
 	assert_string_equal(errtext, want_err);
 }
 
@@ -194,6 +200,150 @@ test_ls_quiet(void **state)
 	    "{\"exit\":0,\"data\":{\"containers\":[{\"id\":\"" ID_A "\"}]}}",
 	    0, "{\n  \"containers\": [\n    {\n      \"id\": \"" ID_A "\"\n"
 	    "    }\n  ]\n}\n", "");
+}
+
+/*
+ * An engine that did not answer: the rows of the others are shown all
+ * the same (table, -q, --json), then the broker's error, exit 1.
+ */
+static void
+test_ls_unreachable(void **state)
+{
+	static const char part[] = "{\"exit\":1,\"error\":\"build02 did not "
+	    "answer (timed out after 2 s)\",\"data\":{\"containers\":["
+	    "{\"name\":\"api\",\"id\":\"abc\",\"state\":\"running\","
+	    "\"status\":\"Up\",\"image\":\"i\",\"engine\":\"local\"}],"
+	    "\"unreachable\":[{\"engine\":\"build02\",\"error\":\"x\"}]}}";
+	static const char said[] = "ctl: build02 did not answer (timed out "
+	    "after 2 s)\n";
+
+	assert_run("ls", "{\"verb\":\"ls\"}", part, 1,
+	    "NAME   ID    STATE     STATUS   IMAGE\n"
+	    "api    abc   running   Up       i\n", said);
+	assert_run("ls -q", "{\"verb\":\"ls\"}", part, 1, "api\n", said);
+	assert_run("ls --json", "{\"verb\":\"ls\"}", part, 1,
+	    "{\n  \"containers\": [\n    {\n      \"name\": \"api\",\n"
+	    "      \"id\": \"abc\",\n      \"state\": \"running\",\n"
+	    "      \"status\": \"Up\",\n      \"image\": \"i\",\n"
+	    "      \"engine\": \"local\"\n    }\n  ],\n  \"unreachable\": [\n"
+	    "    {\n      \"engine\": \"build02\",\n      \"error\": \"x\"\n"
+	    "    }\n  ]\n}\n", said);
+	/* malformed rows still end with the broker's error, exit 1 */
+	assert_run("ls", "{\"verb\":\"ls\"}", "{\"exit\":1,\"error\":\"e\","
+	    "\"data\":{}}", 1, "", "ctl: unexpected reply from the broker\n"
+	    "ctl: e\n");
+	/* a failing done of another verb shows no data */
+	assert_run("status web", "{\"verb\":\"status\",\"name\":\"web\"}",
+	    "{\"exit\":3,\"error\":\"no such container: web\","
+	    "\"data\":{\"name\":\"web\"}}", 3, "",
+	    "ctl: no such container: web\n");
+}
+
+/*
+ * More than one engine in the welcome: ls has an ENGINE column, -q says
+ * ENGINE/NAME, status, inspect, changes and stats name the engine. One
+ * engine listed: all as before.
+ */
+#define LS_TWO	"{\"exit\":0,\"data\":{\"containers\":[" \
+	"{\"name\":\"api\",\"id\":\"abc\",\"state\":\"running\"," \
+	"\"status\":\"Up\",\"image\":\"i\",\"engine\":\"local\"}," \
+	"{\"name\":\"api\",\"id\":\"def\",\"state\":\"exited\"," \
+	"\"status\":\"Exited (0)\",\"image\":\"i\",\"engine\":\"build02\"}]}}"
+
+static void
+test_engines(void **state)
+{
+	int quit = 0;
+
+	welcome = WELCOME_TWO;
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "ENGINE    NAME   ID    STATE     STATUS       IMAGE\n"
+	    "local     api    abc   running   Up           i\n"
+	    "build02   api    def   exited    Exited (0)   i\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "local/api\nbuild02/api\n", "");
+	assert_run("status build02/web",
+	    "{\"verb\":\"status\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0,
+	    "Name:      web\n"
+	    "Engine:    build02\n"
+	    "ID:        abc\n"
+	    "State:     -\n"
+	    "Health:    -\n"
+	    "Started:   -\n"
+	    "Finished:  -\n"
+	    "Exit code: -\n"
+	    "Restarts:  -\n"
+	    "Image:     -\n"
+	    "TTY:       -\n", "");
+	assert_run("inspect web", "{\"verb\":\"inspect\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0, NULL, "");
+	assert_non_null(strstr(out, "Name:        web\nEngine:      build02\n"
+	    "ID:          abc\n"));
+	assert_run("start build02/web",
+	    "{\"verb\":\"start\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"changed\":true}}", 0, "build02/web: started\n", "");
+	assert_run("stats --no-stream web", "{\"verb\":\"stats\",\"names\":"
+	    "[\"web\"]}", "{\"exit\":0,\"data\":{\"containers\":["
+	    "{\"name\":\"web\",\"engine\":\"b2\",\"error\":\"gone\"}]}}", 0,
+	    "NAME     CPU %    MEM USAGE / LIMIT      MEM %    NET I/O"
+	    "              BLOCK I/O            PIDS\n"
+	    "b2/web   --       --                     --       --"
+	    "                   --                   --\n", "");
+	assert_run("can", "{\"verb\":\"can\"}", "{\"exit\":0,\"data\":{"
+	    "\"containers\":[{\"name\":\"web\",\"engine\":\"b2\",\"verbs\":"
+	    "[\"logs\"]}],\"rules\":[],\"templates\":[],\"password\":[]}}", 0,
+	    "CONTAINER                YOU MAY\n"
+	    "b2/web                   logs\n", "");
+
+	/* help names the engines the last welcome listed */
+	client_set_socket(nosock);
+	assert_int_equal(run("help", &quit), 0);
+	assert_non_null(strstr(out, "\nA NAME may be ENGINE/NAME, the container "
+	    "on that engine (engines: local, build02).\n"));
+	assert_int_equal(run("help stop", &quit), 0);
+	assert_non_null(strstr(out, "\n\nA NAME may be ENGINE/NAME"));
+	assert_int_equal(run("help ls", &quit), 0);
+	assert_null(strstr(out, "ENGINE/NAME"));
+	client_set_socket(sockpath);
+
+	welcome = "{\"proto\":1,\"user\":\"a\",\"host\":\"h\","
+	    "\"engines\":[\"local\"]}";
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_TWO, 0,
+	    "NAME   ID    STATE     STATUS       IMAGE\n"
+	    "api    abc   running   Up           i\n"
+	    "api    def   exited    Exited (0)   i\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_TWO, 0, "api\napi\n", "");
+	assert_run("start build02/web",
+	    "{\"verb\":\"start\",\"engine\":\"build02\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"changed\":true}}", 0, "web: started\n", "");
+	assert_run("inspect web", "{\"verb\":\"inspect\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"name\":\"web\",\"engine\":\"build02\","
+	    "\"id\":\"abc\"}}", 0, NULL, "");
+	assert_null(strstr(out, "Engine"));
+	client_set_socket(nosock);
+	assert_int_equal(run("help stop", &quit), 0);
+	assert_null(strstr(out, "ENGINE"));
+	/* no blank line where the engines' would have been */
+	assert_string_not_equal(out + strlen(out) - 2, "\n\n");
+}
+
+/* An engine that did not answer, with two: rows, ENGINE column, error. */
+static void
+test_engines_unreachable(void **state)
+{
+	welcome = WELCOME_TWO;
+	assert_run("ls", "{\"verb\":\"ls\"}", "{\"exit\":1,\"error\":"
+	    "\"build02 did not answer\",\"data\":{\"containers\":[{\"name\":"
+	    "\"api\",\"engine\":\"local\"}],\"unreachable\":[{\"engine\":"
+	    "\"build02\",\"error\":\"timed out\"}]}}", 1,
+	    "ENGINE   NAME   ID   STATE   STATUS   IMAGE\n"
+	    "local    api    -    -       -        -\n",
+	    "ctl: build02 did not answer\n");
 }
 
 /* can: the table made safe, '*' on password verbs, rules, templates. */
@@ -322,8 +472,6 @@ struct step {
 static void
 serve_step(const struct step *st)
 {
-	static const char welcome[] =
-	    "{\"proto\":1,\"user\":\"a\",\"host\":\"h\"}";
 	static const char ask[] = "{\"style\":\"echo_off\",\"text\":\"P: \"}";
 	const char *want = st->prompt ? ",\"prompt\":true}" :
 	    ",\"prompt\":false}";
@@ -669,6 +817,7 @@ before(void **state)
 {
 	client_set_socket(sockpath);
 	program_invocation_short_name = (char *)"ctl";
+	welcome = WELCOME_ONE;
 	return 0;
 }
 
@@ -724,6 +873,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_ls),
 		T(test_ls_quiet),
+		T(test_ls_unreachable),
+		T(test_engines),
+		T(test_engines_unreachable),
 		T(test_logs_exit_code),
 		T(test_json),
 		T(test_can),

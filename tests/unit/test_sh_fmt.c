@@ -111,6 +111,41 @@ test_json(void **state)
 	json_decref(v);
 }
 
+/* ENGINE/NAME only when asked and the row has an engine; made safe. */
+static void
+test_target(void **state)
+{
+	char buf[64];
+	json_t *row;
+
+	row = json_pack("{s:s, s:s}", "name", "web", "engine", "build02");
+	fmt_target(buf, sizeof(buf), row, 1);
+	assert_string_equal(buf, "build02/web");
+	fmt_target(buf, sizeof(buf), row, 0);
+	assert_string_equal(buf, "web");
+	fmt_target(buf, 6, row, 1);
+	assert_string_equal(buf, "build");
+	fmt_target(buf, 9, row, 1);
+	assert_string_equal(buf, "build02/");
+	json_decref(row);
+	row = json_pack("{s:s, s:s}", "name", "w\033b", "engine", "e\007x");
+	fmt_target(buf, sizeof(buf), row, 1);
+	assert_string_equal(buf, "e?x/w?b");
+	json_decref(row);
+	row = json_pack("{s:s, s:s}", "name", "web", "engine", "");
+	fmt_target(buf, sizeof(buf), row, 1);
+	assert_string_equal(buf, "web");
+	json_decref(row);
+	row = json_pack("{s:s, s:i}", "name", "web", "engine", 2);
+	fmt_target(buf, sizeof(buf), row, 1);
+	assert_string_equal(buf, "web");
+	json_decref(row);
+	row = json_pack("{s:s}", "engine", "local");
+	fmt_target(buf, sizeof(buf), row, 1);
+	assert_string_equal(buf, "local/-");
+	json_decref(row);
+}
+
 int
 main(void)
 {
@@ -119,6 +154,7 @@ main(void)
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
