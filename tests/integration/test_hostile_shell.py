@@ -41,7 +41,7 @@ ATTACKS = [
     "status -- -x", "status -- --help",
     # paths and globs
     "status ..", "status ../x", "status ~root", "status *", "status ?",
-    "status [ab]", "status /etc/passwd", "status ./x", "status x/y",
+    "status [ab]", "status /etc/passwd", "status ./x", "status x/y/z",
     # unknown commands and programs
     "id", "sh", "/bin/sh", "bash -i", "exec sh", "eval id", "source /etc/profile",
     ". /etc/profile", "python3", "docker ps", "sudo -i",
@@ -62,7 +62,7 @@ MISTAKES = {
     "status -x", "status --help", "logs --follow=--x x", "status -rf",
     f"restart --time=-1 {T}", f"stop -t 99999999999999999999 {T}",
     "status -- -x", "status -- --help",
-    "status ..", "status ../x", "status /etc/passwd", "status ./x", "status x/y",
+    "status ..", "status ../x", "status /etc/passwd", "status ./x", "status x/y/z",
     "id", "sh", "/bin/sh", "bash -i", "exec sh", "eval id", "source /etc/profile",
     ". /etc/profile", "python3", "docker ps", "sudo -i",
 }
