@@ -42,8 +42,10 @@ def multi_config(accounts, pam_service, tls, unix, **kw):
 
 
 def run_on(engine, name, owner, cmd=IDLE, extra=()):
+    # contained (contain.c), so that exec may run in it
     engine.docker("run", "-d", "--name", name, "--label", f"ctl.owner={owner}",
-                  "--cgroupns", "private", *extra, engine.image, *cmd)
+                  "--cgroupns", "private", "--user", "1000:1000",
+                  "--security-opt", "no-new-privileges", *extra, engine.image, *cmd)
     return name
 
 
@@ -178,8 +180,9 @@ def test_create_on_the_templates_engine(make_broker, ctl, accounts, pam_service,
     try:
         r = ctl("alice", "create", "dev")
         assert r.returncode == 0, r.stderr
-        assert second_engine.docker("inspect", "-f", "{{.State.Running}}",
-                                    name).stdout.strip() == "true"
+        made = second_engine.docker("inspect", "-f", "{{index .Config.Labels \"ctl.owner\"}}",
+                                    name)
+        assert made.stdout.strip() == alice
         assert docker("inspect", name, check=False).returncode != 0
         assert ctl("alice", "rm", "-f", name).returncode == 0
         assert second_engine.docker("inspect", name, check=False).returncode != 0
