@@ -19,7 +19,11 @@
  * 6. "engine" (engine_valid) comes only with "name" of a verb on a
  *    container (VF_NAME, can's too), never with create's: a template
  *    names its engine, and no other verb has one to name.
+ * 7. "kind" comes only where "engine" may, and is "service" or
+ *    "container" exactly.
+ * 8. A VF_COUNT verb (scale) is refused without its opts "replicas".
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +52,14 @@ static const struct optspec ls_opts[] = {
 static const struct optspec stop_opts[] = {
 	{ 't', "time", "time", OPT_UINT, TIME_MAX, "SECS",
 	    "seconds to wait before killing the container" },
+	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
+};
+
+static const struct optspec restart_opts[] = {
+	{ 't', "time", "time", OPT_UINT, TIME_MAX, "SECS",
+	    "seconds to wait before killing the container" },
+	{ 'd', "detach", "detach", OPT_FLAG, 0, NULL,
+	    "do not wait for a service's update to converge" },
 	{ 0, NULL, NULL, OPT_FLAG, 0, NULL, NULL }
 };
 
@@ -88,6 +100,36 @@ static const struct optspec window_opts[] = {
 	{ 0, "rows", "rows", OPT_UINT, 65535, NULL, NULL },
 	{ 0, "cols", "cols", OPT_UINT, 65535, NULL, NULL },
 };
+static const struct optspec replicas_opt = { 0, "replicas", "replicas",
+	OPT_UINT, REPLICAS_MAX, "N", NULL };
+
+/* Where each option key lands in a request. */
+struct optfield {
+	const char	*key;
+	size_t		 off;
+};
+
+static const struct optfield flag_fields[] = {
+	{ "follow", offsetof(struct request, follow) },
+	{ "force", offsetof(struct request, force) },
+	{ "stream", offsetof(struct request, stream) },
+	{ "interactive", offsetof(struct request, interactive) },
+	{ "tty", offsetof(struct request, tty) },
+	{ "timestamps", offsetof(struct request, timestamps) },
+	{ "detach", offsetof(struct request, detach) },
+	{ NULL, 0 }
+};
+
+static const struct optfield long_fields[] = {
+	{ "time", offsetof(struct request, time) },
+	{ "rows", offsetof(struct request, rows) },
+	{ "cols", offsetof(struct request, cols) },
+	{ "replicas", offsetof(struct request, replicas) },
+	{ "tail", offsetof(struct request, tail) },
+	{ NULL, 0 }
+};
+
+static const char *const kinds[] = { "service", "container", NULL };
 
 static const struct optspec rm_opts[] = {
 	{ 'f', "force", "force", OPT_FLAG, 0, NULL,
@@ -104,7 +146,7 @@ const struct verb verb_table[] = {
 	    "start containers" },
 	{ "stop", VERB_STOP, VF_NAME | VF_MULTI, stop_opts,
 	    "stop containers" },
-	{ "restart", VERB_RESTART, VF_NAME | VF_MULTI, stop_opts,
+	{ "restart", VERB_RESTART, VF_NAME | VF_MULTI, restart_opts,
 	    "restart containers" },
 	{ "logs", VERB_LOGS, VF_NAME, logs_opts,
 	    "show a container's logs" },
@@ -120,6 +162,8 @@ const struct verb verb_table[] = {
 	    "show a container's image, state, health, ports, mounts, limits" },
 	{ "exec", VERB_EXEC, VF_NAME | VF_ARGV, exec_opts,
 	    "run a command in a container: exec NAME [-i] [-t] [--] CMD..." },
+	{ "scale", VERB_SCALE, VF_NAME | VF_COUNT, no_opts,
+	    "set a replicated service's replica count" },
 	{ "can", VERB_CAN, VF_CAN, json_opts,
 	    "what you may do here, or whether you may run VERB on NAME" },
 	{ "provision", VERB_PROVISION, VF_ADMIN | VF_USER, no_opts,
@@ -217,6 +261,18 @@ opt_find_key(const struct verb *v, const char *key)
 	    i < sizeof(window_opts) / sizeof(window_opts[0]); i++)
 		if (strcmp(key, window_opts[i].key) == 0)
 			return &window_opts[i];
+	if ((v->flags & VF_COUNT) && strcmp(key, replicas_opt.key) == 0)
+		return &replicas_opt;
+	return NULL;
+}
+
+/* The field of req that an option key sets; NULL: none in table f. */
+static void *
+field_of(const struct optfield *f, const char *key, struct request *req)
+{
+	for (; f->key != NULL; f++)
+		if (strcmp(f->key, key) == 0)
+			return (char *)req + f->off;
 	return NULL;
 }
 
@@ -225,40 +281,26 @@ decode_opt(const struct optspec *o, json_t *val, time_t now,
     struct request *req)
 {
 	json_int_t n;
+	int *flag;
+	long *num;
 
 	switch (o->type) {
 	case OPT_FLAG:
-		if (!json_is_boolean(val))
+		if (!json_is_boolean(val) ||
+		    (flag = field_of(flag_fields, o->key, req)) == NULL)
 			return -1;
-		if (strcmp(o->key, "follow") == 0)
-			req->follow = json_is_true(val);
-		else if (strcmp(o->key, "force") == 0)
-			req->force = json_is_true(val);
-		else if (strcmp(o->key, "stream") == 0)
-			req->stream = json_is_true(val);
-		else if (strcmp(o->key, "interactive") == 0)
-			req->interactive = json_is_true(val);
-		else if (strcmp(o->key, "tty") == 0)
-			req->tty = json_is_true(val);
-		else
-			req->timestamps = json_is_true(val);
+		*flag = json_is_true(val);
 		return 0;
 	case OPT_UINT:
 	case OPT_TAIL:
-		if (!json_is_integer(val))
+		if (!json_is_integer(val) ||
+		    (num = field_of(long_fields, o->key, req)) == NULL)
 			return -1;
 		n = json_integer_value(val);
 		if (n < (o->type == OPT_TAIL ? -1 : 0) ||
 		    ((unsigned long long)n > o->max && n != -1))
 			return -1;
-		if (o->type == OPT_TAIL)
-			req->tail = (long)n;
-		else if (strcmp(o->key, "rows") == 0)
-			req->rows = (long)n;
-		else if (strcmp(o->key, "cols") == 0)
-			req->cols = (long)n;
-		else
-			req->time = (long)n;
+		*num = (long)n;
 		return 0;
 	case OPT_TIME:
 		if (!json_is_string(val) ||
@@ -424,6 +466,35 @@ decode_engine(json_t *engine, int named, unsigned shape,
 	    whybuf, whylen);
 }
 
+static int
+kind_valid(const char *s)
+{
+	const char *const *k;
+
+	for (k = kinds; *k != NULL; k++)
+		if (strcmp(*k, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* "kind": where "engine" may be, to tell a service from a container. */
+static int
+decode_kind(json_t *kind, int named, unsigned shape, struct request *req,
+    char *whybuf, size_t whylen)
+{
+	const struct verb *v = req->of != NULL ? req->of : req->verb;
+
+	if (kind == NULL)
+		return 0;
+	if (!(shape & VF_NAME) || !named) {
+		snprintf(whybuf, whylen, "%s takes no kind%s", v->name,
+		    shape & VF_NAME ? " without \"name\"" : "");
+		return -1;
+	}
+	return copy_word(kind, req->kind, kind_valid, "kind (\"service\" or "
+	    "\"container\")", whybuf, whylen);
+}
+
 /* A word of a command: no NUL, no control byte; 0 or -1. */
 static int
 arg_valid(const char *s, size_t len)
@@ -483,12 +554,13 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 	const char *key, *s;
 	json_t *val, *verb = NULL, *name = NULL, *opts = NULL, *user = NULL;
 	json_t *tmpl = NULL, *of = NULL, *names = NULL, *argv = NULL;
-	json_t *engine = NULL;
+	json_t *engine = NULL, *kind = NULL;
 	unsigned shape;
 
 	memset(req, 0, sizeof(*req));
 	req->tail = -1;
 	req->time = -1;
+	req->replicas = -1;
 	json_object_foreach(msg, key, val) {
 		if (strcmp(key, "verb") == 0)
 			verb = val;
@@ -508,6 +580,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 			argv = val;
 		else if (strcmp(key, "engine") == 0)
 			engine = val;
+		else if (strcmp(key, "kind") == 0)
+			kind = val;
 		else if (strcmp(key, "prompt") == 0 && json_is_boolean(val))
 			req->prompt = json_is_true(val);
 		else {
@@ -559,7 +633,8 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		return -1;
 	}
 	if (decode_engine(engine, name != NULL, shape, req, whybuf,
-	    whylen) == -1)
+	    whylen) == -1 || decode_kind(kind, name != NULL, shape, req,
+	    whybuf, whylen) == -1)
 		return -1;
 	if (req->verb->flags & VF_USER) {
 		s = json_string_value(user);
@@ -574,5 +649,12 @@ request_decode(json_t *msg, time_t now, struct request *req, char *whybuf,
 		snprintf(whybuf, whylen, "unknown request field");
 		return -1;
 	}
-	return decode_opts(opts, now, req, whybuf, whylen);
+	if (decode_opts(opts, now, req, whybuf, whylen) == -1)
+		return -1;
+	if ((req->verb->flags & VF_COUNT) && req->replicas == -1) {
+		snprintf(whybuf, whylen, "%s needs \"replicas\" in \"opts\"",
+		    req->verb->name);
+		return -1;
+	}
+	return 0;
 }

@@ -19,6 +19,7 @@ enum verb_id {
 	VERB_CAN,
 	VERB_INSPECT,		/* granted with status (confutil.c) */
 	VERB_EXEC,
+	VERB_SCALE,
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
 	VERB_HELP,		/* local to the shell */
@@ -58,11 +59,14 @@ struct optspec {
 				   unless --no-stream */
 
 #define VF_ARGV		0x400	/* NAME, then a command: "argv" */
+#define VF_COUNT	0x800	/* NAME, then a count: opts "replicas",
+				   required */
 
 #define NAMES_MAX	64	/* names in one request's "names" */
 #define ENGINES_MAX	64	/* engines in a welcome's "engines" */
 #define ARGV_MAX_BYTES	16384	/* exec's argv, each word and its NUL */
 #define ARGV_MAX_WORDS	1024
+#define REPLICAS_MAX	100000	/* scale's "replicas" */
 
 struct verb {
 	const char		*name;
@@ -94,6 +98,8 @@ struct request {
 	const struct verb	*of;		/* can's VERB; NULL: none */
 	char			 name[129];	/* "" when the verb has none */
 	char			 engine[65];	/* name's engine; "": not said */
+	char			 kind[16];	/* name's kind, "service" or
+						   "container"; "": not said */
 	char			 names[NAMES_MAX][129];	/* VF_NAMES: "names" */
 	char			 names_engine[NAMES_MAX][65];	/* each one's
 						   engine; "": not said */
@@ -106,6 +112,8 @@ struct request {
 	int			 timestamps;
 	long			 tail;		/* -1: all */
 	long			 time;		/* -1: Docker's default */
+	long			 replicas;	/* scale's count; -1: absent */
+	int			 detach;	/* restart -d: do not wait */
 	int			 has_since, has_until;
 	struct timespec		 since, until;
 	int			 prompt;	/* the client can answer one */
@@ -119,8 +127,8 @@ struct request {
 
 /*
  * Decodes a REQUEST message strictly: known verb that is not local,
- * a valid name exactly when the verb takes one (and a valid engine only
- * beside a name of a verb on a container), only that verb's
+ * a valid name exactly when the verb takes one (and a valid engine and
+ * kind only beside a name of a verb on a container), only that verb's
  * option keys with values of the right type. Returns 0 or -1 with a
  * message in why (static or in whybuf).
  */

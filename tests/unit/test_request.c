@@ -768,9 +768,9 @@ test_exec(void **state)
 	json_decref(msg);
 }
 
-/* "engine": beside "name" of a verb on a container, and nowhere else. */
+/* key: value beside "name" of each verb on a container; got its field. */
 static void
-test_engine(void **state)
+accept_beside_name(const char *key, const char *value, const char *got)
 {
 	static const char *const named[] = { "status", "inspect", "start",
 	    "stop", "restart", "logs", "stats", "rm" };
@@ -778,12 +778,19 @@ test_engine(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		snprintf(text, sizeof(text), "{\"verb\": \"%s\", \"engine\": "
-		    "\"build02\", \"name\": \"web\"}", named[i]);
+		snprintf(text, sizeof(text), "{\"verb\": \"%s\", \"%s\": "
+		    "\"%s\", \"name\": \"web\"}", named[i], key, value);
 		must_accept(text);
-		assert_string_equal(req.engine, "build02");
+		assert_string_equal(got, value);
 		assert_string_equal(req.name, "web");
 	}
+}
+
+/* "engine": beside "name" of a verb on a container, and nowhere else. */
+static void
+test_engine(void **state)
+{
+	accept_beside_name("engine", "build02", req.engine);
 	must_accept("{\"verb\": \"exec\", \"engine\": \"b.2_x-1\", "
 	    "\"name\": \"web\", \"argv\": [\"sh\"]}");
 	assert_string_equal(req.engine, "b.2_x-1");
@@ -889,6 +896,160 @@ test_names_with_engine(void **state)
 	assert_string_equal(req.names_engine[1], "");
 }
 
+/* scale: a name and opts "replicas", 0..REPLICAS_MAX, required. */
+static void
+test_scale(void **state)
+{
+	must_accept("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 3}}");
+	assert_int_equal(req.verb->id, VERB_SCALE);
+	assert_string_equal(req.name, "web");
+	assert_int_equal(req.replicas, 3);
+	must_accept("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 0}}");
+	assert_int_equal(req.replicas, 0);
+	must_accept("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"engine\": \"build02\", \"kind\": \"service\", "
+	    "\"opts\": {\"replicas\": 100000}}");
+	assert_int_equal(req.replicas, 100000);
+	assert_string_equal(req.engine, "build02");
+	must_refuse("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 100001}}");
+	must_refuse("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": -1}}");
+	must_refuse("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": \"3\"}}");
+	must_refuse("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 2.0}}");
+	must_refuse_why("{\"verb\": \"scale\", \"name\": \"web\"}",
+	    "scale needs \"replicas\" in \"opts\"");
+	must_refuse_why("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {}}", "scale needs \"replicas\"");
+	must_refuse_why("{\"verb\": \"scale\", \"opts\": "
+	    "{\"replicas\": 1}}", "scale needs a container name");
+	must_refuse_why("{\"verb\": \"scale\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 1, \"time\": 1}}",
+	    "takes no option \"time\"");
+	/* replicas is scale's alone */
+	must_refuse_why("{\"verb\": \"start\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 1}}", "takes no option \"replicas\"");
+	must_refuse_why("{\"verb\": \"restart\", \"name\": \"web\", "
+	    "\"opts\": {\"replicas\": 1}}", "takes no option");
+	/* other verbs leave it absent */
+	must_accept("{\"verb\": \"stop\", \"name\": \"web\"}");
+	assert_int_equal(req.replicas, -1);
+	/* can asks about scale without a count */
+	must_accept("{\"verb\": \"can\", \"of\": \"scale\", "
+	    "\"name\": \"web\"}");
+	assert_int_equal(req.of->id, VERB_SCALE);
+	assert_string_equal(req.name, "web");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"scale\"}",
+	    "scale needs a container name");
+}
+
+/* restart's "detach": a flag, restart's alone. */
+static void
+test_restart_detach(void **state)
+{
+	must_accept("{\"verb\": \"restart\", \"name\": \"web\", "
+	    "\"opts\": {\"detach\": true, \"time\": 3}}");
+	assert_int_equal(req.detach, 1);
+	assert_int_equal(req.time, 3);
+	must_accept("{\"verb\": \"restart\", \"name\": \"web\", "
+	    "\"opts\": {\"detach\": false}}");
+	assert_int_equal(req.detach, 0);
+	assert_int_equal(req.timestamps, 0);
+	must_accept("{\"verb\": \"restart\", \"name\": \"web\"}");
+	assert_int_equal(req.detach, 0);
+	must_refuse("{\"verb\": \"restart\", \"name\": \"web\", "
+	    "\"opts\": {\"detach\": 1}}");
+	must_refuse_why("{\"verb\": \"stop\", \"name\": \"web\", "
+	    "\"opts\": {\"detach\": true}}", "takes no option \"detach\"");
+	must_refuse_why("{\"verb\": \"start\", \"name\": \"web\", "
+	    "\"opts\": {\"detach\": true}}", "takes no option");
+}
+
+/* Every flag lands in its own field, and no other. */
+static void
+test_flags_own_fields(void **state)
+{
+	must_accept("{\"verb\": \"logs\", \"name\": \"a\", "
+	    "\"opts\": {\"timestamps\": true}}");
+	assert_int_equal(req.timestamps, 1);
+	assert_int_equal(req.follow, 0);
+	must_accept("{\"verb\": \"rm\", \"name\": \"a\", "
+	    "\"opts\": {\"force\": true}}");
+	assert_int_equal(req.force, 1);
+	assert_int_equal(req.timestamps, 0);
+	must_accept("{\"verb\": \"stats\", \"opts\": {\"stream\": true}}");
+	assert_int_equal(req.stream, 1);
+	assert_int_equal(req.timestamps, 0);
+}
+
+/* "kind": "service" or "container", where "engine" may be. */
+static void
+test_kind(void **state)
+{
+	static const char *const bad[] = { "\"\"", "\"Service\"",
+	    "\"services\"", "\"task\"", "\"service \"", "null", "1",
+	    "true", "[\"service\"]", "{}" };
+	char text[256];
+	json_t *msg;
+	size_t i;
+
+	accept_beside_name("kind", "service", req.kind);
+	accept_beside_name("kind", "container", req.kind);
+	must_accept("{\"verb\": \"status\", \"kind\": \"container\", "
+	    "\"engine\": \"build02\", \"name\": \"web\"}");
+	assert_string_equal(req.kind, "container");
+	assert_string_equal(req.engine, "build02");
+	must_accept("{\"verb\": \"exec\", \"kind\": \"container\", "
+	    "\"name\": \"web\", \"argv\": [\"sh\"]}");
+	assert_string_equal(req.kind, "container");
+	must_accept("{\"verb\": \"can\", \"of\": \"scale\", "
+	    "\"kind\": \"service\", \"name\": \"web\"}");
+	assert_string_equal(req.kind, "service");
+	must_accept("{\"verb\": \"status\", \"name\": \"web\"}");
+	assert_string_equal(req.kind, "");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"verb\": \"status\", "
+		    "\"name\": \"web\", \"kind\": %s}", bad[i]);
+		must_refuse_why(text, "invalid kind");
+		assert_string_equal(req.kind, "");
+	}
+	must_refuse_why("{\"verb\": \"ls\", \"kind\": \"service\"}",
+	    "ls takes no kind");
+	must_refuse_why("{\"verb\": \"can\", \"kind\": \"service\"}",
+	    "can takes no kind");
+	must_refuse_why("{\"verb\": \"forget\", \"kind\": \"service\"}",
+	    "forget takes no kind");
+	must_refuse_why("{\"verb\": \"create\", \"template\": \"dev\", "
+	    "\"name\": \"box\", \"kind\": \"container\"}",
+	    "create takes no kind");
+	must_refuse_why("{\"verb\": \"can\", \"of\": \"create\", "
+	    "\"template\": \"dev\", \"kind\": \"service\"}",
+	    "create takes no kind");
+	must_refuse_why("{\"verb\": \"provision\", \"user\": \"alice\", "
+	    "\"kind\": \"service\"}", "provision takes no kind");
+	must_refuse_why("{\"verb\": \"stats\", \"kind\": \"service\"}",
+	    "stats takes no kind without \"name\"");
+	must_refuse_why("{\"verb\": \"stats\", \"names\": [\"a\"], "
+	    "\"kind\": \"service\"}", "takes no kind without");
+	/* in an entry of "names", as any other key */
+	must_refuse("{\"verb\": \"stats\", \"names\": [{\"engine\": "
+	    "\"local\", \"name\": \"a\", \"kind\": \"service\"}]}");
+	/* "kind" in "opts" is not a request field */
+	must_refuse_why("{\"verb\": \"status\", \"name\": \"web\", "
+	    "\"opts\": {\"kind\": \"service\"}}", "takes no option");
+	msg = json_pack("{s:s, s:s, s:s%}", "verb", "stop", "name", "web",
+	    "kind", "service\0x", (size_t)9);
+	assert_non_null(msg);
+	assert_int_equal(request_decode(msg, NOW, &req, why, sizeof(why)), -1);
+	assert_string_equal(req.kind, "");
+	json_decref(msg);
+}
+
 int
 main(void)
 {
@@ -928,6 +1089,10 @@ main(void)
 		cmocka_unit_test(test_engine),
 		cmocka_unit_test(test_engine_invalid),
 		cmocka_unit_test(test_names_with_engine),
+		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_restart_detach),
+		cmocka_unit_test(test_flags_own_fields),
+		cmocka_unit_test(test_kind),
 	};
 
 	setenv("TZ", "UTC", 1);
