@@ -35,6 +35,8 @@
 
 #include "actions.h"
 #include "handlers.h"
+#include "service.h"
+
 
 /*
  * A missing name costs what deciding on an existing one costs: the same
@@ -85,7 +87,7 @@ target(struct ctx *x)
 	enum resolved rc;
 	char err[256];
 
-	rc = resolve_any(x->cf, x->who, x->req->engine, x->req->name, &x->t,
+	rc = resolve_any(x->cf, x->who, x->req->engine, x->req->kind, x->req->name, &x->t,
 	    err, sizeof(err));
 	if (rc == RESOLVED) {
 		x->eng = x->t.eng;
@@ -178,11 +180,29 @@ static const precheck prechecks[VERB_COUNT] = {
 	[VERB_RM] = rm_precheck,
 };
 
+/* A verb on a service that acts on containers only: said before anything
+ * is asked. */
+static int
+service_refused(struct ctx *x)
+{
+	if (!x->t.service || service_handler(x) != NULL ||
+	    x->req->verb->id == VERB_CAN)
+		return 0;
+	set_out(x, EXIT_USAGE, "%s: %s is a service: %s acts on containers",
+	    x->req->verb->name, x->req->name, x->req->verb->name);
+	x->audit->result = "refused: a service";
+	return -1;
+}
+
 static int
 prechecked(struct ctx *x)
 {
 	precheck p = prechecks[x->req->verb->id];
 
+	if (service_refused(x) == -1)
+		return -1;
+	if (x->t.service)
+		return 0;	/* rm's precheck is a container's */
 	return p != NULL ? p(x) : 0;
 }
 
@@ -202,6 +222,7 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_STATS] = do_stats,
 	[VERB_INSPECT] = do_inspect,
 	[VERB_EXEC] = do_exec,
+	[VERB_SCALE] = do_scale,
 };
 
 /* Data too large for one control frame goes ahead in data frames. */
@@ -272,7 +293,8 @@ audit_ready(struct ctx *x)
 int
 action_name(struct ctx *x)
 {
-	return target(x) == 0 && authorize(x) == 0 ? 0 : -1;
+	return target(x) == 0 && authorize(x) == 0 &&
+	    service_refused(x) == 0 ? 0 : -1;
 }
 
 int
@@ -332,7 +354,8 @@ action_run(const struct config *cf, const struct engine *eng,
 	    (target(&x) == 0 && authorize(&x) == 0)) &&
 	    prechecked(&x) == 0 && (names_several(req) ||
 	    reauth_needed(&x) == 0) && audit_ready(&x) == 0)
-		h(&x);
+		(x.t.service && req->verb->id != VERB_CAN ?
+		    service_handler(&x) : h)(&x);
 	if (x.t.eng != NULL && cf->nengines > 1 && json_is_object(x.out.data) &&
 	    json_object_get(x.out.data, "name") != NULL)
 		json_object_set_new(x.out.data, "engine",

@@ -143,7 +143,7 @@ can_list(struct ctx *x)
 		engine_failed(x, err);
 		return;
 	}
-	if ((list = list_visible(x, container_entry, NULL)) == NULL) {
+	if ((list = list_visible(x, container_entry, 0, NULL)) == NULL) {
 		json_decref(per);
 		return;
 	}

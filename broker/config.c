@@ -335,6 +335,17 @@ st_warnings(struct confctx *c, config_setting_t *s, struct config *cf)
 	return conf_int(c, s, 0, 1000, &cf->warnings);
 }
 
+static int
+st_max_replicas(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	return conf_int(c, s, 0, 100000, &cf->swarm_max_replicas);
+}
+
+static const struct keyspec swarm_keys[] = {
+	{ "max_replicas", CONFIG_TYPE_INT, st_max_replicas },
+	{ NULL, 0, NULL }
+};
+
 static const struct keyspec shell_keys[] = {
 	{ "idle_timeout", CONFIG_TYPE_INT, st_idle_timeout },
 	{ "warnings", CONFIG_TYPE_INT, st_warnings },
@@ -355,6 +366,7 @@ static const struct {
 	{ "ownership", ownership_keys, NULL },
 	{ "limits", limits_keys, NULL },
 	{ "shell", shell_keys, NULL },
+	{ "swarm", swarm_keys, NULL },
 	{ "reauth", reauth_keys, NULL },
 	{ "rules", NULL, load_rules },
 	{ "images", NULL, conf_images },
@@ -503,6 +515,7 @@ set_defaults(struct config *cf)
 	cf->containers_per_user = 10;
 	cf->miss_quantum_ms = 10;
 	cf->exec_per_user = 4;
+	cf->swarm_max_replicas = 10;
 	cf->exec_idle = 3600;
 	cf->idle_timeout = 900;
 	cf->warnings = 5;

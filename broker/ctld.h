@@ -85,6 +85,7 @@ struct config {
 	int		 containers_per_user;	/* from templates; 0: any */
 	int		 miss_quantum_ms;	/* "no such container" timing */
 	int		 exec_per_user;		/* exec sessions at once */
+	int		 swarm_max_replicas;	/* scale's ceiling */
 	int		 exec_idle;		/* seconds silent; 0: never */
 	int		 idle_timeout;		/* told to the shell */
 	int		 warnings;		/* refusals before ctl logs out */

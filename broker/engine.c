@@ -80,6 +80,7 @@ engine_init(struct engine *e, const char *socket, const char *version)
 	memcpy(e->socket, socket, strlen(socket) + 1);
 	memcpy(e->version, version, strlen(version) + 1);
 	e->timeout = 2;
+	e->swarm = -1;
 	return 0;
 }
 
@@ -133,6 +134,7 @@ engine_init_tcp(struct engine *e, const char *name, const char *addr,
 	snprintf(e->url, sizeof(e->url), "https://%s", hp);
 	memcpy(e->version, version, strlen(version) + 1);
 	e->timeout = 2;
+	e->swarm = -1;
 	return 0;
 }
 
@@ -268,24 +270,28 @@ engine_warm(struct engine *e, char *err, size_t errlen)
 {
 	struct engine_reply r;
 	CURLSH *sh;
+	json_t *sw;
 
-	if (e->url[0] == '\0')
-		return 0;
 	engine_unwarm(e);
-	if ((sh = curl_share_init()) == NULL ||
-	    curl_share_setopt(sh, CURLSHOPT_SHARE,
-	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-		curl_share_cleanup(sh);
-		snprintf(err, errlen, "internal error (curl share)");
-		return -1;
+	e->swarm = -1;
+	if (e->url[0] != '\0') {
+		if ((sh = curl_share_init()) == NULL ||
+		    curl_share_setopt(sh, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+			curl_share_cleanup(sh);
+			snprintf(err, errlen, "internal error (curl share)");
+			return -1;
+		}
+		e->share = sh;
 	}
-	e->share = sh;
-	if (engine_version(e, &r) == -1 || r.status != 200) {
+	if (engine_info(e, &r) == -1 || r.status != 200) {
 		snprintf(err, errlen, "%s", r.error[0] ? r.error :
-		    "no version answer");
+		    "no answer to /info");
 		engine_reply_free(&r);
 		return -1;
 	}
+	sw = json_object_get(r.body, "Swarm");
+	e->swarm = json_is_true(json_object_get(sw, "ControlAvailable"));
 	engine_reply_free(&r);
 	return 0;
 }
@@ -453,13 +459,13 @@ engine_inspect(const struct engine *e, const char *ref, long timeout,
 	return call(e, "GET", path, NULL, timeout, r);
 }
 
-/* GET /version: whether the engine answers, and as dockerd. */
+/* GET /info: whether the engine answers, and is a Swarm manager. */
 int
-engine_version(const struct engine *e, struct engine_reply *r)
+engine_info(const struct engine *e, struct engine_reply *r)
 {
 	char path[PATH_MAX_LEN];
 
-	if (path_print(path, sizeof(path), e, "/version") == -1)
+	if (path_print(path, sizeof(path), e, "/info") == -1)
 		return refuse(r, "path");
 	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
 	    ENGINE_TIMEOUT, r);
@@ -501,10 +507,11 @@ url_encode(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* /containers/json?all=1, with filters={"label":["KEY[=VALUE]"]}. */
+/* WHAT (/containers/json?all=1 or /services?status=true), with
+ * filters={"label":["KEY[=VALUE]"]}. */
 static int
-list_path(const struct engine *e, const char *key, const char *value,
-    char *path, size_t len)
+filtered_path(const struct engine *e, const char *what, const char *key,
+    const char *value, char *path, size_t len)
 {
 	char enc[PATH_MAX_LEN];
 	json_t *f;
@@ -512,7 +519,7 @@ list_path(const struct engine *e, const char *key, const char *value,
 	int rc = -1;
 
 	if (key == NULL)
-		return path_print(path, len, e, "/containers/json?all=1");
+		return path_print(path, len, e, "%s", what);
 	f = value != NULL ? json_pack("{s:[s++]}", "label", key, "=", value) :
 	    json_pack("{s:[s]}", "label", key);
 	if (f == NULL || (js = json_dumps(f, JSON_COMPACT)) == NULL) {
@@ -520,11 +527,26 @@ list_path(const struct engine *e, const char *key, const char *value,
 		return -1;
 	}
 	if (url_encode(js, enc, sizeof(enc)) == 0)
-		rc = path_print(path, len, e,
-		    "/containers/json?all=1&filters=%s", enc);
+		rc = path_print(path, len, e, "%s&filters=%s", what, enc);
 	free(js);
 	json_decref(f);
 	return rc;
+}
+
+static int
+list_path(const struct engine *e, const char *key, const char *value,
+    char *path, size_t len)
+{
+	return filtered_path(e, "/containers/json?all=1", key, value, path,
+	    len);
+}
+
+static int
+services_path(const struct engine *e, const char *key, const char *value,
+    char *path, size_t len)
+{
+	return filtered_path(e, "/services?status=true", key, value, path,
+	    len);
 }
 
 /*
@@ -753,6 +775,7 @@ engine_inspect_each(const struct engine *const *engines, size_t n,
 
 struct list_args {
 	const char *const	*labels, *const *values;
+	const int		*services;
 };
 
 static int
@@ -761,22 +784,88 @@ list_each_path(const struct engine *e, size_t i, const void *arg,
 {
 	const struct list_args *la = arg;
 
-	return list_path(e, la->labels[i], la->values[i], path, len);
+	return (la->services[i] ? services_path : list_path)(e, la->labels[i],
+	    la->values[i], path, len);
 }
 
 /*
- * n listings side by side: engines[i] asked with labels[i] and values[i]
- * as engine_list is, each within its engine's timeout.
+ * n listings side by side: engines[i] asked for containers (services[i]
+ * 0) or services with labels[i] and values[i] as engine_list and
+ * engine_services are, each within its engine's timeout.
  */
 int
 engine_list_each(const struct engine *const *engines,
-    const char *const *labels, const char *const *values, size_t n,
-    int client_fd, struct engine_reply *replies)
+    const char *const *labels, const char *const *values,
+    const int *services, size_t n, int client_fd,
+    struct engine_reply *replies)
 {
-	struct list_args la = { labels, values };
+	struct list_args la = { labels, values, services };
 
 	return get_each(engines, n, list_each_path, &la, 0, client_fd,
 	    replies);
+}
+
+/* /services?status=true, with filters={"label":[...]} as list_path. */
+int
+engine_services(const struct engine *e, const char *label, const char *value,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (services_path(e, label, value, path, sizeof(path)) == -1)
+		return refuse(r, "listing");
+	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
+	    ENGINE_TIMEOUT, r);
+}
+
+/* GET /services/REF: REF a name (its Spec.Name checked by the caller)
+ * or a full ID. */
+int
+engine_service(const struct engine *e, const char *ref,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if ((!name_valid(ref) && !swarm_id_valid(ref)) || path_print(path,
+	    sizeof(path), e, "/services/%s", ref) == -1)
+		return refuse(r, "service name");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+int
+engine_service_update(const struct engine *e, const char *id,
+    unsigned long long version, json_t *spec, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!swarm_id_valid(id) || path_print(path, sizeof(path), e,
+	    "/services/%s/update?version=%llu", id, version) == -1)
+		return refuse(r, "service ID");
+	return call(e, "POST", path, spec, ENGINE_TIMEOUT, r);
+}
+
+/* The service's tasks: filters={"service":[ID]}. */
+int
+engine_tasks(const struct engine *e, const char *service_id,
+    struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (!swarm_id_valid(service_id) || path_print(path, sizeof(path), e,
+	    "/tasks?filters=%%7B%%22service%%22%%3A%%5B%%22%s%%22%%5D%%7D",
+	    service_id) == -1)
+		return refuse(r, "service ID");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+}
+
+int
+engine_nodes(const struct engine *e, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (path_print(path, sizeof(path), e, "/nodes") == -1)
+		return refuse(r, "path");
+	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
 }
 
 int
@@ -815,28 +904,50 @@ engine_image(const struct engine *e, const char *ref, struct engine_reply *r)
 	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
 }
 
+/* The query of a log stream; a service's also asks for details=1. */
+static void
+logs_query(const struct engine_logopts *o, int details, char *q, size_t len)
+{
+	size_t n;
+
+	n = (size_t)snprintf(q, len, "stdout=1&stderr=1%s%s%s",
+	    o->follow ? "&follow=1" : "", o->timestamps ? "&timestamps=1" : "",
+	    details ? "&details=1" : "");
+	if (o->tail >= 0)
+		n += (size_t)snprintf(q + n, len - n, "&tail=%ld", o->tail);
+	if (o->has_since)
+		n += (size_t)snprintf(q + n, len - n, "&since=%lld.%09ld",
+		    (long long)o->since.tv_sec, o->since.tv_nsec);
+	if (o->has_until)
+		snprintf(q + n, len - n, "&until=%lld.%09ld",
+		    (long long)o->until.tv_sec, o->until.tv_nsec);
+}
+
 static int
 logs_path(const struct engine *e, const char *id,
     const struct engine_logopts *o, char *path, size_t len)
 {
 	char q[256];
-	size_t n;
 
 	if (!id_valid(id))
 		return -1;
-	n = (size_t)snprintf(q, sizeof(q), "stdout=1&stderr=1%s%s",
-	    o->follow ? "&follow=1" : "", o->timestamps ? "&timestamps=1" : "");
-	if (o->tail >= 0)
-		n += (size_t)snprintf(q + n, sizeof(q) - n, "&tail=%ld",
-		    o->tail);
-	if (o->has_since)
-		n += (size_t)snprintf(q + n, sizeof(q) - n,
-		    "&since=%lld.%09ld", (long long)o->since.tv_sec,
-		    o->since.tv_nsec);
-	if (o->has_until)
-		snprintf(q + n, sizeof(q) - n, "&until=%lld.%09ld",
-		    (long long)o->until.tv_sec, o->until.tv_nsec);
+	logs_query(o, 0, q, sizeof(q));
 	return path_print(path, len, e, "/containers/%s/logs?%s", id, q);
+}
+
+/* A service's: until is not dockerd's to take there. */
+static int
+service_logs_path(const struct engine *e, const char *id,
+    const struct engine_logopts *o, char *path, size_t len)
+{
+	struct engine_logopts so = *o;
+	char q[256];
+
+	if (!swarm_id_valid(id))
+		return -1;
+	so.has_until = 0;
+	logs_query(&so, 1, q, sizeof(q));
+	return path_print(path, len, e, "/services/%s/logs?%s", id, q);
 }
 
 static size_t
@@ -885,12 +996,45 @@ stream_finish(const struct engine *e, struct streamctx *s, CURLcode rc,
  * (buf NULL) that it should send what it gathered. A followed stream
  * waits pace_ms after each pass so that lines go out together.
  */
+static enum engine_stream
+run_stream(const struct engine *e, const char *path, int client_fd,
+    int pace_ms, engine_sink sink, void *ctx, struct engine_reply *r);
+
 enum engine_stream
 engine_logs(const struct engine *e, const char *id,
     const struct engine_logopts *o, int client_fd, int pace_ms,
     engine_sink sink, void *ctx, struct engine_reply *r)
 {
-	char errbuf[CURL_ERROR_SIZE], path[PATH_MAX_LEN];
+	char path[PATH_MAX_LEN];
+
+	memset(r, 0, sizeof(*r));
+	if (logs_path(e, id, o, path, sizeof(path)) == -1) {
+		snprintf(r->error, sizeof(r->error), "internal error (path)");
+		return ENGINE_STREAM_FAILED;
+	}
+	return run_stream(e, path, client_fd, pace_ms, sink, ctx, r);
+}
+
+enum engine_stream
+engine_service_logs(const struct engine *e, const char *id,
+    const struct engine_logopts *o, int client_fd, int pace_ms,
+    engine_sink sink, void *ctx, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	memset(r, 0, sizeof(*r));
+	if (service_logs_path(e, id, o, path, sizeof(path)) == -1) {
+		snprintf(r->error, sizeof(r->error), "internal error (path)");
+		return ENGINE_STREAM_FAILED;
+	}
+	return run_stream(e, path, client_fd, pace_ms, sink, ctx, r);
+}
+
+static enum engine_stream
+run_stream(const struct engine *e, const char *path, int client_fd,
+    int pace_ms, engine_sink sink, void *ctx, struct engine_reply *r)
+{
+	char errbuf[CURL_ERROR_SIZE];
 	struct streamctx s;
 	struct curl_waitfd wfd;
 	enum engine_stream ret;
@@ -903,8 +1047,7 @@ engine_logs(const struct engine *e, const char *id,
 	memset(&s, 0, sizeof(s));
 	s.sink = sink;
 	s.ctx = ctx;
-	if (logs_path(e, id, o, path, sizeof(path)) == -1 ||
-	    (s.easy = easy(e, path, errbuf)) == NULL ||
+	if ((s.easy = easy(e, path, errbuf)) == NULL ||
 	    (m = curl_multi_init()) == NULL) {
 		curl_easy_cleanup(s.easy);
 		snprintf(r->error, sizeof(r->error), "internal error (curl)");

@@ -34,6 +34,8 @@ struct engine {
 	char	 version[8];	/* pinned API version, "1.41" */
 	long	 timeout;	/* seconds ls and resolution wait for it */
 	void	*share;		/* CURLSH *: TLS sessions; NULL: none */
+	int	 swarm;		/* a Swarm manager: 1, 0, or -1 not known
+				   (engine_warm asks /info) */
 	int	 line;		/* in ctld.conf; 0: the default one */
 };
 
@@ -92,9 +94,10 @@ int	engine_action(const struct engine *, const char *id,
 int	engine_inspect_each(const struct engine *const *engines, size_t n,
 	    const char *ref, struct engine_reply *replies);
 int	engine_list_each(const struct engine *const *engines,
-	    const char *const *labels, const char *const *values, size_t n,
-	    int client_fd, struct engine_reply *replies);
-int	engine_version(const struct engine *, struct engine_reply *);
+	    const char *const *labels, const char *const *values,
+	    const int *services, size_t n, int client_fd,
+	    struct engine_reply *replies);
+int	engine_info(const struct engine *, struct engine_reply *);
 int	engine_stats(const struct engine *, const char *id,
 	    struct engine_reply *);
 int	engine_stats_many(const struct engine *const *engines,
@@ -109,6 +112,26 @@ int	engine_image(const struct engine *, const char *ref,
 int	engine_volume(const struct engine *, const char *name,
 	    struct engine_reply *);
 void	engine_reply_free(struct engine_reply *);
+
+/*
+ * Swarm (a manager's): services by label as engine_list, one by name or
+ * full ID, its update (the body is dockerd's own Spec with ctld's few
+ * changes, at the version read), its tasks, the nodes.
+ */
+int	engine_services(const struct engine *, const char *label,
+	    const char *value, struct engine_reply *);
+int	engine_service(const struct engine *, const char *ref,
+	    struct engine_reply *);
+int	engine_service_update(const struct engine *, const char *id,
+	    unsigned long long version, json_t *spec, struct engine_reply *);
+int	engine_tasks(const struct engine *, const char *service_id,
+	    struct engine_reply *);
+int	engine_nodes(const struct engine *, struct engine_reply *);
+/* A service's log stream (details=1: each line names its task), as
+ * engine_logs runs a container's. */
+enum engine_stream engine_service_logs(const struct engine *, const char *id,
+	    const struct engine_logopts *, int client_fd, int pace_ms,
+	    engine_sink, void *ctx, struct engine_reply *);
 
 /* exec: create (body from exec.c), start as a hijacked stream, resize. */
 struct hijack;

@@ -80,7 +80,7 @@ explain_container(const struct config *cf, const struct identity *who,
 
 	if (split_name(arg, engine, sizeof(engine), name, sizeof(name)) == -1)
 		errx(2, "invalid container name: %s", arg);
-	switch (resolve_any(cf, who, engine, name, &t, err, sizeof(err))) {
+	switch (resolve_any(cf, who, engine, "", name, &t, err, sizeof(err))) {
 	case RESOLVED:
 		break;
 	case RESOLVE_FAILED:

@@ -61,7 +61,8 @@ void	do_stats(struct ctx *);
 /* list.c: an entry for a visible container c, from e's list */
 typedef json_t *(*list_entry)(struct ctx *, const struct engine *e,
     json_t *c, const char *name, const char *owner, const char *group);
-json_t	*list_visible(struct ctx *, list_entry, json_t **down);
+json_t	*list_visible(struct ctx *, list_entry, int services,
+	    json_t **down);
 void	do_ls(struct ctx *);
 
 /* can.c */

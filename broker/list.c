@@ -8,7 +8,10 @@
  *    filters sent to dockerd only narrow what is fetched.
  * 2. A container is listed once, by its engine and name, whatever
  *    queries found it.
- * 3. Every engine the caller may use is asked at once (libcurl's multi
+ * 3. On a Swarm manager, services are listed beside containers, decided
+ *    by their own labels; a task's container is not listed: its service
+ *    is.
+ * 4. Every engine the caller may use is asked at once (libcurl's multi
  *    interface), each within its own timeout: one that does not answer
  *    is named and left out, and never hides or holds up the others.
  */
@@ -18,6 +21,7 @@
 
 #include "handlers.h"
 #include "names.h"
+#include "service.h"
 
 static const char *
 list_name(json_t *c)
@@ -109,8 +113,9 @@ ls_add(struct ctx *x, list_entry fn, const struct engine *e, json_t *body,
 	json_array_foreach(body, i, c) {
 		name = list_name(c);
 		id = json_string_value(json_object_get(c, "Id"));
-		if (name == NULL || !id_valid(id))
-			continue;
+		if (name == NULL || !id_valid(id) ||
+		    task_container(json_object_get(c, "Labels")))
+			continue;	/* a task's: its service is listed */
 		snprintf(key, sizeof(key), "%s/%s", e->name, id);
 		if (json_object_get(seen, key) != NULL)
 			continue;
@@ -131,6 +136,40 @@ ls_add(struct ctx *x, list_entry fn, const struct engine *e, json_t *body,
 	return 0;
 }
 
+/* Adds the services one answer lists that the caller may see. */
+static int
+ls_add_services(struct ctx *x, const struct engine *e, json_t *body,
+    json_t *seen, json_t *list)
+{
+	struct decision d;
+	json_t *svc, *spec;
+	const char *name, *id, *owner, *group;
+	char key[ENGINE_NAME_MAX + SWARM_ID_LEN + 3];
+	size_t i;
+
+	json_array_foreach(body, i, svc) {
+		spec = json_object_get(svc, "Spec");
+		name = json_string_value(json_object_get(spec, "Name"));
+		id = json_string_value(json_object_get(svc, "ID"));
+		if (name == NULL || !name_valid(name) || !swarm_id_valid(id))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", e->name, id);
+		if (json_object_get(seen, key) != NULL)
+			continue;
+		json_object_set_new(seen, key, json_true());
+		target_labels(x->cf, json_object_get(spec, "Labels"), &owner,
+		    &group);
+		policy_decide(x->cf, x->who, VERB_LS, e->name, name, owner,
+		    group, &d);
+		if (d.visible && json_array_append_new(list,
+		    service_row(e, svc, name)) == -1) {
+			set_out(x, EXIT_FAIL, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* One engine that did not answer, for the caller and the done frame. */
 static int
 ls_down(json_t *down, const struct engine *e, const char *error)
@@ -145,41 +184,54 @@ ls_down(json_t *down, const struct engine *e, const char *error)
  * in down, and holds up none of the others.
  */
 static int
-ls_collect(struct ctx *x, list_entry fn, json_t *seen, json_t *list,
-    json_t *down)
+ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
+    json_t *list, json_t *down)
 {
-	enum { MAX = LS_ENGINES * LS_QUERIES };
+	enum { MAX = LS_ENGINES * LS_QUERIES * 2 };
 	const struct engine *es[MAX];
 	const char *keys[MAX], *values[MAX];
+	int svc[MAX];
 	struct engine_reply r[MAX];
 	struct query q[LS_QUERIES];
-	size_t i, j, nq = ls_queries(x, q), n = 0;
-	int rc = 0;
+	size_t i, j, nq = ls_queries(x, q), n = 0, per[LS_ENGINES], ne = 0;
+	size_t first[LS_ENGINES];
+	int rc = 0, k, kinds;
 
-	for (i = 0; i < x->cf->nengines && n + nq <= MAX; i++) {
+	for (i = 0; i < x->cf->nengines && ne < LS_ENGINES; i++) {
 		if (!policy_engine_usable(x->cf, x->who,
 		    x->cf->engines[i].name))
 			continue;
-		for (j = 0; j < nq; j++, n++) {
-			es[n] = &x->cf->engines[i];
-			keys[n] = q[j].key;
-			values[n] = q[j].value;
-		}
+		kinds = services && x->cf->engines[i].swarm != 0 ? 2 : 1;
+		first[ne] = n;
+		for (k = 0; k < kinds; k++)
+			for (j = 0; j < nq; j++, n++) {
+				es[n] = &x->cf->engines[i];
+				keys[n] = q[j].key;
+				values[n] = q[j].value;
+				svc[n] = k;
+			}
+		per[ne] = n - first[ne];
+		ne++;
 	}
-	if (engine_list_each(es, keys, values, n, x->fd, r) == -1)
+	if (engine_list_each(es, keys, values, svc, n, x->fd, r) == -1)
 		rc = -1;	/* the client left: nobody to answer */
-	for (i = 0; rc == 0 && i < n; i += nq) {
-		for (j = i; j < i + nq; j++)
-			if (r[j].status != 200 || !json_is_array(r[j].body))
-				break;
-		if (j < i + nq) {	/* an engine answers whole, or not */
-			if (ls_down(down, es[i], r[j].error[0] ? r[j].error :
+	for (i = 0; rc == 0 && i < ne; i++) {
+		for (j = first[i]; j < first[i] + per[i]; j++)
+			if (!(svc[j] && (r[j].status == 503 ||
+			    r[j].status == 404)) && (r[j].status != 200 ||
+			    !json_is_array(r[j].body)))
+				break;	/* 503: no manager, no services */
+		if (j < first[i] + per[i]) {	/* answers whole, or not */
+			if (ls_down(down, es[j], r[j].error[0] ? r[j].error :
 			    "dockerd: malformed listing") == -1)
 				rc = -1;
 			continue;
 		}
-		for (j = i; rc == 0 && j < i + nq; j++)
-			rc = ls_add(x, fn, es[j], r[j].body, seen, list);
+		for (j = first[i]; rc == 0 && j < first[i] + per[i]; j++)
+			if (r[j].status == 200)
+				rc = svc[j] ? ls_add_services(x, es[j],
+				    r[j].body, seen, list) : ls_add(x, fn,
+				    es[j], r[j].body, seen, list);
 	}
 	for (i = 0; i < n; i++)
 		engine_reply_free(&r[i]);
@@ -221,14 +273,14 @@ by_engine_name(const void *a, const void *b)
  * set on failure.
  */
 json_t *
-list_visible(struct ctx *x, list_entry fn, json_t **down)
+list_visible(struct ctx *x, list_entry fn, int services, json_t **down)
 {
 	json_t *list = json_array(), *seen = json_object(), *dn = json_array();
 
 	if (list == NULL || seen == NULL || dn == NULL) {
 		set_out(x, EXIT_FAIL, "out of memory");
 		x->audit->result = "error";
-	} else if (ls_collect(x, fn, seen, list, dn) == 0) {
+	} else if (ls_collect(x, fn, services, seen, list, dn) == 0) {
 		json_decref(seen);
 		if (json_array_size(dn) > 0)
 			down_message(x, dn);
@@ -271,7 +323,7 @@ do_ls(struct ctx *x)
 {
 	json_t *list, *down = NULL;
 
-	if ((list = list_visible(x, ls_entry, &down)) == NULL)
+	if ((list = list_visible(x, ls_entry, 1, &down)) == NULL)
 		return;
 	x->out.data = json_pack("{s:o}", "containers", list);
 	if (json_array_size(down) > 0)

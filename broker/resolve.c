@@ -23,6 +23,10 @@
  *    have had it). Containers the caller may not use never count, so
  *    the refusals tell nothing of them.
  * 7. A target carries its engine: every action goes there, by full ID.
+ * 8. On a Swarm manager a name may be a service (Spec.Name exactly, a
+ *    full Swarm ID): a container and a service of one name are refused
+ *    until the client says which (kind). A task's container is never a
+ *    target: its service is.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +67,13 @@ target_labels(const struct config *cf, json_t *labels, const char **owner,
 {
 	*owner = label(labels, cf->owner_label);
 	*group = label(labels, cf->group_label);
+}
+
+/* A Swarm task's container: listed and acted on as its service only. */
+int
+task_container(json_t *labels)
+{
+	return json_object_get(labels, "com.docker.swarm.service.id") != NULL;
 }
 
 /*
@@ -111,11 +122,15 @@ resolve_reply(const struct engine *eng, const struct config *cf,
 		snprintf(err, errlen, "dockerd: malformed container ID");
 		return RESOLVE_MALFORMED;
 	}
+	config = json_object_get(r->body, "Config");
+	if (task_container(json_object_get(config, "Labels"))) {
+		engine_reply_free(r);
+		return RESOLVE_OTHER;	/* a service's task: the service is */
+	}
 	t->eng = eng;
 	memcpy(t->id, id, ID_LEN + 1);
 	t->inspect = r->body;
 	r->body = NULL;
-	config = json_object_get(t->inspect, "Config");
 	target_labels(cf, json_object_get(config, "Labels"), &t->owner,
 	    &t->group);
 	t->tty = json_is_true(json_object_get(config, "Tty"));
@@ -135,101 +150,191 @@ resolve(const struct engine *eng, const struct config *cf, const char *name,
 	return resolve_reply(eng, cf, name, &r, t, err, errlen);
 }
 
-/* Appends "ENGINE/NAME" (or the last, " and ...") to a refusal. */
-static void
-add_candidate(char *err, size_t errlen, const char *engine, int first)
-{
-	size_t n = strlen(err);
-
-	snprintf(err + n, errlen - n, "%s%s", first ? "" : ", ", engine);
-}
-
-/* The answers from several engines: one target, or why not (invariant 6). */
+/* A service's answer (GET /services/NAME), checked as a container's is. */
 static enum resolved
-choose(const struct config *cf, const struct identity *who,
-    const struct engine *const *es, size_t n, const char *name,
-    struct engine_reply *replies, struct target *t, char *err,
+service_reply(const struct engine *eng, const struct config *cf,
+    const char *name, struct engine_reply *r, struct target *t, char *err,
     size_t errlen)
 {
-	struct target cand, hidden;
-	enum resolved rc, out = RESOLVE_NONE;
-	char why[512], down[300] = "", on[300] = "";
-	size_t i, seen = 0, failed = 0;
+	const char *n, *id;
+	json_t *spec;
 
 	memset(t, 0, sizeof(*t));
+	err[0] = '\0';
+	if (r->status == 404 || r->status == 503) {	/* none, or no manager */
+		engine_reply_free(r);
+		return RESOLVE_NONE;
+	}
+	if (r->status != 200) {
+		snprintf(err, errlen, "%s", r->error);
+		engine_reply_free(r);
+		return r->status >= 400 && r->status < 500 ? RESOLVE_NONE :
+		    RESOLVE_FAILED;
+	}
+	spec = json_object_get(r->body, "Spec");
+	n = json_string_value(json_object_get(spec, "Name"));
+	id = json_string_value(json_object_get(r->body, "ID"));
+	if (n == NULL || strcmp(n, name) != 0) {
+		engine_reply_free(r);
+		return RESOLVE_OTHER;	/* an ID or a prefix of one */
+	}
+	if (!swarm_id_valid(id)) {
+		engine_reply_free(r);
+		snprintf(err, errlen, "dockerd: malformed service ID");
+		return RESOLVE_MALFORMED;
+	}
+	t->eng = eng;
+	t->service = 1;
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->inspect = r->body;
+	r->body = NULL;
+	target_labels(cf, json_object_get(spec, "Labels"), &t->owner,
+	    &t->group);
+	return RESOLVED;
+}
+
+/* One place a name is looked up: a container or a service on an engine. */
+struct lookup {
+	const struct engine	*eng;
+	int			 service;
+	struct engine_reply	 r;
+};
+
+/* Appends word to a list of them, ", " between. */
+static void
+add_word(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", word);
+}
+
+/* Several the caller may use: which to say (invariant 6). */
+static void
+ambiguous(const struct target *c, size_t seen, const char *name, char *err,
+    size_t errlen)
+{
+	char on[400] = "", w[ENGINE_NAME_MAX + 16];
+	size_t i;
+
+	for (i = 0; i < seen && i < 2; i++)
+		if (c[i].eng != c[0].eng)
+			break;
+	if (seen == 2 && i == 2) {
+		snprintf(err, errlen, "%s is a container and a service on %s: "
+		    "say service:%s or container:%s", name, c[0].eng->name,
+		    name, name);
+		return;
+	}
+	for (i = 0; i < seen; i++) {
+		snprintf(w, sizeof(w), "%s%s", c[i].eng->name, c[i].service ?
+		    " (service)" : "");
+		add_word(on, sizeof(on), w);
+	}
+	snprintf(err, errlen, "%s is on %s: say %s/%s", name, on,
+	    c[0].eng->name, name);
+}
+
+#define CANDIDATES	4
+
+/* The lookups' answers: one target, or why not (invariant 6). */
+static enum resolved
+choose(const struct config *cf, const struct identity *who,
+    struct lookup *lk, size_t n, const char *name, struct target *t,
+    char *err, size_t errlen)
+{
+	struct target cand, hidden, c[CANDIDATES];
+	enum resolved rc;
+	char why[512], down[300] = "";
+	size_t i, seen = 0, failed = 0;
+
 	memset(&hidden, 0, sizeof(hidden));
 	for (i = 0; i < n; i++) {
-		rc = resolve_reply(es[i], cf, name, &replies[i], &cand, why,
-		    sizeof(why));
+		rc = (lk[i].service ? service_reply : resolve_reply)(lk[i].eng,
+		    cf, name, &lk[i].r, &cand, why, sizeof(why));
 		if (rc == RESOLVE_FAILED || rc == RESOLVE_MALFORMED) {
-			add_candidate(down, sizeof(down), es[i]->name,
-			    failed++ == 0);
-			if (failed == 1)
+			if (strstr(down, lk[i].eng->name) == NULL)
+				add_word(down, sizeof(down), lk[i].eng->name);
+			if (failed++ == 0)
 				snprintf(err, errlen, "%s", why);
 		} else if (rc != RESOLVED)
 			continue;
-		else if (policy_allowed(cf, who, es[i]->name, name,
-		    cand.owner, cand.group) == 0) {
-			if (hidden.inspect == NULL)
-				hidden = cand;	/* decided, and not found */
-			else
-				target_free(&cand);
-		} else {
-			add_candidate(on, sizeof(on), es[i]->name, seen == 0);
-			if (seen++ == 0)
-				*t = cand;
-			else
-				target_free(&cand);
-		}
+		else if (policy_allowed(cf, who, lk[i].eng->name, name,
+		    cand.owner, cand.group) == 0 && hidden.inspect == NULL)
+			hidden = cand;	/* decided, and not found */
+		else if (policy_allowed(cf, who, lk[i].eng->name, name,
+		    cand.owner, cand.group) == 0 || seen == CANDIDATES)
+			target_free(&cand);
+		else
+			c[seen++] = cand;
 	}
-	if (failed > 0) {
+	memset(t, 0, sizeof(*t));
+	rc = RESOLVE_NONE;
+	if (failed > 0 && (n > 1 || seen > 0)) {
 		snprintf(why, sizeof(why), "%s", err);
 		snprintf(err, errlen, "%s did not answer (%s): say ENGINE/%s",
 		    down, why, name);
-		out = RESOLVE_DOWN;
-	} else if (seen > 1) {
-		snprintf(err, errlen, "%s is on %s: say %s/%s", name, on,
-		    t->eng->name, name);
-		out = RESOLVE_ENGINES;
-	} else if (seen == 1)
-		return RESOLVED;
-	else if (hidden.inspect != NULL) {
+		rc = RESOLVE_DOWN;
+	} else if (failed > 0)
+		rc = RESOLVE_FAILED;	/* one place, and it failed: as ever */
+	else if (seen > 1) {
+		ambiguous(c, seen, name, err, errlen);
+		rc = RESOLVE_ENGINES;
+	} else if (seen == 1) {
+		*t = c[0];
+		seen = 0;
+		rc = RESOLVED;
+	} else if (hidden.inspect != NULL) {
 		*t = hidden;
-		return RESOLVED;
+		memset(&hidden, 0, sizeof(hidden));
+		rc = RESOLVED;
 	}
-	if (out != RESOLVE_NONE || seen > 1)
-		target_free(t);
+	for (i = 0; i < seen; i++)
+		target_free(&c[i]);
 	target_free(&hidden);
-	return out;
+	return rc;
 }
 
 enum resolved
 resolve_any(const struct config *cf, const struct identity *who,
-    const char *engine, const char *name, struct target *t, char *err,
-    size_t errlen)
+    const char *engine, const char *kind, const char *name,
+    struct target *t, char *err, size_t errlen)
 {
 	const struct engine *es[64];
-	struct engine_reply replies[64];
+	struct engine_reply cr[64];
+	struct lookup lk[128];
 	const struct engine *e;
-	size_t i, n = 0;
+	size_t i, n = 0, k = 0;
 
 	memset(t, 0, sizeof(*t));
 	err[0] = '\0';
-	if (engine[0] != '\0') {
-		if ((e = config_engine(cf, engine)) == NULL ||
-		    !policy_engine_usable(cf, who, engine))
-			return RESOLVE_NONE;
-		return resolve(e, cf, name, t, err, errlen);
+	for (i = 0; i < cf->nengines && n < 64; i++) {
+		e = &cf->engines[i];
+		if ((engine[0] == '\0' || strcmp(engine, e->name) == 0) &&
+		    policy_engine_usable(cf, who, e->name))
+			es[n++] = e;
 	}
-	for (i = 0; i < cf->nengines && n < 64; i++)
-		if (policy_engine_usable(cf, who, cf->engines[i].name))
-			es[n++] = &cf->engines[i];
 	if (n == 0)
 		return RESOLVE_NONE;
-	if (n == 1)
+	if (n == 1 && strcmp(kind, "service") != 0 && (es[0]->swarm == 0 ||
+	    strcmp(kind, "container") == 0))
 		return resolve(es[0], cf, name, t, err, errlen);
-	(void)engine_inspect_each(es, n, name, replies);
-	return choose(cf, who, es, n, name, replies, t, err, errlen);
+	if (strcmp(kind, "service") != 0) {
+		(void)engine_inspect_each(es, n, name, cr);
+		for (i = 0; i < n; i++, k++) {
+			lk[k].eng = es[i];
+			lk[k].service = 0;
+			lk[k].r = cr[i];
+		}
+	}
+	for (i = 0; strcmp(kind, "container") != 0 && i < n; i++)
+		if (es[i]->swarm != 0) {
+			lk[k].eng = es[i];
+			lk[k].service = 1;
+			(void)engine_service(es[i], name, &lk[k].r);
+			k++;
+		}
+	return choose(cf, who, lk, k, name, t, err, errlen);
 }
 
 void

@@ -12,6 +12,7 @@ struct target {
 	char		 id[ID_LEN + 1];	/* the full ID: act on this only */
 	const char	*owner;		/* owner label, NULL if none */
 	const char	*group;		/* group label, NULL if none */
+	int		 service;	/* a Swarm service: id is its ID */
 	int		 tty;
 	int		 running;
 	json_t		*inspect;	/* dockerd's answer; labels point in */
@@ -36,8 +37,9 @@ enum resolved resolve(const struct engine *, const struct config *,
  * engine the caller may use: the one where the caller may use it.
  */
 enum resolved resolve_any(const struct config *, const struct identity *,
-	    const char *engine, const char *name, struct target *, char *err,
-	    size_t errlen);
+	    const char *engine, const char *kind, const char *name,
+	    struct target *, char *err, size_t errlen);
+int	task_container(json_t *labels);
 const char *resolve_reason(enum resolved);
 void	target_free(struct target *);
 void	target_labels(const struct config *, json_t *labels,

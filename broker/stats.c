@@ -237,7 +237,7 @@ decide_all(struct ctx *x, struct stats *st)
 	struct one *o;
 	size_t i;
 
-	if ((list = list_visible(x, all_entry, NULL)) == NULL)
+	if ((list = list_visible(x, all_entry, 0, NULL)) == NULL)
 		return -1;
 	json_array_foreach(list, i, e) {
 		if (!json_is_true(json_object_get(e, "running")) ||

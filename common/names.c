@@ -11,7 +11,8 @@
  * 3. A time value is parsed completely into seconds and nanoseconds; the
  *    broker sends dockerd only the numbers it printed itself.
  * 4. A container ID is exactly ID_LEN lower-case hex digits: the full ID,
- *    never a prefix dockerd would also accept.
+ *    never a prefix dockerd would also accept. A Swarm object's ID
+ *    (service, task, node) is exactly SWARM_ID_LEN of [a-z0-9].
  */
 #include <ctype.h>
 #include <errno.h>
@@ -58,6 +59,13 @@ id_valid(const char *s)
 {
 	return s != NULL && strlen(s) == ID_LEN &&
 	    strspn(s, "0123456789abcdef") == ID_LEN;
+}
+
+int
+swarm_id_valid(const char *s)
+{
+	return s != NULL && strlen(s) == SWARM_ID_LEN &&
+	    strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz") == SWARM_ID_LEN;
 }
 
 /* A portable login name, as useradd accepts by default. */

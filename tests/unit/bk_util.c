@@ -99,6 +99,8 @@ bk_start(const char *extra)
 	b->cf = config_load(b->conf, 0, err, sizeof(err));
 	if (b->cf == NULL)
 		fail_msg("config_load: %s", err);
+	for (size_t i = 0; i < b->cf->nengines; i++)
+		b->cf->engines[i].swarm = 0;	/* as engine_warm found it */
 	snprintf(b->audit, sizeof(b->audit), "%s", b->cf->audit_file);
 	if (auditlog_open(b->cf, err, sizeof(err)) == -1)
 		fail_msg("auditlog_open: %s", err);
