@@ -466,7 +466,7 @@ decode_engine(json_t *engine, int named, unsigned shape,
 	    whybuf, whylen);
 }
 
-static int
+int
 kind_valid(const char *s)
 {
 	const char *const *k;

@@ -84,6 +84,9 @@ const struct optspec	*opt_find_long(const struct verb *, const char *);
 const struct optspec	*opt_find_short(const struct verb *, char);
 const struct optspec	*opt_find_key(const struct verb *, const char *);
 
+/* Whether s is a "kind": "service" or "container". */
+int			 kind_valid(const char *s);
+
 /* Whether can may ask about v: a verb on a container or a template. */
 int			 verb_askable(const struct verb *v);
 

@@ -13,6 +13,9 @@
  *    template for it. A container NAME may be ENGINE/NAME, split at its
  *    one '/' and sent as "engine" and "name", the engine checked by
  *    engine_valid(); never create's, whose template names the engine.
+ *    Its NAME may be KIND:NAME, KIND "service" or "container" exactly,
+ *    sent as "kind"; never create's, and stats' never names a service.
+ *    scale takes its NAME and then a count, 0 to REPLICAS_MAX.
  * 4. Option values are checked with the parsers the broker uses; a time
  *    is sent as the user wrote it, a number as the number parsed.
  * 5. On error nothing is kept: the caller gets -1 and a message.
@@ -27,6 +30,7 @@
  *    (ARGV_MAX_WORDS words in ARGV_MAX_BYTES) and, as every word, holds
  *    no control byte (lex.c); the broker checks it again.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +40,7 @@
 #include "names.h"
 
 #define LONGOPT_MAX	32
-#define TARGET_MAX_LEN	(ENGINE_MAX_LEN + 1 + NAME_MAX_LEN)
+#define KIND_MAX_LEN	(sizeof("container") - 1)
 
 static int	args_error(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
@@ -188,21 +192,46 @@ parse_short(struct cmd *c, int argc, char *const argv[], int *i, char *err,
 	return 0;
 }
 
-const char *
-args_target(const char *word)
+/*
+ * The part of word before sep into dst (at most max bytes), checked by
+ * valid. Returns where the rest starts (word itself: no sep), or NULL.
+ */
+static const char *
+split_at(const char *word, int sep, char *dst, size_t max,
+    int (*valid)(const char *))
 {
-	char engine[ENGINE_MAX_LEN + 1];
-	const char *slash = strchr(word, '/');
+	const char *p = strchr(word, sep);
 	size_t len;
 
-	if (slash == NULL)
-		return name_valid(word) ? word : NULL;
-	len = (size_t)(slash - word);
-	if (len > ENGINE_MAX_LEN || !name_valid(slash + 1))
+	if (p == NULL)
+		return word;
+	len = (size_t)(p - word);
+	if (len > max)
 		return NULL;
-	memcpy(engine, word, len);
-	engine[len] = '\0';
-	return engine_valid(engine) ? slash + 1 : NULL;
+	memcpy(dst, word, len);
+	dst[len] = '\0';
+	return valid(dst) ? p + 1 : NULL;
+}
+
+int
+args_target(const char *word, struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if ((word = split_at(word, '/', t->engine, ENGINE_MAX_LEN,
+	    engine_valid)) == NULL || (word = split_at(word, ':', t->kind,
+	    KIND_MAX_LEN, kind_valid)) == NULL || !name_valid(word))
+		return -1;
+	t->name = word;
+	return 0;
+}
+
+/* The longest word that may be an operand of its form. */
+static size_t
+target_max(const char *word)
+{
+	return NAME_MAX_LEN +
+	    (strchr(word, '/') != NULL ? ENGINE_MAX_LEN + 1 : 0) +
+	    (strchr(word, ':') != NULL ? KIND_MAX_LEN + 1 : 0);
 }
 
 /* The verb whose operands the command takes: can's VERB, once given. */
@@ -212,10 +241,37 @@ shape(const struct cmd *c)
 	return c->of != NULL ? c->of : c->verb;
 }
 
+/* scale's N, after its NAME: the request's "replicas". */
+static int
+count(struct cmd *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (json_object_get(c->opts, "replicas") != NULL)
+		return args_error(err, errlen, "%s takes one name and a count",
+		    c->verb->name);
+	if (uint_parse(arg, REPLICAS_MAX, &n) == -1)
+		return args_error(err, errlen, "%s: '%.32s' is not a count "
+		    "from 0 to %d", c->verb->name, arg, REPLICAS_MAX);
+	if (json_object_set_new(c->opts, "replicas",
+	    json_integer((json_int_t)n)) == -1)
+		return args_error(err, errlen, "out of memory");
+	return 0;
+}
+
+/* Whether arg is scale's count: after the NAME, "-1" too, to refuse it. */
+static int
+counting(const struct cmd *c, const char *arg)
+{
+	return (c->verb->flags & VF_COUNT) && c->of == NULL &&
+	    c->word != NULL && (arg[0] != '-' || isdigit((unsigned char)arg[1]));
+}
+
 static int
 operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 {
 	const struct verb *v = shape(c);
+	struct target t;
 
 	if ((v->flags & VF_CAN) && c->of == NULL) {
 		if (!verb_askable(c->of = args_verb(arg))) {
@@ -237,21 +293,30 @@ operand(struct cmd *c, const char *arg, char *err, size_t errlen)
 			return args_error(err, errlen,
 			    "%s takes a template and at most one name",
 			    v->name);
-		if (args_target(arg) != NULL && args_target(arg) != arg)
+		if (args_target(arg, &t) == 0 && t.engine[0] != '\0')
 			return args_error(err, errlen, "%s takes a plain NAME, "
 			    "not '%.64s': the template names the engine",
 			    v->name, arg);
+		if (args_target(arg, &t) == 0 && t.kind[0] != '\0')
+			return args_error(err, errlen, "%s takes a plain NAME, "
+			    "not '%.64s': it makes a container", v->name, arg);
 		if (!name_valid(arg))
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
-	} else if (v->flags & VF_NAME) {
+	} else if (counting(c, arg))
+		return count(c, arg, err, errlen);
+	else if (v->flags & VF_NAME) {
 		if (c->word != NULL && (c->of != NULL ||
 		    !(v->flags & (VF_MULTI | VF_NAMES))))
 			return args_error(err, errlen,
 			    "%s takes one container name", v->name);
-		if (args_target(arg) == NULL)
+		if (args_target(arg, &t) == -1)
 			return args_error(err, errlen,
 			    "invalid container name '%.64s'", arg);
+		if ((v->flags & VF_NAMES) && c->of == NULL &&
+		    strcmp(t.kind, "service") == 0)
+			return args_error(err, errlen, "%s shows containers, "
+			    "not a service: '%.64s'", v->name, arg);
 		if (c->nnames == LEX_MAX_WORDS)
 			return args_error(err, errlen, "too many names");
 		c->names[c->nnames++] = arg;
@@ -282,8 +347,7 @@ refusal_of(int argc, char *const argv[])
 		return REFUSAL_HOSTILE;
 	for (i = 0; i < argc; i++) {
 		len = strlen(argv[i]);
-		if (len > (strchr(argv[i], '/') != NULL ? TARGET_MAX_LEN :
-		    NAME_MAX_LEN) || !lex_plain(argv[i], len))
+		if (len > target_max(argv[i]) || !lex_plain(argv[i], len))
 			return REFUSAL_HOSTILE;
 	}
 	return REFUSAL_USAGE;
@@ -346,7 +410,7 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 			rc = command(c, argc - i, argv + i, err, errlen);
 			break;
 		}
-		if (endopts || argv[i][0] != '-')
+		if (endopts || argv[i][0] != '-' || counting(c, argv[i]))
 			rc = operand(c, argv[i], err, errlen);
 		else if (strcmp(argv[i], "--") == 0)
 			endopts = 1;
@@ -368,6 +432,10 @@ parse(int argc, char *const argv[], struct cmd *c, char *err, size_t errlen)
 		    shape(c)->name, shape(c)->flags & VF_TEMPLATE ?
 		    "template" : "container");
 	}
+	if (rc == 0 && (c->verb->flags & VF_COUNT) && c->of == NULL &&
+	    json_object_get(c->opts, "replicas") == NULL)
+		rc = args_error(err, errlen, "%s needs a count (%s NAME N)",
+		    c->verb->name, c->verb->name);
 	if (rc != 0)
 		args_free(c);
 	return rc;
@@ -405,33 +473,35 @@ argv_list(const struct cmd *c, json_t *req)
 	return 0;
 }
 
-/* "engine" and "name" of a [ENGINE/]NAME operand into obj. */
+/* "engine", "kind" and "name" of a [ENGINE/][KIND:]NAME operand. */
 static int
 target_set(json_t *obj, const char *word)
 {
-	const char *name = args_target(word);
+	struct target t;
 
-	if (name == NULL)	/* operand() checked it */
+	if (args_target(word, &t) == -1)	/* operand() checked it */
 		return -1;
-	if (name != word && json_object_set_new(obj, "engine",
-	    json_stringn(word, (size_t)(name - 1 - word))) == -1)
+	if ((t.engine[0] != '\0' && json_object_set_new(obj, "engine",
+	    json_string(t.engine)) == -1) || (t.kind[0] != '\0' &&
+	    json_object_set_new(obj, "kind", json_string(t.kind)) == -1))
 		return -1;
-	return json_object_set_new(obj, "name", json_string(name));
+	return json_object_set_new(obj, "name", json_string(t.name));
 }
 
-/* A "names" entry: NAME, or {"engine": ENGINE, "name": NAME}. */
+/*
+ * A "names" entry: NAME, or {"engine": ENGINE, "name": NAME}; a
+ * "container:" said is what every entry means.
+ */
 static json_t *
 names_entry(const char *word)
 {
-	json_t *o;
+	struct target t;
 
-	if (args_target(word) == word)
-		return json_string(word);
-	if ((o = json_object()) != NULL && target_set(o, word) == -1) {
-		json_decref(o);
+	if (args_target(word, &t) == -1)
 		return NULL;
-	}
-	return o;
+	if (t.engine[0] == '\0')
+		return json_string(t.name);
+	return json_pack("{s:s, s:s}", "engine", t.engine, "name", t.name);
 }
 
 /* VF_NAMES: every name in one "names" list; none means all. */
@@ -513,6 +583,8 @@ args_usage(const struct verb *v, char *buf, size_t len)
 		snprintf(buf + n, len - n, " NAME...");
 	else if (n < len && (v->flags & VF_ARGV))
 		snprintf(buf + n, len - n, " NAME [--] CMD [ARG...]");
+	else if (n < len && (v->flags & VF_COUNT))
+		snprintf(buf + n, len - n, " NAME N");
 	else if (n < len && (v->flags & VF_NAME))
 		snprintf(buf + n, len - n, " NAME");
 	else if (n < len && (v->flags & VF_OPTNAME))

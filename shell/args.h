@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "lex.h"
+#include "names.h"
 #include "verbs.h"
 
 struct cmd {
@@ -42,17 +43,25 @@ void	args_free(struct cmd *c);
  */
 json_t	*args_request(const struct cmd *c);
 
+/* A container or service operand, split. */
+struct target {
+	const char	*name;		/* in the word */
+	char		 engine[ENGINE_MAX_LEN + 1];	/* "": not said */
+	char		 kind[16];	/* "service", "container"; "": not said */
+};
+
 /*
- * A container operand: NAME, or ENGINE/NAME split at its one '/'.
- * Returns where NAME starts (word itself: no engine), or NULL when word
- * is neither, its parts checked by name_valid and engine_valid.
+ * An operand: [ENGINE/][KIND:]NAME, split at its one '/' and at the ':'
+ * after it, KIND "service" or "container" (a Docker name holds no ':').
+ * Returns 0, or -1 when word is none of these, its parts checked by
+ * name_valid, engine_valid and kind_valid.
  */
-const char *args_target(const char *word);
+int	args_target(const char *word, struct target *t);
 
 /* The verb a user may type: in verb_table and not for root (VF_ADMIN). */
 const struct verb *args_verb(const char *name);
 
-/* "logs [-f] [-n N] ... NAME", "stop [-t SECS] NAME...", built from the verb's optspecs and flags. */
+/* "logs [-f] [-n N] ... NAME", "stop [-t SECS] NAME...", "scale NAME N", built from the verb's optspecs and flags. */
 void	args_usage(const struct verb *v, char *buf, size_t len);
 
 /* Whether word names ctl itself ("ctl", ".../ctl"), to be skipped. */

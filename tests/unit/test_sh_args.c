@@ -340,7 +340,9 @@ test_broker_accepts(void **state)
 		"create tmpl", "create tmpl web", "forget",
 		"status b2/web", "stop -t 1 b2/web", "logs -f b2/web",
 		"stats b2/web", "stats b2/web web", "rm b2/web",
-		"inspect b2/web", NULL
+		"inspect b2/web", "scale web 3", "scale b2/web 0",
+		"restart -d web", "status service:web", "stop b2/container:web",
+		"stats container:web", "can scale b2/service:web", NULL
 	};
 	struct request r;
 	char why[128];
@@ -370,6 +372,9 @@ test_broker_accepts(void **state)
 			    strchr(lines[i], '/') != NULL ? "b2" : "");
 		if (c.verb->flags & VF_TEMPLATE)
 			assert_string_equal(r.template, "tmpl");
+		assert_string_equal(r.kind, strstr(lines[i], "service:") !=
+		    NULL ? "service" : strstr(lines[i], "container:") != NULL &&
+		    !(c.verb->flags & VF_NAMES) ? "container" : "");
 		json_decref(req);
 		args_free(&c);
 	}
@@ -432,6 +437,10 @@ test_usage(void **state)
 	assert_string_equal(buf, "rm [-f] NAME...");
 	args_usage(verb_find("stats"), buf, sizeof(buf));
 	assert_string_equal(buf, "stats [--no-stream] [--json] [NAME...]");
+	args_usage(verb_find("scale"), buf, sizeof(buf));
+	assert_string_equal(buf, "scale NAME N");
+	args_usage(verb_find("restart"), buf, sizeof(buf));
+	assert_string_equal(buf, "restart [-t SECS] [-d] NAME...");
 	args_usage(verb_find("exit"), buf, sizeof(buf));
 	assert_string_equal(buf, "exit");
 	args_usage(verb_find("logs"), buf, 10);
@@ -514,6 +523,21 @@ test_engine_names(void **state)
 	assert_refused("create dev a/b/c", "invalid container name");
 }
 
+/* word, the longest operand of its form, is one; a byte more is hostile. */
+static void
+assert_longest(const char *word)
+{
+	char line[TARGET + 32];
+
+	snprintf(line, sizeof(line), "status %s", word);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.refused, REFUSAL_NONE);
+	assert_string_equal(c.word, word);
+	args_free(&c);
+	snprintf(line, sizeof(line), "status %sn", word);
+	assert_refused_as(line, REFUSAL_HOSTILE);
+}
+
 /* The longest operand, ENGINE/NAME, is no attack; a longer word is. */
 static void
 test_engine_name_lengths(void **state)
@@ -524,12 +548,7 @@ test_engine_name_lengths(void **state)
 	word[ENGINE_MAX_LEN] = '/';
 	memset(word + ENGINE_MAX_LEN + 1, 'n', NAME_MAX_LEN);
 	word[TARGET] = '\0';
-	snprintf(line, sizeof(line), "status %s", word);
-	assert_int_equal(parse(line), 0);
-	assert_int_equal(c.refused, REFUSAL_NONE);
-	args_free(&c);
-	snprintf(line, sizeof(line), "status %sn", word);
-	assert_refused_as(line, REFUSAL_HOSTILE);
+	assert_longest(word);
 	/* without a '/', a word longer than a name is */
 	memset(word, 'n', NAME_MAX_LEN + 1);
 	word[NAME_MAX_LEN + 1] = '\0';
@@ -589,6 +608,116 @@ test_exec(void **state)
 	assert_refused_as("exec app", REFUSAL_USAGE);
 }
 
+/* scale NAME N: the count sent as "replicas", required, 0..100000. */
+static void
+test_scale(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "scale web", "scale needs a count (scale NAME N)" },
+		{ "scale", "scale needs a container name" },
+		{ "scale web x", "scale: 'x' is not a count from 0 to 100000" },
+		{ "scale web -1", "scale: '-1' is not a count" },
+		{ "scale web 100001", "'100001' is not a count" },
+		{ "scale web 3x", "'3x' is not a count" },
+		{ "scale web ''", "'' is not a count" },
+		{ "scale web 1 2", "scale takes one name and a count" },
+		{ "scale web --replicas 3", "unknown option '--replicas'" },
+		{ "scale web -t 3", "unknown option '-t'" },
+		{ "can scale web 3", "scale takes one container name" },
+	};
+	size_t i;
+
+	assert_request("scale web 3", "{\"name\":\"web\",\"opts\":"
+	    "{\"replicas\":3},\"verb\":\"scale\"}");
+	assert_request("scale web 0", "{\"name\":\"web\",\"opts\":"
+	    "{\"replicas\":0},\"verb\":\"scale\"}");
+	assert_request("scale build02/service:web 100000", "{\"engine\":"
+	    "\"build02\",\"kind\":\"service\",\"name\":\"web\",\"opts\":"
+	    "{\"replicas\":100000},\"verb\":\"scale\"}");
+	assert_request("scale -- web 2", "{\"name\":\"web\",\"opts\":"
+	    "{\"replicas\":2},\"verb\":\"scale\"}");
+	assert_request("can scale web", "{\"name\":\"web\",\"of\":"
+	    "\"scale\",\"verb\":\"can\"}");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_refused(bad[i][0], bad[i][1]);
+		assert_refused_as(bad[i][0], REFUSAL_USAGE);
+	}
+}
+
+/* restart -d: "detach", restart's alone. */
+static void
+test_restart_detach(void **state)
+{
+	assert_request("restart -d web", "{\"name\":\"web\",\"opts\":"
+	    "{\"detach\":true},\"verb\":\"restart\"}");
+	assert_request("restart --detach -t 5 web", "{\"name\":\"web\","
+	    "\"opts\":{\"detach\":true,\"time\":5},\"verb\":\"restart\"}");
+	assert_refused("stop -d web", "unknown option '-d' for stop");
+	assert_refused("start --detach web", "unknown option '--detach'");
+}
+
+/* service:NAME, container:NAME, ENGINE/KIND:NAME: sent as "kind". */
+static void
+test_kind_names(void **state)
+{
+	static const char *const bad[] = { "status svc:web",
+	    "status Service:web", "status service:", "status :web",
+	    "status service:a:b", "status service:b2/web", "status service::x",
+	    "status b2/task:web", "status b2/:web", "status containers:web",
+	    "logs service:.x", "can stop task:x" };
+	size_t i;
+
+	assert_request("status service:web", "{\"kind\":\"service\","
+	    "\"name\":\"web\",\"verb\":\"status\"}");
+	assert_request("stop -t 1 build02/container:web", "{\"engine\":"
+	    "\"build02\",\"kind\":\"container\",\"name\":\"web\","
+	    "\"opts\":{\"time\":1},\"verb\":\"stop\"}");
+	assert_request("can restart service:web", "{\"kind\":\"service\","
+	    "\"name\":\"web\",\"of\":\"restart\",\"verb\":\"can\"}");
+	assert_request("logs -f b2/service:web", "{\"engine\":\"b2\","
+	    "\"kind\":\"service\",\"name\":\"web\",\"opts\":{\"follow\":"
+	    "true},\"verb\":\"logs\"}");
+	assert_request("exec container:app -- sh", "{\"argv\":[\"sh\"],"
+	    "\"kind\":\"container\",\"name\":\"app\",\"verb\":\"exec\"}");
+	/* stats' names are containers: container: said is no field */
+	assert_request("stats --no-stream container:a b2/container:b",
+	    "{\"names\":[\"a\",{\"engine\":\"b2\",\"name\":\"b\"}],"
+	    "\"verb\":\"stats\"}");
+	assert_refused("stats service:web", "stats shows containers, not a "
+	    "service: 'service:web'");
+	assert_refused("stats a b2/service:web", "not a service");
+	assert_request("can stats service:web", "{\"kind\":\"service\","
+	    "\"name\":\"web\",\"of\":\"stats\",\"verb\":\"can\"}");
+	/* create makes a container: its NAME is plain */
+	assert_refused("create dev container:x", "create takes a plain NAME, "
+	    "not 'container:x': it makes a container");
+	assert_refused("create dev service:x", "create takes a plain NAME");
+	assert_refused("create service:dev", "invalid template name");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_refused(bad[i], "invalid container name");
+		assert_refused_as(bad[i], REFUSAL_USAGE);
+	}
+}
+
+/* The longest ENGINE/container:NAME is no attack; a longer word is. */
+static void
+test_kind_name_lengths(void **state)
+{
+	static const char kind[] = "container:";
+	char word[TARGET + 16];
+	size_t n = 0;
+
+	memset(word, 'e', ENGINE_MAX_LEN);
+	word[ENGINE_MAX_LEN] = '/';
+	n = ENGINE_MAX_LEN + 1;
+	memcpy(word + n, kind, sizeof(kind) - 1);
+	n += sizeof(kind) - 1;
+	memset(word + n, 'n', NAME_MAX_LEN);
+	word[n + NAME_MAX_LEN] = '\0';
+	assert_longest(word);
+	assert_longest(word + ENGINE_MAX_LEN + 1);
+}
+
 int
 main(void)
 {
@@ -613,6 +742,10 @@ main(void)
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_engine_names),
 		cmocka_unit_test(test_engine_name_lengths),
+		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_restart_detach),
+		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_kind_name_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
