@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "ctld.h"
+#include "engine.h"
 
 static const char sample[] =
     "listen = { path = \"/run/ctl/ctld.sock\"; mode = 0666; };\n"
@@ -610,6 +611,102 @@ test_relative_paths(void **state)
 	must_fail(text, 1, "under 108 bytes");
 }
 
+#define ENGINES \
+	"engines = (\n" \
+	" { name = \"local\"; socket = \"/var/run/docker.sock\"; },\n" \
+	" { name = \"build02\"; url = \"tcp://build02.example:2376\";" \
+	"   timeout = 5; tls = { ca = \"/etc/ctl/ca.pem\";" \
+	"   cert = \"/etc/ctl/c.pem\"; key = \"/etc/ctl/k.pem\"; }; }\n" \
+	");\n"
+
+/* Without engines, docker.socket is the one engine, "local". */
+static void
+test_engines_default(void **state)
+{
+	struct config *cf;
+
+	must_load("docker = { socket = \"/run/d.sock\"; };\n", &cf);
+	assert_int_equal(cf->nengines, 1);
+	assert_string_equal(cf->engines[0].name, "local");
+	assert_string_equal(cf->engines[0].socket, "/run/d.sock");
+	assert_string_equal(cf->engines[0].version, "1.41");
+	assert_int_equal(cf->engines[0].timeout, 2);
+	assert_int_equal(cf->swarm_max_replicas, 10);
+	config_free(cf);
+}
+
+static void
+test_engines_list(void **state)
+{
+	struct config *cf;
+
+	must_load(ENGINES "docker = { api_version = \"1.40\"; };\n"
+	    "templates = ( { name = \"t\"; container = \"%u-t\"; "
+	    "image = \"x:1\"; engine = \"build02\"; } );\n"
+	    "images = { trusted = [\"x:1\"]; };\n"
+	    "swarm = { max_replicas = 4; };\n", &cf);
+	assert_int_equal(cf->nengines, 2);
+	assert_string_equal(cf->engines[1].name, "build02");
+	assert_string_equal(cf->engines[1].socket, "");
+	assert_string_equal(cf->engines[1].url, "https://build02.example:2376");
+	assert_string_equal(cf->engines[1].addr, "tcp://build02.example:2376");
+	assert_string_equal(cf->engines[1].key, "/etc/ctl/k.pem");
+	assert_string_equal(cf->engines[1].version, "1.40");
+	assert_int_equal(cf->engines[1].timeout, 5);
+	assert_ptr_equal(config_engine(cf, "build02"), &cf->engines[1]);
+	assert_null(config_engine(cf, "build0"));
+	assert_string_equal(cf->templates[0].engine, "build02");
+	assert_int_equal(cf->swarm_max_replicas, 4);
+	config_free(cf);
+}
+
+static void
+test_engines_refused(void **state)
+{
+	/* invariant 1: an Engine API at tcp:// without TLS is root for all */
+	must_fail("engines = ( { name = \"b\";\n url = \"tcp://b:2375\"; } );\n",
+	    1, "without tls is refused");
+	must_fail("engines = ( { name = \"b\"; socket = \"/s\";\n"
+	    " url = \"tcp://b:1\"; } );\n", 1, "needs socket or url, not both");
+	must_fail("engines = ( { name = \"b\"; } );\n", 1,
+	    "needs socket or url");
+	must_fail("engines = ( { name = \"a/b\"; socket = \"/s\"; } );\n", 1,
+	    "engine needs a name");
+	must_fail("engines = ( { name = \"a\"; socket = \"/s\"; },\n"
+	    " { name = \"a\"; socket = \"/t\"; } );\n", 2, "named twice");
+	must_fail("engines = ( { name = \"a\"; socket = \"s\"; } );\n", 1,
+	    "absolute path");
+	must_fail("engines = ( { name = \"a\"; socket = \"/s\"; tls = { "
+	    "ca = \"/a\"; cert = \"/b\"; key = \"/c\"; }; } );\n", 1,
+	    "tls is for url engines");
+	must_fail("engines = ( { name = \"a\"; url = \"tcp://h\"; tls = { "
+	    "ca = \"/a\"; cert = \"/b\"; key = \"/c\"; }; } );\n", 1,
+	    "tcp://HOST:PORT");
+	must_fail("engines = ( { name = \"a\"; url = \"http://h:1\"; tls = { "
+	    "ca = \"/a\"; cert = \"/b\"; key = \"/c\"; }; } );\n", 1,
+	    "tcp://HOST:PORT");
+	must_fail("engines = ( { name = \"a\"; url = \"tcp://h:70000\"; "
+	    "tls = { ca = \"/a\"; cert = \"/b\"; key = \"/c\"; }; } );\n", 1,
+	    "PORT 1..65535");
+	must_fail("engines = ( { name = \"a\"; url = \"tcp://h:1\"; "
+	    "tls = { ca = \"/a\"; cert = \"/b\"; }; } );\n", 1,
+	    "needs ca, cert and key");
+	must_fail("engines = ( { name = \"a\"; socket = \"/s\"; timeout = 0; } "
+	    ");\n", 1, "timeout");
+	must_fail("engines = ();\n", 1, "non-empty list");
+	/* invariant 4: two sockets that would disagree */
+	must_fail(ENGINES "docker = { socket = \"/s\"; };\n", 0,
+	    "docker.socket and engines");
+	/* invariant 3: a typo is an error, never a rule that denies nothing */
+	must_fail(ENGINES "rules = ( { users = [\"a\"]; containers = [\"*\"]; "
+	    "verbs = [\"ls\"]; deny = true;\n engines = [\"bulid*\"]; } );\n",
+	    5, "matches no engine");
+	must_fail(ENGINES "templates = ( { name = \"t\"; container = "
+	    "\"%u-t\";\n image = \"x:1\"; engine = \"nope\"; } );\n"
+	    "images = { trusted = [\"x:1\"]; };\n", 5, "no engine nope");
+	must_fail("swarm = { max_replicas = -1; };\n", 1, "max_replicas");
+}
+
 static void
 test_api_version(void **state)
 {
@@ -880,6 +977,9 @@ main(void)
 		T(test_include_refused),
 		T(test_relative_paths),
 		T(test_api_version),
+		T(test_engines_default),
+		T(test_engines_list),
+		T(test_engines_refused),
 		T(test_names_and_labels),
 		T(test_file_mode),
 		T(test_symlink),
