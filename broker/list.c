@@ -66,7 +66,6 @@ sort_list(json_t *arr, int (*cmp)(const void *, const void *))
 /* More groups than this ask for every group-labelled container at once. */
 #define LS_GROUP_QUERIES	4
 #define LS_QUERIES		(LS_GROUP_QUERIES + 1)
-#define LS_ENGINES		64
 
 /* What dockerd is asked for: label key and value, NULL for all. */
 struct query {
@@ -183,58 +182,112 @@ ls_down(json_t *down, const struct engine *e, const char *error)
  * engine that does not answer within its timeout is left out, named
  * in down, and holds up none of the others.
  */
-static int
-ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
-    json_t *list, json_t *down)
-{
-	enum { MAX = LS_ENGINES * LS_QUERIES * 2 };
-	const struct engine *es[MAX];
-	const char *keys[MAX], *values[MAX];
-	int svc[MAX];
-	struct engine_reply r[MAX];
-	struct query q[LS_QUERIES];
-	size_t i, j, nq = ls_queries(x, q), n = 0, per[LS_ENGINES], ne = 0;
-	size_t first[LS_ENGINES];
-	int rc = 0, k, kinds;
+/* What ls_collect asks: one transfer each, on the heap (a large frame
+ * is probed, and stays resident, whole). */
+struct asks {
+	const struct engine	**es;
+	const char		**keys, **values;
+	int			 *svc;
+	struct engine_reply	 *r;
+	size_t			 *first, *per;
+};
 
-	for (i = 0; i < x->cf->nengines && ne < LS_ENGINES; i++) {
+static int
+asks_alloc(struct asks *a, size_t max, size_t engines)
+{
+	a->es = calloc(max, sizeof(*a->es));
+	a->keys = calloc(max, sizeof(*a->keys));
+	a->values = calloc(max, sizeof(*a->values));
+	a->svc = calloc(max, sizeof(*a->svc));
+	a->r = calloc(max, sizeof(*a->r));
+	a->first = calloc(engines, sizeof(*a->first));
+	a->per = calloc(engines, sizeof(*a->per));
+	return a->es && a->keys && a->values && a->svc && a->r && a->first &&
+	    a->per ? 0 : -1;
+}
+
+static void
+asks_free(struct asks *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; a->r != NULL && i < n; i++)
+		engine_reply_free(&a->r[i]);
+	free(a->es);
+	free(a->keys);
+	free(a->values);
+	free(a->svc);
+	free(a->r);
+	free(a->first);
+	free(a->per);
+}
+
+/* Each usable engine's queries: containers, and services on a manager. */
+static size_t
+asks_fill(struct ctx *x, struct asks *a, const struct query *q, size_t nq,
+    int services, size_t *ne)
+{
+	size_t i, j, n = 0;
+	int k, kinds;
+
+	*ne = 0;
+	for (i = 0; i < x->cf->nengines; i++) {
 		if (!policy_engine_usable(x->cf, x->who,
 		    x->cf->engines[i].name))
 			continue;
 		kinds = services && x->cf->engines[i].swarm != 0 ? 2 : 1;
-		first[ne] = n;
+		a->first[*ne] = n;
 		for (k = 0; k < kinds; k++)
 			for (j = 0; j < nq; j++, n++) {
-				es[n] = &x->cf->engines[i];
-				keys[n] = q[j].key;
-				values[n] = q[j].value;
-				svc[n] = k;
+				a->es[n] = &x->cf->engines[i];
+				a->keys[n] = q[j].key;
+				a->values[n] = q[j].value;
+				a->svc[n] = k;
 			}
-		per[ne] = n - first[ne];
-		ne++;
+		a->per[*ne] = n - a->first[*ne];
+		(*ne)++;
 	}
-	if (engine_list_each(es, keys, values, svc, n, x->fd, r) == -1)
+	return n;
+}
+
+static int
+ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
+    json_t *list, json_t *down)
+{
+	struct asks a;
+	struct query q[LS_QUERIES];
+	size_t i, j, nq = ls_queries(x, q), n = 0, ne = 0;
+	int rc = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (asks_alloc(&a, x->cf->nengines * nq * 2, x->cf->nengines) == -1) {
+		asks_free(&a, 0);
+		set_out(x, EXIT_FAIL, "out of memory");
+		return -1;
+	}
+	n = asks_fill(x, &a, q, nq, services, &ne);
+	if (engine_list_each(a.es, a.keys, a.values, a.svc, n, x->fd,
+	    a.r) == -1)
 		rc = -1;	/* the client left: nobody to answer */
 	for (i = 0; rc == 0 && i < ne; i++) {
-		for (j = first[i]; j < first[i] + per[i]; j++)
-			if (!(svc[j] && (r[j].status == 503 ||
-			    r[j].status == 404)) && (r[j].status != 200 ||
-			    !json_is_array(r[j].body)))
+		for (j = a.first[i]; j < a.first[i] + a.per[i]; j++)
+			if (!(a.svc[j] && (a.r[j].status == 503 ||
+			    a.r[j].status == 404)) && (a.r[j].status != 200 ||
+			    !json_is_array(a.r[j].body)))
 				break;	/* 503: no manager, no services */
-		if (j < first[i] + per[i]) {	/* answers whole, or not */
-			if (ls_down(down, es[j], r[j].error[0] ? r[j].error :
-			    "dockerd: malformed listing") == -1)
+		if (j < a.first[i] + a.per[i]) {	/* whole, or not */
+			if (ls_down(down, a.es[j], a.r[j].error[0] ?
+			    a.r[j].error : "dockerd: malformed listing") == -1)
 				rc = -1;
 			continue;
 		}
-		for (j = first[i]; rc == 0 && j < first[i] + per[i]; j++)
-			if (r[j].status == 200)
-				rc = svc[j] ? ls_add_services(x, es[j],
-				    r[j].body, seen, list) : ls_add(x, fn,
-				    es[j], r[j].body, seen, list);
+		for (j = a.first[i]; rc == 0 && j < a.first[i] + a.per[i]; j++)
+			if (a.r[j].status == 200)
+				rc = a.svc[j] ? ls_add_services(x, a.es[j],
+				    a.r[j].body, seen, list) : ls_add(x, fn,
+				    a.es[j], a.r[j].body, seen, list);
 	}
-	for (i = 0; i < n; i++)
-		engine_reply_free(&r[i]);
+	asks_free(&a, n);
 	return rc;
 }
 

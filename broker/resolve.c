@@ -29,6 +29,7 @@
  *    target: its service is.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
@@ -300,25 +301,37 @@ resolve_any(const struct config *cf, const struct identity *who,
     const char *engine, const char *kind, const char *name,
     struct target *t, char *err, size_t errlen)
 {
-	const struct engine *es[64];
-	struct engine_reply cr[64];
-	struct lookup lk[128];
+	const struct engine **es;
+	struct engine_reply *cr;
+	struct lookup *lk;
 	const struct engine *e;
+	enum resolved rc = RESOLVE_FAILED;
 	size_t i, n = 0, k = 0;
 
 	memset(t, 0, sizeof(*t));
 	err[0] = '\0';
-	for (i = 0; i < cf->nengines && n < 64; i++) {
+	/* on the heap: a large frame is probed, and stays resident, whole */
+	es = calloc(cf->nengines, sizeof(*es));
+	cr = calloc(cf->nengines, sizeof(*cr));
+	lk = calloc(2 * cf->nengines, sizeof(*lk));
+	if (es == NULL || cr == NULL || lk == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < cf->nengines; i++) {
 		e = &cf->engines[i];
 		if ((engine[0] == '\0' || strcmp(engine, e->name) == 0) &&
 		    policy_engine_usable(cf, who, e->name))
 			es[n++] = e;
 	}
+	rc = RESOLVE_NONE;
 	if (n == 0)
-		return RESOLVE_NONE;
+		goto done;
 	if (n == 1 && strcmp(kind, "service") != 0 && (es[0]->swarm == 0 ||
-	    strcmp(kind, "container") == 0))
-		return resolve(es[0], cf, name, t, err, errlen);
+	    strcmp(kind, "container") == 0)) {
+		rc = resolve(es[0], cf, name, t, err, errlen);
+		goto done;
+	}
 	if (strcmp(kind, "service") != 0) {
 		(void)engine_inspect_each(es, n, name, cr);
 		for (i = 0; i < n; i++, k++) {
@@ -334,7 +347,12 @@ resolve_any(const struct config *cf, const struct identity *who,
 			(void)engine_service(es[i], name, &lk[k].r);
 			k++;
 		}
-	return choose(cf, who, lk, k, name, t, err, errlen);
+	rc = choose(cf, who, lk, k, name, t, err, errlen);
+done:
+	free(es);
+	free(cr);
+	free(lk);
+	return rc;
 }
 
 void
