@@ -452,6 +452,9 @@ run_help(const struct cmd *c, int *quit)
 		opt_help(o);
 	if (v->flags & (VF_NAME | VF_CAN))
 		engines_help(stdout, "\n");
+	if ((v->flags & (VF_NAME | VF_CAN)) && !(v->flags & VF_NAMES))
+		printf("\nWhere a container and a service have one name, say "
+		    "which: service:NAME or\ncontainer:NAME.\n");
 	return EXIT_OK;
 }
 

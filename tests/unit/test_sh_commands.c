@@ -955,7 +955,8 @@ static void
 test_local(void **state)
 {
 	static const char usage[] = "usage: logs [-f] [-n N] [--since T] "
-	    "[--until T] [-t] [--raw] NAME\nshow a container's logs\n\n";
+	    "[--until T] [-t] [--raw] NAME\nshow a container's or a service's "
+	    "logs\n\n";
 	int quit = 0;
 
 	client_set_socket(nosock);
@@ -963,7 +964,10 @@ test_local(void **state)
 	/* help asks the broker what to mark; without one it just lists */
 	assert_string_equal(errtext, "");
 	assert_null(strstr(out, "(-)"));
-	assert_non_null(strstr(out, "  logs       show a container's logs\n"));
+	assert_non_null(strstr(out, "  logs       show a container's or a "
+	    "service's logs\n"));
+	assert_non_null(strstr(out, "  scale      set a replicated service's "
+	    "replica count\n"));
 	assert_non_null(strstr(out, "  forget "));
 	assert_null(strstr(out, "provision"));
 	assert_int_equal(run("help logs", &quit), 0);
@@ -971,6 +975,21 @@ test_local(void **state)
 	assert_non_null(strstr(out, "  -n, --tail N          show the last N "
 	    "lines"));
 	assert_non_null(strstr(out, "      --since T       "));
+	/* a verb on a name says how to tell a service from a container */
+	assert_non_null(strstr(out, "\n\nWhere a container and a service have "
+	    "one name, say which: service:NAME or\ncontainer:NAME.\n"));
+	assert_int_equal(run("help scale", &quit), 0);
+	assert_string_equal(out, "usage: scale NAME N\nset a replicated "
+	    "service's replica count\n\nWhere a container and a service have "
+	    "one name, say which: service:NAME or\ncontainer:NAME.\n");
+	assert_int_equal(run("help restart", &quit), 0);
+	assert_non_null(strstr(out, "  -d, --detach          do not wait for a "
+	    "service's update to converge\n"));
+	/* stats' names are containers only; ls takes none */
+	assert_int_equal(run("help stats", &quit), 0);
+	assert_null(strstr(out, "service:NAME"));
+	assert_int_equal(run("help ls", &quit), 0);
+	assert_null(strstr(out, "service:NAME"));
 	assert_int_equal(run("", &quit), 0);
 	assert_int_equal(run("  ctl  ", &quit), 0);
 	assert_int_equal(quit, 0);
