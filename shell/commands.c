@@ -12,12 +12,15 @@
  * 3. What the broker returns is shown through fmt_json() and fmt_safe(),
  *    or as JSON that jansson escapes (--json); never printed raw.
  * 4. Engines are shown only when the welcome listed more than one: with
- *    one, every output is as it was before there were engines.
+ *    one, every output is as it was before there were engines. Kinds
+ *    are shown only when some row is a service: without, every output
+ *    is as it was before there were services.
  */
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "can.h"
@@ -28,16 +31,10 @@
 #include "inspect.h"
 #include "names.h"
 #include "proto.h"
+#include "service.h"
 #include "sig.h"
 #include "stats.h"
-
-/* A cell holds a whole name (NAME_MAX_LEN) or image reference (255). */
-#define CELL_MAX	256
-#define COLS_MAX	8
-
-_Static_assert(CELL_MAX > NAME_MAX_LEN, "a table cell cuts a container name short");
-
-typedef char cell_t[CELL_MAX];
+#include "table.h"
 
 static int	run_help(const struct cmd *, int *);
 static int	run_exit(const struct cmd *, int *);
@@ -75,6 +72,7 @@ static const struct handler {
 	[VERB_CAN] = { NULL, show_can },
 	[VERB_INSPECT] = { NULL, inspect_show },
 	[VERB_EXEC] = { NULL, show_exec },
+	[VERB_SCALE] = { NULL, show_change },
 	[VERB_HELP] = { run_help, NULL },
 	[VERB_EXIT] = { run_exit, NULL },
 };
@@ -90,6 +88,7 @@ static const struct {
 	[VERB_RESTART] = { "changed", "restarted", "restarted" },
 	[VERB_CREATE] = { "created", "created", "already exists" },
 	[VERB_RM] = { NULL, "removed", "removed" },
+	[VERB_SCALE] = { "changed", "scaled", "unchanged" },
 };
 
 /* many: shown only when the welcome listed more than one engine. */
@@ -112,19 +111,47 @@ static const struct {
 	{ NULL, NULL, 0 }
 };
 
+static void
+cell_kind(char *dst, size_t size, const json_t *row, const char *key)
+{
+	snprintf(dst, size, "%s", service_is(row) ? "service" : "container");
+}
+
+/* A service's state is its replicas, as docker service ls's REPLICAS. */
+static void
+cell_state(char *dst, size_t size, const json_t *row, const char *key)
+{
+	if (service_is(row))
+		fmt_replicas(dst, size, row);
+	else
+		fmt_key(dst, size, row, key);
+}
+
+/* A service's status is its mode. */
+static void
+cell_status(char *dst, size_t size, const json_t *row, const char *key)
+{
+	fmt_key(dst, size, row, service_is(row) ? "mode" : key);
+}
+
+#define COL_ENGINES	1	/* only with more than one engine */
+#define COL_SERVICES	2	/* only when some row is a service */
+
 /* The ls table; an ID is shown short, as docker ps does (--json: whole). */
 static const struct {
 	const char	*header;
 	const char	*key;
+	fmt_field	 cell;
 	size_t		 width;		/* 0: the whole value */
-	int		 many;		/* only with more than one engine */
+	int		 only;		/* COL_*: when it is shown */
 } ls_cols[] = {
-	{ "ENGINE", "engine", 0, 1 },
-	{ "NAME", "name", 0, 0 },
-	{ "ID", "id", 12, 0 },
-	{ "STATE", "state", 0, 0 },
-	{ "STATUS", "status", 0, 0 },
-	{ "IMAGE", "image", 0, 0 },
+	{ "ENGINE", "engine", fmt_key, 0, COL_ENGINES },
+	{ "NAME", "name", fmt_key, 0, 0 },
+	{ "KIND", "kind", cell_kind, 0, COL_SERVICES },
+	{ "ID", "id", fmt_key, 12, 0 },
+	{ "STATE", "state", cell_state, 0, 0 },
+	{ "STATUS", "status", cell_status, 0, 0 },
+	{ "IMAGE", "image", fmt_key, 0, 0 },
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -143,38 +170,6 @@ bad_reply(void)
 	return EXIT_FAIL;
 }
 
-static void
-row_print(const char *const row[], size_t ncol, const size_t width[])
-{
-	size_t i;
-
-	for (i = 0; i + 1 < ncol; i++)
-		printf("%-*s   ", (int)width[i], row[i]);
-	printf("%s\n", row[ncol - 1]);
-}
-
-/* Prints a header and nrow rows of ncol cells, columns aligned. */
-static void
-table_print(const char *const header[], size_t ncol, cell_t *cells,
-    size_t nrow)
-{
-	const char *row[COLS_MAX];
-	size_t width[COLS_MAX], r, i;
-
-	for (i = 0; i < ncol; i++)
-		width[i] = strlen(header[i]);
-	for (r = 0; r < nrow; r++)
-		for (i = 0; i < ncol; i++)
-			if (strlen(cells[r * ncol + i]) > width[i])
-				width[i] = strlen(cells[r * ncol + i]);
-	row_print(header, ncol, width);
-	for (r = 0; r < nrow; r++) {
-		for (i = 0; i < ncol; i++)
-			row[i] = cells[r * ncol + i];
-		row_print(row, ncol, width);
-	}
-}
-
 /* ls -q: what a script loops over, each line an operand. */
 static void
 ls_names(json_t *list)
@@ -189,6 +184,20 @@ ls_names(json_t *list)
 	}
 }
 
+/* The COL_* columns list's rows want. */
+static int
+ls_shown(json_t *list)
+{
+	json_t *ent;
+	size_t i;
+	int shown = many_engines() ? COL_ENGINES : 0;
+
+	json_array_foreach(list, i, ent)
+		if (service_is(ent))
+			return shown | COL_SERVICES;
+	return shown;
+}
+
 static int
 show_ls(const struct cmd *c, json_t *data)
 {
@@ -196,6 +205,7 @@ show_ls(const struct cmd *c, json_t *data)
 	size_t col[NITEMS(ls_cols)], ncol = 0, n, i, k;
 	json_t *list, *ent;
 	cell_t *cells, *cell;
+	int shown;
 
 	list = json_object_get(data, "containers");
 	if (!json_is_array(list))
@@ -204,8 +214,9 @@ show_ls(const struct cmd *c, json_t *data)
 		ls_names(list);
 		return EXIT_OK;
 	}
+	shown = ls_shown(list);
 	for (k = 0; k < NITEMS(ls_cols); k++)
-		if (!ls_cols[k].many || many_engines()) {
+		if ((ls_cols[k].only & shown) == ls_cols[k].only) {
 			header[ncol] = ls_cols[k].header;
 			col[ncol++] = k;
 		}
@@ -217,8 +228,8 @@ show_ls(const struct cmd *c, json_t *data)
 	json_array_foreach(list, i, ent)
 		for (k = 0; k < ncol; k++) {
 			cell = &cells[i * ncol + k];
-			fmt_json(*cell, CELL_MAX,
-			    json_object_get(ent, ls_cols[col[k]].key));
+			ls_cols[col[k]].cell(*cell, CELL_MAX, ent,
+			    ls_cols[col[k]].key);
 			if (ls_cols[col[k]].width > 0)
 				(*cell)[ls_cols[col[k]].width] = '\0';
 		}
@@ -235,6 +246,9 @@ show_status(const struct cmd *c, json_t *data)
 
 	if (!json_is_object(data))
 		return bad_reply();
+	if (service_is(data))
+		return service_status(data, many_engines(), time(NULL)) == 0 ?
+		    EXIT_OK : bad_reply();
 	for (i = 0; status_fields[i].key != NULL; i++) {
 		if (status_fields[i].many && !many_engines())
 			continue;
@@ -246,10 +260,43 @@ show_status(const struct cmd *c, json_t *data)
 	return EXIT_OK;
 }
 
+/*
+ * What a service's answer says beyond a container's: scale's counts,
+ * a restart that did not wait. 0: nothing more, say what a container's
+ * would.
+ */
+static int
+service_change(const struct cmd *c, json_t *data, char *buf, size_t len)
+{
+	json_t *now = json_object_get(data, "replicas");
+	json_t *was = json_object_get(data, "previous");
+
+	if (!service_is(data))
+		return 0;
+	if (c->verb->id == VERB_SCALE && json_is_integer(now) &&
+	    json_is_integer(was)) {
+		if (json_is_false(json_object_get(data, "changed")))
+			snprintf(buf, len, "already at %" JSON_INTEGER_FORMAT
+			    " replicas", json_integer_value(now));
+		else
+			snprintf(buf, len, "scaled from %" JSON_INTEGER_FORMAT
+			    " to %" JSON_INTEGER_FORMAT,
+			    json_integer_value(was), json_integer_value(now));
+		return 1;
+	}
+	if (c->verb->id == VERB_RESTART &&
+	    json_is_true(json_object_get(c->opts, "detach"))) {
+		snprintf(buf, len, "update started (not waiting)");
+		return 1;
+	}
+	return 0;
+}
+
 static int
 show_change(const struct cmd *c, json_t *data)
 {
 	const char *key = change_text[c->verb->id].key, *name, *engine;
+	char more[64];
 	cell_t both;
 
 	/* create may leave the name to the template: the broker's, checked. */
@@ -260,6 +307,10 @@ show_change(const struct cmd *c, json_t *data)
 	else if (many_engines() && engine != NULL && engine_valid(engine)) {
 		snprintf(both, sizeof(both), "%s/%s", engine, name);
 		name = both;
+	}
+	if (service_change(c, data, more, sizeof(more))) {
+		printf("%s: %s\n", name, more);
+		return EXIT_OK;
 	}
 	printf("%s: %s\n", name, key != NULL &&
 	    json_is_false(json_object_get(data, key)) ?
@@ -401,6 +452,9 @@ run_help(const struct cmd *c, int *quit)
 		opt_help(o);
 	if (v->flags & (VF_NAME | VF_CAN))
 		engines_help(stdout, "\n");
+	if ((v->flags & (VF_NAME | VF_CAN)) && !(v->flags & VF_NAMES))
+		printf("\nWhere a container and a service have one name, say "
+		    "which: service:NAME or\ncontainer:NAME.\n");
 	return EXIT_OK;
 }
 

@@ -6,7 +6,8 @@
  * Invariants:
  * 1. Only verbs and options from verb_table are offered, and names the
  *    broker listed that name_valid() accepts, as ENGINE/NAME only with
- *    an engine that engine_valid() accepts.
+ *    an engine that engine_valid() accepts, as service:NAME or
+ *    container:NAME by the row's "kind".
  * 2. A line holding a quote, or a byte that is not printable ASCII, gets
  *    nothing: completion never guesses at what the lexer would make of
  *    it.
@@ -22,6 +23,7 @@
 #include "complete.h"
 #include "lex.h"
 #include "proto.h"
+#include "service.h"
 #include "verbs.h"
 
 static void
@@ -98,39 +100,58 @@ comp_templates(struct comp *c, const char *prefix)
 	json_decref(data);
 }
 
-/* How many rows of list are named name. */
-static size_t
-named(json_t *list, const char *name)
+static int
+same(const char *a, const char *b)
 {
-	const char *s;
-	json_t *ent;
-	size_t i, n = 0;
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
 
+/*
+ * How many rows of list are named name: on any engine (there), and on
+ * engine (here).
+ */
+static void
+named(json_t *list, const char *name, const char *engine, size_t *there,
+    size_t *here)
+{
+	json_t *ent;
+	size_t i;
+
+	*there = *here = 0;
 	json_array_foreach(list, i, ent)
-		n += (s = json_string_value(json_object_get(ent, "name"))) !=
-		    NULL && strcmp(s, name) == 0;
-	return n;
+		if (same(json_string_value(json_object_get(ent, "name")),
+		    name)) {
+			(*there)++;
+			*here += same(json_string_value(json_object_get(ent,
+			    "engine")), engine);
+		}
 }
 
 void
 complete_containers(json_t *data, const char *prefix, struct comp *c)
 {
 	json_t *list = json_object_get(data, "containers"), *ent;
-	char lead[ENGINE_MAX_LEN + 2];
+	char lead[ENGINE_MAX_LEN + sizeof("container:") + 1];
 	const char *name, *engine;
-	size_t i;
+	size_t i, there, here;
 
 	json_array_foreach(list, i, ent) {
 		name = json_string_value(json_object_get(ent, "name"));
 		engine = json_string_value(json_object_get(ent, "engine"));
 		if (name == NULL || !name_valid(name))
 			continue;
-		if (engine != NULL && engine_valid(engine) &&
-		    (strchr(prefix, '/') != NULL || named(list, name) > 1)) {
+		if (engine != NULL && !engine_valid(engine))
+			engine = NULL;
+		named(list, name, engine, &there, &here);
+		lead[0] = '\0';
+		if (engine != NULL && (strchr(prefix, '/') != NULL ||
+		    there > here))
 			snprintf(lead, sizeof(lead), "%s/", engine);
-			comp_add(c, prefix, lead, name);
-		} else
-			comp_add(c, prefix, "", name);
+		if (strchr(prefix, ':') != NULL || here > 1)
+			snprintf(lead + strlen(lead), sizeof(lead) -
+			    strlen(lead), "%s:", service_is(ent) ? "service" :
+			    "container");
+		comp_add(c, prefix, lead, name);
 	}
 }
 
@@ -183,7 +204,8 @@ comp_operand(struct comp *c, const struct verb *v, char **word, int nw,
 			comp_operand(c, of, word + i, nw - i, prefix);
 	} else if ((v->flags & VF_TEMPLATE) && n == 0)
 		comp_templates(c, prefix);
-	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1])) {
+	else if ((v->flags & VF_NAME) && !wants_value(v, word[nw - 1]) &&
+	    !((v->flags & VF_COUNT) && n > 0)) {
 		data = comp_ask("ls");
 		complete_containers(data, prefix, c);
 		json_decref(data);

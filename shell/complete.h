@@ -24,9 +24,11 @@ int	complete(const char *line, size_t len, struct comp *c,
 	    size_t *prefix);
 
 /*
- * The containers of ls' data that start with prefix: NAME, or
- * ENGINE/NAME when that name is on more than one engine of the list or
- * prefix already holds an ENGINE/.
+ * The containers and services of ls' data that start with prefix: NAME,
+ * or ENGINE/NAME when that name is on more than one engine of the list
+ * or prefix already holds an ENGINE/; KIND:NAME (service:, container:)
+ * when a container and a service have that name on one engine or prefix
+ * already holds a ':'.
  */
 void	complete_containers(json_t *data, const char *prefix, struct comp *c);
 

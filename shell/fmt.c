@@ -7,10 +7,12 @@
  *    states, images, errors) cannot drive the terminal.
  * 2. Output is always NUL-terminated and truncated to the buffer.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fmt.h"
+#include "names.h"
 
 void
 fmt_safe(char *dst, size_t size, const char *src)
@@ -91,6 +93,12 @@ fmt_json(char *dst, size_t size, const json_t *v)
 }
 
 void
+fmt_key(char *dst, size_t size, const json_t *row, const char *key)
+{
+	fmt_json(dst, size, json_object_get(row, key));
+}
+
+void
 fmt_target(char *dst, size_t size, const json_t *row, int qualify)
 {
 	const json_t *engine = json_object_get(row, "engine");
@@ -107,4 +115,60 @@ fmt_target(char *dst, size_t size, const json_t *row, int qualify)
 		dst[n++] = '/';
 		fmt_json(dst + n, size - n, json_object_get(row, "name"));
 	}
+}
+
+void
+fmt_ago(char *dst, size_t size, time_t t, time_t now)
+{
+	static const struct {
+		long		 below;	/* seconds */
+		long		 unit;
+		const char	*name;
+	} steps[] = {
+		{ 120, 1, "seconds" },
+		{ 2 * 3600, 60, "minutes" },
+		{ 2 * 86400, 3600, "hours" },
+		{ 0, 86400, "days" },
+	};
+	long d = (long)(now - t);
+	size_t i;
+
+	if (d < 0) {
+		snprintf(dst, size, "in the future");
+		return;
+	}
+	if (d < 2) {
+		snprintf(dst, size, "just now");
+		return;
+	}
+	for (i = 0; steps[i].below != 0 && d >= steps[i].below; i++)
+		;
+	snprintf(dst, size, "%ld %s ago", d / steps[i].unit, steps[i].name);
+}
+
+void
+fmt_replicas(char *dst, size_t size, const json_t *row)
+{
+	char running[32], desired[32];
+
+	fmt_json(running, sizeof(running), json_object_get(row, "running"));
+	fmt_json(desired, sizeof(desired), json_object_get(row, "desired"));
+	snprintf(dst, size, "%s/%s", running, desired);
+}
+
+void
+fmt_since(char *dst, size_t size, const json_t *state, const json_t *when,
+    time_t now)
+{
+	struct timespec ts;
+	const char *s = json_string_value(when);
+	size_t n;
+
+	fmt_json(dst, size, state);
+	dst[0] = (char)toupper((unsigned char)dst[0]);
+	n = strlen(dst);
+	if (s == NULL || time_parse(s, 0, &ts) == -1 || n + 1 >= size)
+		return;
+	dst[n++] = ' ';
+	fmt_ago(dst + n, size - n, ts.tv_sec, now);
 }

@@ -45,36 +45,6 @@ show_image(const char *label, json_t *data, const char *key)
 		line(label, "(an image without a name)");
 }
 
-/* "2 hours ago", as docker ps says it. */
-static void
-ago(char *out, size_t len, time_t t, time_t now)
-{
-	static const struct {
-		long		 below;	/* seconds */
-		long		 unit;
-		const char	*name;
-	} steps[] = {
-		{ 120, 1, "seconds" },
-		{ 2 * 3600, 60, "minutes" },
-		{ 2 * 86400, 3600, "hours" },
-		{ 0, 86400, "days" },
-	};
-	long d = (long)(now - t);
-	size_t i;
-
-	if (d < 0) {
-		snprintf(out, len, "in the future");
-		return;
-	}
-	if (d < 2) {
-		snprintf(out, len, "just now");
-		return;
-	}
-	for (i = 0; steps[i].below != 0 && d >= steps[i].below; i++)
-		;
-	snprintf(out, len, "%ld %s ago", d / steps[i].unit, steps[i].name);
-}
-
 /* "2026-12-01 10:11:12 CET (2 hours ago)"; none: what to say instead. */
 static void
 time_text(char *out, size_t len, json_t *v, const char *none)
@@ -90,7 +60,7 @@ time_text(char *out, size_t len, json_t *v, const char *none)
 		snprintf(out, len, "%s", none);
 		return;
 	}
-	ago(rel, sizeof(rel), ts.tv_sec, time(NULL));
+	fmt_ago(rel, sizeof(rel), ts.tv_sec, time(NULL));
 	snprintf(out, len, "%s (%s)", local, rel);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -459,6 +460,174 @@ test_changes(void **state)
 	    "");
 }
 
+/*
+ * Services in ls: a KIND column, a service's replicas as its STATE and
+ * its mode as its STATUS; -q names them as containers; no service, no
+ * KIND column (test_ls, test_engines).
+ */
+#define LS_SVC	"{\"exit\":0,\"data\":{\"containers\":[" \
+	"{\"name\":\"api\",\"id\":\"" ID_A "\",\"state\":\"running\"," \
+	"\"status\":\"Up 2 hours\",\"image\":\"api:1.4\"," \
+	"\"engine\":\"local\"}," \
+	"{\"kind\":\"service\",\"name\":\"web\",\"engine\":\"build02\"," \
+	"\"id\":\"abcdefghijklmnopqrstuvwxy\",\"mode\":\"replicated\"," \
+	"\"running\":1,\"desired\":3,\"image\":\"nginx:1\"}," \
+	"{\"kind\":\"service\",\"name\":\"agent\",\"engine\":\"build02\"," \
+	"\"id\":\"z\",\"mode\":\"global-job\",\"running\":0," \
+	"\"desired\":2,\"image\":\"\\u001b\"}]}}"
+
+static void
+test_services_ls(void **state)
+{
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_SVC, 0,
+	    "NAME    KIND        ID             STATE     STATUS       IMAGE\n"
+	    "api     container   0123456789ab   running   Up 2 hours   api:1.4\n"
+	    "web     service     abcdefghijkl   1/3       replicated   nginx:1\n"
+	    "agent   service     z              0/2       global-job   ?\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_SVC, 0,
+	    "api\nweb\nagent\n", "");
+	welcome = WELCOME_TWO;
+	assert_run("ls", "{\"verb\":\"ls\"}", LS_SVC, 0,
+	    "ENGINE    NAME    KIND        ID             STATE     STATUS"
+	    "       IMAGE\n"
+	    "local     api     container   0123456789ab   running   Up 2 hours"
+	    "   api:1.4\n"
+	    "build02   web     service     abcdefghijkl   1/3       replicated"
+	    "   nginx:1\n"
+	    "build02   agent   service     z              0/2       global-job"
+	    "   ?\n", "");
+	assert_run("ls -q", "{\"verb\":\"ls\"}", LS_SVC, 0,
+	    "local/api\nbuild02/web\nbuild02/agent\n", "");
+	assert_run("ls --json", "{\"verb\":\"ls\"}",
+	    "{\"exit\":0,\"data\":{\"containers\":[{\"kind\":\"service\","
+	    "\"running\":1}]}}", 0, "{\n  \"containers\": [\n    {\n"
+	    "      \"kind\": \"service\",\n      \"running\": 1\n    }\n"
+	    "  ]\n}\n", "");
+	/* a "kind" that is not "service" is a container's row */
+	assert_run("ls", "{\"verb\":\"ls\"}", "{\"exit\":0,\"data\":"
+	    "{\"containers\":[{\"kind\":\"task\",\"name\":\"a\","
+	    "\"state\":\"up\",\"mode\":\"global\"}]}}", 0,
+	    "ENGINE   NAME   ID   STATE   STATUS   IMAGE\n"
+	    "-        a      -    up      -        -\n", "");
+}
+
+/* A time as the broker sends it, secs before now. */
+static const char *
+ago(long secs)
+{
+	static char buf[64];
+	time_t t = time(NULL) - secs;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_true(strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.5Z", &tm) > 0);
+	return buf;
+}
+
+/* status of a service: its header, then its tasks as docker service ps. */
+static void
+test_service_status(void **state)
+{
+	char done[2048];
+
+	snprintf(done, sizeof(done), "{\"exit\":0,\"data\":{\"kind\":"
+	    "\"service\",\"name\":\"web\",\"id\":\"abcdefghijklmnopqrstuvwxy\","
+	    "\"engine\":\"build02\",\"mode\":\"replicated\",\"running\":1,"
+	    "\"desired\":2,\"image\":\"nginx:1\",\"update\":{\"state\":"
+	    "\"updating\",\"message\":\"update in progress\",\"started_at\":"
+	    "\"x\",\"completed_at\":null},\"tasks\":["
+	    "{\"id\":\"t1bcdefghijklmnopqrstuvwx\",\"slot\":1,\"node\":\"n1\","
+	    "\"state\":\"running\",\"desired_state\":\"running\","
+	    "\"error\":null,\"timestamp\":\"%s\"},", ago(300));
+	snprintf(done + strlen(done), sizeof(done) - strlen(done),
+	    "{\"id\":\"t2\",\"slot\":null,\"node\":\"node-2\","
+	    "\"state\":\"failed\",\"desired_state\":\"shutdown\","
+	    "\"error\":\"task: non-zero exit (1)\\u001b\","
+	    "\"timestamp\":\"%s\"}]}}", ago(3 * 3600));
+	assert_run("status service:web", "{\"verb\":\"status\",\"kind\":"
+	    "\"service\",\"name\":\"web\"}", done, 0,
+	    "Name:      web\n"
+	    "ID:        abcdefghijkl\n"
+	    "Mode:      replicated\n"
+	    "Replicas:  1/2\n"
+	    "Image:     nginx:1\n"
+	    "Update:    updating (update in progress)\n"
+	    "\n"
+	    "ID             NAME    NODE     DESIRED STATE   CURRENT STATE"
+	    "           ERROR\n"
+	    "t1bcdefghijk   web.1   n1       Running         Running 5 minutes "
+	    "ago   -\n"
+	    "t2             web     node-2   Shutdown        Failed 3 hours ago"
+	    "      task: non-zero exit (1)?\n", "");
+	welcome = WELCOME_TWO;
+	assert_run("status web", "{\"verb\":\"status\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"engine\":\"build02\",\"mode\":\"global\",\"running\":0,"
+	    "\"desired\":0,\"update\":null,\"tasks\":[]}}", 0,
+	    "Name:      web\n"
+	    "ID:        -\n"
+	    "Engine:    build02\n"
+	    "Mode:      global\n"
+	    "Replicas:  0/0\n"
+	    "Image:     -\n"
+	    "Update:    -\n"
+	    "\n"
+	    "ID   NAME   NODE   DESIRED STATE   CURRENT STATE   ERROR\n", "");
+	assert_run("status web", "{\"verb\":\"status\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\"}}",
+	    1, "", "ctl: unexpected reply from the broker\n");
+	assert_run("status --json web", "{\"verb\":\"status\",\"name\":"
+	    "\"web\"}", "{\"exit\":0,\"data\":{\"kind\":\"service\","
+	    "\"tasks\":[]}}", 0, "{\n  \"kind\": \"service\",\n"
+	    "  \"tasks\": []\n}\n", "");
+}
+
+/* A service's answers: as a container's, but scale's counts and restart -d. */
+static void
+test_service_changes(void **state)
+{
+	assert_run("scale web 3", "{\"verb\":\"scale\",\"name\":\"web\","
+	    "\"opts\":{\"replicas\":3}}", "{\"exit\":0,\"data\":{\"kind\":"
+	    "\"service\",\"name\":\"web\",\"id\":\"x\",\"replicas\":3,"
+	    "\"previous\":1,\"changed\":true}}", 0,
+	    "web: scaled from 1 to 3\n", "");
+	assert_run("scale service:web 3", "{\"verb\":\"scale\",\"kind\":"
+	    "\"service\",\"name\":\"web\",\"opts\":{\"replicas\":3}}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"replicas\":3,\"previous\":3,\"changed\":false}}", 0,
+	    "web: already at 3 replicas\n", "");
+	assert_run("scale web 3", "{\"verb\":\"scale\",\"name\":\"web\","
+	    "\"opts\":{\"replicas\":3}}", "{\"exit\":0,\"data\":{\"name\":"
+	    "\"web\",\"changed\":true}}", 0, "web: scaled\n", "");
+	assert_run("restart -d web", "{\"verb\":\"restart\",\"name\":\"web\","
+	    "\"opts\":{\"detach\":true}}", "{\"exit\":0,\"data\":{\"kind\":"
+	    "\"service\",\"name\":\"web\",\"replicas\":2,\"previous\":2,"
+	    "\"converged\":false,\"changed\":true}}", 0,
+	    "web: update started (not waiting)\n", "");
+	assert_run("restart web", "{\"verb\":\"restart\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"replicas\":2,\"previous\":2,\"converged\":true,"
+	    "\"changed\":true}}", 0, "web: restarted\n", "");
+	/* -d of a container's restart says what a container's says */
+	assert_run("restart -d web", "{\"verb\":\"restart\",\"name\":\"web\","
+	    "\"opts\":{\"detach\":true}}", "{\"exit\":0,\"data\":{\"name\":"
+	    "\"web\",\"changed\":true}}", 0, "web: restarted\n", "");
+	assert_run("stop web", "{\"verb\":\"stop\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"replicas\":0,\"previous\":3,\"changed\":true}}", 0,
+	    "web: stopped\n", "");
+	assert_run("start web", "{\"verb\":\"start\",\"name\":\"web\"}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"replicas\":3,\"previous\":3,\"changed\":false}}", 0,
+	    "web: already running\n", "");
+	welcome = WELCOME_TWO;
+	assert_run("scale build02/web 0", "{\"verb\":\"scale\",\"engine\":"
+	    "\"build02\",\"name\":\"web\",\"opts\":{\"replicas\":0}}",
+	    "{\"exit\":0,\"data\":{\"kind\":\"service\",\"name\":\"web\","
+	    "\"engine\":\"build02\",\"replicas\":0,\"previous\":2,"
+	    "\"changed\":true}}", 0, "build02/web: scaled from 2 to 0\n", "");
+}
+
 /* One connection of a scripted broker: the request, a prompt or not. */
 struct step {
 	const char	*request;	/* without "prompt" */
@@ -786,7 +955,8 @@ static void
 test_local(void **state)
 {
 	static const char usage[] = "usage: logs [-f] [-n N] [--since T] "
-	    "[--until T] [-t] [--raw] NAME\nshow a container's logs\n\n";
+	    "[--until T] [-t] [--raw] NAME\nshow a container's or a service's "
+	    "logs\n\n";
 	int quit = 0;
 
 	client_set_socket(nosock);
@@ -794,7 +964,10 @@ test_local(void **state)
 	/* help asks the broker what to mark; without one it just lists */
 	assert_string_equal(errtext, "");
 	assert_null(strstr(out, "(-)"));
-	assert_non_null(strstr(out, "  logs       show a container's logs\n"));
+	assert_non_null(strstr(out, "  logs       show a container's or a "
+	    "service's logs\n"));
+	assert_non_null(strstr(out, "  scale      set a replicated service's "
+	    "replica count\n"));
 	assert_non_null(strstr(out, "  forget "));
 	assert_null(strstr(out, "provision"));
 	assert_int_equal(run("help logs", &quit), 0);
@@ -802,6 +975,21 @@ test_local(void **state)
 	assert_non_null(strstr(out, "  -n, --tail N          show the last N "
 	    "lines"));
 	assert_non_null(strstr(out, "      --since T       "));
+	/* a verb on a name says how to tell a service from a container */
+	assert_non_null(strstr(out, "\n\nWhere a container and a service have "
+	    "one name, say which: service:NAME or\ncontainer:NAME.\n"));
+	assert_int_equal(run("help scale", &quit), 0);
+	assert_string_equal(out, "usage: scale NAME N\nset a replicated "
+	    "service's replica count\n\nWhere a container and a service have "
+	    "one name, say which: service:NAME or\ncontainer:NAME.\n");
+	assert_int_equal(run("help restart", &quit), 0);
+	assert_non_null(strstr(out, "  -d, --detach          do not wait for a "
+	    "service's update to converge\n"));
+	/* stats' names are containers only; ls takes none */
+	assert_int_equal(run("help stats", &quit), 0);
+	assert_null(strstr(out, "service:NAME"));
+	assert_int_equal(run("help ls", &quit), 0);
+	assert_null(strstr(out, "service:NAME"));
 	assert_int_equal(run("", &quit), 0);
 	assert_int_equal(run("  ctl  ", &quit), 0);
 	assert_int_equal(quit, 0);
@@ -876,6 +1064,9 @@ main(void)
 		T(test_ls_unreachable),
 		T(test_engines),
 		T(test_engines_unreachable),
+		T(test_services_ls),
+		T(test_service_status),
+		T(test_service_changes),
 		T(test_logs_exit_code),
 		T(test_json),
 		T(test_can),

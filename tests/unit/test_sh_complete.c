@@ -67,6 +67,34 @@ test_containers(void **state)
 	assert_containers("{}", "", "");
 }
 
+#define SVC	"{\"containers\":[" \
+	"{\"name\":\"web\",\"engine\":\"local\"}," \
+	"{\"name\":\"web\",\"engine\":\"local\",\"kind\":\"service\"}," \
+	"{\"name\":\"api\",\"engine\":\"local\",\"kind\":\"service\"}," \
+	"{\"name\":\"api\",\"engine\":\"b2\"}," \
+	"{\"name\":\"db\",\"kind\":\"service\"}]}"
+
+/*
+ * Services are offered as containers are; service:NAME or
+ * container:NAME where both have that name on one engine or a ':' was
+ * typed.
+ */
+static void
+test_services(void **state)
+{
+	assert_containers(SVC, "", "container:web service:web local/api b2/api "
+	    "db");
+	assert_containers(SVC, "s", "service:web");
+	assert_containers(SVC, "service:", "service:web service:db");
+	assert_containers(SVC, "container:", "container:web");
+	assert_containers(SVC, "local/", "local/container:web "
+	    "local/service:web local/api");
+	assert_containers(SVC, "local/service:", "local/service:web "
+	    "local/service:api");
+	assert_containers(SVC, "b2/container:", "b2/container:api");
+	assert_containers(SVC, "d", "db");
+}
+
 static void
 assert_complete(const char *line, int rc, const char *want)
 {
@@ -107,6 +135,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_words),
 	};
 

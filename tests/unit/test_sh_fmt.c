@@ -146,6 +146,80 @@ test_target(void **state)
 	json_decref(row);
 }
 
+/* docker ps's "2 hours ago": seconds, minutes, hours, days. */
+static void
+test_ago(void **state)
+{
+	static const struct {
+		long		 d;
+		const char	*want;
+	} cases[] = {
+		{ -1, "in the future" }, { 0, "just now" }, { 1, "just now" },
+		{ 2, "2 seconds ago" }, { 119, "119 seconds ago" },
+		{ 120, "2 minutes ago" }, { 7199, "119 minutes ago" },
+		{ 7200, "2 hours ago" }, { 2 * 86400 - 1, "47 hours ago" },
+		{ 2 * 86400, "2 days ago" },
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fmt_ago(buf, sizeof(buf), 1700000000 - cases[i].d, 1700000000);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* docker service ls's REPLICAS: running/desired, "-" for what is not said. */
+static void
+test_replicas(void **state)
+{
+	char buf[64];
+	json_t *row;
+
+	row = json_pack("{s:i, s:i}", "running", 1, "desired", 3);
+	fmt_replicas(buf, sizeof(buf), row);
+	assert_string_equal(buf, "1/3");
+	fmt_replicas(buf, 3, row);
+	assert_string_equal(buf, "1/");
+	json_decref(row);
+	row = json_pack("{s:i, s:s}", "running", 0, "desired", "x\033");
+	fmt_replicas(buf, sizeof(buf), row);
+	assert_string_equal(buf, "0/x?");
+	json_decref(row);
+	fmt_replicas(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "-/-");
+}
+
+/* docker service ps's CURRENT STATE: "Running 5 minutes ago". */
+static void
+test_since(void **state)
+{
+	char buf[64];
+	json_t *st = json_string("running"), *at;
+
+	at = json_string("2023-11-14T22:13:20.123456789Z");	/* 1700000000 */
+	fmt_since(buf, sizeof(buf), st, at, 1700000000 + 300);
+	assert_string_equal(buf, "Running 5 minutes ago");
+	fmt_since(buf, sizeof(buf), st, NULL, 1700000000);
+	assert_string_equal(buf, "Running");
+	fmt_since(buf, 8, st, at, 1700000000 + 300);
+	assert_string_equal(buf, "Running");
+	fmt_since(buf, 10, st, at, 1700000000 + 300);
+	assert_string_equal(buf, "Running 5");
+	json_decref(at);
+	at = json_string("yesterday");
+	fmt_since(buf, sizeof(buf), st, at, 1700000000);
+	assert_string_equal(buf, "Running");
+	json_decref(at);
+	json_decref(st);
+	st = json_string("\033[2Jshutdown");
+	fmt_since(buf, sizeof(buf), st, NULL, 0);
+	assert_string_equal(buf, "?[2Jshutdown");
+	json_decref(st);
+	fmt_since(buf, sizeof(buf), NULL, NULL, 0);
+	assert_string_equal(buf, "-");
+}
+
 int
 main(void)
 {
@@ -155,6 +229,9 @@ main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_ago),
+		cmocka_unit_test(test_replicas),
+		cmocka_unit_test(test_since),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
