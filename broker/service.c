@@ -204,8 +204,9 @@ typedef int (*spec_edit)(struct ctx *, json_t *svc, json_t *spec);
 
 /*
  * Reads the service, lets edit change its Spec, and sends that at the
- * version read; a version that moved meanwhile is read again. 0, or -1
- * with x->out set. *svcp: the service as last read (caller's).
+ * version read; a version that moved meanwhile is read again. 1: sent;
+ * 0: edit left nothing to change; -1 with x->out set. *svcp: the
+ * service as last read (caller's).
  */
 static int
 update(struct ctx *x, spec_edit edit, json_t **svcp)
@@ -248,7 +249,7 @@ update(struct ctx *x, spec_edit edit, json_t **svcp)
 		msg = json_string_value(json_object_get(u.body, "message"));
 		if (u.status == 200) {
 			engine_reply_free(&u);
-			return 0;
+			return 1;
 		}
 		if (u.status != 500 || msg == NULL ||
 		    strstr(msg, "update out of sequence") == NULL) {
@@ -441,23 +442,23 @@ svc_change(struct ctx *x)
 	json_t *svc = NULL;
 	long before;
 	size_t i;
-	int conv = 0;
+	int conv = 0, sent;
 
 	for (i = 0; changes[i].verb != x->req->verb->id; i++)
 		;
-	if (update(x, changes[i].edit, &svc) == -1) {
+	if ((sent = update(x, changes[i].edit, &svc)) == -1) {
 		json_decref(svc);
 		return;
 	}
 	before = replicas_of(svc);
 	if (x->req->verb->id == VERB_RESTART && !x->req->detach &&
-	    (conv = converge(x)) == -1) {
+	    sent == 1 && (conv = converge(x)) == -1) {
 		json_decref(svc);
 		return;
 	}
 	x->out.data = json_pack("{s:s, s:s, s:s, s:I, s:b}", "kind",
 	    "service", "name", x->req->name, "id", x->t.id, "previous",
-	    (json_int_t)before, "changed", 1);
+	    (json_int_t)before, "changed", sent == 1);
 	if (x->req->verb->id == VERB_RESTART)
 		json_object_set_new(x->out.data, "converged", json_boolean(
 		    conv == 1));
@@ -465,7 +466,7 @@ svc_change(struct ctx *x)
 		json_object_set_new(x->out.data, "replicas",
 		    json_integer(x->req->replicas));
 	json_decref(svc);
-	x->audit->result = changes[i].done;
+	x->audit->result = sent == 1 ? changes[i].done : "unchanged";
 }
 
 /* What a verb does to a service; NULL: it acts on containers only. */
