@@ -6,7 +6,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import TAG, docker, wait_for
+from conftest import TAG, logs, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +203,7 @@ def hostile(containers, accounts):
         f"{TAG}-hostile", owner=accounts.users["alice"],
         cmd=["sh", "-c", "printf 'A\\033]0;pwned-title\\007B\\033[31mRED\\033[0m"
                          "\\033[2JC\\033[?2004lD\\n'; sleep 100000"])
-    assert wait_for(lambda: b"D\n" in docker("logs", name).stdout.encode(), 15)
+    assert wait_for(lambda: b"D\n" in logs(name, tty=False)[0], 15)
     return name
 
 
