@@ -42,8 +42,10 @@ IMAGE_CACHE = IMAGE_REPO + ":1"
 PAM_SERVICE = "ctl-it-" + TAG
 # A container command that ends at once on SIGTERM: a trap runs when the
 # shell's wait returns, so nothing waits out a sleep, nor dockerd's stop
-# timeout.
-IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"]
+# timeout. One sleep a day, not a second: dozens of idle containers each
+# starting a process a second cost the run CPU for nothing.
+IDLE_SH = "trap 'exit 0' TERM; while true; do sleep 86400 & wait $!; done"
+IDLE = ["sh", "-c", IDLE_SH]
 
 
 def run(*args, check=True, **kw):

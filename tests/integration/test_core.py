@@ -11,7 +11,7 @@ from conftest import TAG, inspect, logs, set_password, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
-          "printf 'no newline'; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          "printf 'no newline'; trap 'exit 0' TERM; while true; do sleep 86400 & wait $!; done"]
 
 
 @pytest.fixture(scope="session")

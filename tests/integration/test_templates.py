@@ -40,7 +40,7 @@ def template_config(accounts, pam_service, image, other_image):
         f'images = {{ trusted = ["{repo}@{image_id(image)}", "ctl-prefix/"]; }};\n'
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
-        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 1 & wait $!; done"];\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 86400 & wait $!; done"];\n'
         '    env = ["EDITOR=vi"]; workdir = "/";\n'
         '    memory = "64m"; cpus = 0.5; pids = 50; restart = "unless-stopped";\n'
         '    capabilities = ["KILL", "NET_BIND_SERVICE"];\n'
