@@ -540,6 +540,15 @@ def own_containers(image):
     yield c
     c.cleanup()
 
+
+@pytest.fixture(scope="module")
+def module_containers(image):
+    """The same, removed when the module's last test on this worker ends."""
+    c = Containers(image)
+    yield c
+    c.cleanup()
+
+
 def config_text(tmp, accounts, pam_service, extra="", ownership=None,
                 docker_socket="/var/run/docker.sock"):
     a = accounts
@@ -912,4 +921,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("early") is None)
+    """The tests marked early first, then the modules whose tests share a
+    worker (xdist_group, for fixtures made once), each a long stretch of
+    work that must not be the last one started; then the rest, which
+    fill in around them."""
+    def rank(item):
+        if item.get_closest_marker("early"):
+            return 0
+        return 1 if item.get_closest_marker("xdist_group") else 2
+    items.sort(key=rank)

@@ -13,6 +13,8 @@ LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
           "printf 'no newline'; trap 'exit 0' TERM; while true; do sleep 86400 & wait $!; done"]
 
+pytestmark = pytest.mark.xdist_group("core")  # world's containers made once
+
 
 @pytest.fixture(scope="session")
 def world(containers, accounts):

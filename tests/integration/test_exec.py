@@ -14,6 +14,7 @@ from conftest import TAG, config_text, wait_for
 CONTAINED = {"User": "1000:1000", "HostConfig": {"SecurityOpt": ["no-new-privileges"],
                                                  "CgroupnsMode": "private"}}
 OWNER_VERBS = ["ls", "status", "logs", "start", "stop", "restart", "exec"]
+pytestmark = pytest.mark.xdist_group("exec")  # ebroker and app made once
 
 
 @pytest.fixture(scope="module")

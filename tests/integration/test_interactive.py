@@ -10,8 +10,9 @@ from conftest import TAG, logs, wait_for
 
 
 @pytest.fixture(scope="module")
-def mine(containers, accounts):
-    name = containers.create(f"{TAG}-tty-app", owner=accounts.users["alice"],
+def mine(module_containers, accounts):
+    """A ticker, removed with the module: it would write on till the run ends."""
+    name = module_containers.create(f"{TAG}-tty-app", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do "
                                   "i=$((i+1)); echo tick $i; sleep 0.2; done"])
     return name

@@ -17,6 +17,9 @@ from conftest import (BUILD, ROOT, TAG, Broker, config_text, engine, cpath, imag
                       logs, remove, run, set_password, wait_for)
 
 SSHD = "/usr/sbin/sshd"
+# one worker's: ssh_world (sshd, ctld, keys, passwords) and the provisioned
+# containers made once
+pytestmark = pytest.mark.xdist_group("ssh")
 
 
 def free_port():

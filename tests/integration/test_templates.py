@@ -16,6 +16,8 @@ from conftest import (TAG, config_text, cpath, engine, exists, image_id, inspect
                       tag_image, wait_for)
 from test_broker import HELLO, converse, done_of, frame
 
+pytestmark = pytest.mark.xdist_group("templates")  # other_image imported once
+
 
 @pytest.fixture(scope="module")
 def other_image(image, tmpdir_shared):
