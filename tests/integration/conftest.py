@@ -42,8 +42,10 @@ IMAGE_CACHE = IMAGE_REPO + ":1"
 PAM_SERVICE = "ctl-it-" + TAG
 # A container command that ends at once on SIGTERM: a trap runs when the
 # shell's wait returns, so nothing waits out a sleep, nor dockerd's stop
-# timeout.
-IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"]
+# timeout. One sleep a day, not a second: dozens of idle containers each
+# starting a process a second cost the run CPU for nothing.
+IDLE_SH = "trap 'exit 0' TERM; while true; do sleep 86400 & wait $!; done"
+IDLE = ["sh", "-c", IDLE_SH]
 
 
 def run(*args, check=True, **kw):
@@ -74,25 +76,78 @@ class _UnixHTTP(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def engine(method, path, body=None, sock="/var/run/docker.sock", ok=(200, 201, 204, 304)):
-    """One Engine API call. Fixtures make, start, inspect and remove
-    containers this way: a docker CLI process costs some 80 ms of CPU,
-    several times what dockerd spends on the request."""
+def engine_raw(method, path, body=None, sock="/var/run/docker.sock"):
+    """One Engine API call: (HTTP status, the body's bytes)."""
     conn = _UnixHTTP(sock)
     try:
         conn.request(method, "/v1.41" + path, body=None if body is None else json.dumps(body),
                      headers={"Content-Type": "application/json"})
         r = conn.getresponse()
-        data = r.read()
+        return r.status, r.read()
     finally:
         conn.close()
-    assert r.status in ok, f"{method} {path}: {r.status} {data[:500]!r}"
+
+
+def engine(method, path, body=None, sock="/var/run/docker.sock", ok=(200, 201, 204, 304)):
+    """One Engine API call. Fixtures and tests make, start, inspect and
+    remove containers this way: a docker CLI process costs some 80 ms of
+    CPU, several times what dockerd spends on the request. The docker CLI
+    stays where its output is what a test compares with (logs, stats)."""
+    status, data = engine_raw(method, path, body, sock)
+    assert status in ok, f"{method} {path}: {status} {data[:500]!r}"
     return json.loads(data) if data else None
+
+
+def cpath(name):
+    return "/containers/" + urllib.parse.quote(name, safe="")
 
 
 def inspect(name):
     """docker inspect NAME, for a container."""
-    return engine("GET", f"/containers/{urllib.parse.quote(name, safe='')}/json")
+    return engine("GET", cpath(name) + "/json")
+
+
+def exists(name):
+    """Whether a container NAME exists (docker inspect NAME succeeds)."""
+    status, data = engine_raw("GET", cpath(name) + "/json")
+    assert status in (200, 404), f"inspect {name}: {status} {data[:500]!r}"
+    return status == 200
+
+
+def remove(*names, volumes=()):
+    """docker rm -f NAMES, then docker volume rm VOLUMES, none of which
+    need exist; the removals side by side."""
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: engine("DELETE", cpath(n) + "?force=1", ok=(204, 404, 409)),
+                      names))
+        list(pool.map(lambda v: engine("DELETE", "/volumes/" + urllib.parse.quote(v, safe=""),
+                                       ok=(204, 404, 409)), volumes))
+
+
+def image_id(ref):
+    """docker image inspect REF's Id."""
+    return engine("GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/json")["Id"]
+
+
+def tag_image(src, ref):
+    """docker tag SRC REF."""
+    repo, tag = ref.rsplit(":", 1)
+    engine("POST", f"/images/{urllib.parse.quote(src, safe='/:')}/tag?"
+           + urllib.parse.urlencode({"repo": repo, "tag": tag}))
+
+
+def logs(name, tty=False):
+    """docker logs NAME: (stdout, stderr) bytes; a tty container's all on stdout."""
+    status, data = engine_raw("GET", cpath(name) + "/logs?stdout=1&stderr=1")
+    assert status == 200, f"logs {name}: {status} {data[:500]!r}"
+    if tty:
+        return data, b""
+    out = {1: bytearray(), 2: bytearray()}
+    while data:
+        n = int.from_bytes(data[4:8], "big")
+        out[data[0]] += data[8:8 + n]
+        data = data[8 + n:]
+    return bytes(out[1]), bytes(out[2])
 
 
 @pytest.fixture(scope="session")
@@ -124,10 +179,11 @@ def bins(tmpdir_shared):
 @pytest.fixture(scope="session")
 def image(tmpdir_shared):
     """The busybox image, under a tag of this session's own."""
-    r = docker("info", check=False)
-    assert r.returncode == 0, "dockerd is not running: run `make deps`"
+    assert docker_ping("/var/run/docker.sock"), "dockerd is not running: run `make deps`"
     mine = f"{IMAGE_REPO}:{TAG}"
-    if docker("tag", IMAGE_CACHE, mine, check=False).returncode != 0:
+    status, _ = engine_raw("POST", f"/images/{IMAGE_CACHE}/tag?"
+                           + urllib.parse.urlencode({"repo": IMAGE_REPO, "tag": TAG}))
+    if status != 201:
         rootfs = os.path.join(tmpdir_shared, "rootfs")
         os.makedirs(os.path.join(rootfs, "bin"))
         shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
@@ -136,9 +192,10 @@ def image(tmpdir_shared):
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
         run("docker", "import", "-", mine, stdin=tar.stdout)
         tar.wait()
-        docker("tag", mine, IMAGE_CACHE)
+        tag_image(mine, IMAGE_CACHE)
     yield mine
-    docker("rmi", mine, check=False)  # the tag; the image stays cached as IMAGE_CACHE
+    # the tag; the image stays cached as IMAGE_CACHE
+    engine("DELETE", f"/images/{mine}", ok=(200, 404, 409))
 
 
 # Every private dockerd's directory, and so its command line, holds this;
@@ -479,6 +536,14 @@ def containers(image):
 def own_containers(image):
     """Containers removed as soon as the test ends: for ones that keep
     writing logs, which would take CPU from every test after them."""
+    c = Containers(image)
+    yield c
+    c.cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_containers(image):
+    """The same, removed when the module's last test on this worker ends."""
     c = Containers(image)
     yield c
     c.cleanup()
@@ -856,7 +921,15 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("early") is None)
+    """The tests marked early first, then the modules whose tests share a
+    worker (xdist_group, for fixtures made once), each a long stretch of
+    work that must not be the last one started; then the rest, which
+    fill in around them."""
+    def rank(item):
+        if item.get_closest_marker("early"):
+            return 0
+        return 1 if item.get_closest_marker("xdist_group") else 2
+    items.sort(key=rank)
 
 
 # The fixtures of more engines (TLS, a second dockerd, Swarm): engines.py

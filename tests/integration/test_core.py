@@ -7,11 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, inspect, set_password, wait_for
+from conftest import TAG, inspect, logs, set_password, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
-          "printf 'no newline'; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          "printf 'no newline'; trap 'exit 0' TERM; while true; do sleep 86400 & wait $!; done"]
+
+pytestmark = pytest.mark.xdist_group("core")  # world's containers made once
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +35,13 @@ def world(containers, accounts):
     w = {k: f.result() for k, f in made.items()}
     # the logs the tests compare are complete
     assert wait_for(lambda: logged(w["alice_app"], b"out 40\n", b"err 40\n"), 15)
-    assert wait_for(lambda: logged(w["alice_tty"], b"line2\r\n", b""), 15)
+    assert wait_for(lambda: logged(w["alice_tty"], b"line2\r\n", b"", tty=True), 15)
     return w
 
 
-def logged(name, out_end, err_part):
-    r = subprocess.run(["docker", "logs", name], capture_output=True)
-    return r.stdout.endswith(out_end) and err_part in r.stderr
+def logged(name, out_end, err_part, tty=False):
+    out, err = logs(name, tty)
+    return out.endswith(out_end) and err_part in err
 
 
 def ls_names(ctl, who):

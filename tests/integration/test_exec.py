@@ -14,6 +14,7 @@ from conftest import TAG, config_text, wait_for
 CONTAINED = {"User": "1000:1000", "HostConfig": {"SecurityOpt": ["no-new-privileges"],
                                                  "CgroupnsMode": "private"}}
 OWNER_VERBS = ["ls", "status", "logs", "start", "stop", "restart", "exec"]
+pytestmark = pytest.mark.xdist_group("exec")  # ebroker and app made once
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,16 @@ def ectl(ctl, ebroker):
 @pytest.fixture(scope="module")
 def app(containers, accounts):
     return containers.create(f"{TAG}-exec-app", owner=accounts.users["alice"], body=CONTAINED)
+
+
+@pytest.fixture
+def spinning_app(own_containers, accounts):
+    """A contained container of the test's own, for a command that writes
+    without end: an exec'd process outlives the session that started it,
+    and in the module's app it would spin (with its shim) until the end
+    of the run, some 40 s of CPU taken from every other test."""
+    return own_containers.create(f"{TAG}-exec-spin-{time.time_ns()}",
+                                 owner=accounts.users["alice"], body=CONTAINED)
 
 
 def records(b, verb="exec"):
@@ -287,7 +298,8 @@ def test_from_the_interactive_prompt_and_back(ectl, app):
 
 
 def test_a_recording_that_cannot_be_written_ends_the_session(
-        make_broker, ctl, accounts, pam_service, app, tmpdir_shared):
+        make_broker, ctl, accounts, pam_service, spinning_app, tmpdir_shared):
+    app = spinning_app
     import subprocess
     sessions = os.path.join(tmpdir_shared, f"full-{time.time_ns()}")
     os.makedirs(sessions, mode=0o700)
@@ -336,8 +348,10 @@ def test_it_needs_a_terminal(ectl, app):
     assert r.returncode == 0 and r.stdout == b"t\r\n", r   # a terminal's line end
 
 
-def test_a_client_that_stops_reading_is_idle(make_broker, ctl, accounts, pam_service, app):
+def test_a_client_that_stops_reading_is_idle(make_broker, ctl, accounts, pam_service,
+                                            spinning_app):
     import subprocess
+    app = spinning_app
     b = own_broker(make_broker, accounts, pam_service, "limits = { exec_idle = 1; };\n")
     ctl.broker = b
     uid, gid = ctl.ids("alice")

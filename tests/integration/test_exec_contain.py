@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import IDLE, TAG, Broker, Ctl, config_text, docker, engine, inspect
+from conftest import IDLE, TAG, Broker, Ctl, config_text, engine, image_id, inspect
 
 OWN = ('ownership = { owner_label = "ctl.owner"; group_label = "ctl.group";\n'
        '  owner_verbs = ["ls", "status", "start", "stop", "exec"]; };\n')
@@ -287,10 +287,6 @@ def made(accounts, image, tmpdir_shared):
     m = Made(image, accounts.users["alice"], tmpdir_shared)
     yield m
     m.cleanup()
-
-
-def image_id(ref):
-    return json.loads(docker("image", "inspect", ref).stdout)[0]["Id"]
 
 
 def templates(accounts, image):

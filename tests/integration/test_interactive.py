@@ -6,12 +6,13 @@ import time
 import pexpect
 import pytest
 
-from conftest import TAG, docker, wait_for
+from conftest import TAG, logs, wait_for
 
 
 @pytest.fixture(scope="module")
-def mine(containers, accounts):
-    name = containers.create(f"{TAG}-tty-app", owner=accounts.users["alice"],
+def mine(module_containers, accounts):
+    """A ticker, removed with the module: it would write on till the run ends."""
+    name = module_containers.create(f"{TAG}-tty-app", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do "
                                   "i=$((i+1)); echo tick $i; sleep 0.2; done"])
     return name
@@ -203,7 +204,7 @@ def hostile(containers, accounts):
         f"{TAG}-hostile", owner=accounts.users["alice"],
         cmd=["sh", "-c", "printf 'A\\033]0;pwned-title\\007B\\033[31mRED\\033[0m"
                          "\\033[2JC\\033[?2004lD\\n'; sleep 100000"])
-    assert wait_for(lambda: b"D\n" in docker("logs", name).stdout.encode(), 15)
+    assert wait_for(lambda: b"D\n" in logs(name, tty=False)[0], 15)
     return name
 
 

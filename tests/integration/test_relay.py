@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import TAG, config_text, docker, inspect, wait_for
+from conftest import IDLE_SH, TAG, config_text, docker, inspect, wait_for
 
 # A pause that starts no process: busybox's sleep is one each time, and
 # at fifty a second in several containers those were a tenth of the
@@ -113,7 +113,7 @@ def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, own_containe
 
 # Containers that wait for go(name) before they write what a test watches.
 AFTER_GO = PAUSE_ON + "while [ ! -e /go ]; do " + PAUSE + "; done; "
-IDLE_ON = "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"
+IDLE_ON = IDLE_SH
 BURST = ["sh", "-c", AFTER_GO + "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
          "echo err $i >&2; done; " + IDLE_ON]
 

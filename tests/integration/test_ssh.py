@@ -13,9 +13,13 @@ import time
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT, TAG, Broker, config_text, docker, inspect, run, set_password, wait_for
+from conftest import (BUILD, ROOT, TAG, Broker, config_text, engine, cpath, image_id, inspect,
+                      logs, remove, run, set_password, wait_for)
 
 SSHD = "/usr/sbin/sshd"
+# one worker's: ssh_world (sshd, ctld, keys, passwords) and the provisioned
+# containers made once
+pytestmark = pytest.mark.xdist_group("ssh")
 
 
 def free_port():
@@ -35,12 +39,11 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
     os.chmod(d, 0o755)
     pam_so = os.path.join(d, "pam_ctl.so")
     shutil.copy(os.path.join(BUILD, "pam_ctl.so"), pam_so)
-    image_id = json.loads(docker("image", "inspect", image).stdout)[0]["Id"]
     extra = (
-        f'images = {{ trusted = ["{image.split(":")[0]}@{image_id}"]; }};\n'
+        f'images = {{ trusted = ["{image.split(":")[0]}@{image_id(image)}"]; }};\n'
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
-        '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 1 & wait $!; done"];\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 86400 & wait $!; done"];\n'
         '    user = "1000:1000"; pids = 64; memory = "64m";\n'
         f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }}\n'
         ');\n'
@@ -101,9 +104,8 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
     os.unlink(f"/etc/pam.d/{service}")
     broker.stop()
     os.unlink(f"/etc/pam.d/{broker_service}")
-    for who in ("alice", "dave"):
-        docker("rm", "-f", f"dev-{a.users[who]}", check=False)
-        docker("volume", "rm", f"home-{a.users[who]}", check=False)
+    remove(*[f"dev-{a.users[who]}" for who in ("alice", "dave")],
+           volumes=[f"home-{a.users[who]}" for who in ("alice", "dave")])
 
 
 def ssh_args(w, accounts, who, *extra):
@@ -120,7 +122,7 @@ def ssh(w, accounts, who, *cmd, extra=(), timeout=60, **kw):
 
 def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
     user = accounts.users["alice"]
-    docker("rm", "-f", f"dev-{user}", check=False)
+    remove(f"dev-{user}")
     r = ssh(ssh_world, accounts, "alice", "ctl", "status", f"dev-{user}", "--json")
     assert r.returncode == 0, r.stderr
     info = inspect(f"dev-{user}")
@@ -139,7 +141,7 @@ def test_first_login_provisions_and_second_changes_nothing(ssh_world, accounts):
 def test_ssh_command_forms(ssh_world, accounts, containers):
     name = containers.create(f"{TAG}-ssh-app", owner=accounts.users["alice"],
                              cmd=["sh", "-c", "echo hello-ssh; sleep 100000"])
-    assert wait_for(lambda: "hello-ssh" in docker("logs", name).stdout, 15)
+    assert wait_for(lambda: b"hello-ssh" in logs(name)[0], 15)
     for cmd in (["ctl", "logs", name], ["logs", name], [f"ctl logs {name}"]):
         r = ssh(ssh_world, accounts, "alice", *cmd)
         assert r.returncode == 0, (cmd, r.stderr)
@@ -433,7 +435,7 @@ def test_stop_on_logout_waits_for_the_last_session(ssh_world, accounts):
                 "pam_ctl.so" in l)
 
     def state():
-        return docker("inspect", "-f", "{{.State.Running}}", f"dev-{user}").stdout.strip()
+        return str(inspect(f"dev-{user}")["State"]["Running"]).lower()
     try:
         with open(path, "w") as f:
             f.write(good.replace(line, line + " stop_on_logout"))
@@ -457,7 +459,7 @@ def test_stop_on_logout_waits_for_the_last_session(ssh_world, accounts):
     finally:
         with open(path, "w") as f:
             f.write(good)
-        docker("start", f"dev-{user}", check=False)
+        engine("POST", cpath(f"dev-{user}") + "/start", ok=(204, 304, 404))
 
 
 def test_exec_through_ssh_is_byte_exact(ssh_world, accounts, tmp_path):

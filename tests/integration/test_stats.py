@@ -15,6 +15,8 @@ BUSY = ["sh", "-c", "trap 'exit 0' TERM; while :; do :; done"]
 UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3, "TiB": 1024 ** 4,
          "kB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3}
 
+pytestmark = pytest.mark.xdist_group("stats")  # quiet's containers made once
+
 
 def size(text):
     m = re.fullmatch(r"([0-9.]+)([A-Za-z]+)", text.strip())

@@ -12,13 +12,11 @@ import time
 
 import pytest
 
-from conftest import TAG, config_text, docker, inspect, run, wait_for
+from conftest import (TAG, config_text, cpath, engine, exists, image_id, inspect, remove, run,
+                      tag_image, wait_for)
 from test_broker import HELLO, converse, done_of, frame
 
-
-
-def image_id(ref):
-    return json.loads(docker("image", "inspect", ref).stdout)[0]["Id"]
+pytestmark = pytest.mark.xdist_group("templates")  # other_image imported once
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +32,7 @@ def other_image(image, tmpdir_shared):
     run("docker", "import", "-", ref, stdin=tar.stdout)
     tar.wait()
     yield ref
-    docker("rmi", "-f", ref, check=False)
+    engine("DELETE", f"/images/{ref}?force=1", ok=(200, 404, 409))
 
 
 def template_config(accounts, pam_service, image, other_image):
@@ -44,7 +42,7 @@ def template_config(accounts, pam_service, image, other_image):
         f'images = {{ trusted = ["{repo}@{image_id(image)}", "ctl-prefix/"]; }};\n'
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
-        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 1 & wait $!; done"];\n'
+        '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 86400 & wait $!; done"];\n'
         '    env = ["EDITOR=vi"]; workdir = "/";\n'
         '    memory = "64m"; cpus = 0.5; pids = 50; restart = "unless-stopped";\n'
         '    capabilities = ["KILL", "NET_BIND_SERVICE"];\n'
@@ -65,9 +63,8 @@ def template_config(accounts, pam_service, image, other_image):
 def tbroker(make_broker, ctl, accounts, pam_service, image, other_image):
     def clean():
         users = list(accounts.users.values())
-        docker("rm", "-f", *[pat + who for who in users for pat in ("dev-", "rooty-", "evil-")],
-               check=False)
-        docker("volume", "rm", *[f"home-{who}" for who in users], check=False)
+        remove(*[pat + who for who in users for pat in ("dev-", "rooty-", "evil-")],
+               volumes=[f"home-{who}" for who in users])
     clean()  # other modules provision dev-USER too
     b = make_broker(template_config(accounts, pam_service, image, other_image))
     ctl.broker = b
@@ -125,7 +122,7 @@ def test_provision_is_idempotent(tbroker, accounts):
 def test_provision_only_for_group_members(tbroker, accounts):
     d = provision(tbroker, accounts.users["bob"])
     assert d["exit"] == 0 and d["data"]["containers"] == []
-    assert docker("inspect", f"dev-{accounts.users['bob']}", check=False).returncode != 0
+    assert not exists(f"dev-{accounts.users['bob']}")
 
 
 def test_provision_never_takes_over_anothers_container(tbroker, accounts, containers):
@@ -157,7 +154,7 @@ def test_provision_is_root_only(tbroker, ctl, accounts):
     r = subprocess.run(["/usr/bin/python3", "-c", code, tbroker.socket, accounts.users["alice"]],
                        user=uid, capture_output=True, text=True, timeout=30)
     assert '"exit":2' in r.stdout and "unknown verb" in r.stdout
-    assert docker("inspect", f"dev-{accounts.users['alice']}", check=False).returncode != 0
+    assert not exists(f"dev-{accounts.users['alice']}")
     rec = tbroker.audit_lines()[-1]
     assert rec["decision"] == "deny" and "root" in rec["reason"]
 
@@ -166,7 +163,7 @@ def test_untrusted_image_refused_with_reason(tbroker, ctl, accounts):
     r = ctl("alice", "create", "evil")
     assert r.returncode == 1
     assert "not in images.trusted" in r.stderr
-    assert docker("inspect", f"evil-{accounts.users['alice']}", check=False).returncode != 0
+    assert not exists(f"evil-{accounts.users['alice']}")
     rec = tbroker.audit_lines()[-1]
     assert "not in images.trusted" in rec["reason"]
 
@@ -174,13 +171,13 @@ def test_untrusted_image_refused_with_reason(tbroker, ctl, accounts):
 def test_digest_pin_refuses_a_retagged_image(tbroker, ctl, accounts, image, other_image):
     # retag the trusted name onto another image: the pinned digest no longer matches
     original = image_id(image)
-    run("docker", "tag", other_image, image)
+    tag_image(other_image, image)
     try:
         r = ctl("alice", "create", "dev")
         assert r.returncode == 1
         assert "digest" in r.stderr
     finally:
-        run("docker", "tag", original, image)
+        tag_image(original, image)
     assert ctl("alice", "create", "dev").returncode == 0
 
 
@@ -199,10 +196,10 @@ def test_user_create_and_rm(tbroker, ctl, accounts):
     r = ctl("alice", "rm", f"{user}-second")
     assert r.returncode == 1 and "--force" in r.stderr
     assert ctl("alice", "rm", "--force", f"{user}-second").returncode == 0
-    assert docker("inspect", f"{user}-second", check=False).returncode != 0
+    assert not exists(f"{user}-second")
     assert ctl("alice", "rm", f"dev-{user}").returncode == 0
     # volumes survive rm
-    assert docker("volume", "inspect", f"home-{user}", check=False).returncode == 0
+    assert engine("GET", f"/volumes/home-{user}")["Name"] == f"home-{user}"
 
 
 def test_create_needs_the_template_to_list_you(tbroker, ctl, accounts):
@@ -218,7 +215,7 @@ def test_rm_only_own_containers(tbroker, ctl, accounts, containers):
     name = containers.create(f"{TAG}-shared-rm", group=accounts.dev)
     r = ctl("dave", "rm", "--force", name)
     assert r.returncode == 3
-    assert docker("inspect", name, check=False).returncode == 0
+    assert exists(name)
 
 
 def test_run_as_root_must_be_said(bins, tmpdir_shared):
@@ -249,11 +246,11 @@ def test_no_squatting_another_users_names(tbroker, ctl, accounts):
         assert r.returncode == 2 and "another user" in r.stderr
         r = ctl("alice", "create", "dev", other)
         assert r.returncode == 2
-        assert docker("inspect", f"{other}-box", check=False).returncode != 0
+        assert not exists(f"{other}-box")
         assert ctl("alice", "create", "dev", f"{alice}-y").returncode == 0
     finally:
         run("userdel", "-f", other, check=False)
-        docker("rm", "-f", f"{alice}-y", check=False)
+        remove(f"{alice}-y")
 
 
 def test_concurrent_creates_and_provisions_all_succeed(tbroker, ctl, accounts):
@@ -270,7 +267,7 @@ def test_concurrent_creates_and_provisions_all_succeed(tbroker, ctl, accounts):
     assert [p.returncode for p in procs] == [0] * 8, outs
     created = [r for r in tbroker.audit_lines() if r["verb"] == "create"]
     assert sum(1 for r in created if r["result"] == "created") == 1, created
-    docker("rm", "-f", f"dev-{user}")
+    engine("DELETE", cpath(f"dev-{user}") + "?force=1")
     results = [None] * 8
 
     def one(i):
@@ -292,11 +289,11 @@ def test_no_squatting_a_future_users_template_name(tbroker, ctl, accounts):
     try:
         r = ctl("alice", "create", "dev", f"{alice}-z-box")
         assert r.returncode == 2 and "another user" in r.stderr, r.stderr
-        assert docker("inspect", f"{alice}-z-box", check=False).returncode != 0
+        assert not exists(f"{alice}-z-box")
         r = ctl("alice", "create", "box")   # her own: alice-box
         assert r.returncode == 0, r.stderr
     finally:
-        docker("rm", "-f", f"{alice}-box", f"{alice}-z-box", check=False)
+        remove(f"{alice}-box", f"{alice}-z-box")
 
 
 def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pam_service,
@@ -308,7 +305,7 @@ def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pa
     text = template_config(accounts, pam_service, image, other_image).replace(
         "trap 'exit 0' TERM", "trap 'sleep 2; exit 0' TERM", 1)
     assert "trap 'sleep 2; exit 0' TERM" in text
-    docker("rm", "-f", f"dev-{user}", check=False)
+    remove(f"dev-{user}")
     b = make_broker(text)
     try:
         assert provision(b, user)["exit"] == 0
@@ -338,8 +335,7 @@ def test_login_during_a_logouts_stop_ends_running(make_broker, ctl, accounts, pa
         assert out["u"]["exit"] == 0
         assert inspect(f"dev-{user}")["State"]["Running"]
     finally:
-        docker("rm", "-f", f"dev-{user}", check=False)
-        docker("volume", "rm", f"home-{user}", check=False)
+        remove(f"dev-{user}", volumes=[f"home-{user}"])
 
 
 def test_quota_on_containers_from_templates(make_broker, ctl, accounts, pam_service, image,
@@ -380,4 +376,4 @@ def test_quota_on_containers_from_templates(make_broker, ctl, accounts, pam_serv
         r = ctl("alice", "create", "box", f"{user}-box2")
         assert r.returncode == 1 and "from template box, the limit is 1" in r.stderr, r.stderr
     finally:
-        docker("rm", "-f", *names, f"{user}-box", f"{user}-box2", f"dev-{user}", check=False)
+        remove(*names, f"{user}-box", f"{user}-box2", f"dev-{user}")
