@@ -72,12 +72,12 @@ service_image(json_t *svc)
 
 	if (img == NULL)
 		return json_null();
-	at = strchr(img, '@');
-	slash = strrchr(img, '/');
-	colon = strrchr(img, ':');
-	if (at != NULL && colon != NULL && colon < at &&
-	    (slash == NULL || colon > slash))
-		return json_stringn(img, (size_t)(at - img));
+	if ((at = strchr(img, '@')) == NULL)
+		return json_string(img);
+	slash = memrchr(img, '/', (size_t)(at - img));
+	colon = memrchr(img, ':', (size_t)(at - img));
+	if (colon != NULL && (slash == NULL || colon > slash))
+		return json_stringn(img, (size_t)(at - img));	/* a tag */
 	return json_string(img);
 }
 
