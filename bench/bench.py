@@ -35,6 +35,8 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPS = 7 if QUICK else 25
 LOG_MB = 20 if QUICK else 200
 FOLLOWERS = 50 if QUICK else 200
+ELOG_MB = 10 if QUICK else 50  # logs read from the TLS engine
+ELS = 20  # the bench user's containers on each engine, for ls
 # what ctld's contain.c asks of a container before it execs in it
 CONTAINED = ["--user", "1000:1000", "--security-opt", "no-new-privileges",
              "--cgroupns", "private", "--network", "none"]
@@ -99,9 +101,11 @@ class Setup:
         sh(*args, IMAGE, *(cmd or ["sleep", "100000000"]))
         self.names.append(name)
 
-    def as_user(self, argv, **kw):
+    def as_user(self, argv, sock=None, **kw):
+        """argv as the bench user, with ctl asking the bench's ctld or
+        the one listening on sock."""
         return subprocess.run(argv, user=self.uid, group=self.gid, extra_groups=[],
-                              env={"CTL_SOCKET": self.socket}, **kw)
+                              env={"CTL_SOCKET": sock or self.socket}, **kw)
 
     def cleanup(self):
         self.ctld.send_signal(signal.SIGTERM)
@@ -186,24 +190,33 @@ def summarize(samples, ours, raw, cli):
             "vs_cli": round(med[ours] / med[cli], 2)}
 
 
-def throughput(s, results):
-    name = "bench-logs"
-    half = LOG_MB * 1000000 // 2
+def log_writer(mb):
+    """A container's command writing mb MB of logs, short lines on stdout
+    and 1000-byte lines on stderr at once (the stream switches between
+    the two all the time), then sleeping."""
+    half = mb * 1000000 // 2
     long_line = "L" * 1000
-    s.container(name, cmd=["sh", "-c",
-                           f"(yes short-line-on-stdout | head -c {half}) & "
-                           f"(yes {long_line} | head -c {half} >&2); wait; "
-                           "sleep 100000000"])
-    # wait until dockerd has all of it
+    return ["sh", "-c", f"(yes short-line-on-stdout | head -c {half}) & "
+            f"(yes {long_line} | head -c {half} >&2); wait; sleep 100000000"]
+
+
+def wait_logs(sock, name, mb):
+    """Until the dockerd on sock has all mb MB of name's logs."""
     for _ in range(600):
-        r = subprocess.run(["curl", "-s", "--unix-socket", DOCKER_SOCK, "-o", "/dev/null",
+        r = subprocess.run(["curl", "-s", "--unix-socket", sock, "-o", "/dev/null",
                             "-w", "%{size_download}",
                             API + f"/containers/{name}/logs?stdout=1&stderr=1"],
                            capture_output=True, text=True)
-        size = int(r.stdout or 0)
-        if size >= LOG_MB * 1000000:
-            break
+        if int(r.stdout or 0) >= mb * 1000000:
+            return
         time.sleep(1)
+    raise RuntimeError(f"{name}: its {mb} MB of logs did not all arrive")
+
+
+def throughput(s, results):
+    name = "bench-logs"
+    s.container(name, cmd=log_writer(LOG_MB))
+    wait_logs(DOCKER_SOCK, name, LOG_MB)
     cases = {
         "ctl logs": run_ok([s.ctl, "logs", name], s),
         "docker logs": run_ok(["docker", "logs", name]),
@@ -620,6 +633,305 @@ def exec_latency(s, results):
     results["keystroke round trip"] = r
 
 
+def hello_extensions(data, server):
+    """The extension types of the hello in data, the first TLS record a
+    side sent (server: a ServerHello, else a ClientHello); None if it is
+    not one."""
+    if len(data) < 9 or data[0] != 0x16 or data[5] != (2 if server else 1):
+        return None
+    p = 9 + 2 + 32                       # record and handshake headers, version, random
+    p += 1 + data[p]                     # session id
+    if server:
+        p += 3                           # cipher suite, compression
+    else:
+        p += 2 + struct.unpack(">H", data[p:p + 2])[0]  # cipher suites
+        p += 1 + data[p]                 # compression methods
+    end = p + 2 + struct.unpack(">H", data[p:p + 2])[0]
+    p += 2
+    out = []
+    while p + 4 <= end:
+        t, n = struct.unpack(">HH", data[p:p + 4])
+        out.append(t)
+        p += 4 + n
+    return out
+
+
+class TLSWatch:
+    """A TCP relay on a loopback port to the TLS port upstream() names,
+    reading the cleartext hellos: per connection, whether the client
+    offered a session to resume (TLS 1.3: a pre_shared_key extension in
+    its ClientHello) and whether the server took it (one in its
+    ServerHello, sent instead of its certificate)."""
+    PSK = 41
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.lock = threading.Lock()
+        self.counts = dict.fromkeys(("connections", "offered", "resumed"), 0)
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.url = f"tcp://127.0.0.1:{self.ls.getsockname()[1]}"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def take(self):
+        """The counts since the last take, once the connections are done."""
+        time.sleep(0.2)
+        with self.lock:
+            c = dict(self.counts)
+            self.counts = dict.fromkeys(c, 0)
+        return c
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(("127.0.0.1", self.upstream()))
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.counts["connections"] += 1
+            for a, b, server in ((c, u, False), (u, c, True)):
+                threading.Thread(target=self.pipe, args=(a, b, server), daemon=True).start()
+
+    def pipe(self, a, b, server):
+        first, seen = b"", False
+        try:
+            while d := a.recv(65536):
+                if not seen:
+                    first += d
+                    if len(first) >= 5 and len(first) >= 5 + struct.unpack(">H", first[3:5])[0]:
+                        seen = True
+                        if self.PSK in (hello_extensions(first, server) or ()):
+                            with self.lock:
+                                self.counts["resumed" if server else "offered"] += 1
+                b.sendall(d)
+        except OSError:
+            pass
+        finally:
+            try:
+                b.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.ls.close()
+
+
+def reaped(pid):
+    """What process pid's reaped children took: minor page faults, CPU seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[8]), (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def engines_conf(d, engs):
+    """A ctld configuration over engines: (name, "socket" or "url", where,
+    tls Pair-like object or None)."""
+    items = []
+    for name, kind, where, tls in engs:
+        e = f'{{ name = "{name}"; {kind} = "{where}"; timeout = 2;'
+        if tls:
+            e += f' tls = {{ ca = "{tls.ca}"; cert = "{tls.cert}"; key = "{tls.key}"; }};'
+        items.append(e + " }")
+    return (f'listen = {{ path = "{d}/ctld.sock"; mode = 0666; }};\n'
+            f'audit = {{ file = "{d}/audit.jsonl"; syslog = false; }};\n'
+            'ownership = { owner_verbs = ["ls", "status", "logs"]; };\n'
+            'limits = { max_per_user = 1024; max_clients = 2048; };\n'
+            'engines = (\n  ' + ",\n  ".join(items) + "\n);\n")
+
+
+def engines(s, results):
+    """ctld over three engines: the host's ("local"), a private dockerd
+    serving mutual TLS on a loopback port ("build02") and a private one
+    on a Unix socket ("build03"), each from tests/integration. The TLS
+    handshake's share of a request, whether forked sessions resume TLS,
+    ls across the three, and logs over TLS."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import conftest  # engines.py imports from it
+    import engines as eng
+    certs = eng.Certs(os.path.join(s.dir, "certs"))
+    tls = eng.TLSDockerd(s.dir, "t", certs)
+    unix = conftest.PrivateDockerd(s.dir, "u")
+    watch = TLSWatch(lambda: tls.port)
+    bins = {"ctld": os.path.join(s.dir, "ctld")}
+    local = ("local", "socket", DOCKER_SOCK, None)
+    build02 = ("build02", "url", tls.url, tls)
+    build03 = ("build03", "socket", unix.socket, None)
+    brokers, made = [], []
+
+    def broker(*engs):
+        brokers.append(conftest.Broker(bins, s.dir, engines_conf("@DIR@", engs)))
+        return brokers[-1]
+
+    def create(sock, name, cmd=None, start=True):
+        conftest.engine("POST", f"/containers/create?name={name}",
+                        {"Image": IMAGE, "Cmd": cmd or ["sleep", "100000000"],
+                         "Labels": {"ctlbench": "1", "ctl.owner": USER}}, sock=sock)
+        if start:
+            conftest.engine("POST", f"/containers/{name}/start", sock=sock)
+        if sock == DOCKER_SOCK:
+            made.append(name)
+
+    try:
+        # (a) ctlds started while build02 is not up: their main process
+        # cannot warm, so every session they fork makes a full handshake
+        cold = broker(local, build02, build03)
+        cold_w = broker(local, ("build02", "url", watch.url, tls), build03)
+        warm = broker(local, build02, build03)
+        warm_w = broker(local, ("build02", "url", watch.url, tls), build03)
+        for b in (cold, cold_w, warm, warm_w):
+            if "engine build02: " not in b.logtext():
+                raise RuntimeError(f"ctld warmed an engine that was down: {b.logtext()}")
+        url = tls.url
+        for d in (tls, unix):
+            d.start()
+            d.load_image(IMAGE)
+        if tls.url != url:
+            raise RuntimeError(f"build02 had to move to {tls.url}: run the bench again")
+        # (b) the same, told to reload: it warms, its sessions resume
+        for b in (warm, warm_w):
+            size = len(b.logtext())
+            b.proc.send_signal(signal.SIGHUP)
+            if not conftest.wait_for(lambda: "configuration reloaded" in b.logtext()[size:],
+                                     20):
+                raise RuntimeError(f"ctld did not reload: {b.logtext()}")
+            if "engine build02: " in b.logtext()[size:]:
+                raise RuntimeError(f"ctld did not warm: {b.logtext()}")
+        singles = {e[0]: broker(e) for e in (local, build02, build03)}
+
+        name = "bench-e-status"
+        for sock in (tls.socket, unix.socket):
+            create(sock, name)
+        tls_args = ["--cacert", tls.ca, "--cert", tls.cert, "--key", tls.key]
+        https = f"https://127.0.0.1:{tls.port}/v1.41"
+        docker_tls = ["docker", "--tlsverify", "--tlscacert", tls.ca, "--tlscert", tls.cert,
+                      "--tlskey", tls.key, "-H", tls.url]
+        env = tls.cli.env
+
+        def curl_tls(path):
+            return ["curl", "-sf", "-o", "/dev/null", *tls_args, https + path]
+        cases = {
+            "ctl status, TLS engine, cold": run_ok(
+                [s.ctl, "status", f"build02/{name}"], s, sock=cold.socket),
+            "ctl status, TLS engine, warm": run_ok(
+                [s.ctl, "status", f"build02/{name}"], s, sock=warm.socket),
+            "ctl status, Unix engine": run_ok(
+                [s.ctl, "status", f"build03/{name}"], s, sock=warm.socket),
+            "docker inspect over TLS": run_ok([*docker_tls, "inspect", name], env=env),
+            "raw API over TLS (curl)": run_ok(curl_tls(f"/containers/{name}/json")),
+        }
+        # three times the rounds: the difference sought is a millisecond or two
+        med = {k: statistics.median(v) for k, v in interleave(cases, reps=3 * REPS).items()}
+        a, b = med["ctl status, TLS engine, cold"], med["ctl status, TLS engine, warm"]
+        results["engines: status"] = {
+            "median_ms": {k: round(v * 1000, 2) for k, v in med.items()},
+            "handshake_share": round((a - b) / a, 3),
+            "warm_vs_unix": round(b / med["ctl status, Unix engine"], 2),
+            "warm_vs_cli": round(b / med["docker inspect over TLS"], 2),
+            "warm_vs_raw": round(b / med["raw API over TLS (curl)"], 2)}
+
+        # resumption, counted on the wire through the watch; and what a
+        # session costs, from what its ctld reaped: minor page faults (a
+        # forked session's copy-on-write faults among them) and CPU time
+        n = 30
+        seen, cost = {}, {}
+        watch.take()
+        for label, b, target in (("ctl status, cold ctld", cold_w, "build02"),
+                                 ("ctl status, warm ctld", warm_w, "build02"),
+                                 ("ctl status, Unix engine", warm_w, "build03")):
+            before = reaped(b.proc.pid)
+            for _ in range(n):
+                run_ok([s.ctl, "status", f"{target}/{name}"], s, sock=b.socket)()
+            after = reaped(b.proc.pid)
+            cost[label] = {"minor faults": round((after[0] - before[0]) / n),
+                           "CPU ms": round((after[1] - before[1]) / n * 1000, 1)}
+            if target == "build02":
+                seen[label] = watch.take()
+        cost["main process RSS KiB, cold / warm"] = [rss_kib(b.proc.pid) for b in (cold_w, warm_w)]
+        results["engines: session cost"] = cost
+        wurl = "https://" + watch.url[len("tcp://"):] + f"/v1.41/containers/{name}/json"
+        # Connection: close, so that the second request needs a connection of its own
+        one = ["curl", "-sf", "-o", "/dev/null", "-H", "Connection: close", *tls_args, wurl]
+        for label, argv in (
+                ("curl, two requests in one process", [*one, "--next", *one]),
+                ("curl --no-sessionid, two in one process",
+                 [*one, "--no-sessionid", "--next", *one, "--no-sessionid"])):
+            run_ok(argv)()
+            seen[label] = watch.take()
+        results["engines: TLS resumption"] = {"requests per ctld": n, **seen}
+
+        # ls: 20 of the user's on each engine
+        for sock in (DOCKER_SOCK, tls.socket, unix.socket):
+            for i in range(ELS):
+                create(sock, f"bench-e-ls-{i}", start=False)
+        r = s.as_user([s.ctl, "ls", "-q"], sock=warm.socket, capture_output=True, text=True)
+        got = sum(line.split("/")[-1].startswith("bench-e-ls-") for line in r.stdout.split())
+        if r.returncode != 0 or got != 3 * ELS:
+            raise RuntimeError(f"ctl ls over 3 engines: exit {r.returncode}, {got} rows")
+        serial = [run_ok(["docker", "-H", "unix://" + DOCKER_SOCK, "ps", "-a"]),
+                  run_ok([*docker_tls, "ps", "-a"], env=env),
+                  run_ok(["docker", "-H", unix.host, "ps", "-a"])]
+        cases = {"ctl ls, 3 engines": run_ok([s.ctl, "ls"], s, sock=warm.socket),
+                 **{f"ctl ls, {k} alone": run_ok([s.ctl, "ls"], s, sock=b.socket)
+                    for k, b in singles.items()},
+                 "docker ps -a, each engine in turn": lambda: [f() for f in serial]}
+        med = {k: statistics.median(v) for k, v in interleave(cases).items()}
+        slowest = max((k for k in med if k.endswith(" alone")), key=med.get)
+        results["engines: ls"] = {
+            "containers per engine": ELS,
+            "median_ms": {k: round(v * 1000, 2) for k, v in med.items()},
+            "slowest alone": slowest,
+            "vs_slowest": round(med["ctl ls, 3 engines"] / med[slowest], 2),
+            "vs_cli_serial": round(med["ctl ls, 3 engines"] /
+                                   med["docker ps -a, each engine in turn"], 2)}
+
+        # logs over TLS
+        name = "bench-e-logs"
+        create(tls.socket, name, cmd=log_writer(ELOG_MB))
+        wait_logs(tls.socket, name, ELOG_MB)
+        cases = {
+            "ctl logs": run_ok([s.ctl, "logs", f"build02/{name}"], s, sock=warm.socket),
+            "docker logs over TLS": run_ok([*docker_tls, "logs", name], env=env),
+            "raw API over TLS (curl)": run_ok(
+                curl_tls(f"/containers/{name}/logs?stdout=1&stderr=1")),
+        }
+        samples = interleave(cases, reps=3 if QUICK else 5, warm=1)
+        mbps = {k: round(ELOG_MB / statistics.median(v), 1) for k, v in samples.items()}
+        results["engines: logs over TLS"] = {
+            "MB": ELOG_MB, "MB_per_s": mbps,
+            "vs_raw": round(mbps["ctl logs"] / mbps["raw API over TLS (curl)"], 2),
+            "vs_cli": round(mbps["ctl logs"] / mbps["docker logs over TLS"], 2)}
+
+        # the warmed cache after the engine restarted (a new dockerd has
+        # new ticket keys): until the next reload, does a session resume?
+        tls.stop()
+        tls.start()
+        watch.take()
+        for _ in range(3):
+            run_ok([s.ctl, "status", f"build02/{name}"], s, sock=warm_w.socket)()
+        results["engines: TLS resumption"]["ctl status, warm ctld, build02 restarted since"] = \
+            watch.take()
+    finally:
+        for b in brokers:
+            b.stop()
+        watch.close()
+        for d in (tls, unix):
+            eng.take_down(d)
+        if made:
+            sh("docker", "rm", "-f", *made, check=False)
+        sys.path.remove(os.path.join(ROOT, "tests", "integration"))
+
+
 def targets(r):
     t = [
         ("status latency <= 1.5x raw API", r["status"]["vs_raw"] <= 1.5),
@@ -643,6 +955,15 @@ def targets(r):
         ("keystroke round trip <= 1.2x docker's or within 2 ms (median)",
          r["keystroke round trip"]["ratio_median"] <= 1.2 or
          r["keystroke round trip"]["diff_median_ms"] <= 2),
+    ]
+    tr = r["engines: TLS resumption"]
+    t += [
+        ("sessions of a warmed ctld resume TLS (all of them)",
+         tr["ctl status, warm ctld"]["resumed"] == tr["requests per ctld"]),
+        ("ls across 3 engines <= 1.2x the slowest engine alone",
+         r["engines: ls"]["vs_slowest"] <= 1.2),
+        ("logs from the TLS engine >= 0.9x docker logs over TLS",
+         r["engines: logs over TLS"]["vs_cli"] >= 0.9),
     ]
     return t
 
@@ -684,6 +1005,26 @@ def table(r):
     raw = r["exec true"]["raw API (in process), median_ms"]
     rows.append("| exec true, its Engine API calls from one process (ms, median) | " +
                 ", ".join(f"{k} {v}" for k, v in raw.items()) + " | | | |")
+    rows += ["", "| engines | value |", "|---|---|"]
+    e = r["engines: status"]
+    rows += [f"| {k} (ms, median) | {v} |" for k, v in e["median_ms"].items()]
+    rows.append(f"| TLS handshake's share, (cold - warm) / cold | {e['handshake_share']} |")
+    rows.append(f"| status, warm TLS / Unix engine | {e['warm_vs_unix']} |")
+    for k, v in r["engines: session cost"].items():
+        if isinstance(v, dict):
+            rows.append(f"| {k}: a session's minor faults / CPU ms | "
+                        f"{v['minor faults']} / {v['CPU ms']} |")
+    for k, v in r["engines: TLS resumption"].items():
+        if isinstance(v, dict):
+            rows.append(f"| TLS: {k}: connections / offered a session / resumed | "
+                        f"{v['connections']} / {v['offered']} / {v['resumed']} |")
+    e = r["engines: ls"]
+    rows += [f"| {k}, {e['containers per engine']} each (ms, median) | {v} |"
+             for k, v in e["median_ms"].items()]
+    rows.append(f"| ls, 3 engines / {e['slowest alone']} | {e['vs_slowest']} |")
+    rows.append(f"| ls, 3 engines / docker ps -a in turn | {e['vs_cli_serial']} |")
+    e = r["engines: logs over TLS"]
+    rows += [f"| {k}, {e['MB']} MB over TLS (MB/s) | {v} |" for k, v in e["MB_per_s"].items()]
     rows += ["", "| target | met |", "|---|---|"]
     rows += [f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in targets(r)]
     return "\n".join(rows)
@@ -701,6 +1042,7 @@ def main():
             globals()[only](s, results)
             print(json.dumps(results, indent=2))
             return
+        engines(s, results)  # first: it takes its engines down when done
         latency(s, results)
         throughput(s, results)
         rate(s, results)
