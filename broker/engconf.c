@@ -338,10 +338,6 @@ config_engine(const struct config *cf, const char *name)
 void
 engines_free(struct config *cf)
 {
-	size_t i;
-
-	for (i = 0; i < cf->nengines; i++)
-		engine_unwarm(&cf->engines[i]);
 	free(cf->engines);
 	cf->engines = NULL;
 	cf->nengines = 0;

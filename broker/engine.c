@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -221,9 +222,7 @@ tls_options(const struct engine *e, CURL *c)
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-	    (e->share != NULL && curl_easy_setopt(c, CURLOPT_SHARE,
-	    e->share) != CURLE_OK) ? -1 : 0;
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ? -1 : 0;
 }
 
 static int
@@ -234,10 +233,63 @@ unix_options(const struct engine *e, CURL *c)
 	    CURLE_OK ? -1 : 0;
 }
 
+/*
+ * A session asks one engine several things (a name's lookup, then the
+ * verb; ls's label queries; exec's calls), and over TLS each new
+ * connection costs a handshake and, in a freshly forked process, a new
+ * SSL_CTX: a session keeps its connections, per engine, between calls.
+ * Never across processes: a fork (a relay) leaves them to the parent
+ * and keeps none of its own, and the main process keeps none.
+ */
+#define KEPT_ENGINES	64
+
+static int	 keep;		/* this process keeps connections */
+static pid_t	 keep_pid;
+static struct {
+	const struct engine	*e;
+	CURLSH			*sh;
+} kept[KEPT_ENGINES];
+
+void
+engine_keep_connections(void)
+{
+	keep = 1;
+	keep_pid = getpid();
+}
+
+static CURLSH *
+kept_share(const struct engine *e)
+{
+	CURLSH *sh;
+	size_t i;
+
+	if (!keep || keep_pid != getpid()) {
+		keep = 0;	/* a child: the table is the parent's */
+		return NULL;
+	}
+	for (i = 0; i < KEPT_ENGINES && kept[i].e != NULL; i++)
+		if (kept[i].e == e)
+			return kept[i].sh;
+	if (i == KEPT_ENGINES || (sh = curl_share_init()) == NULL)
+		return NULL;
+	if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) !=
+	    CURLSHE_OK || curl_share_setopt(sh, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		curl_share_cleanup(sh);
+		return NULL;
+	}
+	kept[i].e = e;
+	kept[i].sh = sh;
+	return sh;
+}
+
+/* A handle for path on the engine; own: a connection of its own (a
+ * hijack's, which is never given back). */
 static CURL *
-easy(const struct engine *e, const char *path, char *errbuf)
+easy_for(const struct engine *e, const char *path, char *errbuf, int own)
 {
 	char url[PATH_MAX_LEN + 320];
+	CURLSH *sh = own ? NULL : kept_share(e);
 	CURL *c;
 
 	if (!path_safe(path))
@@ -248,6 +300,8 @@ easy(const struct engine *e, const char *path, char *errbuf)
 		return NULL;
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    (e->url[0] ? tls_options(e, c) : unix_options(e, c)) == -1 ||
+	    (sh != NULL && curl_easy_setopt(c, CURLOPT_SHARE, sh) !=
+	    CURLE_OK) ||
 	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -260,30 +314,23 @@ easy(const struct engine *e, const char *path, char *errbuf)
 	return c;
 }
 
+static CURL *
+easy(const struct engine *e, const char *path, char *errbuf)
+{
+	return easy_for(e, path, errbuf, 0);
+}
+
 /*
- * A TLS session cache of the engine's own, filled by one call in the
- * main process: the sessions it forks inherit it and resume. Connections
- * are not shared: a socket must never be used by two processes.
+ * What the main process asks each engine at start and on reload:
+ * whether it is a Swarm manager (services are looked for there only).
  */
 int
 engine_warm(struct engine *e, char *err, size_t errlen)
 {
 	struct engine_reply r;
-	CURLSH *sh;
 	json_t *sw;
 
-	engine_unwarm(e);
 	e->swarm = -1;
-	if (e->url[0] != '\0') {
-		if ((sh = curl_share_init()) == NULL ||
-		    curl_share_setopt(sh, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-			curl_share_cleanup(sh);
-			snprintf(err, errlen, "internal error (curl share)");
-			return -1;
-		}
-		e->share = sh;
-	}
 	if (engine_info(e, &r) == -1 || r.status != 200) {
 		snprintf(err, errlen, "%s", r.error[0] ? r.error :
 		    "no answer to /info");
@@ -294,14 +341,6 @@ engine_warm(struct engine *e, char *err, size_t errlen)
 	e->swarm = json_is_true(json_object_get(sw, "ControlAvailable"));
 	engine_reply_free(&r);
 	return 0;
-}
-
-void
-engine_unwarm(struct engine *e)
-{
-	if (e->share != NULL)
-		curl_share_cleanup(e->share);
-	e->share = NULL;
 }
 
 /* dockerd's {"message": "..."} or a generic text. */
@@ -1290,7 +1329,7 @@ engine_exec_start(const struct engine *e, const char *exec_id, int tty,
 
 	if (!id_valid(exec_id) || path_print(path, sizeof(path), e,
 	    "/exec/%s/start", exec_id) == -1 || !path_safe(path) ||
-	    (c = easy(e, "/", errbuf)) == NULL ||
+	    (c = easy_for(e, "/", errbuf, 1)) == NULL ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK) {
 		if (c != NULL)

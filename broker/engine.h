@@ -16,9 +16,9 @@
 /*
  * One dockerd: on a Unix socket, or at tcp://HOST:PORT over mutual TLS
  * (the server checked against ca and the host name, ctld known by cert
- * and key). ctld.conf names them (engconf.c); the main process warms a
- * TLS engine's session cache (engine_warm) so that the sessions it
- * forks resume instead of paying a full handshake each.
+ * and key). ctld.conf names them (engconf.c); the main process asks each
+ * whether it is a Swarm manager (engine_warm), and a session keeps its
+ * connections to each between calls (engine_keep_connections).
  */
 #define ENGINE_NAME_MAX	64
 #define ENGINE_PATH_MAX	512
@@ -33,7 +33,6 @@ struct engine {
 	char	 key[ENGINE_PATH_MAX];
 	char	 version[8];	/* pinned API version, "1.41" */
 	long	 timeout;	/* seconds ls and resolution wait for it */
-	void	*share;		/* CURLSH *: TLS sessions; NULL: none */
 	int	 swarm;		/* a Swarm manager: 1, 0, or -1 not known
 				   (engine_warm asks /info) */
 	int	 line;		/* in ctld.conf; 0: the default one */
@@ -71,9 +70,10 @@ int	engine_init_tcp(struct engine *, const char *name, const char *addr,
 	    const char *version, char *err, size_t errlen);
 /* Where it is, for messages: the socket or the tcp:// address. */
 const char *engine_where(const struct engine *);
-/* The main process's TLS session cache, filled by one call; 0 or -1. */
+/* Whether the engine is a Swarm manager, asked once; 0 or -1. */
 int	engine_warm(struct engine *, char *err, size_t errlen);
-void	engine_unwarm(struct engine *);
+/* From now on this process (a session) keeps its connections. */
+void	engine_keep_connections(void);
 int	engine_global_init(void);
 void	engine_global_cleanup(void);
 

@@ -231,9 +231,9 @@ tell_sessions(void)
 }
 
 /*
- * Each TLS engine's session cache, filled here so that the sessions
- * forked from now on resume (engine.c); an engine that does not answer
- * yet is logged, and its sessions pay a full handshake.
+ * Whether each engine is a Swarm manager, asked once here for the
+ * sessions forked from now on (engine.c); an engine that does not
+ * answer yet is logged, and its services looked for at each request.
  */
 static void
 warm(struct config *cf)

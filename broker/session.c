@@ -225,6 +225,7 @@ session_run(const struct config *cf, int fd, uid_t uid, gid_t gid, pid_t pid)
 	s->who.pid = pid;
 	s->audit.who = &s->who;
 	clock_gettime(CLOCK_REALTIME, &s->audit.start);
+	engine_keep_connections();
 	if (identity_from_uid(uid, gid, pid, &s->who, err, sizeof(err)) == -1) {
 		s->who.uid = uid;
 		s->who.pid = pid;
