@@ -171,14 +171,14 @@ def marked(text):
 
 
 def test_help_marks_what_nobody_lets_you_use(ctl, make_broker, cans):
-    r = ctl("alice", "help")  # everything but exec, which nothing grants here
-    assert r.returncode == 0 and marked(r.stdout) == {"exec"}, r.stdout
+    r = ctl("alice", "help")  # everything but exec and scale: nothing grants them here
+    assert r.returncode == 0 and marked(r.stdout) == {"exec", "scale"}, r.stdout
     assert "'can' for what you may do" in r.stdout
     r = ctl("bob", "help")  # no template lists bob
-    assert marked(r.stdout) == {"create", "exec"}, r.stdout
+    assert marked(r.stdout) == {"create", "exec", "scale"}, r.stdout
     assert "(-): no rule or label lets you use it here." in r.stdout
     ctl.broker = make_broker()  # the test config: no rm, no templates
-    assert marked(ctl("alice", "help").stdout) == {"create", "rm", "exec"}
+    assert marked(ctl("alice", "help").stdout) == {"create", "rm", "exec", "scale"}
 
 
 def test_tab_completes_can_and_templates(ctl, cans):
