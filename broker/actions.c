@@ -85,10 +85,12 @@ static int
 target(struct ctx *x)
 {
 	enum resolved rc;
-	char err[256];
+	char err[1024];
 
-	rc = resolve_any(x->cf, x->who, x->req->engine, x->req->kind, x->req->name, &x->t,
-	    err, sizeof(err));
+	rc = resolve_any(x->cf, x->who, x->req->engine, x->req->kind,
+	    x->req->name, &x->t, err, sizeof(err));
+	if (x->req->engine[0] != '\0')
+		x->audit->engine = x->req->engine;	/* checked: engine_valid */
 	if (rc == RESOLVED) {
 		x->eng = x->t.eng;
 		memcpy(x->audit->id, x->t.id, ID_LEN + 1);
@@ -98,8 +100,8 @@ target(struct ctx *x)
 	if (rc == RESOLVE_ENGINES || rc == RESOLVE_DOWN) {
 		set_out(x, rc == RESOLVE_ENGINES ? EXIT_USAGE : EXIT_FAIL,
 		    "%s", err);
-		snprintf(x->audit->reason, sizeof(x->audit->reason), "%s",
-		    resolve_reason(rc));
+		snprintf(x->audit->reason, sizeof(x->audit->reason), "%s: %.120s",
+		    resolve_reason(rc), err);
 		x->audit->error = rc == RESOLVE_DOWN;
 		return -1;
 	}

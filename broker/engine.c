@@ -3,12 +3,14 @@
  *
  * Invariants:
  * 1. Every Engine API path is printed here and nowhere else, from the
- *    handle's pinned API version, fixed words, numbers, container names
- *    or IDs checked here again (name_valid, id_valid), and image
- *    references from ctld.conf; a path with a byte outside a safe set
- *    is refused before curl sees it.
+ *    handle's pinned API version (a service's: the engine's own, see
+ *    7), fixed words, numbers, container names or IDs checked here
+ *    again (name_valid, id_valid, swarm_id_valid), and image references
+ *    from ctld.conf; a path with a byte outside a safe set is refused
+ *    before curl sees it.
  * 2. Calls that act on a container (action, stats, remove, logs, follow)
- *    take its full 64-hex ID only, never a name or a prefix.
+ *    take its full 64-hex ID only, never a name or a prefix; calls that
+ *    act on a service, its full Swarm ID.
  * 3. Only http over the handle's Unix socket, or https to its tcp://
  *    address with the server's certificate checked against the
  *    engine's own CA file alone (never the system's) and its host name,
@@ -20,7 +22,15 @@
  *    so do the stats samples a round asks for side by side.
  * 6. start, stop and restart send no body; create sends the body its
  *    caller built (template.c), an exec's create the body exec.c built,
- *    and nothing else does.
+ *    a service's update dockerd's own spec with service.c's few
+ *    changes, and nothing else sends one.
+ * 7. A service is read and updated at the engine's own API version
+ *    (asked once, /version): at an older one dockerd would drop the
+ *    spec's newer fields (seccomp, AppArmor, no-new-privileges) from
+ *    what it reads, and an update would then remove them. Not known:
+ *    no update is sent.
+ * 8. Connections are kept per engine by the session that made them
+ *    and by no other process; a hijacked stream has its own.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -105,8 +115,7 @@ engine_init_tcp(struct engine *e, const char *name, const char *addr,
     const char *version, char *err, size_t errlen)
 {
 	const char *hp, *colon;
-	char *end;
-	long port;
+	unsigned long port;
 
 	memset(e, 0, sizeof(*e));
 	if (strncmp(addr, "tcp://", 6) != 0) {
@@ -120,8 +129,7 @@ engine_init_tcp(struct engine *e, const char *name, const char *addr,
 		    "an IPv4 address or [IPv6])");
 		return -1;
 	}
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
+	if (uint_parse(colon + 1, 65535, &port) == -1 || port < 1) {
 		snprintf(err, errlen, "must be tcp://HOST:PORT, PORT 1..65535");
 		return -1;
 	}
@@ -182,6 +190,25 @@ path_print(char *path, size_t len, const struct engine *e, const char *fmt,
 	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
 }
 
+/* "/vVERSION" then fmt, at the engine's own version: -1 when not known. */
+static int __attribute__((format(printf, 4, 5)))
+own_path_print(char *path, size_t len, const struct engine *e,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n, m;
+
+	if (e->own_version[0] == '\0')
+		return -1;
+	n = snprintf(path, len, "/v%s", e->own_version);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	va_start(ap, fmt);
+	m = vsnprintf(path + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
+}
+
 static int
 refuse(struct engine_reply *r, const char *what)
 {
@@ -231,6 +258,19 @@ unix_options(const struct engine *e, CURL *c)
 	return curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") !=
 	    CURLE_OK ? -1 : 0;
+}
+
+/* "1.41": digits, a dot, digits, as a path may hold it. */
+static int
+api_version_ok(const char *v)
+{
+	size_t n;
+
+	if (v == NULL || (n = strspn(v, "0123456789")) == 0 || v[n] != '.' ||
+	    strspn(v + n + 1, "0123456789") == 0 ||
+	    v[n + 1 + strspn(v + n + 1, "0123456789")] != '\0')
+		return 0;
+	return strlen(v) < sizeof(((struct engine *)0)->own_version);
 }
 
 /*
@@ -331,6 +371,7 @@ engine_warm(struct engine *e, char *err, size_t errlen)
 	json_t *sw;
 
 	e->swarm = -1;
+	e->own_version[0] = '\0';
 	if (engine_info(e, &r) == -1 || r.status != 200) {
 		snprintf(err, errlen, "%s", r.error[0] ? r.error :
 		    "no answer to /info");
@@ -339,6 +380,17 @@ engine_warm(struct engine *e, char *err, size_t errlen)
 	}
 	sw = json_object_get(r.body, "Swarm");
 	e->swarm = json_is_true(json_object_get(sw, "ControlAvailable"));
+	engine_reply_free(&r);
+	if (engine_version(e, &r) == -1 || r.status != 200 ||
+	    !api_version_ok(json_string_value(json_object_get(r.body,
+	    "ApiVersion")))) {
+		snprintf(err, errlen, "%s", r.error[0] ? r.error :
+		    "no API version in /version");
+		engine_reply_free(&r);
+		return -1;
+	}
+	snprintf(e->own_version, sizeof(e->own_version), "%s",
+	    json_string_value(json_object_get(r.body, "ApiVersion")));
 	engine_reply_free(&r);
 	return 0;
 }
@@ -496,6 +548,18 @@ engine_inspect(const struct engine *e, const char *ref, long timeout,
 	    "/containers/%s/json", ref) == -1)
 		return refuse(r, "container name");
 	return call(e, "GET", path, NULL, timeout, r);
+}
+
+/* GET /version: the engine's own API version. */
+int
+engine_version(const struct engine *e, struct engine_reply *r)
+{
+	char path[PATH_MAX_LEN];
+
+	if (path_print(path, sizeof(path), e, "/version") == -1)
+		return refuse(r, "path");
+	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
+	    ENGINE_TIMEOUT, r);
 }
 
 /* GET /info: whether the engine answers, and is a Swarm manager. */
@@ -865,10 +929,13 @@ engine_service(const struct engine *e, const char *ref,
 {
 	char path[PATH_MAX_LEN];
 
-	if ((!name_valid(ref) && !swarm_id_valid(ref)) || path_print(path,
-	    sizeof(path), e, "/services/%s", ref) == -1)
+	if (!name_valid(ref) && !swarm_id_valid(ref))
 		return refuse(r, "service name");
-	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+	if (own_path_print(path, sizeof(path), e, "/services/%s", ref) ==
+	    -1 && path_print(path, sizeof(path), e, "/services/%s", ref) == -1)
+		return refuse(r, "service name");
+	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
+	    ENGINE_TIMEOUT, r);
 }
 
 int
@@ -877,9 +944,16 @@ engine_service_update(const struct engine *e, const char *id,
 {
 	char path[PATH_MAX_LEN];
 
-	if (!swarm_id_valid(id) || path_print(path, sizeof(path), e,
-	    "/services/%s/update?version=%llu", id, version) == -1)
+	if (!swarm_id_valid(id))
 		return refuse(r, "service ID");
+	if (own_path_print(path, sizeof(path), e,
+	    "/services/%s/update?version=%llu", id, version) == -1) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->error, sizeof(r->error), "engine %s: its API "
+		    "version is not known (it did not answer when ctld started "
+		    "or last reloaded): no service is changed", e->name);
+		return -1;
+	}
 	return call(e, "POST", path, spec, ENGINE_TIMEOUT, r);
 }
 

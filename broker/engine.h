@@ -32,6 +32,10 @@ struct engine {
 	char	 cert[ENGINE_PATH_MAX];
 	char	 key[ENGINE_PATH_MAX];
 	char	 version[8];	/* pinned API version, "1.41" */
+	char	 own_version[8];	/* the engine's own, from /version; ""
+				   not known: a service's spec is read and
+				   sent at it, lest an older version's
+				   defaults strip newer fields */
 	long	 timeout;	/* seconds ls and resolution wait for it */
 	int	 swarm;		/* a Swarm manager: 1, 0, or -1 not known
 				   (engine_warm asks /info) */
@@ -98,6 +102,7 @@ int	engine_list_each(const struct engine *const *engines,
 	    const int *services, size_t n, int client_fd,
 	    struct engine_reply *replies);
 int	engine_info(const struct engine *, struct engine_reply *);
+int	engine_version(const struct engine *, struct engine_reply *);
 int	engine_stats(const struct engine *, const char *id,
 	    struct engine_reply *);
 int	engine_stats_many(const struct engine *const *engines,

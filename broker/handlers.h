@@ -14,7 +14,7 @@
 
 struct outcome {
 	int		 exit;		/* -1: nobody to answer */
-	char		 msg[320];
+	char		 msg[640];
 	json_t		*data;
 };
 

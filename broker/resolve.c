@@ -162,7 +162,9 @@ service_reply(const struct engine *eng, const struct config *cf,
 
 	memset(t, 0, sizeof(*t));
 	err[0] = '\0';
-	if (r->status == 404 || r->status == 503) {	/* none, or no manager */
+	/* 503: no manager; but where one is known to be, a failure (a
+	 * manager without a leader) must not hide its services */
+	if (r->status == 404 || (r->status == 503 && eng->swarm != 1)) {
 		engine_reply_free(r);
 		return RESOLVE_NONE;
 	}
@@ -210,6 +212,20 @@ add_word(char *buf, size_t len, const char *word)
 	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", word);
 }
 
+/* Whether word is one of the list's, whole. */
+static int
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' ||
+		    p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 /* Several the caller may use: which to say (invariant 6). */
 static void
 ambiguous(const struct target *c, size_t seen, const char *name, char *err,
@@ -248,23 +264,26 @@ choose(const struct config *cf, const struct identity *who,
 	enum resolved rc;
 	char why[512], down[300] = "";
 	size_t i, seen = 0, failed = 0;
+	int usable;
 
 	memset(&hidden, 0, sizeof(hidden));
 	for (i = 0; i < n; i++) {
 		rc = (lk[i].service ? service_reply : resolve_reply)(lk[i].eng,
 		    cf, name, &lk[i].r, &cand, why, sizeof(why));
 		if (rc == RESOLVE_FAILED || rc == RESOLVE_MALFORMED) {
-			if (strstr(down, lk[i].eng->name) == NULL)
+			if (!has_word(down, lk[i].eng->name))
 				add_word(down, sizeof(down), lk[i].eng->name);
 			if (failed++ == 0)
 				snprintf(err, errlen, "%s", why);
-		} else if (rc != RESOLVED)
 			continue;
-		else if (policy_allowed(cf, who, lk[i].eng->name, name,
-		    cand.owner, cand.group) == 0 && hidden.inspect == NULL)
+		}
+		if (rc != RESOLVED)
+			continue;
+		usable = policy_allowed(cf, who, lk[i].eng->name, name,
+		    cand.owner, cand.group) != 0;
+		if (!usable && hidden.inspect == NULL)
 			hidden = cand;	/* decided, and not found */
-		else if (policy_allowed(cf, who, lk[i].eng->name, name,
-		    cand.owner, cand.group) == 0 || seen == CANDIDATES)
+		else if (!usable || seen == CANDIDATES)
 			target_free(&cand);
 		else
 			c[seen++] = cand;

@@ -118,9 +118,10 @@ decide_again(struct ctx *x, const struct config *cf, char *reason,
 		identity_free(&who);
 		return 1;
 	}
-	rc = resolve(config_engine(cf, x->eng->name), cf, x->req->name, &t,
-	    err, sizeof(err));
-	if (rc == RESOLVE_FAILED)
+	/* the kind followed, on its engine: a service is a service still */
+	rc = resolve_any(cf, &who, x->eng->name, x->t.service ? "service" :
+	    "container", x->req->name, &t, err, sizeof(err));
+	if (rc == RESOLVE_FAILED || rc == RESOLVE_DOWN)
 		logmsg(LOG_WARNING, "uid %u: %s not decided again after the "
 		    "reload: %s", (unsigned)who.uid, x->req->name, err);
 	else if (rc != RESOLVED || strcmp(t.id, x->t.id) != 0) {

@@ -297,25 +297,32 @@ set_replicas(json_t *spec, long n)
 	    "Replicated"), "Replicas", json_integer(n));
 }
 
+/* Invariant 2: n replicas within the ceiling; else -1 with x->out. */
 static int
-edit_scale(struct ctx *x, json_t *svc, json_t *spec)
+within_cap(struct ctx *x, json_t *svc, long n)
 {
 	long max = x->cf->swarm_max_replicas, own = label_number(svc,
 	    MAX_LABEL);
 
-	if (replicated(x, svc) == -1)
-		return -1;
 	if (own >= 0 && own < max)
 		max = own;
-	if (x->req->replicas > max) {
-		set_out(x, EXIT_NOTFOUND, "scale: at most %ld replicas of %s",
-		    max, x->req->name);
-		snprintf(x->audit->reason, sizeof(x->audit->reason), "above "
-		    "the limit of %ld (%s)", max, own >= 0 && own == max ?
-		    MAX_LABEL : "swarm.max_replicas");
-		x->audit->result = "refused";
+	if (n <= max)
+		return 0;
+	set_out(x, EXIT_NOTFOUND, "%s: at most %ld replicas of %s",
+	    x->req->verb->name, max, x->req->name);
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "%ld above the "
+	    "limit of %ld (%s)", n, max, own >= 0 && own == max ? MAX_LABEL :
+	    "swarm.max_replicas");
+	x->audit->result = "refused";
+	return -1;
+}
+
+static int
+edit_scale(struct ctx *x, json_t *svc, json_t *spec)
+{
+	if (replicated(x, svc) == -1 || within_cap(x, svc,
+	    x->req->replicas) == -1)
 		return -1;
-	}
 	if (replicas_of(svc) == x->req->replicas)
 		json_object_clear(spec);
 	else
@@ -359,6 +366,8 @@ edit_start(struct ctx *x, json_t *svc, json_t *spec)
 		x->audit->result = "refused: nothing to restore";
 		return -1;
 	}
+	if (within_cap(x, svc, n) == -1)
+		return -1;	/* the label is anybody's who deployed it */
 	json_object_del(spec_labels(spec), REPLICAS_LABEL);
 	set_replicas(spec, n);
 	return 0;
@@ -388,10 +397,16 @@ converge(struct ctx *x)
 {
 	struct engine_reply r;
 	const char *state, *msg;
-	time_t end = time(NULL) + CONVERGE_SECS;
+	struct timespec now;
+	time_t end;
 	struct pollfd p = { x->fd, POLLIN, 0 };
 
-	while (time(NULL) < end) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = now.tv_sec + CONVERGE_SECS;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec >= end)
+			break;
 		if (poll(&p, 1, 500) == 1 && client_left(x->fd, p.revents))
 			return 0;
 		if (engine_service(x->eng, x->t.id, &r) == -1 ||
@@ -404,15 +419,16 @@ converge(struct ctx *x)
 		    "State"));
 		msg = json_string_value(jpath2(r.body, "UpdateStatus",
 		    "Message"));
-		if (state != NULL && (strcmp(state, "completed") == 0 ||
-		    strcmp(state, "rollback_completed") == 0)) {
+		if (state != NULL && strcmp(state, "completed") == 0) {
 			engine_reply_free(&r);
 			return 1;
 		}
-		if (state != NULL && strstr(state, "paused") != NULL) {
+		if (state != NULL && (strstr(state, "paused") != NULL ||
+		    strncmp(state, "rollback_", 9) == 0)) {
+			/* paused, or rolled back: the restart failed */
 			set_out(x, EXIT_FAIL, "restart: %s: %s", x->req->name,
 			    msg ? msg : state);
-			x->audit->result = "docker error: update paused";
+			x->audit->result = "docker error: update failed";
 			engine_reply_free(&r);
 			return -1;
 		}
@@ -444,15 +460,21 @@ svc_change(struct ctx *x)
 	size_t i;
 	int conv = 0, sent;
 
-	for (i = 0; changes[i].verb != x->req->verb->id; i++)
+	for (i = 0; i < sizeof(changes) / sizeof(changes[0]) &&
+	    changes[i].verb != x->req->verb->id; i++)
 		;
+	if (i == sizeof(changes) / sizeof(changes[0])) {
+		set_out(x, EXIT_USAGE, "unknown verb");
+		return;
+	}
 	if ((sent = update(x, changes[i].edit, &svc)) == -1) {
 		json_decref(svc);
 		return;
 	}
 	before = replicas_of(svc);
+	/* no task to replace at 0: dockerd never says it completed */
 	if (x->req->verb->id == VERB_RESTART && !x->req->detach &&
-	    sent == 1 && (conv = converge(x)) == -1) {
+	    sent == 1 && replicas_of(svc) != 0 && (conv = converge(x)) == -1) {
 		json_decref(svc);
 		return;
 	}

@@ -10,6 +10,8 @@
  * 2. A line whose details cannot be read is passed on unprefixed, never
  *    dropped; a malformed multiplexed stream is said to be so.
  * 3. When the client leaves, the stream stops at once (engine.c).
+ * 4. A follow a reload revoked (revoke.c) stops between passes, and is
+ *    answered and audited as revoked.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "handlers.h"
 #include "names.h"
+#include "revoke.h"
 #include "service.h"
 #include "stream.h"
 
@@ -31,6 +34,8 @@ struct svcsink {
 	int		 width;		/* digits of the replica count */
 	time_t		 looked;	/* when the tasks were read */
 	int		 failed;	/* the client is gone */
+	int		 bad;		/* dockerd's stream is malformed */
+	int		 revoked;	/* a reload took the follow away */
 	struct {
 		unsigned char	buf[LINE_MAX_LEN];
 		size_t		len;
@@ -164,11 +169,17 @@ svc_put(void *arg, int stream, const unsigned char *p, size_t len)
 				return -1;
 		} else {
 			if (s->line[i].len + n > LINE_MAX_LEN) {
+				/* a line too long: its head, prefixed, then
+				 * the rest as it comes */
+				n = LINE_MAX_LEN - s->line[i].len;
+				memcpy(s->line[i].buf + s->line[i].len, p, n);
 				if (emit_line(s, stream, s->line[i].buf,
-				    s->line[i].len) == -1)
+				    LINE_MAX_LEN) == -1)
 					return -1;
 				s->line[i].len = 0;
 				s->line[i].cont = 1;
+				p += n;
+				len -= n;
 				continue;
 			}
 			memcpy(s->line[i].buf + s->line[i].len, p, n);
@@ -192,9 +203,18 @@ svc_sink(void *arg, const unsigned char *p, size_t len)
 {
 	struct svcsink *s = arg;
 
-	if (p == NULL)
-		return s->failed ? -1 : 0;
-	return demux_feed(&s->dm, p, len, svc_put, s) == -1 ? -1 : 0;
+	if (p == NULL) {	/* between passes: a reload may end it */
+		if (!s->failed && s->x->req->follow && revoke_pending() &&
+		    revoke_recheck(s->x))
+			s->revoked = 1;
+		return s->failed || s->revoked ? -1 : 0;
+	}
+	if (demux_feed(&s->dm, p, len, svc_put, s) == -1) {
+		if (!s->failed)
+			s->bad = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* The last lines without a newline, once the stream ended. */
@@ -213,7 +233,12 @@ static void
 logs_answer(struct ctx *x, enum engine_stream es, struct engine_reply *r,
     struct svcsink *s)
 {
-	if (es == ENGINE_STREAM_CUT || s->failed) {
+	if (s->revoked)
+		revoke_set_out(x);
+	else if (s->bad) {
+		set_out(x, EXIT_FAIL, "dockerd: malformed log stream");
+		x->audit->result = "docker error";
+	} else if (es == ENGINE_STREAM_CUT || s->failed) {
 		x->out.exit = -1;	/* the client left: nobody to answer */
 		x->audit->result = "client gone";
 	} else if (es == ENGINE_STREAM_FAILED || r->status != 200)

@@ -38,6 +38,8 @@ setup(void **state)
 	    "[\"web\"]; verbs = [\"scale\"]; } );\n"
 	    "swarm = { max_replicas = 5; };\n");
 	b->cf->engines[0].swarm = 1;	/* as engine_warm found it */
+	snprintf(b->cf->engines[0].own_version,
+	    sizeof(b->cf->engines[0].own_version), "1.41");
 	return 0;
 }
 
