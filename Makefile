@@ -200,8 +200,9 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 fuzz_frame_SRC = common/proto.c
 fuzz_request_SRC = common/verbs.c common/names.c
 fuzz_lex_SRC = shell/lex.c shell/args.c common/verbs.c common/names.c
-fuzz_config_SRC = broker/config.c broker/confutil.c broker/execconf.c broker/tmplconf.c broker/template.c broker/policy.c \
-	common/verbs.c common/names.c
+fuzz_config_SRC = broker/config.c broker/confutil.c broker/engconf.c broker/execconf.c broker/tmplconf.c broker/template.c broker/policy.c \
+	broker/engine.c broker/clientfd.c broker/hijack.c common/proto.c common/verbs.c common/names.c
+fuzz_config_LIBS = $(shell $(PKG_CONFIG) --libs libcurl)
 fuzz_demux_SRC = broker/stream.c
 fuzz_ttyout_SRC = shell/ttyout.c
 # a whole session, with the fake Engine API of the unit tests behind
