@@ -1405,6 +1405,8 @@ engine_exec_start(const struct engine *e, const char *exec_id, int tty,
 	    "/exec/%s/start", exec_id) == -1 || !path_safe(path) ||
 	    (c = easy_for(e, "/", errbuf, 1)) == NULL ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK) {
 		if (c != NULL)
 			curl_easy_cleanup(c);

@@ -291,6 +291,18 @@ ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
 	return rc;
 }
 
+/* How many engines the caller may use: when none answered, ls fails. */
+static size_t
+usable_engines(struct ctx *x)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < x->cf->nengines; i++)
+		n += policy_engine_usable(x->cf, x->who,
+		    x->cf->engines[i].name) != 0;
+	return n;
+}
+
 /* "build02 did not answer (...)"; with one engine, dockerd's own words. */
 static void
 down_message(struct ctx *x, json_t *down)
@@ -338,7 +350,7 @@ list_visible(struct ctx *x, list_entry fn, int services, json_t **down)
 		if (json_array_size(dn) > 0)
 			down_message(x, dn);
 		if (json_array_size(dn) > 0 && (down == NULL ||
-		    json_array_size(dn) == x->cf->nengines)) {
+		    json_array_size(dn) == usable_engines(x))) {
 			json_decref(dn);
 			json_decref(list);
 			return NULL;
