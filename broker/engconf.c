@@ -7,7 +7,10 @@
  *    Engine API is root on that host for anyone who can reach it.
  * 2. An engine's client key is a regular file of root's that nobody
  *    else may read, as the config file's own checks go; its CA and
- *    certificate are regular files of root's.
+ *    certificate are regular files of root's. Each is read once, from
+ *    the descriptor these checks were made on (O_NOFOLLOW), and curl is
+ *    given those bytes, never the path: a file swapped after the checks
+ *    is never used. The key is wiped when the configuration goes.
  * 3. Engine names are unique and of the engine grammar (they name
  *    relay directories and audit fields); a name unknown to the file
  *    is never an engine.
@@ -18,10 +21,12 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "confutil.h"
 #include "engconf.h"
@@ -207,35 +212,66 @@ conf_engines(struct confctx *c, config_setting_t *list, struct config *cf)
 	return 0;
 }
 
-/* Invariant 2: what="key" must be root's alone; the others root's. */
-static int
-file_check(struct confctx *c, const struct engine *e, const char *what,
-    const char *path, int secret)
+#define PEM_MAX	(1 << 20)
+
+/* Why fd's file is not fit to be tls.WHAT; NULL if it is (invariant 2). */
+static const char *
+unfit(int fd, int secret, char *why, size_t len)
 {
 	struct stat st;
 
-	if (stat(path, &st) == -1)
-		snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: %s",
-		    c->path, e->line, e->name, what, path, strerror(errno));
+	if (fstat(fd, &st) == -1)
+		snprintf(why, len, "fstat: %s", strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: "
-		    "not a regular file", c->path, e->line, e->name, what, path);
+		snprintf(why, len, "not a regular file");
 	else if (st.st_uid != 0)
-		snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: not "
-		    "owned by root (uid %u)", c->path, e->line, e->name, what,
-		    path, (unsigned)st.st_uid);
+		snprintf(why, len, "not owned by root (uid %u)",
+		    (unsigned)st.st_uid);
 	else if (secret && (st.st_mode & 077))
-		snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: "
-		    "readable or writable by others (mode %04o): it must be "
-		    "root's alone", c->path, e->line, e->name, what, path,
-		    (unsigned)(st.st_mode & 07777));
+		snprintf(why, len, "readable or writable by others (mode %04o): "
+		    "it must be root's alone", (unsigned)(st.st_mode & 07777));
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: "
-		    "writable by group or others (mode %04o)", c->path,
-		    e->line, e->name, what, path,
+		snprintf(why, len, "writable by group or others (mode %04o)",
 		    (unsigned)(st.st_mode & 07777));
+	else if (st.st_size > PEM_MAX)
+		snprintf(why, len, "larger than %d bytes", PEM_MAX);
 	else
-		return 0;
+		return NULL;
+	return why;
+}
+
+/*
+ * tls.WHAT read once, from the descriptor its checks were made on: curl
+ * is given these bytes, never the path again, so nothing swapped in
+ * after the checks is ever used (until a reload reads and checks anew).
+ */
+static int
+pem_read(struct confctx *c, const struct engine *e, const char *what,
+    const char *path, int secret, struct engine_pem *pem)
+{
+	char why[160] = "";
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	else if (unfit(fd, secret, why, sizeof(why)) == NULL &&
+	    (pem->data = malloc(PEM_MAX)) != NULL) {
+		while ((n = read(fd, pem->data + pem->len, PEM_MAX -
+		    pem->len)) > 0)
+			pem->len += (size_t)n;
+		if (n == 0) {
+			close(fd);
+			return 0;
+		}
+		snprintf(why, sizeof(why), "read: %s", strerror(errno));
+	} else if (pem->data == NULL && why[0] == '\0')
+		snprintf(why, sizeof(why), "out of memory");
+	if (fd != -1)
+		close(fd);
+	snprintf(c->err, c->errlen, "%s:%d: engine %s: tls.%s %s: %s", c->path,
+	    e->line, e->name, what, path, why);
 	c->failed = 1;
 	return -1;
 }
@@ -316,9 +352,10 @@ conf_engines_check(struct confctx *c, struct config *cf, int check_owner)
 	for (i = 0; i < cf->nengines; i++) {
 		e = &cf->engines[i];
 		snprintf(e->version, sizeof(e->version), "%s", cf->api_version);
-		if (check_owner && e->url[0] && (file_check(c, e, "ca", e->ca,
-		    0) == -1 || file_check(c, e, "cert", e->cert, 0) == -1 ||
-		    file_check(c, e, "key", e->key, 1) == -1))
+		if (check_owner && e->url[0] && (pem_read(c, e, "ca", e->ca,
+		    0, &e->pem[ENGINE_CA]) == -1 || pem_read(c, e, "cert",
+		    e->cert, 0, &e->pem[ENGINE_CERT]) == -1 || pem_read(c, e,
+		    "key", e->key, 1, &e->pem[ENGINE_KEY]) == -1))
 			return -1;
 	}
 	return 0;
@@ -338,6 +375,15 @@ config_engine(const struct config *cf, const char *name)
 void
 engines_free(struct config *cf)
 {
+	size_t i, k;
+
+	for (i = 0; i < cf->nengines; i++)
+		for (k = 0; k < ENGINE_PEMS; k++) {
+			if (cf->engines[i].pem[k].data != NULL)
+				explicit_bzero(cf->engines[i].pem[k].data,
+				    cf->engines[i].pem[k].len);
+			free(cf->engines[i].pem[k].data);
+		}
 	free(cf->engines);
 	cf->engines = NULL;
 	cf->nengines = 0;

@@ -237,16 +237,35 @@ body_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* The file's bytes as ctld.conf's checks read them, else its path. */
+static int
+pem_option(CURL *c, const struct engine_pem *pem, CURLoption blob,
+    CURLoption file, const char *path)
+{
+	struct curl_blob b;
+
+	if (pem->data == NULL)
+		return curl_easy_setopt(c, file, path) == CURLE_OK ? 0 : -1;
+	b.data = pem->data;
+	b.len = pem->len;
+	b.flags = CURL_BLOB_NOCOPY;
+	return curl_easy_setopt(c, blob, &b) == CURLE_OK ? 0 : -1;
+}
+
 /* https to a tcp engine: its CA alone, its host name, ctld's cert. */
 static int
 tls_options(const struct engine *e, CURL *c)
 {
+	/* CAINFO and CAPATH cleared first: never the system's CAs */
 	return curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") !=
-	    CURLE_OK || curl_easy_setopt(c, CURLOPT_CAINFO, e->ca) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_CAINFO, NULL) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_CAPATH, NULL) !=
-	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert) !=
-	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLKEY, e->key) !=
-	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) !=
+	    CURLE_OK || pem_option(c, &e->pem[ENGINE_CA],
+	    CURLOPT_CAINFO_BLOB, CURLOPT_CAINFO, e->ca) == -1 ||
+	    pem_option(c, &e->pem[ENGINE_CERT], CURLOPT_SSLCERT_BLOB,
+	    CURLOPT_SSLCERT, e->cert) == -1 || pem_option(c,
+	    &e->pem[ENGINE_KEY], CURLOPT_SSLKEY_BLOB, CURLOPT_SSLKEY,
+	    e->key) == -1 || curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) !=
 	    CURLE_OK || curl_easy_setopt(c, CURLOPT_SSLVERSION,
 	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ? -1 : 0;

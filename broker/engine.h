@@ -23,6 +23,13 @@
 #define ENGINE_NAME_MAX	64
 #define ENGINE_PATH_MAX	512
 
+/* A TLS file's bytes, as ctld.conf's checks read them (engconf.c). */
+struct engine_pem {
+	char	*data;		/* NULL: not read (a test's config) */
+	size_t	 len;
+};
+enum { ENGINE_CA, ENGINE_CERT, ENGINE_KEY, ENGINE_PEMS };
+
 struct engine {
 	char	 name[ENGINE_NAME_MAX + 1];
 	char	 socket[108];	/* Unix: an absolute path; "" for tcp */
@@ -31,6 +38,7 @@ struct engine {
 	char	 ca[ENGINE_PATH_MAX];
 	char	 cert[ENGINE_PATH_MAX];
 	char	 key[ENGINE_PATH_MAX];
+	struct engine_pem pem[ENGINE_PEMS];	/* their bytes, when read */
 	char	 version[8];	/* pinned API version, "1.41" */
 	char	 own_version[8];	/* the engine's own, from /version; ""
 				   not known: a service's spec is read and

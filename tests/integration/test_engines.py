@@ -8,6 +8,7 @@ verify is refused with a clear message."""
 import json
 import os
 import select
+import signal
 import subprocess
 
 import pytest
@@ -259,3 +260,30 @@ def test_config_checks(bins, tmpdir_shared, accounts, pam_service, tls_engine, s
     r = check(good.replace('containers = ["*"]; verbs', 'containers = ["*"]; '
                            'engines = ["bulid*"]; verbs', 1))
     assert r.returncode == 1 and "matches no engine" in r.stderr
+
+
+def test_tls_files_are_read_once_and_again_on_reload(make_broker, ctl, accounts, pam_service,
+                                                     certs, tls_engine, second_engine,
+                                                     tmp_path):
+    """ctld reads tls.cert and tls.key when it loads its configuration,
+    from the descriptors it checked: a file changed afterwards is not
+    used until a reload reads and checks it again (rotation by SIGHUP)."""
+    import shutil
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    shutil.copy(tls_engine.cert, cert)
+    shutil.copy(tls_engine.key, key)
+    key.chmod(0o600)
+    b = make_broker(multi_config(accounts, pam_service, tls_engine, second_engine,
+                                 cert=str(cert), key=str(key)))
+    ctl.broker = b
+    assert ctl("alice", "ls").returncode == 0
+    # another CA's pair in place of ctld's: still the bytes it read
+    shutil.copy(certs.other_client.cert, cert)
+    shutil.copy(certs.other_client.key, key)
+    r = ctl("alice", "ls")
+    assert r.returncode == 0, r.stderr
+    size = len(b.logtext())
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "configuration reloaded" in b.logtext()[size:], 20)
+    r = ctl("alice", "ls")
+    assert r.returncode == 1 and "engine build02 at " in r.stderr, r.stderr
