@@ -93,32 +93,65 @@ spec_string(struct confctx *c, config_setting_t *s, const char **dst)
 }
 
 static int
+sp_name(struct confctx *c, config_setting_t *s, struct engine_spec *sp)
+{
+	return spec_string(c, s, &sp->name);
+}
+
+static int
+sp_socket(struct confctx *c, config_setting_t *s, struct engine_spec *sp)
+{
+	return spec_string(c, s, &sp->socket);
+}
+
+static int
+sp_url(struct confctx *c, config_setting_t *s, struct engine_spec *sp)
+{
+	return spec_string(c, s, &sp->url);
+}
+
+static int
+sp_timeout(struct confctx *c, config_setting_t *s, struct engine_spec *sp)
+{
+	return conf_int(c, s, 1, ENGINE_TIMEOUT_MAX, &sp->timeout);
+}
+
+/* An engine group's keys. */
+static const struct {
+	const char	*name;
+	int		(*read)(struct confctx *, config_setting_t *,
+			    struct engine_spec *);
+} spec_keys[] = {
+	{ "name", sp_name },
+	{ "socket", sp_socket },
+	{ "url", sp_url },
+	{ "tls", tls_group },
+	{ "timeout", sp_timeout },
+};
+
+static int
 spec_read(struct confctx *c, config_setting_t *g, struct engine_spec *sp)
 {
 	config_setting_t *s;
-	const char *k;
+	size_t k, n = sizeof(spec_keys) / sizeof(spec_keys[0]);
 	int i;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->timeout = 2;
+	sp->timeout = ENGINE_TIMEOUT_DEFAULT;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		conf_fail(c, g, "engines: each engine must be a group { ... }");
 		return -1;
 	}
 	for (i = 0; (s = config_setting_get_elem(g, i)) != NULL; i++) {
-		k = config_setting_name(s);
-		if (strcmp(k, "name") == 0)
-			(void)spec_string(c, s, &sp->name);
-		else if (strcmp(k, "socket") == 0)
-			(void)spec_string(c, s, &sp->socket);
-		else if (strcmp(k, "url") == 0)
-			(void)spec_string(c, s, &sp->url);
-		else if (strcmp(k, "tls") == 0)
-			(void)tls_group(c, s, sp);
-		else if (strcmp(k, "timeout") == 0)
-			(void)conf_int(c, s, 1, 60, &sp->timeout);
+		for (k = 0; k < n; k++)
+			if (strcmp(spec_keys[k].name,
+			    config_setting_name(s)) == 0)
+				break;
+		if (k == n)
+			conf_fail(c, s, "unknown setting in engine: %s",
+			    config_setting_name(s));
 		else
-			conf_fail(c, s, "unknown setting in engine: %s", k);
+			(void)spec_keys[k].read(c, s, sp);
 		if (c->failed)
 			return -1;
 	}

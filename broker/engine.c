@@ -90,7 +90,7 @@ engine_init(struct engine *e, const char *socket, const char *version)
 	memcpy(e->name, "local", sizeof("local"));
 	memcpy(e->socket, socket, strlen(socket) + 1);
 	memcpy(e->version, version, strlen(version) + 1);
-	e->timeout = 2;
+	e->timeout = ENGINE_TIMEOUT_DEFAULT;
 	e->swarm = -1;
 	return 0;
 }
@@ -142,7 +142,7 @@ engine_init_tcp(struct engine *e, const char *name, const char *addr,
 	memcpy(e->addr, addr, strlen(addr) + 1);
 	snprintf(e->url, sizeof(e->url), "https://%s", hp);
 	memcpy(e->version, version, strlen(version) + 1);
-	e->timeout = 2;
+	e->timeout = ENGINE_TIMEOUT_DEFAULT;
 	e->swarm = -1;
 	return 0;
 }

@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #define ENGINE_TIMEOUT	30L	/* seconds, for one call */
+#define ENGINE_TIMEOUT_DEFAULT	2	/* seconds ls and lookups wait */
+#define ENGINE_TIMEOUT_MAX	60
 
 /*
  * One dockerd: on a Unix socket, or at tcp://HOST:PORT over mutual TLS

@@ -232,7 +232,9 @@ update(struct ctx *x, spec_edit edit, json_t **svcp)
 		if ((spec = json_deep_copy(json_object_get(svc, "Spec"))) ==
 		    NULL || edit(x, svc, spec) == -1) {
 			if (spec == NULL)
-				set_out(x, EXIT_FAIL, "out of memory");
+				engine_failed(x, json_is_object(json_object_get(
+				    svc, "Spec")) ? "out of memory" :
+				    "dockerd: malformed service");
 			json_decref(spec);
 			engine_reply_free(&r);
 			return -1;
