@@ -316,6 +316,25 @@ engine_keep_connections(void)
 	keep_pid = getpid();
 }
 
+/*
+ * Before a long wait (a follow lent to its relay): the connections
+ * kept are closed, so that a thousand waiting sessions hold none open
+ * to dockerd. Calls after it connect anew.
+ */
+void
+engine_release_connections(void)
+{
+	size_t i;
+
+	if (!keep || keep_pid != getpid())
+		return;
+	for (i = 0; i < KEPT_ENGINES && kept[i].e != NULL; i++) {
+		curl_share_cleanup(kept[i].sh);
+		kept[i].e = NULL;
+		kept[i].sh = NULL;
+	}
+}
+
 static CURLSH *
 kept_share(const struct engine *e)
 {

@@ -88,6 +88,8 @@ const char *engine_where(const struct engine *);
 int	engine_warm(struct engine *, char *err, size_t errlen);
 /* From now on this process (a session) keeps its connections. */
 void	engine_keep_connections(void);
+/* Closes those kept, before a long wait; calls after it connect anew. */
+void	engine_release_connections(void);
 int	engine_global_init(void);
 void	engine_global_cleanup(void);
 

@@ -276,6 +276,7 @@ do_logs(struct ctx *x)
 	if (relay_fits(x) && (rfd = relay_attach(&env, x->t.id,
 	    x->req->timestamps, x->req->tail, x->who->uid, x->fd,
 	    &slow)) != -1) {
+		engine_release_connections();	/* the wait may be long */
 		while ((rc = relay_wait(rfd, x->fd, why, sizeof(why),
 		    revoke_waitmask())) == RELAYED_WOKEN)
 			if (!revoked && revoke_pending() && revoke_recheck(x)) {
