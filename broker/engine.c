@@ -914,6 +914,26 @@ engine_inspect_each(const struct engine *const *engines, size_t n,
 	return get_each(engines, n, inspect_path, ref, 0, -1, replies);
 }
 
+static int
+service_each_path(const struct engine *e, size_t i, const void *arg,
+    char *path, size_t len)
+{
+	const char *ref = arg;
+
+	if (!name_valid(ref))
+		return -1;
+	return own_path_print(path, len, e, "/services/%s", ref) == 0 ? 0 :
+	    path_print(path, len, e, "/services/%s", ref);
+}
+
+/* The same service name on each of n engines, side by side. */
+int
+engine_service_each(const struct engine *const *engines, size_t n,
+    const char *ref, struct engine_reply *replies)
+{
+	return get_each(engines, n, service_each_path, ref, 0, -1, replies);
+}
+
 struct list_args {
 	const char *const	*labels, *const *values;
 	const int		*services;

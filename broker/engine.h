@@ -139,6 +139,8 @@ int	engine_services(const struct engine *, const char *label,
 	    const char *value, struct engine_reply *);
 int	engine_service(const struct engine *, const char *ref,
 	    struct engine_reply *);
+int	engine_service_each(const struct engine *const *engines, size_t n,
+	    const char *ref, struct engine_reply *replies);
 int	engine_service_update(const struct engine *, const char *id,
 	    unsigned long long version, json_t *spec, struct engine_reply *);
 int	engine_tasks(const struct engine *, const char *service_id,

@@ -325,7 +325,7 @@ resolve_any(const struct config *cf, const struct identity *who,
 	struct lookup *lk;
 	const struct engine *e;
 	enum resolved rc = RESOLVE_FAILED;
-	size_t i, n = 0, k = 0;
+	size_t i, n = 0, k = 0, m;
 
 	memset(t, 0, sizeof(*t));
 	err[0] = '\0';
@@ -359,13 +359,18 @@ resolve_any(const struct config *cf, const struct identity *who,
 			lk[k].r = cr[i];
 		}
 	}
-	for (i = 0; strcmp(kind, "container") != 0 && i < n; i++)
-		if (es[i]->swarm != 0) {
+	if (strcmp(kind, "container") != 0) {
+		/* the managers among them, asked side by side as well */
+		for (i = 0, m = 0; i < n; i++)
+			if (es[i]->swarm != 0)
+				es[m++] = es[i];
+		(void)engine_service_each(es, m, name, cr);
+		for (i = 0; i < m; i++, k++) {
 			lk[k].eng = es[i];
 			lk[k].service = 1;
-			(void)engine_service(es[i], name, &lk[k].r);
-			k++;
+			lk[k].r = cr[i];
 		}
+	}
 	rc = choose(cf, who, lk, k, name, t, err, errlen);
 done:
 	free(es);
