@@ -398,39 +398,79 @@ easy(const struct engine *e, const char *path, char *errbuf)
 	return easy_for(e, path, errbuf, 0);
 }
 
-/*
- * What the main process asks each engine at start and on reload:
- * whether it is a Swarm manager (services are looked for there only).
- */
-int
-engine_warm(struct engine *e, char *err, size_t errlen)
+typedef int (*path_fn)(const struct engine *e, size_t i, const void *arg,
+    char *path, size_t len);
+static int get_each(const struct engine *const *, size_t, path_fn,
+    const void *, long, int, struct engine_reply *);
+
+static int
+fixed_path(const struct engine *e, size_t i, const void *arg, char *path,
+    size_t len)
 {
-	struct engine_reply r;
-	json_t *sw;
+	return path_print(path, len, e, "%s", (const char *)arg);
+}
+
+/* One engine's /info and /version answers, taken: 0, or -1 with err. */
+static int
+warm_one(struct engine *e, struct engine_reply *info,
+    struct engine_reply *ver, char *err, size_t errlen)
+{
+	const char *v = json_string_value(json_object_get(ver->body,
+	    "ApiVersion"));
 
 	e->swarm = -1;
 	e->own_version[0] = '\0';
-	if (engine_info(e, &r) == -1 || r.status != 200) {
-		snprintf(err, errlen, "%s", r.error[0] ? r.error :
+	if (info->status != 200) {
+		snprintf(err, errlen, "%s", info->error[0] ? info->error :
 		    "no answer to /info");
-		engine_reply_free(&r);
 		return -1;
 	}
-	sw = json_object_get(r.body, "Swarm");
-	e->swarm = json_is_true(json_object_get(sw, "ControlAvailable"));
-	engine_reply_free(&r);
-	if (engine_version(e, &r) == -1 || r.status != 200 ||
-	    !api_version_ok(json_string_value(json_object_get(r.body,
-	    "ApiVersion")))) {
-		snprintf(err, errlen, "%s", r.error[0] ? r.error :
+	e->swarm = json_is_true(json_object_get(json_object_get(info->body,
+	    "Swarm"), "ControlAvailable"));
+	if (ver->status != 200 || !api_version_ok(v)) {
+		snprintf(err, errlen, "%s", ver->error[0] ? ver->error :
 		    "no API version in /version");
-		engine_reply_free(&r);
 		return -1;
 	}
-	snprintf(e->own_version, sizeof(e->own_version), "%s",
-	    json_string_value(json_object_get(r.body, "ApiVersion")));
-	engine_reply_free(&r);
+	snprintf(e->own_version, sizeof(e->own_version), "%s", v);
 	return 0;
+}
+
+/*
+ * What the main process asks every engine at start and on reload, all
+ * side by side: whether it is a Swarm manager (/info; services are
+ * looked for there only) and its own API version (/version). warn hears
+ * each engine that did not answer.
+ */
+void
+engine_warm_all(struct engine *es, size_t n,
+    void (*warn)(const struct engine *, const char *))
+{
+	const struct engine **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	struct engine_reply *info = calloc(n ? n : 1, sizeof(*info));
+	struct engine_reply *ver = calloc(n ? n : 1, sizeof(*ver));
+	char err[512];
+	size_t i;
+
+	if (ptrs == NULL || info == NULL || ver == NULL) {
+		for (i = 0; i < n; i++)
+			warn(&es[i], "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		ptrs[i] = &es[i];
+	(void)get_each(ptrs, n, fixed_path, "/info", 0, -1, info);
+	(void)get_each(ptrs, n, fixed_path, "/version", 0, -1, ver);
+	for (i = 0; i < n; i++) {
+		if (warm_one(&es[i], &info[i], &ver[i], err, sizeof(err)) == -1)
+			warn(&es[i], err);
+		engine_reply_free(&info[i]);
+		engine_reply_free(&ver[i]);
+	}
+done:
+	free(ptrs);
+	free(info);
+	free(ver);
 }
 
 /* dockerd's {"message": "..."} or a generic text. */
@@ -586,30 +626,6 @@ engine_inspect(const struct engine *e, const char *ref, long timeout,
 	    "/containers/%s/json", ref) == -1)
 		return refuse(r, "container name");
 	return call(e, "GET", path, NULL, timeout, r);
-}
-
-/* GET /version: the engine's own API version. */
-int
-engine_version(const struct engine *e, struct engine_reply *r)
-{
-	char path[PATH_MAX_LEN];
-
-	if (path_print(path, sizeof(path), e, "/version") == -1)
-		return refuse(r, "path");
-	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
-	    ENGINE_TIMEOUT, r);
-}
-
-/* GET /info: whether the engine answers, and is a Swarm manager. */
-int
-engine_info(const struct engine *e, struct engine_reply *r)
-{
-	char path[PATH_MAX_LEN];
-
-	if (path_print(path, sizeof(path), e, "/info") == -1)
-		return refuse(r, "path");
-	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
-	    ENGINE_TIMEOUT, r);
 }
 
 int
@@ -835,9 +851,7 @@ get_many(const struct engine *const *engines, char *const *paths,
 	return gone ? -1 : 0;
 }
 
-/* Prints transfer i's path for engine e into path; 0, or -1: refused. */
-typedef int (*path_fn)(const struct engine *e, size_t i, const void *arg,
-    char *path, size_t len);
+/* path_fn: prints transfer i's path for engine e; 0, or -1: refused. */
 
 /*
  * n GETs side by side, engines[i] asked for the path fn prints, within

@@ -84,8 +84,10 @@ int	engine_init_tcp(struct engine *, const char *name, const char *addr,
 	    const char *version, char *err, size_t errlen);
 /* Where it is, for messages: the socket or the tcp:// address. */
 const char *engine_where(const struct engine *);
-/* Whether the engine is a Swarm manager, asked once; 0 or -1. */
-int	engine_warm(struct engine *, char *err, size_t errlen);
+/* Whether each engine is a Swarm manager, and its API version, asked
+ * once, side by side; warn hears those that did not answer. */
+void	engine_warm_all(struct engine *, size_t n,
+	    void (*warn)(const struct engine *, const char *));
 /* From now on this process (a session) keeps its connections. */
 void	engine_keep_connections(void);
 /* Closes those kept, before a long wait; calls after it connect anew. */
@@ -113,8 +115,6 @@ int	engine_list_each(const struct engine *const *engines,
 	    const char *const *labels, const char *const *values,
 	    const int *services, size_t n, int client_fd,
 	    struct engine_reply *replies);
-int	engine_info(const struct engine *, struct engine_reply *);
-int	engine_version(const struct engine *, struct engine_reply *);
 int	engine_stats(const struct engine *, const char *id,
 	    struct engine_reply *);
 int	engine_stats_many(const struct engine *const *engines,

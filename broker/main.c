@@ -236,15 +236,15 @@ tell_sessions(void)
  * answer yet is logged, and its services looked for at each request.
  */
 static void
+warn_engine(const struct engine *e, const char *err)
+{
+	logmsg(LOG_WARNING, "engine %s: %s", e->name, err);
+}
+
+static void
 warm(struct config *cf)
 {
-	char err[512];
-	size_t i;
-
-	for (i = 0; i < cf->nengines; i++)
-		if (engine_warm(&cf->engines[i], err, sizeof(err)) == -1)
-			logmsg(LOG_WARNING, "engine %s: %s",
-			    cf->engines[i].name, err);
+	engine_warm_all(cf->engines, cf->nengines, warn_engine);
 }
 
 static struct config *
