@@ -277,6 +277,13 @@ reload(struct config *cf)
 	return ncf;
 }
 
+/*
+ * The configuration in force, held here too: a session forked from run()
+ * reaches it through this, whatever registers the compiler kept it in,
+ * so that a child's exit never reads as the configuration lost.
+ */
+static struct config *volatile in_force;
+
 static void
 run(struct config *cf, int lfd)
 {
@@ -299,6 +306,7 @@ run(struct config *cf, int lfd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	logmsg(LOG_INFO, "listening on %s", cf->listen_path);
+	in_force = cf;
 	while (!got_term) {
 		p.fd = lfd;
 		p.events = POLLIN;
@@ -310,7 +318,7 @@ run(struct config *cf, int lfd)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			cf = reload(cf);
+			in_force = cf = reload(cf);
 		}
 		if (got_term || !(p.revents & POLLIN))
 			continue;
