@@ -174,39 +174,47 @@ path_safe(const char *path)
 }
 
 /* "/vVERSION" then fmt: -1 when it does not fit. */
+static int __attribute__((format(printf, 4, 0)))
+vpath_print(char *path, size_t len, const char *version, const char *fmt,
+    va_list ap)
+{
+	int n, m;
+
+	n = snprintf(path, len, "/v%s", version);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	m = vsnprintf(path + n, len - (size_t)n, fmt, ap);
+	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
+}
+
+/* At the handle's pinned version. */
 static int __attribute__((format(printf, 4, 5)))
 path_print(char *path, size_t len, const struct engine *e, const char *fmt,
     ...)
 {
 	va_list ap;
-	int n, m;
+	int rc;
 
-	n = snprintf(path, len, "/v%s", e->version);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
 	va_start(ap, fmt);
-	m = vsnprintf(path + n, len - (size_t)n, fmt, ap);
+	rc = vpath_print(path, len, e->version, fmt, ap);
 	va_end(ap);
-	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
+	return rc;
 }
 
-/* "/vVERSION" then fmt, at the engine's own version: -1 when not known. */
+/* At the engine's own version (invariant 7): -1 when not known. */
 static int __attribute__((format(printf, 4, 5)))
 own_path_print(char *path, size_t len, const struct engine *e,
     const char *fmt, ...)
 {
 	va_list ap;
-	int n, m;
+	int rc;
 
 	if (e->own_version[0] == '\0')
 		return -1;
-	n = snprintf(path, len, "/v%s", e->own_version);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
 	va_start(ap, fmt);
-	m = vsnprintf(path + n, len - (size_t)n, fmt, ap);
+	rc = vpath_print(path, len, e->own_version, fmt, ap);
 	va_end(ap);
-	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : 0;
+	return rc;
 }
 
 static int
@@ -978,19 +986,6 @@ engine_list_each(const struct engine *const *engines,
 
 	return get_each(engines, n, list_each_path, &la, 0, client_fd,
 	    replies);
-}
-
-/* /services?status=true, with filters={"label":[...]} as list_path. */
-int
-engine_services(const struct engine *e, const char *label, const char *value,
-    struct engine_reply *r)
-{
-	char path[PATH_MAX_LEN];
-
-	if (services_path(e, label, value, path, sizeof(path)) == -1)
-		return refuse(r, "listing");
-	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
-	    ENGINE_TIMEOUT, r);
 }
 
 /* GET /services/REF: REF a name (its Spec.Name checked by the caller)

@@ -131,12 +131,10 @@ int	engine_volume(const struct engine *, const char *name,
 void	engine_reply_free(struct engine_reply *);
 
 /*
- * Swarm (a manager's): services by label as engine_list, one by name or
- * full ID, its update (the body is dockerd's own Spec with ctld's few
- * changes, at the version read), its tasks, the nodes.
+ * Swarm (a manager's; ls lists services through engine_list_each): one
+ * service by name or full ID, its update (the body is dockerd's own Spec
+ * with ctld's few changes, at the version read), its tasks, the nodes.
  */
-int	engine_services(const struct engine *, const char *label,
-	    const char *value, struct engine_reply *);
 int	engine_service(const struct engine *, const char *ref,
 	    struct engine_reply *);
 int	engine_service_each(const struct engine *const *engines, size_t n,

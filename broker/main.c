@@ -231,9 +231,10 @@ tell_sessions(void)
 }
 
 /*
- * Whether each engine is a Swarm manager, asked once here for the
- * sessions forked from now on (engine.c); an engine that does not
- * answer yet is logged, and its services looked for at each request.
+ * Whether each engine is a Swarm manager, and its API version, asked
+ * once here for the sessions forked from now on (engine.c); an engine
+ * that does not answer yet is logged, its services looked for at each
+ * request, and none of them changed.
  */
 static void
 warn_engine(const struct engine *e, const char *err)

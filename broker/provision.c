@@ -217,8 +217,8 @@ made_count(const struct config *cf, const char *user, int *all,
  * from t. The caller holds the user's lock.
  */
 static int
-quota_left(const struct config *cf, const struct engine *eng,
-    const struct template *t, const char *user, struct made *m)
+quota_left(const struct config *cf, const struct template *t,
+    const char *user, struct made *m)
 {
 	json_t *per;
 	int all, mine;
@@ -257,7 +257,7 @@ create_new(const struct config *cf, const struct engine *eng,
 	json_t *body;
 
 	if (image_id(cf, eng, t, img, sizeof(img), m) == -1 ||
-	    quota_left(cf, eng, t, user, m) == -1)
+	    quota_left(cf, t, user, m) == -1)
 		return CREATE_FAILED;
 	if (t->volume != NULL &&
 	    template_expand(t->volume, user, vol, sizeof(vol)) == -1)

@@ -3,12 +3,10 @@ private dockerd that is a single-node Swarm manager ("sw") beside the
 host's ("local"). Services carrying the caller's owner label are the
 caller's; their task containers are not containers of their own."""
 import json
-import subprocess
-import time
 
 import pytest
 
-from conftest import IDLE, TAG, Broker, config_text, docker
+from conftest import IDLE, TAG, Broker, config_text, wait_for
 
 pytestmark = pytest.mark.xdist_group("engines")
 
@@ -100,7 +98,9 @@ def test_status_shows_tasks_as_docker_service_ps(sctl, swarm):
 def test_logs_are_docker_service_logs(sctl, swarm):
     n, _, sw = swarm
     name = n["web"]
-    time.sleep(1)   # a few ticks from each task
+    # until each of its two tasks has ticked twice
+    assert wait_for(lambda: len(sw.docker("service", "logs", "--tail", "2", name)
+                                .stdout.splitlines()) == 4, 20)
     ours = sctl("alice", "logs", "-n", "2", name)
     theirs = sw.docker("service", "logs", "--tail", "2", name)
     assert ours.returncode == 0, ours.stderr

@@ -183,6 +183,53 @@ test_scale_limits(void **state)
 	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
 }
 
+/* start is capped as scale is: the label is anybody's who deployed it. */
+static void
+test_start_capped(void **state)
+{
+	service("\"Replicated\":{\"Replicas\":0}",
+	    "\"ctl.owner\":\"alice\",\"ctl.replicas\":\"900\"", 2);
+	fe_json(b->fe, "POST", "/v1.41/services/" SID "/update", 200, "{}");
+	assert_int_equal(run("{\"verb\":\"start\",\"name\":\"web\"}"),
+	    EXIT_NOTFOUND);
+	assert_string_equal(a.error, "start: at most 5 replicas of web");
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+}
+
+/* engine.c invariant 7: an engine's own version not known, no update. */
+static void
+test_no_update_at_an_unknown_version(void **state)
+{
+	b->cf->engines[0].own_version[0] = '\0';
+	service(REPLICATED2, OWNED, 2);
+	fe_json(b->fe, "POST", "/v1.41/services/" SID "/update", 200, "{}");
+	assert_int_equal(run("{\"verb\":\"stop\",\"name\":\"web\"}"),
+	    EXIT_FAIL);
+	assert_non_null(strstr(a.error, "its API version is not known"));
+	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
+}
+
+/* A restart dockerd rolled back failed. */
+static void
+test_rolled_back_restart_fails(void **state)
+{
+	static const char body[] = "{\"ID\":\"" SID "\",\"Version\":"
+	    "{\"Index\":3},\"Spec\":{\"Name\":\"web\",\"Labels\":"
+	    "{\"ctl.owner\":\"alice\"},\"TaskTemplate\":{\"ForceUpdate\":1},"
+	    "\"Mode\":{\"Replicated\":{\"Replicas\":1}}},\"UpdateStatus\":"
+	    "{\"State\":\"rollback_completed\",\"Message\":\"update rolled "
+	    "back due to failure\"}}";
+
+	fe_json(b->fe, "GET", "/v1.41/services/web", 200, body);
+	fe_json(b->fe, "GET", "/v1.41/services/" SID, 200, body);
+	fe_json(b->fe, "GET", "/v1.41/containers/web/json", 404, "{}");
+	fe_json(b->fe, "POST", "/v1.41/services/" SID "/update", 200, "{}");
+	assert_int_equal(run("{\"verb\":\"restart\",\"name\":\"web\"}"),
+	    EXIT_FAIL);
+	assert_string_equal(a.error, "restart: web: update rolled back due to "
+	    "failure");
+}
+
 /* Invariant 3: a version that moved is read again, not overwritten. */
 static void
 test_restart_retries_a_moved_version(void **state)
@@ -319,6 +366,9 @@ main(void)
 		T(test_stop_start_keep_the_count),
 		T(test_scale_limits),
 		T(test_restart_retries_a_moved_version),
+		T(test_start_capped),
+		T(test_no_update_at_an_unknown_version),
+		T(test_rolled_back_restart_fails),
 		T(test_others_and_container_verbs),
 		T(test_container_and_service_of_one_name),
 		T(test_logs_prefixes),
