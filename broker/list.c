@@ -250,6 +250,18 @@ asks_fill(struct ctx *x, struct asks *a, const struct query *q, size_t nq,
 	return n;
 }
 
+/*
+ * A services query that says the engine has none: not a manager (503),
+ * unless it is known to be one (then a manager without a leader, which
+ * must not hide its services: the engine did not answer).
+ */
+static int
+no_services(const struct engine *e, int services, long status)
+{
+	return services && (status == 404 || (status == 503 &&
+	    e->swarm != 1));
+}
+
 static int
 ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
     json_t *list, json_t *down)
@@ -271,10 +283,9 @@ ls_collect(struct ctx *x, list_entry fn, int services, json_t *seen,
 		rc = -1;	/* the client left: nobody to answer */
 	for (i = 0; rc == 0 && i < ne; i++) {
 		for (j = a.first[i]; j < a.first[i] + a.per[i]; j++)
-			if (!(a.svc[j] && (a.r[j].status == 503 ||
-			    a.r[j].status == 404)) && (a.r[j].status != 200 ||
-			    !json_is_array(a.r[j].body)))
-				break;	/* 503: no manager, no services */
+			if (!no_services(a.es[j], a.svc[j], a.r[j].status) &&
+			    (a.r[j].status != 200 || !json_is_array(a.r[j].body)))
+				break;
 		if (j < a.first[i] + a.per[i]) {	/* whole, or not */
 			if (ls_down(down, a.es[j], a.r[j].error[0] ?
 			    a.r[j].error : "dockerd: malformed listing") == -1)

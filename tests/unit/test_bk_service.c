@@ -344,6 +344,13 @@ test_ls_services(void **state)
 	    rows, 1), "kind")), "service");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 	    rows, 1), "mode")), "global");
+	/* a known manager that cannot answer hides nothing: it failed */
+	fe_reset(b->fe);
+	fe_json(b->fe, "GET", "/v1.41/containers/json", 200, "[]");
+	fe_json(b->fe, "GET", "/v1.41/services", 503, "{\"message\":\"rpc "
+	    "error: code = Unknown desc = The swarm does not have a leader\"}");
+	assert_int_equal(run("{\"verb\":\"ls\"}"), EXIT_FAIL);
+	assert_non_null(strstr(a.error, "does not have a leader"));
 	/* a task's container is not a target either: its service is */
 	fe_reset(b->fe);
 	fe_json(b->fe, "GET", "/v1.41/containers/web.1." TID1 "/json", 200,
