@@ -253,12 +253,9 @@ send_done(int fd, const struct outcome *o)
 	char *probe;
 	int rc;
 
-	if ((j = json_pack("{s:i}", "exit", o->exit)) == NULL)
+	if ((j = outcome_json(o)) == NULL)
 		return -1;
-	if (o->exit != 0)
-		json_object_set_new(j, "error", json_string(o->msg));
 	if (o->data != NULL) {
-		json_object_set(j, "data", o->data);
 		probe = json_dumps(j, JSON_COMPACT);
 		if (probe == NULL || strlen(probe) > PROTO_MAX_JSON) {
 			json_object_del(j, "data");

@@ -313,7 +313,7 @@ auditlog_write(const struct config *cf, const struct audit_rec *a)
 	char line[AUDIT_LINE_MAX];
 	ssize_t len;
 
-	if (a->quiet)
+	if (a->quiet || a->kept)
 		return 0;
 	if (cf->audit_syslog)
 		auditlog_syslog(a);

@@ -210,6 +210,7 @@ struct audit_rec {
 	const char		*recording;	/* exec -t's session file */
 	struct timespec		 start;
 	int			 quiet;		/* not written: see reauth.c */
+	int			 kept;		/* the keeper writes it: keeper.c */
 	int			 error;		/* no decision: dockerd failed */
 };
 int	auditlog_open(const struct config *, char *err, size_t errlen);

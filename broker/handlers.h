@@ -48,6 +48,7 @@ void	set_out(struct ctx *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	not_found(struct ctx *, const char *reason);
 void	engine_failed(struct ctx *, const char *error);
+json_t	*outcome_json(const struct outcome *);
 
 /* control.c */
 void	do_status(struct ctx *);

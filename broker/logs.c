@@ -13,7 +13,9 @@
  *    the exit code dockerd's inspect gives (done.data.exit_code), never
  *    more of the container's state.
  * 4. While a relay holds the client, this process never writes to it
- *    (relay.c); it answers only after the relay gave it back.
+ *    (relay.c): it hands the follow to the keeper (keeper.c) and ends
+ *    without answering or auditing, or it answers only after the relay
+ *    gave the client back.
  * 5. A follower the relay cut for falling behind is told so when it can
  *    still be answered, and the cut is audited either way; a follow the
  *    relay refused for the uid's cuts reads dockerd, and its record says
@@ -30,6 +32,8 @@
 #include <unistd.h>
 
 #include "clientfd.h"
+#include "followend.h"
+#include "keeper.h"
 #include "handlers.h"
 #include "relay.h"
 #include "revoke.h"
@@ -178,38 +182,6 @@ logs_opts(const struct request *r, struct engine_logopts *o)
 }
 
 /*
- * A followed stream ends by itself when the container stops: the answer
- * then says how it exited. If it ended while the container still runs,
- * or dockerd is gone, the user must hear that the output stopped for
- * another reason.
- */
-static int
-follow_cut(struct ctx *x)
-{
-	struct engine_reply r;
-	json_t *state, *code;
-	int running;
-
-	if (engine_inspect(x->eng, x->t.id, 5, &r) == -1 ||
-	    r.status != 200) {
-		set_out(x, EXIT_FAIL, "the log stream ended: dockerd went away");
-		engine_reply_free(&r);
-		return 1;
-	}
-	state = json_object_get(r.body, "State");
-	running = json_is_true(json_object_get(state, "Running"));
-	code = json_object_get(state, "ExitCode");
-	if (running)
-		set_out(x, EXIT_FAIL, "the log stream ended while %s still "
-		    "runs (dockerd restarted?)", x->req->name);
-	else if (json_is_integer(code))
-		x->out.data = json_pack("{s:I}", "exit_code",
-		    json_integer_value(code));
-	engine_reply_free(&r);
-	return running;
-}
-
-/*
  * A follow of new lines, or of fewer than a relay keeps, can share one
  * dockerd stream with the container's other followers (relay.c).
  */
@@ -220,35 +192,6 @@ relay_fits(const struct ctx *x)
 
 	return r->follow && !x->t.tty && !r->has_since && !r->has_until &&
 	    r->tail >= 0 && r->tail <= RELAY_RING_LINES;
-}
-
-/* The answer after a relay wrote the lines (relay_wait's outcome). */
-static void
-logs_relayed(struct ctx *x, enum relayed rc, const char *why, int revoked)
-{
-	x->audit->via = "relay";
-	if (revoked) {
-		revoke_set_out(x);
-		if (rc == RELAYED_LEFT || rc == RELAYED_LOST ||
-		    rc == RELAYED_CUT_LOST)
-			x->out.exit = -1;	/* nobody to answer */
-	} else if (rc == RELAYED_CUT || rc == RELAYED_CUT_LOST) {
-		if (rc == RELAYED_CUT)
-			set_out(x, EXIT_FAIL, "%s", why);
-		else
-			x->out.exit = -1;	/* mid-frame: nothing more */
-		x->audit->result = "cut: fell behind";
-	} else if (rc == RELAYED_LEFT || rc == RELAYED_LOST) {
-		x->out.exit = -1;	/* nobody to answer */
-		x->audit->result = rc == RELAYED_LEFT ? "client left" :
-		    "relay failed";
-	} else if (rc == RELAYED_FAILED) {
-		set_out(x, EXIT_FAIL, "%s", why);
-		x->audit->result = "stream error";
-	} else if (follow_cut(x))
-		x->audit->result = "stream ended";
-	else
-		x->audit->result = "ok";
 }
 
 void
@@ -276,6 +219,13 @@ do_logs(struct ctx *x)
 	if (relay_fits(x) && (rfd = relay_attach(&env, x->t.id,
 	    x->req->timestamps, x->req->tail, x->who->uid, x->fd,
 	    &slow)) != -1) {
+		if (keeper_adopt(x, rfd) == 0) {	/* this process ends */
+			close(rfd);
+			x->out.exit = -1;
+			x->audit->kept = 1;
+			free(s);
+			return;
+		}
 		engine_release_connections();	/* the wait may be long */
 		while ((rc = relay_wait(rfd, x->fd, why, sizeof(why),
 		    revoke_waitmask())) == RELAYED_WOKEN)
@@ -285,7 +235,7 @@ do_logs(struct ctx *x)
 			}
 		close(rfd);
 		if (rc != RELAYED_UNSERVED || revoked) {
-			logs_relayed(x, rc, why, revoked);
+			follow_relayed(x, rc, why, revoked);
 			free(s);
 			return;
 		}

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "execslots.h"
 #include "explain.h"
+#include "keeper.h"
 #include "revoke.h"
 #include "version.h"
 
@@ -97,6 +98,11 @@ reap(const struct config *cf)
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		failures_reaped(&cf->failures, pid, failures_now());
 		execslots_reaped(pid);
+		if (keeper_reaped(pid)) {
+			logmsg(LOG_ERR, "the follow keeper (pid %d) ended: "
+			    "the follows it held end unanswered", (int)pid);
+			continue;
+		}
 		for (i = 0; i < nchildren; i++)
 			if (children[i].pid == pid) {
 				children[i] = children[--nchildren];
@@ -192,11 +198,14 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 	}
 	auditlog_refresh(0);	/* the session inherits the right file */
 	/* root (pam_ctl at every login, admins) is never turned away */
-	if (cr.uid != 0 && nchildren >= (size_t)cf->max_clients) {
+	/* a follow the keeper holds is a session still (keeper.c) */
+	if (cr.uid != 0 && nchildren + keeper_total() >=
+	    (size_t)cf->max_clients) {
 		turn_away(cf, cfd, &cr, "limits.max_clients reached");
 		return;
 	}
-	if (cr.uid != 0 && count_uid(cr.uid) >= (size_t)cf->max_per_user) {
+	if (cr.uid != 0 && count_uid(cr.uid) + keeper_count(cr.uid) >=
+	    (size_t)cf->max_per_user) {
 		turn_away(cf, cfd, &cr, "limits.max_per_user reached");
 		return;
 	}
@@ -275,7 +284,17 @@ reload(struct config *cf)
 	auth_preload(ncf);
 	warm(ncf);
 	tell_sessions();
+	keeper_reloaded();
 	return ncf;
+}
+
+/* Without a keeper, sessions keep their follows themselves. */
+static void
+start_keeper(const struct config *cf, int lfd)
+{
+	if (keeper_start(cf, lfd) == -1)
+		logmsg(LOG_ERR, "cannot start the follow keeper: %s; "
+		    "sessions keep their follows", strerror(errno));
 }
 
 /*
@@ -308,7 +327,10 @@ run(struct config *cf, int lfd)
 	sigaction(SIGINT, &sa, NULL);
 	logmsg(LOG_INFO, "listening on %s", cf->listen_path);
 	in_force = cf;
+	start_keeper(cf, lfd);
 	while (!got_term) {
+		if (keeper_due())
+			start_keeper(cf, lfd);
 		p.fd = lfd;
 		p.events = POLLIN;
 		if (ppoll(&p, 1, NULL, &orig) == -1 && errno != EINTR)

@@ -43,3 +43,18 @@ engine_failed(struct ctx *x, const char *error)
 	if (!x->audit->allow)
 		x->audit->error = 1;
 }
+
+/* The done frame's message: exit, the error if any, and the data. */
+json_t *
+outcome_json(const struct outcome *o)
+{
+	json_t *j;
+
+	if ((j = json_pack("{s:i}", "exit", o->exit)) == NULL)
+		return NULL;
+	if (o->exit != 0)
+		json_object_set_new(j, "error", json_string(o->msg));
+	if (o->data != NULL)
+		json_object_set(j, "data", o->data);
+	return j;
+}

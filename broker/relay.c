@@ -33,6 +33,7 @@
 
 #include "clientfd.h"
 #include "ctld.h"
+#include "fdpass.h"
 #include "names.h"
 #include "relay.h"
 #include "relaymsg.h"
@@ -164,27 +165,10 @@ relay_request(int fd, const char *id, int timestamps, long tail, uid_t uid)
 static int
 relay_lend(int fd, int client_fd)
 {
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
 	char byte = 'C';
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh;
-	struct cmsghdr *c;
 
-	memset(&mh, 0, sizeof(mh));
-	memset(&u, 0, sizeof(u));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &client_fd, sizeof(int));
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return fdpass_send(fd, &byte, 1, &client_fd, 1, MSG_NOSIGNAL) == 1 ?
+	    0 : -1;
 }
 
 /* Connects to the container's relay, starting one when there is none. */

@@ -6,8 +6,9 @@
  * send every line N times, and N sessions would wake for each. A relay
  * process holds one follow, turns each of its frames into ctl's frames
  * once, and writes them straight to every follower's client socket,
- * which the session lends it (relay.c). The session keeps everything
- * else (identity, policy, audit, the final answer) and sleeps meanwhile.
+ * which the session lends it (relay.c). The session, or the follow
+ * keeper it hands the follow to (keeper.c), keeps everything else
+ * (identity, policy, audit, the final answer) and sleeps meanwhile.
  *
  * Invariants:
  * 1. A relay serves only peers of its own uid (root), the sessions:

@@ -140,14 +140,28 @@ decide_again(struct ctx *x, const struct config *cf, char *reason,
 }
 
 /*
- * After a reload: 1 if the request would be refused now, the audit
- * record then saying so and why; 0 to go on.
+ * On the configuration cf: 1 if the request would be refused now, the
+ * audit record then saying so and why; 0 to go on.
  */
+int
+revoke_decide(struct ctx *x, const struct config *cf)
+{
+	char reason[200];
+
+	if (!decide_again(x, cf, reason, sizeof(reason)))
+		return 0;
+	x->audit->allow = 0;
+	snprintf(x->audit->reason, sizeof(x->audit->reason), "revoked on "
+	    "reload: %.150s", reason);
+	return 1;
+}
+
+/* After a reload: revoke_decide on the configuration file as it is. */
 int
 revoke_recheck(struct ctx *x)
 {
 	struct config *cf;
-	char err[512], reason[200];
+	char err[512];
 	int gone;
 
 	if ((cf = config_load(x->cf->path, 1, err, sizeof(err))) == NULL) {
@@ -155,14 +169,9 @@ revoke_recheck(struct ctx *x)
 		    "reload: %s", (unsigned)x->who->uid, x->req->name, err);
 		return 0;
 	}
-	gone = decide_again(x, cf, reason, sizeof(reason));
+	gone = revoke_decide(x, cf);
 	config_free(cf);
-	if (!gone)
-		return 0;
-	x->audit->allow = 0;
-	snprintf(x->audit->reason, sizeof(x->audit->reason), "revoked on "
-	    "reload: %.150s", reason);
-	return 1;
+	return gone;
 }
 
 /* The answer of a follow ended so (exit 3: not permitted, now). */

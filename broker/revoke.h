@@ -16,6 +16,7 @@ void		 revoke_init(const sigset_t *orig);
 int		 revoke_pending(void);
 const sigset_t	*revoke_waitmask(void);
 int		 revoke_recheck(struct ctx *);
+int		 revoke_decide(struct ctx *, const struct config *);
 void		 revoke_set_out(struct ctx *);
 
 #endif

@@ -7,7 +7,9 @@
  * 2. Frames arrive in the order hello, request (prompt replies inside
  *    PAM); any other type, a bad frame or a timeout ends the session.
  * 3. Every decision ends in exactly one audit record, and no action is
- *    taken when the audit log cannot take it (actions.c, audit_ready).
+ *    taken when the audit log cannot take it (actions.c, audit_ready); a
+ *    follow handed to the keeper is answered and recorded there
+ *    (keeper.c), and this process then neither answers nor drains.
  * 4. Nothing here exits the daemon: this runs in a child, and the worst
  *    a client can do is end its own child.
  */
@@ -238,7 +240,8 @@ session_run(const struct config *cf, int fd, uid_t uid, gid_t gid, pid_t pid)
 		if (account(s) == 0 && welcome(s) == 0)
 			request(s);
 	}
-	drain(fd);
+	if (!s->audit.kept)	/* the keeper's now: keeper.c */
+		drain(fd);
 	identity_free(&s->who);
 	free(s);
 }

@@ -622,8 +622,14 @@ class Broker:
             return []
 
     def children(self):
-        """ctld's live children (its sessions, relays and PAM helpers)."""
-        return [p for p in child_pids(self.proc.pid) if not zombie(p)]
+        """ctld's live children (its sessions, relays and PAM helpers),
+        but not its follow keeper."""
+        return [p for p in child_pids(self.proc.pid) if not zombie(p) and comm(p) != "ctld-keeper"]
+
+    def keeper(self):
+        """The pid of ctld's follow keeper (broker/keeper.c), or None."""
+        return next((p for p in child_pids(self.proc.pid)
+                     if not zombie(p) and comm(p) == "ctld-keeper"), None)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -853,6 +859,14 @@ def child_pids(pid):
         except OSError:
             pass
     return out
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def zombie(pid):

@@ -45,6 +45,19 @@ def relays(b):
     return out
 
 
+def kept(b):
+    """The follows b's keeper holds: a relay connection and a client's
+    socket each, beside its one socket from the main process."""
+    k = b.keeper()
+    n = 0
+    for fd in os.listdir(f"/proc/{k}/fd"):
+        try:
+            n += os.readlink(f"/proc/{k}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return (n - 1) // 2
+
+
 def numbers(text):
     return [int(line.split()[1]) for line in text.splitlines() if line.startswith("line ")]
 
@@ -257,13 +270,13 @@ def relay_dir(b, engine="local"):
     return os.path.join(b.dir, "ctld-relay", engine)
 
 
-def fake_relay(b, name, uid):
+def fake_relay(b, name, uid, script=FAKE_RELAY):
     d = relay_dir(b)
     os.makedirs(os.path.dirname(d), mode=0o700, exist_ok=True)
     os.makedirs(d, mode=0o700, exist_ok=True)
     path = os.path.join(d, f"{cid(name)}-p.sock")
     ready = os.path.join(b.dir, "fake-ready")
-    p = subprocess.Popen(["/usr/bin/python3", "-c", FAKE_RELAY, os.path.basename(path),
+    p = subprocess.Popen(["/usr/bin/python3", "-c", script, os.path.basename(path),
                           str(uid), ready], cwd=d)  # sun_path is short
     assert wait_for(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0, 10)
     return d, p
@@ -379,8 +392,10 @@ def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_cont
         os.fchdir(here)
         os.close(here)
     try:
+        held = kept(b)
         more = [follow(ctl, "-n", "0", name) for _ in range(3)]
-        assert wait_for(lambda: len(b.children()) >= 4, 10)  # their sessions knock
+        # their sessions knock, or the relay took them and they are kept
+        assert wait_for(lambda: len(b.children()) + kept(b) - held >= 3, 10)
         docker("stop", "-t", "5", name)  # the relay ends while they knock
         elsewhere = follow(ctl, "-n", "0", other)
         assert elsewhere.wait(lambda t: t.startswith("line "), 15), "held up by another relay"
@@ -550,3 +565,115 @@ def test_reload_revokes_live_follows(make_broker, ctl, accounts, pam_service, ow
     (out, err), = stop([owner])
     assert not err.strip()
     assert [a["result"] for a in logs_audit(b, 3)][2:] == ["client left"]
+
+
+def test_a_relayed_follow_keeps_no_session(make_broker, ctl, accounts, own_containers):
+    """Once a relay holds a follower's client, its session ends: the
+    follow keeper (broker/keeper.c) holds the follow, and at the end
+    answers and audits it as the session would have."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "kept", EXITS_1)
+    fs = [follow(ctl, "-n", "0", name) for _ in range(3)]
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    keeper = b.keeper()
+    assert keeper is not None
+    # no session waits (the relay, its child, went to init with it)
+    assert wait_for(lambda: not b.children(), 10), b.children()
+    go(name)
+    for f in fs:
+        out, err = f.communicate(timeout=20)
+        assert f.returncode == 0 and out == "bye\n", (out, err)
+        assert err == f"oops\nctl: {name} exited with code 1\n", err
+    recs = logs_audit(b, 3)
+    assert [(a["result"], a.get("via"), a["exit"], a["decision"]) for a in recs] == \
+        [("ok", "relay", 0, "allow")] * 3
+    assert all(a["user"] == accounts.users["alice"] and a["container"] == name and
+               a["engine"] == "local" and a["id"] == cid(name) for a in recs), recs
+    assert b.keeper() == keeper
+
+
+def test_kept_follows_count_as_sessions(make_broker, ctl, accounts, own_containers):
+    """limits.max_per_user counts the follows the keeper holds for a user
+    as the sessions they were: they are not a way around it."""
+    name = own_containers.create(f"{TAG}-kept-limit", owner=accounts.users["alice"], cmd=TICKER)
+    b = make_broker(extra="limits = { max_per_user = 2; };\n")
+    ctl.broker = b
+    fs = [follow(ctl, "-n", "0", name) for _ in range(2)]
+    assert all(f.wait(lines(3)) for f in fs)
+    assert wait_for(lambda: not b.children(), 10)
+    r = ctl("alice", "ls")
+    assert r.returncode == 1 and "too many" in r.stderr, r.stderr
+    assert ctl("bob", "ls").returncode == 0
+    stop(fs[:1])
+    assert wait_for(lambda: ctl("alice", "ls").returncode == 0, 10)
+    stop(fs[1:])
+
+
+def test_follows_go_on_when_the_keeper_dies(make_broker, ctl, accounts, own_containers):
+    """A keeper that dies loses the ends of the follows it held (said in
+    ctld's log); new follows are kept by their sessions until another
+    keeper starts, and are answered and audited all the same."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "keeper-dies", EXITS_1)
+    assert wait_for(lambda: b.keeper() is not None, 10)
+    os.kill(b.keeper(), signal.SIGKILL)
+    assert wait_for(lambda: "the follow keeper" in b.logtext(), 10)
+    f = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1, 10)
+    assert wait_for(lambda: len(b.children()) == 1, 10)  # its session waits
+    go(name)
+    out, err = f.communicate(timeout=20)
+    assert f.returncode == 0 and out == "bye\n", (out, err)
+    assert [(a["result"], a.get("via")) for a in logs_audit(b, 1)] == [("ok", "relay")]
+
+
+# A relay that fills its follower's socket until the client has stopped
+# reading (three tries 0.2 s apart find no room), then gives the client
+# back as cut: the answer after it finds no room either.
+FILLING_RELAY = r"""
+import os, socket, struct, sys, time
+path, uid, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(8)
+with open(ready, "w") as f:
+    f.write("listening")
+c, _ = s.accept()
+c.recv(76)
+c.send(b"Y")
+msg, fds, _, _ = socket.recv_fds(c, 1, 4)
+client = socket.socket(fileno=fds[0])  # O_NONBLOCK would be the keeper's too
+frame = b"\x04" + struct.pack(">I", 4096) + b"x" * 4095 + b"\n"
+full = 0
+while full < 3:
+    try:
+        client.send(frame, socket.MSG_DONTWAIT)
+        full = 0
+    except BlockingIOError:
+        full += 1
+        time.sleep(0.2)
+client.close()
+c.send(struct.pack("<i", 4) + b"fell behind".ljust(256, b"\0"))
+c.recv(1)
+"""
+
+
+def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_containers):
+    """alice's follow is given back cut while her client reads nothing,
+    so its answer cannot go out; the keeper meanwhile ends and answers
+    another follow: it never blocks on one client."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "k-stuck", TICKER)
+    other = own_containers.create(f"{TAG}-k-exits", owner=accounts.users["alice"], cmd=EXITS_1)
+    d, relay = fake_relay(b, name, 0, FILLING_RELAY)
+    try:
+        stuck = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+        assert wait_for(lambda: [a["result"] for a in logs_audit(b)] == ["cut: fell behind"], 60)
+        quick = follow(ctl, "-n", "0", other)
+        assert wait_for(lambda: len(relays(b)) == 1, 10)
+        go(other)
+        out, err = quick.communicate(timeout=8)  # alice's answer waits up to 10 s
+        assert quick.returncode == 0 and out == "bye\n", (out, err)
+    finally:
+        stuck.kill()
+        stuck.communicate()
+        relay.kill()
+        relay.wait()
