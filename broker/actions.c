@@ -95,6 +95,7 @@ target(struct ctx *x)
 		x->eng = x->t.eng;
 		memcpy(x->audit->id, x->t.id, ID_LEN + 1);
 		x->audit->engine = x->t.eng->name;
+		x->audit->kind = x->t.service ? "service" : NULL;
 		return 0;
 	}
 	if (rc == RESOLVE_ENGINES || rc == RESOLVE_DOWN) {
@@ -363,6 +364,8 @@ action_run(const struct config *cf, const struct engine *eng,
 	auditlog_write(cf, audit);	/* recorded before it is answered */
 	json_decref(audit->argv);
 	audit->argv = NULL;
+	json_decref(audit->unreachable);
+	audit->unreachable = NULL;
 	if (x.out.exit == EXIT_NOTFOUND)
 		answer_in_step(cf, &t0);
 	if (x.out.exit >= 0)

@@ -138,13 +138,26 @@ exec_fields(json_t *j, const struct audit_rec *a)
 	return j;
 }
 
+/* What only some records have: a service's kind, ls's silent engines. */
+static json_t *
+target_fields(json_t *j, const struct audit_rec *a)
+{
+	if (j != NULL && ((a->kind != NULL && json_object_set_new(j, "kind",
+	    json_string(a->kind)) == -1) || (a->unreachable != NULL &&
+	    json_object_set(j, "unreachable", a->unreachable) == -1))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static json_t *
 auditlog_json(const struct audit_rec *a, long ms)
 {
 	char when[64];
 
 	iso_time(&a->start, when, sizeof(when));
-	return exec_fields(json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s?,"
+	return target_fields(exec_fields(json_pack("{s:s, s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s?,"
 	    " s:s, s:s?, s:s?, s:s?, s:i, s:I}",
 	    "time", when,
 	    "uid", (json_int_t)a->who->uid,
@@ -160,7 +173,7 @@ auditlog_json(const struct audit_rec *a, long ms)
 	    "result", a->result,
 	    "via", a->via,
 	    "exit", a->exit,
-	    "duration_ms", (json_int_t)ms), a);
+	    "duration_ms", (json_int_t)ms), a), a);
 }
 
 /*
@@ -202,6 +215,28 @@ quoted(const char *s, size_t max, char *buf, size_t len)
 
 #define QLEN(n)	(4 * (n) + 8)
 
+/* " kind=service" and ls's " unreachable=\"a,b\"", or "". */
+static const char *
+target_syslog(const struct audit_rec *a, char *buf, size_t len)
+{
+	char names[256] = "", q[QLEN(255)];
+	size_t i, o = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (a->kind != NULL)
+		n = snprintf(buf, len, " kind=%s", a->kind);
+	for (i = 0; i < json_array_size(a->unreachable) && o < sizeof(names);
+	    i++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+		    i ? "," : "", json_string_value(json_array_get(
+		    a->unreachable, i)));
+	if (names[0] != '\0' && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " unreachable=%s",
+		    quoted(names, 255, q, sizeof(q)));
+	return buf;
+}
+
 /* exec's command and exit code, " argv=... exit_code=N", or "". */
 static const char *
 exec_syslog(const struct audit_rec *a, char *buf, size_t len)
@@ -228,7 +263,7 @@ auditlog_syslog(const struct audit_rec *a)
 	char user[QLEN(64)], verb[QLEN(32)], name[QLEN(128)], id[QLEN(12)];
 	char engine[QLEN(64) + 16] = "";
 	char reason[QLEN(256)], result[QLEN(128)], asked[32];
-	char exec[QLEN(512) + 32];
+	char exec[QLEN(512) + 32], target[QLEN(255) + 48];
 
 	/* can's record says what it asked about: verb="can restart" */
 	snprintf(asked, sizeof(asked), "%s%s%s", a->verb ? a->verb : "",
@@ -240,7 +275,7 @@ auditlog_syslog(const struct audit_rec *a)
 
 	syslog(LOG_AUTHPRIV | (a->allow ? LOG_INFO : a->error ? LOG_ERR :
 	    LOG_NOTICE), "%s: user=%s uid=%u pid=%d verb=%s container=%s%s id=%s "
-	    "reason=%s result=%s%s",
+	    "reason=%s result=%s%s%s",
 	    a->allow ? "allowed" : a->error ? "error" : "denied",
 	    quoted(a->who->user, 64, user, sizeof(user)),
 	    (unsigned)a->who->uid, (int)a->who->pid,
@@ -249,6 +284,7 @@ auditlog_syslog(const struct audit_rec *a)
 	    quoted(a->id, 12, id, sizeof(id)),
 	    quoted(a->reason, 256, reason, sizeof(reason)),
 	    quoted(a->result, 128, result, sizeof(result)),
+	    target_syslog(a, target, sizeof(target)),
 	    exec_syslog(a, exec, sizeof(exec)));
 }
 

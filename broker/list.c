@@ -402,8 +402,10 @@ do_ls(struct ctx *x)
 	if ((list = list_visible(x, ls_entry, 1, &down)) == NULL)
 		return;
 	x->out.data = json_pack("{s:o}", "containers", list);
-	if (json_array_size(down) > 0)
+	if (json_array_size(down) > 0) {
 		json_object_set(x->out.data, "unreachable", down);
+		x->audit->unreachable = json_incref(down);
+	}
 	json_decref(down);
 	x->audit->allow = 1;
 	snprintf(x->audit->reason, sizeof(x->audit->reason),

@@ -115,6 +115,7 @@ test_status(void **state)
 	assert_string_equal(json_string_value(json_object_get(t, "error")),
 	    "task: non-zero exit (3)");
 	assert_string_equal(bk_audit_str(b, "id"), SID);
+	assert_string_equal(bk_audit_str(b, "kind"), "service");
 }
 
 /* Invariant 1: dockerd's own spec, only the count and the label. */
