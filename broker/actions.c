@@ -226,6 +226,7 @@ static const handler handlers[VERB_COUNT] = {
 	[VERB_INSPECT] = do_inspect,
 	[VERB_EXEC] = do_exec,
 	[VERB_SCALE] = do_scale,
+	[VERB_DAEMON] = do_daemon_status,
 };
 
 /* Data too large for one control frame goes ahead in data frames. */

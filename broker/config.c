@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -352,6 +353,20 @@ static const struct keyspec shell_keys[] = {
 	{ NULL, 0, NULL }
 };
 
+/* "error", "warning", "notice", "info" or "debug". */
+static int
+conf_log_level(struct confctx *c, config_setting_t *s, struct config *cf)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v == NULL || (cf->log_level = log_level_parse(v)) == -1) {
+		conf_fail(c, s, "log_level: must be \"error\", \"warning\", "
+		    "\"notice\", \"info\" or \"debug\"");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct {
 	const char		*name;
 	const struct keyspec	*keys;
@@ -373,6 +388,7 @@ static const struct {
 	{ "templates", NULL, conf_templates },
 	{ "provision", NULL, conf_provision },
 	{ "exec", NULL, conf_exec },
+	{ "log_level", NULL, conf_log_level },
 };
 
 static const char *
@@ -510,6 +526,7 @@ set_defaults(struct config *cf)
 	cf->owner_label = strdup("ctl.owner");
 	cf->group_label = strdup("ctl.group");
 	cf->client_timeout = 30;
+	cf->log_level = LOG_INFO;
 	cf->max_clients = 512;
 	cf->max_per_user = 64;
 	cf->containers_per_user = 10;

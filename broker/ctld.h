@@ -79,6 +79,7 @@ struct config {
 	unsigned	 owner_verbs;
 	struct rule	*rules;
 	size_t		 nrules;
+	int		 log_level;		/* syslog priority */
 	int		 client_timeout;	/* seconds to wait for a frame */
 	int		 max_clients;
 	int		 max_per_user;
@@ -236,6 +237,18 @@ int	listen_open(const struct config *, char *err, size_t errlen);
 
 /* log.c */
 extern int log_stderr;
+extern int log_level;		/* syslog priority: the least that is logged */
+#define LOG_RECENT	16	/* errors and warnings ctld status shows */
+struct log_line {
+	time_t	 when;
+	int	 prio;
+	pid_t	 pid;
+	char	 text[240];
+};
+int	log_init_shared(void);
+size_t	log_recent(struct log_line *, size_t max);
+int	log_level_parse(const char *);
+const char *log_level_name(int prio);
 void	logmsg(int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -43,6 +43,7 @@
 
 #include "clientfd.h"
 #include "engine.h"
+#include "health.h"
 #include "hijack.h"
 #include "names.h"
 
@@ -550,6 +551,8 @@ answered(const struct engine *e, CURL *c, CURLcode rc, const char *errbuf,
 {
 	if (rc != CURLE_OK) {
 		transport_error(e, r, rc, errbuf);
+		if (!b->over)
+			health_seen(e->name, 0, r->error);
 		if (b->over)
 			snprintf(r->error, sizeof(r->error),
 			    "dockerd: answer larger than %u bytes", BODY_MAX);
@@ -559,6 +562,7 @@ answered(const struct engine *e, CURL *c, CURLcode rc, const char *errbuf,
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_cleanup(c);
+	health_seen(e->name, 1, NULL);
 	if (b->len > 0)
 		r->body = json_loadb(b->buf, b->len, 0, NULL);
 	free(b->buf);
@@ -1166,6 +1170,7 @@ stream_finish(const struct engine *e, struct streamctx *s, CURLcode rc,
 	}
 	if (rc != CURLE_OK) {
 		transport_error(e, r, rc, errbuf);
+		health_seen(e->name, 0, r->error);
 		return ENGINE_STREAM_FAILED;
 	}
 	return ENGINE_STREAM_ENDED;

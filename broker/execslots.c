@@ -136,3 +136,18 @@ execslots_test_hold_lock(void)
 {
 	return lock();
 }
+
+/* The uid of each exec session now, for ctld status. */
+size_t
+execslots_list(uid_t *out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (lock() == -1)
+		return 0;
+	for (i = 0; i < EXECSLOTS_MAX && n < max; i++)
+		if (tab->slot[i].pid != 0)
+			out[n++] = tab->slot[i].uid;
+	unlock();
+	return n;
+}

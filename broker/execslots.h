@@ -18,6 +18,8 @@ int	execslots_take(uid_t, pid_t, int max);
 void	execslots_release(pid_t);
 /* In the main process, for each session reaped. */
 void	execslots_reaped(pid_t);
+/* Any process: the uid of each exec session now (ctld status). */
+size_t	execslots_list(uid_t *, size_t max);
 
 /* Tests only: take the table's lock and keep it (a session dying). */
 int	execslots_test_hold_lock(void);

@@ -234,3 +234,20 @@ failures_now(void)
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* The uids locked out now, and for how many more milliseconds each. */
+size_t
+failures_locked(uid_t *uids, long long *left_ms, size_t max, long long now)
+{
+	size_t i, n = 0;
+
+	if (lock() == -1)
+		return 0;
+	for (i = 0; i < NUIDS && n < max; i++)
+		if (tab->rec[i].used && tab->rec[i].locked_until > now) {
+			uids[n] = tab->rec[i].uid;
+			left_ms[n++] = tab->rec[i].locked_until - now;
+		}
+	unlock();
+	return n;
+}

@@ -35,6 +35,9 @@ void		failures_settle(const struct failure_limits *, uid_t, pid_t,
 /* In the main process, for each session reaped. */
 void		failures_reaped(const struct failure_limits *, pid_t,
 		    long long now);
+/* Any process: the uids locked out now, and for how long (ctld status). */
+size_t		failures_locked(uid_t *, long long *left_ms, size_t max,
+		    long long now);
 /* Milliseconds of CLOCK_BOOTTIME. */
 long long	failures_now(void);
 

@@ -56,6 +56,10 @@ void	do_start(struct ctx *);
 void	do_stop(struct ctx *);
 void	do_restart(struct ctx *);
 
+/* daemon.c */
+void	daemon_started(void);	/* main process, at start */
+void	do_daemon_status(struct ctx *);
+
 /* stats.c */
 void	do_stats(struct ctx *);
 

@@ -203,6 +203,22 @@ keeper_count(uid_t uid)
 	return n;
 }
 
+size_t
+keeper_list(struct kept_count *out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (kept == NULL || shmtable_lock(&kept->mu) != 0)
+		return 0;
+	for (i = 0; i < KEEPER_UIDS && n < max; i++)
+		if (kept->uids[i].n > 0) {
+			out[n].uid = kept->uids[i].uid;
+			out[n++].n = kept->uids[i].n;
+		}
+	pthread_mutex_unlock(&kept->mu);
+	return n;
+}
+
 /* ---- the session's side ---- */
 
 static int

@@ -22,6 +22,12 @@ void	keeper_reloaded(void);
 /* Main process: follows held, all and of uid (counted as sessions). */
 size_t	keeper_total(void);
 size_t	keeper_count(uid_t);
+/* Any process: follows held per uid, for ctld status. */
+struct kept_count {
+	uid_t	uid;
+	size_t	n;
+};
+size_t	keeper_list(struct kept_count *, size_t max);
 
 /*
  * Session: hands the follow its relay holds (rfd, x->fd) to the keeper.

@@ -34,15 +34,14 @@
 #include "engine.h"
 #include "execslots.h"
 #include "explain.h"
+#include "handlers.h"
+#include "health.h"
 #include "keeper.h"
 #include "revoke.h"
+#include "sessions.h"
+#include "statuscmd.h"
 #include "version.h"
 
-
-struct child {
-	pid_t	pid;
-	uid_t	uid;
-};
 
 #define TURNED_PER_SEC	10	/* refusals audited per second at most */
 
@@ -50,8 +49,6 @@ static volatile sig_atomic_t got_term, got_hup, got_chld;
 static time_t turned_sec;
 static unsigned turned_logged;
 static unsigned long turned_quiet;
-static struct child *children;
-static size_t nchildren, maxchildren;
 
 static void
 on_signal(int sig)
@@ -68,6 +65,7 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ctld [-dt] [-f file]\n"
+	    "       ctld status [--json] [-f file]\n"
 	    "       ctld --explain user verb container [-f file]\n"
 	    "       ctld --explain user create template [-f file]\n"
 	    "       ctld -h | --help | -V | --version\n");
@@ -93,7 +91,6 @@ static void
 reap(const struct config *cf)
 {
 	pid_t pid;
-	size_t i;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		failures_reaped(&cf->failures, pid, failures_now());
@@ -103,42 +100,8 @@ reap(const struct config *cf)
 			    "the follows it held end unanswered", (int)pid);
 			continue;
 		}
-		for (i = 0; i < nchildren; i++)
-			if (children[i].pid == pid) {
-				children[i] = children[--nchildren];
-				break;
-			}
+		(void)sessions_reaped(pid);
 	}
-}
-
-static size_t
-count_uid(uid_t uid)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < nchildren; i++)
-		if (children[i].uid == uid)
-			n++;
-	return n;
-}
-
-static int
-track(pid_t pid, uid_t uid)
-{
-	struct child *nc;
-
-	if (nchildren == maxchildren) {
-		nc = reallocarray(children, maxchildren * 2 + 16,
-		    sizeof(*nc));
-		if (nc == NULL)
-			return -1;
-		children = nc;
-		maxchildren = maxchildren * 2 + 16;
-	}
-	children[nchildren].pid = pid;
-	children[nchildren].uid = uid;
-	nchildren++;
-	return 0;
 }
 
 /* Over a limit: a short answer, audited, without forking. */
@@ -199,12 +162,12 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 	auditlog_refresh(0);	/* the session inherits the right file */
 	/* root (pam_ctl at every login, admins) is never turned away */
 	/* a follow the keeper holds is a session still (keeper.c) */
-	if (cr.uid != 0 && nchildren + keeper_total() >=
+	if (cr.uid != 0 && sessions_count() + keeper_total() >=
 	    (size_t)cf->max_clients) {
 		turn_away(cf, cfd, &cr, "limits.max_clients reached");
 		return;
 	}
-	if (cr.uid != 0 && count_uid(cr.uid) + keeper_count(cr.uid) >=
+	if (cr.uid != 0 && sessions_of(cr.uid) + keeper_count(cr.uid) >=
 	    (size_t)cf->max_per_user) {
 		turn_away(cf, cfd, &cr, "limits.max_per_user reached");
 		return;
@@ -225,7 +188,7 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 		session_run(cf, cfd, cr.uid, cr.gid, cr.pid);
 		_exit(0);
 	}
-	if (track(pid, cr.uid) == -1)
+	if (sessions_track(pid, cr.uid) == -1)
 		logmsg(LOG_ERR, "out of memory tracking child %d", (int)pid);
 }
 
@@ -233,10 +196,11 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 static void
 tell_sessions(void)
 {
-	size_t i;
+	size_t i, n;
+	const struct session_ref *all = sessions_all(&n);
 
-	for (i = 0; i < nchildren; i++)
-		(void)kill(children[i].pid, REVOKE_SIGNAL);
+	for (i = 0; i < n; i++)
+		(void)kill(all[i].pid, REVOKE_SIGNAL);
 }
 
 /*
@@ -279,6 +243,7 @@ reload(struct config *cf)
 	if (strcmp(ncf->listen_path, cf->listen_path) != 0 ||
 	    ncf->listen_mode != cf->listen_mode)
 		logmsg(LOG_WARNING, "listen settings change only on restart");
+	log_level = ncf->log_level;
 	logmsg(LOG_INFO, "configuration reloaded from %s", cf->path);
 	config_free(cf);
 	auth_preload(ncf);
@@ -389,11 +354,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "explain", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = CONFIG_DEFAULT;
-	int ch, foreground = 0, test = 0, explain_mode = 0, lfd, rc;
+	int ch, foreground = 0, test = 0, explain_mode = 0, json = 0, lfd, rc;
+	int status_mode;
 	struct config *cf;
 	char errbuf[512];
 
@@ -412,6 +379,9 @@ main(int argc, char *argv[])
 		case 'E':
 			explain_mode = 1;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'V':
 			printf("ctld %s\n", CTL_VERSION);
 			return 0;
@@ -424,10 +394,18 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (explain_mode ? argc != 3 : argc != 0)
+	status_mode = argc == 1 && strcmp(argv[0], "status") == 0;
+	if (explain_mode ? argc != 3 : argc != status_mode ||
+	    (json && !status_mode))
 		usage(stderr, 2);
 	if ((cf = config_load(path, 1, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
+	if (status_mode) {
+		rc = status_command(cf, json);
+		config_free(cf);
+		return rc;
+	}
+	log_level = cf->log_level;
 	if (test) {
 		config_free(cf);
 		return 0;
@@ -455,8 +433,11 @@ main(int argc, char *argv[])
 		err(1, "failures_init");
 	if (execslots_init() == -1)
 		err(1, "execslots_init");
+	if (health_init() == -1 || log_init_shared() == -1)
+		err(1, "shared tables");
 	if (!foreground)
 		daemonize();
+	daemon_started();
 	warm(cf);
 	run(cf, lfd);
 	return 0;

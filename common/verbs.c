@@ -170,6 +170,8 @@ const struct verb verb_table[] = {
 	    "create and start a user's template containers (pam_ctl)" },
 	{ "unprovision", VERB_UNPROVISION, VF_ADMIN | VF_USER, no_opts,
 	    "stop a user's template containers (pam_ctl)" },
+	{ "ctld-status", VERB_DAEMON, VF_ADMIN, no_opts,
+	    "what ctld is doing now (ctld status)" },
 	{ "help", VERB_HELP, VF_LOCAL | VF_OPTNAME, no_opts,
 	    "list commands, or explain one" },
 	{ "exit", VERB_EXIT, VF_LOCAL, no_opts, "leave the shell" },

@@ -22,6 +22,7 @@ enum verb_id {
 	VERB_SCALE,
 	VERB_PROVISION,		/* root only: pam_ctl at session open */
 	VERB_UNPROVISION,	/* root only: pam_ctl at session close */
+	VERB_DAEMON,		/* root only: ctld status */
 	VERB_HELP,		/* local to the shell */
 	VERB_EXIT,		/* local to the shell */
 	VERB_COUNT
