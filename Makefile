@@ -240,9 +240,14 @@ bench: all
 	/usr/bin/python3 bench/bench.py
 .PHONY: bench
 
-demo: deps all
+# The demo needs what building needs and a dockerd, nothing of the tests.
+demo:
+	sh scripts/deps.sh --demo
+	$(MAKE) --no-print-directory all
 	sh scripts/demo.sh
-.PHONY: demo
+demo-clean:
+	sh scripts/demo.sh clean
+.PHONY: demo demo-clean
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \

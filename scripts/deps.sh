@@ -10,6 +10,13 @@ busybox-static python3-pytest python3-pytest-xdist python3-pexpect iproute2 proc
 openssh-server openssh-client sysvinit-utils util-linux passwd
 clang libclang-rt-14-dev systemd valgrind curl asciinema"
 
+# --demo (make demo): building, a dockerd and the demo's image and user
+if [ "${1:-}" = --demo ]; then
+	PKGS="make gcc pkg-config libcurl4-openssl-dev libjansson-dev
+libconfig-dev libpam0g-dev libedit-dev docker.io busybox-static
+util-linux passwd"
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (it installs packages and starts dockerd)" >&2
 	exit 1
