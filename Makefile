@@ -201,7 +201,8 @@ fuzz_frame_SRC = common/proto.c
 fuzz_request_SRC = common/verbs.c common/names.c
 fuzz_lex_SRC = shell/lex.c shell/args.c common/verbs.c common/names.c
 fuzz_config_SRC = broker/config.c broker/confutil.c broker/engconf.c broker/execconf.c broker/tmplconf.c broker/template.c broker/policy.c \
-	broker/engine.c broker/clientfd.c broker/hijack.c common/proto.c common/verbs.c common/names.c
+	broker/engine.c broker/clientfd.c broker/hijack.c broker/health.c broker/log.c broker/shmtable.c \
+	common/proto.c common/verbs.c common/names.c
 fuzz_config_LIBS = $(shell $(PKG_CONFIG) --libs libcurl)
 fuzz_demux_SRC = broker/stream.c
 fuzz_ttyout_SRC = shell/ttyout.c
