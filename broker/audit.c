@@ -229,8 +229,8 @@ target_syslog(const struct audit_rec *a, char *buf, size_t len)
 	for (i = 0; i < json_array_size(a->unreachable) && o < sizeof(names);
 	    i++)
 		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
-		    i ? "," : "", json_string_value(json_array_get(
-		    a->unreachable, i)));
+		    i ? "," : "", json_string_value(json_object_get(
+		    json_array_get(a->unreachable, i), "engine")) ?: "?");
 	if (names[0] != '\0' && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, " unreachable=%s",
 		    quoted(names, 255, q, sizeof(q)));

@@ -206,8 +206,8 @@ struct audit_rec {
 	const char		*result;
 	const char		*via;		/* "relay": a shared follow */
 	const char		*kind;		/* "service": the target is one */
-	json_t			*unreachable;	/* ls: engines that did not
-						 * answer (the caller frees) */
+	json_t			*unreachable;	/* ls: [{engine, error}] that
+						 * did not answer (caller frees) */
 	json_t			*argv;		/* exec's command (action_run's) */
 	int			 exit_code;	/* exec's, when has_exit_code */
 	int			 has_exit_code;

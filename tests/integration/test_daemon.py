@@ -71,6 +71,10 @@ def test_status_and_an_engine_logged_once_per_change(bins, make_broker, ctl, acc
             r = ctl("alice", "ls")
             assert r.returncode == 1 and "ghost did not answer" in r.stderr, r.stderr
         assert b.logtext().count("engine ghost does not answer") == 1, b.logtext()
+        # and each ls's record names the engine it lists without
+        recs = [a for a in b.audit_lines() if a["verb"] == "ls"]
+        assert len(recs) == 3 and all([u["engine"] for u in a["unreachable"]] == ["ghost"] and
+                                      a["result"] == "partial" for a in recs), json.dumps(recs)
         assert "ctld: error: engine ghost does not answer" in b.logtext()
         r = status(bins, b, "--json")
         assert r.returncode == 0, r.stderr
