@@ -994,6 +994,18 @@ engine_list_each(const struct engine *const *engines,
 
 /* GET /services/REF: REF a name (its Spec.Name checked by the caller)
  * or a full ID. */
+/*
+ * A lookup a stream waits on (a service's tasks and nodes, asked from
+ * inside its logs' write callback): the engine's own timeout, not the
+ * 30 s of an action, so that a hung manager stalls the stream briefly.
+ * A service's own lookup takes the same.
+ */
+static long
+lookup_timeout(const struct engine *e)
+{
+	return e->timeout > 0 ? e->timeout : ENGINE_TIMEOUT;
+}
+
 int
 engine_service(const struct engine *e, const char *ref,
     struct engine_reply *r)
@@ -1005,8 +1017,7 @@ engine_service(const struct engine *e, const char *ref,
 	if (own_path_print(path, sizeof(path), e, "/services/%s", ref) ==
 	    -1 && path_print(path, sizeof(path), e, "/services/%s", ref) == -1)
 		return refuse(r, "service name");
-	return call(e, "GET", path, NULL, e->timeout > 0 ? e->timeout :
-	    ENGINE_TIMEOUT, r);
+	return call(e, "GET", path, NULL, lookup_timeout(e), r);
 }
 
 int
@@ -1039,7 +1050,7 @@ engine_tasks(const struct engine *e, const char *service_id,
 	    "/tasks?filters=%%7B%%22service%%22%%3A%%5B%%22%s%%22%%5D%%7D",
 	    service_id) == -1)
 		return refuse(r, "service ID");
-	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+	return call(e, "GET", path, NULL, lookup_timeout(e), r);
 }
 
 int
@@ -1049,7 +1060,7 @@ engine_nodes(const struct engine *e, struct engine_reply *r)
 
 	if (path_print(path, sizeof(path), e, "/nodes") == -1)
 		return refuse(r, "path");
-	return call(e, "GET", path, NULL, ENGINE_TIMEOUT, r);
+	return call(e, "GET", path, NULL, lookup_timeout(e), r);
 }
 
 int

@@ -317,6 +317,31 @@ test_logs_prefixes(void **state)
 	    "details=1"));
 }
 
+/*
+ * A manager that hangs on the task lookup a stream makes holds the lines
+ * up for the engine's timeout (2 s), not an action's 30 s: they go out
+ * without their slot instead of waiting for it.
+ */
+static void
+test_logs_hung_lookup(void **state)
+{
+	struct fe_reply hung = { "GET", "/v1.41/tasks", 200, "[{\"ID\":\""
+	    TID1 "\",\"Slot\":1}]", NULL, NULL, 0, 5000, 0, NULL, 0, 0 };
+	unsigned char s[256];
+	size_t n;
+
+	service(REPLICATED2, OWNED, 1);
+	fe_add(b->fe, &hung);
+	fe_json(b->fe, "GET", "/v1.41/nodes", 200, "[]");
+	n = fe_frame(s, 1, "com.docker.swarm.node.id=" NID ",com.docker."
+	    "swarm.service.id=" SID ",com.docker.swarm.task.id=" TID1
+	    " hello\n");
+	bk_stream(b, "/v1.41/services/" SID "/logs", s, n, NULL, 0, 0);
+	assert_int_equal(run("{\"verb\":\"logs\",\"name\":\"web\"}"), 0);
+	assert_non_null(strstr(a.out, "web.0.t1t1t1t1t1t1@"));
+	assert_non_null(strstr(a.out, "| hello\n"));
+}
+
 /* ls: services beside containers; a task's container is not a row. */
 static void
 test_ls_services(void **state)
@@ -380,6 +405,7 @@ main(void)
 		T(test_others_and_container_verbs),
 		T(test_container_and_service_of_one_name),
 		T(test_logs_prefixes),
+		T(test_logs_hung_lookup),
 		T(test_ls_services),
 #undef T
 	};
