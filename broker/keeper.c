@@ -23,6 +23,9 @@
  * 3. The keeper never waits on one client: the answer goes out as far
  *    as the socket takes it, the rest when the client reads, for
  *    KEEPER_ANSWER_MS at most.
+ * 6. The keeper holds an audit file that was moved away or removed
+ *    (logrotate) for KEEPER_AUDIT_MS at most, and writes every record to
+ *    the file of the configured name as it is then.
  * 4. Every follow held is decided again after each reload, and one
  *    decided under a configuration older than the keeper's when it
  *    arrives is decided again at once: none escapes a reload in flight.
@@ -61,6 +64,8 @@
 #define KEEPER_HANDOFF_MS	1000	/* a session's wait for room to hand */
 #define KEEPER_RESTART_SEC	10	/* a keeper that died is started again
 					 * this often at most */
+#define KEEPER_AUDIT_MS		2000	/* an audit file moved away (logrotate)
+					 * is let go of this soon at most */
 
 /* Shared with the sessions; behind its mutex (shmtable.c). */
 struct kept {
@@ -624,7 +629,7 @@ step(struct keeper *K, size_t i, const struct pollfd *p)
 static void
 keeper_loop(struct keeper *K)
 {
-	struct timespec ts, *tsp;
+	struct timespec ts;
 	long long first, ms;
 	size_t i, n;
 	int rc;
@@ -635,16 +640,15 @@ keeper_loop(struct keeper *K)
 			(void)poll(NULL, 0, 100);
 			continue;
 		}
-		tsp = NULL;
-		if (first != -1) {
-			ms = first - now_ms();
-			ms = ms < 0 ? 0 : ms;
-			ts.tv_sec = ms / 1000;
-			ts.tv_nsec = (ms % 1000) * 1000000;
-			tsp = &ts;
-		}
+		ms = KEEPER_AUDIT_MS;
+		if (first != -1 && first - now_ms() < ms)
+			ms = first - now_ms() < 0 ? 0 : first - now_ms();
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000;
 		n = K->n;
-		rc = ppoll(K->pf, 2 * n + 1, tsp, &K->waitmask);
+		rc = ppoll(K->pf, 2 * n + 1, &ts, &K->waitmask);
+		/* holding a rotated file would keep logrotate from it */
+		auditlog_refresh(0);
 		if (rc == -1 && errno != EINTR) {
 			logmsg(LOG_ERR, "keeper: ppoll: %s", strerror(errno));
 			(void)poll(NULL, 0, 100);

@@ -677,3 +677,30 @@ def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_container
         stuck.communicate()
         relay.kill()
         relay.wait()
+
+
+def test_the_keeper_lets_go_of_a_rotated_audit_file(make_broker, ctl, accounts, own_containers):
+    """logrotate moves the audit file away while the keeper holds a
+    follow: the keeper lets go of the old file within seconds (a held
+    file would keep the next rotation from it) and the follow's record
+    goes to the new one."""
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "k-rotate", EXITS_1)
+    f = follow(ctl, "-n", "0", name)
+    assert wait_for(lambda: len(relays(b)) == 1 and not b.children(), 10)
+    keeper = b.keeper()
+    old = b.audit + ".1"
+    os.rename(b.audit, old)
+
+    def holds_old():
+        for fd in os.listdir(f"/proc/{keeper}/fd"):
+            try:
+                if os.readlink(f"/proc/{keeper}/fd/{fd}") == old:
+                    return True
+            except OSError:
+                pass
+        return False
+    assert wait_for(lambda: not holds_old(), 10), "the keeper still holds the rotated file"
+    go(name)
+    out, err = f.communicate(timeout=20)
+    assert f.returncode == 0 and out == "bye\n", (out, err)
+    assert [a["result"] for a in logs_audit(b, 1)] == ["ok"]
