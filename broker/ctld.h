@@ -234,6 +234,7 @@ void	session_run(const struct config *, int fd, uid_t, gid_t, pid_t);
 
 /* listen.c */
 int	listen_open(const struct config *, char *err, size_t errlen);
+int	listen_activated(const struct config *, char *err, size_t errlen);
 
 /* log.c */
 extern int log_stderr;

@@ -666,7 +666,11 @@ keeper_loop(struct keeper *K)
 	_exit(0);
 }
 
-/* As many follows as descriptors allow: two each (LimitNOFILE=). */
+/*
+ * As many follows as descriptors allow, two each: the limit is the
+ * service's (LimitNOFILE=), not ours to raise (the unit's system call
+ * filter forbids it).
+ */
 static uint32_t
 capacity(void)
 {
@@ -674,11 +678,6 @@ capacity(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 0;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
 	if (rl.rlim_cur > (1u << 20))
 		rl.rlim_cur = 1u << 20;
 	return rl.rlim_cur > 64 ? (uint32_t)(rl.rlim_cur - 32) / 2 : 0;

@@ -46,6 +46,7 @@
 #define TURNED_PER_SEC	10	/* refusals audited per second at most */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
+static int socket_activated;	/* the socket is systemd's (ctld.socket) */
 static time_t turned_sec;
 static unsigned turned_logged;
 static unsigned long turned_quiet;
@@ -290,7 +291,8 @@ run(struct config *cf, int lfd)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	logmsg(LOG_INFO, "listening on %s", cf->listen_path);
+	logmsg(LOG_INFO, "listening on %s%s", cf->listen_path,
+	    socket_activated ? " (systemd's socket)" : "");
 	in_force = cf;
 	start_keeper(cf, lfd);
 	while (!got_term) {
@@ -324,7 +326,8 @@ run(struct config *cf, int lfd)
 		close(cfd);
 	}
 	logmsg(LOG_INFO, "shutting down");
-	unlink(cf->listen_path);
+	if (!socket_activated)	/* systemd's socket stays systemd's */
+		unlink(cf->listen_path);
 	close(lfd);
 	config_free(cf);
 }
@@ -426,7 +429,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (auditlog_open(cf, errbuf, sizeof(errbuf)) == -1)
 		errx(1, "audit: %s", errbuf);
-	if ((lfd = listen_open(cf, errbuf, sizeof(errbuf))) == -1)
+	/* systemd's socket (ctld.socket), checked; else one of ours */
+	lfd = listen_activated(cf, errbuf, sizeof(errbuf));
+	socket_activated = lfd >= 0;
+	if (lfd == -2)
+		lfd = listen_open(cf, errbuf, sizeof(errbuf));
+	if (lfd == -1)
 		errx(1, "%s", errbuf);
 	auth_preload(cf);
 	if (failures_init() == -1)

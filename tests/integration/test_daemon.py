@@ -135,3 +135,59 @@ def test_log_level(make_broker, ctl, accounts, pam_service):
         f.write(open(quiet.conf).read() + 'log_level = "loud";\n')
     r = subprocess.run([quiet.bins["ctld"], "-t", "-f", bad], capture_output=True, text=True)
     assert r.returncode == 1 and "log_level: must be" in r.stderr, r.stderr
+
+
+# What systemd does for ctld.socket: the socket made, then ctld started
+# with it as descriptor 3, LISTEN_FDS=1 and LISTEN_PID its own pid.
+ACTIVATE = r"""
+import os, socket, sys
+path, mode, conf, ctld = sys.argv[1], int(sys.argv[2], 8), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_UNIX)
+old = os.umask(0o777 & ~mode)
+s.bind(path)
+os.umask(old)
+s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execv(ctld, [ctld, "-d", "-f", conf])
+"""
+
+
+def activated(bins, tmp, text, bind_path, mode):
+    d = os.path.join(tmp, f"act-{TAG}-{len(os.listdir(tmp))}")
+    os.makedirs(d, mode=0o755)
+    conf = os.path.join(d, "ctld.conf")
+    with open(conf, "w") as f:
+        f.write(text.replace("@DIR@", d))
+    os.chmod(conf, 0o644)
+    log = open(os.path.join(d, "ctld.log"), "w+")
+    p = subprocess.Popen(["/usr/bin/python3", "-c", ACTIVATE, bind_path.replace("@DIR@", d),
+                          mode, conf, bins["ctld"]], stdout=log, stderr=subprocess.STDOUT)
+    return d, p, log
+
+
+def test_socket_activation(bins, ctl, accounts, pam_service, tmpdir_shared):
+    """ctld serves on the socket systemd made (ctld.socket) when it is what
+    ctld would have made, leaves it in place when it stops, and refuses
+    one at another path or with another mode."""
+    text = config_text("@DIR@", accounts, pam_service)
+    d, p, log = activated(bins, tmpdir_shared, text, "@DIR@/ctld.sock", "0666")
+    try:
+        assert wait_for(lambda: "(systemd's socket)" in open(log.name).read(), 10), \
+            open(log.name).read()
+        r = subprocess.run([ctl.bin, "ls"], env={"PATH": "/usr/bin:/bin", "CTL_SOCKET":
+                           os.path.join(d, "ctld.sock")}, capture_output=True, text=True,
+                           user=int(run("id", "-u", accounts.users["alice"]).stdout))
+        assert r.returncode == 0, r.stderr
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    assert os.path.exists(os.path.join(d, "ctld.sock")), "ctld removed systemd's socket"
+    for path, mode, words in (("@DIR@/ctld.sock", "0600", "with mode 0666"),
+                              ("@DIR@/other.sock", "0666", "not listen.path")):
+        d, p, log = activated(bins, tmpdir_shared, text, path, mode)
+        assert p.wait(timeout=10) == 1
+        out = open(log.name).read()
+        assert "socket activation: " in out and words in out, out

@@ -33,7 +33,19 @@ def test_unit_keeps_what_ctld_needs():
     # the filter forbids setrlimit (@resources): the unit sets the limit
     assert "~@resources" in text
     assert int(re.search(r"^LimitNOFILE=(\d+)$", text, re.M).group(1)) >= 4096
-    src = open(os.path.join(ROOT, "broker", "relayd.c")).read()
-    assert "setrlimit" not in src
+    for f in ("relayd.c", "keeper.c"):
+        assert "setrlimit" not in open(os.path.join(ROOT, "broker", f)).read()
     caps = re.search(r"^CapabilityBoundingSet=(.*)$", text, re.M).group(1).split()
     assert set(caps) == {"CAP_SYS_PTRACE", "CAP_AUDIT_WRITE"}
+
+
+def test_socket_unit_matches_the_sample_config():
+    """ctld refuses a socket that is not what it would make: ctld.socket's
+    ListenStream= and SocketMode= are the sample config's listen.path
+    and listen.mode."""
+    text = open(os.path.join(ROOT, "etc", "systemd", "ctld.socket")).read()
+    conf = open(os.path.join(ROOT, "etc", "ctld.conf")).read()
+    m = re.search(r'listen = \{ path = "([^"]+)"; mode = (0[0-7]+); \}', conf)
+    assert m, "the sample config's listen line"
+    assert re.search(r"^ListenStream=(.*)$", text, re.M).group(1) == m.group(1)
+    assert re.search(r"^SocketMode=(.*)$", text, re.M).group(1) == m.group(2)
