@@ -8,7 +8,8 @@ PKGS="make gcc pkg-config libcurl4-openssl-dev libjansson-dev
 libconfig-dev libpam0g-dev libedit-dev libcmocka-dev docker.io
 busybox-static python3-pytest python3-pytest-xdist python3-pexpect iproute2 procps
 openssh-server openssh-client sysvinit-utils util-linux passwd
-clang libclang-rt-14-dev systemd valgrind curl asciinema"
+clang libclang-rt-14-dev systemd valgrind curl asciinema
+dpkg-dev debhelper lintian logrotate"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (it installs packages and starts dockerd)" >&2
