@@ -333,7 +333,7 @@ deb:
 	mkdir -p $(DEB_SRC)
 	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ \
 		--exclude=.pytest_cache . | tar -x -C $(DEB_SRC)
-	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J
 	rm -rf $(DEB_SRC)
 	lintian --fail-on error --info $(B)/deb/*.changes
 .PHONY: deb

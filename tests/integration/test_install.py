@@ -106,3 +106,26 @@ def test_help_is_not_an_error():
             assert r.returncode == 0 and "usage:" in r.stdout and r.stderr == "", (prog, opt)
     r = run(os.path.join(b, "ctld"), "--bogus", check=False)
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_ctld_conf_5_names_every_key():
+    """Every group and key the config loader knows has its entry in
+    ctld.conf(5): a key added to broker/*conf*.c needs its page line."""
+    src = ""
+    for f in ("config.c", "engconf.c", "tmplconf.c", "execconf.c"):
+        with open(os.path.join(ROOT, "broker", f)) as fh:
+            src += fh.read()
+    keys = set(re.findall(r'\{ "(\w+)", (?:CONFIG_TYPE_\w+, st_|sp_|tls_group|listen_keys|'
+                          r'docker_keys|NULL|pam_keys|audit_keys|ownership_keys|limits_keys|'
+                          r'shell_keys|swarm_keys|reauth_keys)', src))
+    keys |= set(re.findall(r'strcmp\(k, "(\w+)"\)', src))
+    keys |= {"ca", "cert", "key", "trusted", "name", "path"}    # tls, images, volume
+    assert len(keys) > 60, keys
+    with open(os.path.join(ROOT, "docs", "man", "ctld.conf.5")) as f:
+        page = f.read()
+    documented = set(re.findall(r"^\.(?:Ss|It Cm) (\w+)", page, re.M))
+    documented |= set(re.findall(r"^\.It Cm \w+ , (\w+)", page, re.M))
+    documented |= set(re.findall(r"^\.It Cm \w+ , \w+ , (\w+)", page, re.M))
+    for line in re.findall(r"^\.Cm (\w+(?: , \w+)+)", page, re.M):    # tls's keys
+        documented |= set(line.split(" , "))
+    assert keys - documented == set(), sorted(keys - documented)
