@@ -347,7 +347,7 @@ deb-check: deb
 
 clean:
 	rm -rf $(B) tests/integration/__pycache__ .pytest_cache \
-		tests/integration/.pytest_cache
+		tests/integration/.pytest_cache tests/package/__pycache__
 .PHONY: clean
 
 -include $(COMMON_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(SHELL_OBJ:.o=.d) \
