@@ -96,6 +96,9 @@ def test_one_version_for_all_three():
     assert run(os.path.join(b, "ctld"), "--version").stdout == f"ctld {version}\n"
     with open(os.path.join(b, "pam_ctl.so"), "rb") as f:
         assert f"@(#)pam_ctl {version}\0".encode() in f.read()
+    # and the Debian packages' (a native package: no revision)
+    with open(os.path.join(ROOT, "debian", "changelog")) as f:
+        assert f.readline().startswith(f"ctl ({version}) "), "debian/changelog"
 
 
 def test_help_is_not_an_error():
