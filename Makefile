@@ -10,7 +10,15 @@ BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
 LIBEXECDIR = $(PREFIX)/libexec
 MANDIR = $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ctl
 SYSCONFDIR ?= /etc
+# systemd reads units from /usr/local/lib/systemd/system too
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# INSTALL_SSHD=yes: the sshd snippet into sshd_config.d (if absent), not
+# only into DOCDIR. SHELLS=no: /etc/shells left alone (it is whenever
+# DESTDIR is set: a staging tree is not the running system).
+INSTALL_SSHD ?= no
+SHELLS ?= $(if $(DESTDIR),no,yes)
 
 VERSION := $(shell sed -n 's/^\#define CTL_VERSION[^"]*"\(.*\)"/\1/p' common/version.h)
 
@@ -250,30 +258,103 @@ demo-clean:
 	sh scripts/demo.sh clean
 .PHONY: demo demo-clean
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-		$(DESTDIR)$(LIBEXECDIR)/ctl
-	install -m 0755 $(B)/bin/ctl $(DESTDIR)$(BINDIR)/ctl
-	install -m 0755 $(B)/libexec/ctl/ctl-shell \
-		$(DESTDIR)$(LIBEXECDIR)/ctl/ctl-shell
-	install -m 0755 $(B)/ctld $(DESTDIR)$(SBINDIR)/ctld
-	$(if $(PAM_SRC),install -d $(DESTDIR)$(PAMDIR) && \
-		install -m 0644 $(B)/pam_ctl.so $(DESTDIR)$(PAMDIR)/pam_ctl.so)
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 docs/man/ctl.1 $(DESTDIR)$(MANDIR)/man1/ctl.1
-	install -m 0644 docs/man/ctld.8 $(DESTDIR)$(MANDIR)/man8/ctld.8
-	$(if $(PAM_SRC),install -m 0644 docs/man/pam_ctl.8 \
-		$(DESTDIR)$(MANDIR)/man8/pam_ctl.8)
-	install -d $(DESTDIR)$(SYSCONFDIR)/ctl $(DESTDIR)$(SYSCONFDIR)/pam.d
-	test -e $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf || \
-		install -m 0644 etc/ctld.conf $(DESTDIR)$(SYSCONFDIR)/ctl/ctld.conf
-	test -e $(DESTDIR)$(SYSCONFDIR)/pam.d/ctl || \
-		install -m 0644 etc/pam.d/ctl $(DESTDIR)$(SYSCONFDIR)/pam.d/ctl
+# The unit and the sshd snippet in etc/ name /usr (PREFIX=/usr, as the
+# Debian package has it); installed, they name BINDIR and SBINDIR.
+PATHS_SED = -e 's|/usr/sbin/ctld|$(SBINDIR)/ctld|g' \
+	-e 's|/usr/bin/ctl\>|$(BINDIR)/ctl|g'
+$(B)/gen/ctld.service $(B)/gen/sshd-ctl.conf: FORCE
+	@mkdir -p $(@D)
+	sed $(PATHS_SED) $(if $(findstring service,$@),etc/systemd/ctld.service,\
+		etc/ssh/sshd_config.d/ctl.conf) >$@
+FORCE:
+.PHONY: FORCE
+
+# What install copies, as DESTINATION:SOURCE:MODE; the configuration
+# (CONF_FILES) only where none exists, and uninstall removes it only if
+# it is still the one installed: an admin's file is never touched.
+PROG_FILES = $(BINDIR)/ctl:$(B)/bin/ctl:0755 \
+	$(LIBEXECDIR)/ctl/ctl-shell:$(B)/libexec/ctl/ctl-shell:0755 \
+	$(SBINDIR)/ctld:$(B)/ctld:0755 \
+	$(if $(PAM_SRC),$(PAMDIR)/pam_ctl.so:$(B)/pam_ctl.so:0644 \
+	$(MANDIR)/man8/pam_ctl.8:docs/man/pam_ctl.8:0644) \
+	$(MANDIR)/man1/ctl.1:docs/man/ctl.1:0644 \
+	$(MANDIR)/man5/ctld.conf.5:docs/man/ctld.conf.5:0644 \
+	$(MANDIR)/man8/ctld.8:docs/man/ctld.8:0644 \
+	$(UNITDIR)/ctld.service:$(B)/gen/ctld.service:0644 \
+	$(DOCDIR)/examples/sshd_config.d-ctl.conf:$(B)/gen/sshd-ctl.conf:0644
+CONF_FILES = $(SYSCONFDIR)/ctl/ctld.conf:etc/ctld.conf:0644 \
+	$(SYSCONFDIR)/pam.d/ctl:etc/pam.d/ctl:0644 \
+	$(SYSCONFDIR)/logrotate.d/ctld:etc/logrotate.d/ctld:0644 \
+	$(if $(filter yes,$(INSTALL_SSHD)),$\
+	$(SYSCONFDIR)/ssh/sshd_config.d/ctl.conf:$(B)/gen/sshd-ctl.conf:0644)
+# Directories of ours alone, removed by uninstall when empty; in a
+# staging tree (DESTDIR), every directory install made is.
+OWN_DIRS = $(LIBEXECDIR)/ctl $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/ctl
+
+install: all $(B)/gen/ctld.service $(B)/gen/sshd-ctl.conf
+	@set -e; for f in $(PROG_FILES); do \
+		dst=$${f%%:*}; rest=$${f#*:}; src=$${rest%%:*}; mode=$${rest#*:}; \
+		echo "install $$src $(DESTDIR)$$dst"; \
+		install -D -m $$mode $$src $(DESTDIR)$$dst; \
+	done; \
+	for f in $(CONF_FILES); do \
+		dst=$${f%%:*}; rest=$${f#*:}; src=$${rest%%:*}; mode=$${rest#*:}; \
+		if [ -e $(DESTDIR)$$dst ]; then echo "kept $(DESTDIR)$$dst"; \
+		else echo "install $$src $(DESTDIR)$$dst"; \
+			install -D -m $$mode $$src $(DESTDIR)$$dst; fi; \
+	done
+	@if [ "$(SHELLS)" = yes ]; then sh scripts/shells.sh add $(BINDIR)/ctl; fi
 .PHONY: install
+
+uninstall: $(B)/gen/ctld.service $(B)/gen/sshd-ctl.conf
+	@set -e; for f in $(PROG_FILES); do \
+		dst=$(DESTDIR)$${f%%:*}; \
+		if [ -e $$dst ]; then echo "rm $$dst"; rm -f $$dst; fi; \
+	done; \
+	for f in $(CONF_FILES); do \
+		dst=$(DESTDIR)$${f%%:*}; rest=$${f#*:}; src=$${rest%%:*}; \
+		if [ ! -e $$dst ]; then :; \
+		elif cmp -s $$src $$dst; then echo "rm $$dst"; rm -f $$dst; \
+		else echo "kept $$dst (changed since install)"; fi; \
+	done; \
+	for d in $(OWN_DIRS); do rmdir $(DESTDIR)$$d 2>/dev/null || :; done; \
+	if [ -n "$(DESTDIR)" ]; then \
+		for f in $(PROG_FILES) $(CONF_FILES); do \
+			d=$$(dirname $(DESTDIR)$${f%%:*}); \
+			while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ] && \
+			    { [ ! -e $$d ] || rmdir $$d 2>/dev/null; }; do \
+				d=$$(dirname $$d); done; \
+		done; \
+	fi
+	@if [ "$(SHELLS)" = yes ]; then sh scripts/shells.sh remove $(BINDIR)/ctl; fi
+.PHONY: uninstall
+
+# The Debian packages (debian/, README.source there): built by
+# dpkg-buildpackage from a copy of the tree, so that its clean step never
+# touches this build/; the .deb files, .changes and .buildinfo are left
+# in $(B)/deb, then checked by lintian: an error or a warning fails (a
+# warning debian/ explains is overridden there, with its reason).
+DEB_SRC = $(B)/deb/ctl-$(VERSION)
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ \
+		--exclude=.pytest_cache . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J
+	rm -rf $(DEB_SRC)
+	lintian --fail-on error,warning --info $(B)/deb/*.changes
+.PHONY: deb
+
+# As CI does: the packages installed for real (dpkg -i), ctld started
+# from the installed unit, ls and logs by a user whose shell is ctl, the
+# audit log rotated under a live follow, then purged (needs root).
+deb-check: deb
+	$(PYTEST) -v tests/package
+.PHONY: deb-check
 
 clean:
 	rm -rf $(B) tests/integration/__pycache__ .pytest_cache \
-		tests/integration/.pytest_cache
+		tests/integration/.pytest_cache tests/package/__pycache__
 .PHONY: clean
 
 -include $(COMMON_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(SHELL_OBJ:.o=.d) \

@@ -8,7 +8,8 @@ PKGS="make gcc pkg-config libcurl4-openssl-dev libjansson-dev
 libconfig-dev libpam0g-dev libedit-dev libcmocka-dev docker.io
 busybox-static python3-pytest python3-pytest-xdist python3-pexpect iproute2 procps
 openssh-server openssh-client sysvinit-utils util-linux passwd
-clang libclang-rt-14-dev systemd valgrind curl asciinema"
+clang libclang-rt-14-dev systemd valgrind curl asciinema
+dpkg-dev debhelper lintian logrotate"
 
 # --demo (make demo): building, a dockerd and the demo's image and user
 if [ "${1:-}" = --demo ]; then
