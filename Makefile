@@ -281,6 +281,7 @@ PROG_FILES = $(BINDIR)/ctl:$(B)/bin/ctl:0755 \
 	$(MANDIR)/man5/ctld.conf.5:docs/man/ctld.conf.5:0644 \
 	$(MANDIR)/man8/ctld.8:docs/man/ctld.8:0644 \
 	$(UNITDIR)/ctld.service:$(B)/gen/ctld.service:0644 \
+	$(UNITDIR)/ctld.socket:etc/systemd/ctld.socket:0644 \
 	$(DOCDIR)/examples/sshd_config.d-ctl.conf:$(B)/gen/sshd-ctl.conf:0644
 CONF_FILES = $(SYSCONFDIR)/ctl/ctld.conf:etc/ctld.conf:0644 \
 	$(SYSCONFDIR)/pam.d/ctl:etc/pam.d/ctl:0644 \

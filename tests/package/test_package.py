@@ -58,7 +58,7 @@ def installed(pkg):
 
 # names of ours in the watched directories; other files there (another
 # test run's PAM services on a shared host) come and go as they please
-OUR_NAMES = {"ctl", "ctld", "ctld.service", "ctl.conf", "ctld.conf",
+OUR_NAMES = {"ctl", "ctld", "ctld.service", "ctld.socket", "ctl.conf", "ctld.conf",
              "sshd_config.d-ctl.conf", "pam_ctl.so"}
 OUR_DIRS = ("/etc/ctl", "/var/log/ctl", "/run/ctl", "/usr/libexec/ctl", "/usr/share/doc/ctld")
 
