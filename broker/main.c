@@ -44,6 +44,7 @@
 
 
 #define TURNED_PER_SEC	10	/* refusals audited per second at most */
+#define AUDIT_IDLE_SEC	60	/* a moved audit file reopened this soon */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 static int socket_activated;	/* the socket is systemd's (ctld.socket) */
@@ -273,6 +274,7 @@ static struct config *volatile in_force;
 static void
 run(struct config *cf, int lfd)
 {
+	struct timespec idle = { AUDIT_IDLE_SEC, 0 };
 	struct sigaction sa;
 	sigset_t block, orig;
 	struct pollfd p;
@@ -300,8 +302,10 @@ run(struct config *cf, int lfd)
 			start_keeper(cf, lfd);
 		p.fd = lfd;
 		p.events = POLLIN;
-		if (ppoll(&p, 1, NULL, &orig) == -1 && errno != EINTR)
+		if (ppoll(&p, 1, &idle, &orig) == -1 && errno != EINTR)
 			logmsg(LOG_ERR, "ppoll: %s", strerror(errno));
+		/* a rotated audit file let go of even when nobody connects */
+		auditlog_refresh(0);
 		if (got_chld) {
 			got_chld = 0;
 			reap(cf);
