@@ -7,7 +7,8 @@ containerd namespace and bridge, never the host's dockerd, docker0 or
 iptables. Each fixture starts its engine at most once per xdist worker,
 when a test first asks for it, and takes it down at the end of the
 session, failed tests or not. Tests using them belong in one xdist
-group, so that one worker starts them:
+group, so that one worker starts them: "engines" for the TLS and the
+second dockerd, "swarm" for the Swarm manager, two workers side by side:
 
     pytestmark = pytest.mark.xdist_group("engines")
 
@@ -410,11 +411,12 @@ class SwarmDockerd(PrivateDockerd):
         raise AssertionError(f"swarm init: no free address: {r.stderr}")
 
     def service(self, name, image, mode="replicated", replicas=1, owner=None, group=None,
-                labels=None, cmd=None, wait=True, timeout=60):
+                labels=None, cmd=None, update=None, wait=True, timeout=60):
         """A service running image: mode "replicated" (replicas tasks),
         "global" or "replicated-job" (replicas completions, at most that
         many at once; cmd defaults to true). owner, group and labels are
-        set on the service and on its containers (ctl.owner, ctl.group).
+        set on the service and on its containers (ctl.owner, ctl.group);
+        update, its UpdateConfig (how an update rolls).
         Made through the Engine API: no registry is asked about image,
         as with `docker service create --no-resolve-image`."""
         lab = {"ctltest": TAG, **(labels or {})}
@@ -436,6 +438,8 @@ class SwarmDockerd(PrivateDockerd):
         if mode == "replicated-job":
             task["RestartPolicy"] = {"Condition": "none"}
         spec = {"Name": name, "Labels": lab, "Mode": spec_mode, "TaskTemplate": task}
+        if update:
+            spec["UpdateConfig"] = update
         self.api("POST", "/services/create", spec)
         self.services.append(name)
         if wait:

@@ -98,6 +98,7 @@ def test_second_engine(second_engine, image):
                                          "{{.Repository}}:{{.Tag}}").stdout
 
 
+@pytest.mark.xdist_group("swarm")  # on test_swarm's worker, which has swarm_engine
 def test_swarm_engine_services(swarm_engine, image):
     info = swarm_engine.docker("info", "--format",
                                "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} "

@@ -1,21 +1,28 @@
 """ctl stats as docker stats: a sample, a stream, several names, all the
 caller's (issue 10 §4)."""
 import json
+import os
 import re
 import signal
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, config_text, docker, wait_for
+from conftest import TAG, config_text, docker, inspect, wait_for
 
 BUSY = ["sh", "-c", "trap 'exit 0' TERM; while :; do :; done"]
 UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3, "TiB": 1024 ** 4,
          "kB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3}
 
 pytestmark = pytest.mark.xdist_group("stats")  # quiet's containers made once
+
+
+def cpu_seconds(pid):
+    """The CPU time process pid has used (utime + stime)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def size(text):
@@ -53,12 +60,15 @@ def test_a_sample_is_what_docker_stats_says(ctl, mine):
     hence 20 points (or a fifth) apart at most. Memory is the
     same counter less the same cache, read a moment apart: within 1 MiB
     or 10 %. The limit, the PIDs and the (idle) I/O must be equal."""
-    time.sleep(1.5)  # past the loop's start: both windows see it spinning
-    with ThreadPoolExecutor(2) as pool:
+    # past the loop's start: both windows see it spinning
+    assert wait_for(lambda: cpu_seconds(inspect(mine["busy"])["State"]["Pid"]) >= 0.3, 10)
+    # the table's sample too: its I/O cells, idle, are docker's whatever the window
+    with ThreadPoolExecutor(3) as pool:
         ours = pool.submit(ctl, "alice", "stats", "--no-stream", "--json", mine["busy"])
         theirs = pool.submit(docker, "stats", "--no-stream", "--format", "{{json .}}",
                              mine["busy"])
-        ours, theirs = ours.result(), theirs.result()
+        table = pool.submit(ctl, "alice", "stats", "--no-stream", mine["busy"])
+        ours, theirs, r = ours.result(), theirs.result(), table.result()
     assert ours.returncode == 0, ours.stderr
     row = json.loads(ours.stdout)["containers"][0]
     d = json.loads(theirs.stdout)
@@ -69,7 +79,6 @@ def test_a_sample_is_what_docker_stats_says(ctl, mine):
     assert abs(row["memory_used"] - used) <= max(1024 ** 2, used / 10), (row, d)
     assert abs(row["memory_limit"] - limit) <= limit * 0.001, (row, d)
     assert str(row["pids"]) == d["PIDs"]
-    r = ctl("alice", "stats", "--no-stream", mine["busy"])
     assert r.returncode == 0, r.stderr
     cells = re.split(r"\s{2,}", r.stdout.splitlines()[1].strip())
     assert cells[0] == mine["busy"]

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import IDLE, TAG, Broker, config_text, wait_for
 
-pytestmark = pytest.mark.xdist_group("engines")
+pytestmark = pytest.mark.xdist_group("swarm")  # swarm_engine started once
 
 TICK = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); "
         "echo tick $i; sleep 0.3 & wait $!; done"]
@@ -30,15 +30,22 @@ def swarm(swarm_engine, accounts, pam_service, bins, tmpdir_shared):
     alice, bob = accounts.users["alice"], accounts.users["bob"]
     n = {k: f"{TAG}-s-{k}" for k in ("web", "glob", "job", "bobs", "twin", "capped")}
     sw = swarm_engine
-    sw.service(n["web"], sw.image, replicas=2, owner=alice, cmd=TICK)
-    sw.service(n["glob"], sw.image, mode="global", owner=alice, cmd=IDLE)
-    sw.service(n["job"], sw.image, mode="replicated-job", replicas=1, owner=alice)
-    sw.service(n["bobs"], sw.image, owner=bob, cmd=IDLE)
-    sw.service(n["twin"], sw.image, owner=alice, cmd=IDLE)
+    # made side by side, then waited for: Swarm schedules them together
+    sw.service(n["web"], sw.image, replicas=2, owner=alice, cmd=TICK, wait=False)
+    sw.service(n["glob"], sw.image, mode="global", owner=alice, cmd=IDLE, wait=False)
+    sw.service(n["job"], sw.image, mode="replicated-job", replicas=1, owner=alice,
+               wait=False)
+    sw.service(n["bobs"], sw.image, owner=bob, cmd=IDLE, wait=False)
+    # a rolling update watches each new task for Monitor before it goes
+    # on (5 s unless said): a restart's wait is what is tested, not that
+    sw.service(n["twin"], sw.image, owner=alice, cmd=IDLE, wait=False,
+               update={"Parallelism": 1, "Monitor": 100_000_000})
     sw.service(n["capped"], sw.image, owner=alice, cmd=IDLE,
-               labels={"ctl.max_replicas": "1"})
+               labels={"ctl.max_replicas": "1"}, wait=False)
     sw.docker("run", "-d", "--name", n["twin"], "--label", f"ctl.owner={alice}",
               sw.image, *IDLE)
+    for name in n.values():
+        sw.wait_service(name)
     b = Broker(bins, tmpdir_shared, swarm_config(accounts, pam_service, sw))
     yield n, b, sw
     b.stop()
