@@ -22,6 +22,7 @@
 #include "handlers.h"
 #include "health.h"
 #include "keeper.h"
+#include "relaymsg.h"
 #include "sessions.h"
 #include "version.h"
 
@@ -77,10 +78,9 @@ sessions_json(void)
 	json_t *by = json_object();
 	size_t i, n;
 
-	all = sessions_all(&n);
+	all = sessions_all(&n);	/* as at this session's fork: not itself */
 	for (i = 0; i < n; i++)
-		if (all[i].pid != getpid())
-			count_in(by, all[i].uid, 1);
+		count_in(by, all[i].uid, 1);
 	return by;
 }
 
@@ -136,7 +136,7 @@ relays_now(const struct config *cf)
 	snprintf(dir, sizeof(dir), "%s", cf->listen_path);
 	if ((slash = strrchr(dir, '/')) == NULL)
 		return 0;
-	snprintf(slash, sizeof(dir) - (size_t)(slash - dir), "/ctld-relay");
+	snprintf(slash, sizeof(dir) - (size_t)(slash - dir), "/" RELAY_DIR);
 	if ((top = opendir(dir)) == NULL)
 		return 0;
 	while ((d = readdir(top)) != NULL) {

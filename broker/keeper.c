@@ -23,16 +23,17 @@
  * 3. The keeper never waits on one client: the answer goes out as far
  *    as the socket takes it, the rest when the client reads, for
  *    KEEPER_ANSWER_MS at most.
- * 6. The keeper holds an audit file that was moved away or removed
- *    (logrotate) for KEEPER_AUDIT_MS at most, and writes every record to
- *    the file of the configured name as it is then.
  * 4. Every follow held is decided again after each reload, and one
  *    decided under a configuration older than the keeper's when it
  *    arrives is decided again at once: none escapes a reload in flight.
  * 5. The main process counts the follows held here as sessions, per
  *    uid (limits.max_clients, limits.max_per_user): the session
  *    reserves the count before it hands over, the keeper frees it when
- *    the follow ends, and a new keeper starts from zero.
+ *    the follow ends, and a new keeper starts from zero. A table that
+ *    cannot be read counts as full: nobody but root is let in.
+ * 6. The keeper holds an audit file that was moved away or removed
+ *    (logrotate) for KEEPER_AUDIT_MS at most, and writes every record to
+ *    the file of the configured name as it is then.
  */
 #include <errno.h>
 #include <poll.h>
@@ -182,15 +183,20 @@ unreserve(uid_t uid)
 	pthread_mutex_unlock(&kept->mu);
 }
 
+/* Invariant 5: past any limit (at most 100000) when it cannot be read. */
+#define KEEPER_UNKNOWN	((size_t)1 << 30)
+
 size_t
 keeper_total(void)
 {
-	size_t n = 0;
+	size_t n;
 
-	if (kept != NULL && shmtable_lock(&kept->mu) == 0) {
-		n = kept->total;
-		pthread_mutex_unlock(&kept->mu);
-	}
+	if (kept == NULL)
+		return 0;
+	if (shmtable_lock(&kept->mu) != 0)
+		return KEEPER_UNKNOWN;
+	n = kept->total;
+	pthread_mutex_unlock(&kept->mu);
 	return n;
 }
 
@@ -200,11 +206,13 @@ keeper_count(uid_t uid)
 	uint32_t *p;
 	size_t n = 0;
 
-	if (kept != NULL && shmtable_lock(&kept->mu) == 0) {
-		if ((p = uid_slot(uid, 0)) != NULL)
-			n = *p;
-		pthread_mutex_unlock(&kept->mu);
-	}
+	if (kept == NULL)
+		return 0;
+	if (shmtable_lock(&kept->mu) != 0)
+		return KEEPER_UNKNOWN;
+	if ((p = uid_slot(uid, 0)) != NULL)
+		n = *p;
+	pthread_mutex_unlock(&kept->mu);
 	return n;
 }
 

@@ -161,7 +161,6 @@ serve(const struct config *cf, int lfd, int cfd, const sigset_t *orig)
 		logmsg(LOG_ERR, "getsockopt(SO_PEERCRED): %s", strerror(errno));
 		return;
 	}
-	auditlog_refresh(0);	/* the session inherits the right file */
 	/* root (pam_ctl at every login, admins) is never turned away */
 	/* a follow the keeper holds is a session still (keeper.c) */
 	if (cr.uid != 0 && sessions_count() + keeper_total() >=
@@ -304,7 +303,8 @@ run(struct config *cf, int lfd)
 		p.events = POLLIN;
 		if (ppoll(&p, 1, &idle, &orig) == -1 && errno != EINTR)
 			logmsg(LOG_ERR, "ppoll: %s", strerror(errno));
-		/* a rotated audit file let go of even when nobody connects */
+		/* before a fork, the session inherits the right file; and a
+		 * rotated one is let go of even when nobody connects */
 		auditlog_refresh(0);
 		if (got_chld) {
 			got_chld = 0;

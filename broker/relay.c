@@ -38,8 +38,6 @@
 #include "relay.h"
 #include "relaymsg.h"
 
-#define RELAY_DIR	"ctld-relay"
-
 /* dir/name, made root's alone if missing and checked so; else -1. */
 static int
 safe_subdir(int pfd, const char *name, const char *what, uid_t uid)

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#define RELAY_DIR		"ctld-relay"	/* beside the listening socket */
 #define RELAY_LOCK		"lock"	/* in the relay directory */
 #define RELAY_HANDSHAKE_MS	5000	/* a session's request, then its client */
 
