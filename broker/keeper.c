@@ -29,7 +29,9 @@
  * 5. The main process counts the follows held here as sessions, per
  *    uid (limits.max_clients, limits.max_per_user): the session
  *    reserves the count before it hands over, the keeper frees it when
- *    the follow ends, and a new keeper starts from zero. A table that
+ *    the follow ends, and a new keeper starts from zero. Until the main
+ *    process reaps the session, the follow is counted once, as the
+ *    session, not also as the keeper's. A table that
  *    cannot be read counts as full: nobody but root is let in.
  * 6. The keeper holds an audit file that was moved away or removed
  *    (logrotate) for KEEPER_AUDIT_MS at most, and writes every record to
@@ -78,6 +80,11 @@ struct kept {
 		uint32_t uid;
 		uint32_t n;		/* 0: a free entry */
 	} uids[KEEPER_UIDS];
+	struct {			/* sessions that reserved and are not
+					 * reaped yet: counted once, not twice */
+		pid_t	 pid;		/* 0: a free entry */
+		uint32_t uid;
+	} handing[KEEPER_UIDS];
 };
 
 /* A session's word with its two descriptors (relay, client). */
@@ -85,6 +92,7 @@ struct keeper_msg {
 	uint32_t	gen;		/* of the configuration it decided on */
 	uint32_t	uid, gid;
 	int32_t		pid;
+	int32_t		session;	/* the session's pid: handing[] */
 	int64_t		start_sec, start_nsec;
 	char		user[256];
 	char		engine[65];
@@ -103,6 +111,7 @@ struct follow {
 	enum fstate		 state;
 	int			 rfd, cfd;
 	int			 revoked;
+	pid_t			 session;	/* that handed it over */
 	struct identity		 who;
 	char			 engine[65];
 	char			 name[129];
@@ -151,28 +160,52 @@ uid_slot(uid_t uid, int add)
 	return &kept->uids[free_at].n;
 }
 
-/* Session: room for one more follow of uid, counted; -1: none. */
+/* The handing entry of pid (0: a free one); NULL if none. */
+static size_t
+handing_slot(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < KEEPER_UIDS; i++)
+		if (kept->handing[i].pid == pid)
+			return i;
+	return KEEPER_UIDS;
+}
+
+/*
+ * Session: room for one more follow of uid, counted, and this session
+ * marked as handing it over until it is reaped; -1: none.
+ */
 static int
 reserve(uid_t uid)
 {
 	uint32_t *n;
+	size_t h;
 	int rc = -1;
 
 	if (kept == NULL || shmtable_lock(&kept->mu) == -1)
 		return -1;
-	if (kept->total < kept->capacity && (n = uid_slot(uid, 1)) != NULL) {
+	if (kept->total < kept->capacity && (h = handing_slot(0)) <
+	    KEEPER_UIDS && (n = uid_slot(uid, 1)) != NULL) {
 		(*n)++;
 		kept->total++;
+		kept->handing[h].pid = getpid();
+		kept->handing[h].uid = (uint32_t)uid;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&kept->mu);
 	return rc;
 }
 
+/*
+ * The follow of uid ended (keeper), or was never handed (its session):
+ * the session that handed it, if not reaped yet, counts as itself alone.
+ */
 static void
-unreserve(uid_t uid)
+unreserve(uid_t uid, pid_t handing)
 {
 	uint32_t *n;
+	size_t h;
 
 	if (kept == NULL || shmtable_lock(&kept->mu) == -1)
 		return;
@@ -180,7 +213,35 @@ unreserve(uid_t uid)
 		(*n)--;
 	if (kept->total > 0)
 		kept->total--;
+	if (handing != 0 && (h = handing_slot(handing)) < KEEPER_UIDS &&
+	    kept->handing[h].uid == (uint32_t)uid)
+		kept->handing[h].pid = 0;
 	pthread_mutex_unlock(&kept->mu);
+}
+
+/* Main process: session pid is reaped; its follow counts as the keeper's. */
+void
+keeper_session_reaped(pid_t pid)
+{
+	size_t h;
+
+	if (kept == NULL || pid <= 0 || shmtable_lock(&kept->mu) == -1)
+		return;
+	if ((h = handing_slot(pid)) < KEEPER_UIDS)
+		kept->handing[h].pid = 0;
+	pthread_mutex_unlock(&kept->mu);
+}
+
+/* Follows of uid (all: -1) whose session is still counted as one. */
+static size_t
+handing_of(long uid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < KEEPER_UIDS; i++)
+		n += kept->handing[i].pid != 0 && (uid == -1 ||
+		    kept->handing[i].uid == (uint32_t)uid);
+	return n;
 }
 
 /* Invariant 5: past any limit (at most 100000) when it cannot be read. */
@@ -189,13 +250,14 @@ unreserve(uid_t uid)
 size_t
 keeper_total(void)
 {
-	size_t n;
+	size_t n, h;
 
 	if (kept == NULL)
 		return 0;
 	if (shmtable_lock(&kept->mu) != 0)
 		return KEEPER_UNKNOWN;
-	n = kept->total;
+	h = handing_of(-1);
+	n = kept->total > h ? kept->total - h : 0;
 	pthread_mutex_unlock(&kept->mu);
 	return n;
 }
@@ -204,14 +266,14 @@ size_t
 keeper_count(uid_t uid)
 {
 	uint32_t *p;
-	size_t n = 0;
+	size_t n = 0, h;
 
 	if (kept == NULL)
 		return 0;
 	if (shmtable_lock(&kept->mu) != 0)
 		return KEEPER_UNKNOWN;
-	if ((p = uid_slot(uid, 0)) != NULL)
-		n = *p;
+	if ((p = uid_slot(uid, 0)) != NULL && *p > (h = handing_of((long)uid)))
+		n = *p - h;
 	pthread_mutex_unlock(&kept->mu);
 	return n;
 }
@@ -261,6 +323,7 @@ keeper_adopt(struct ctx *x, int rfd)
 	m.uid = (uint32_t)x->who->uid;
 	m.gid = (uint32_t)x->who->gid;
 	m.pid = (int32_t)x->who->pid;
+	m.session = (int32_t)getpid();
 	m.start_sec = x->audit->start.tv_sec;
 	m.start_nsec = x->audit->start.tv_nsec;
 	snprintf(m.user, sizeof(m.user), "%s", x->who->user);
@@ -270,7 +333,7 @@ keeper_adopt(struct ctx *x, int rfd)
 	snprintf(m.reason, sizeof(m.reason), "%s", x->audit->reason);
 	if (strlen(x->who->user) >= sizeof(m.user) ||
 	    send_follow(&m, rfd, x->fd) == -1) {
-		unreserve(x->who->uid);
+		unreserve(x->who->uid, getpid());
 		return -1;
 	}
 	return 0;
@@ -370,7 +433,7 @@ follow_free(struct keeper *K, size_t i)
 		close(f->cfd);
 	free(f->out);
 	free(f->who.user);
-	unreserve(f->who.uid);
+	unreserve(f->who.uid, f->session);
 	free(f);
 	K->f[i] = K->f[--K->n];
 }
@@ -516,7 +579,7 @@ receive(struct keeper *K, struct keeper_msg *m, int fds[2])
 	while (got-- > 0)
 		close(fds[got]);
 	if (n == (ssize_t)sizeof(*m))
-		unreserve(m->uid);
+		unreserve(m->uid, m->session);
 	return -1;
 }
 
@@ -542,6 +605,7 @@ adopt(struct keeper *K, const struct keeper_msg *m, const int fds[2])
 	f->who.uid = m->uid;
 	f->who.gid = m->gid;
 	f->who.pid = m->pid;
+	f->session = m->session;
 	snprintf(f->engine, sizeof(f->engine), "%.64s", m->engine);
 	snprintf(f->name, sizeof(f->name), "%.128s", m->name);
 	f->eng = config_engine(K->cf, f->engine);
@@ -579,7 +643,7 @@ take_follows(struct keeper *K)
 			    "uid %u ends unanswered", (unsigned)m.uid);
 			close(fds[0]);
 			close(fds[1]);
-			unreserve(m.uid);
+			unreserve(m.uid, m.session);
 		}
 	}
 }
@@ -748,6 +812,7 @@ keeper_start(const struct config *cf, int lfd)
 	kept->capacity = 0;	/* until the new keeper says */
 	kept->total = 0;
 	memset(kept->uids, 0, sizeof(kept->uids));
+	memset(kept->handing, 0, sizeof(kept->handing));
 	pthread_mutex_unlock(&kept->mu);
 	if ((pid = fork()) == -1) {
 		close(sv[0]);

@@ -14,6 +14,8 @@
 int	keeper_start(const struct config *cf, int lfd);
 /* Main process: 1 if pid was the keeper (it is gone: start another). */
 int	keeper_reaped(pid_t pid);
+/* Main process: a session was reaped. */
+void	keeper_session_reaped(pid_t);
 /* Main process: 1 when a keeper that died may be started again. */
 int	keeper_due(void);
 /* Main process: a new configuration is in force; the keeper decides

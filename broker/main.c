@@ -97,6 +97,7 @@ reap(const struct config *cf)
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		failures_reaped(&cf->failures, pid, failures_now());
 		execslots_reaped(pid);
+		keeper_session_reaped(pid);
 		if (keeper_reaped(pid)) {
 			logmsg(LOG_ERR, "the follow keeper (pid %d) ended: "
 			    "the follows it held end unanswered", (int)pid);
