@@ -447,7 +447,7 @@ tty_ask(const char *text, int echo, char *buf, size_t size, size_t *len)
 		(void)write_all(fd, safe, strlen(safe));
 	}
 	for (;;) {
-		n = read(fd, &ch, 1);
+		n = sig_wait(fd, -1) == -1 ? -1 : read(fd, &ch, 1);
 		if (n == -1 && errno == EINTR && !sig_caught())
 			continue;
 		if (n == -1) {

@@ -19,4 +19,11 @@ int	sig_fatal(void);
 /* The connection a signal shuts down so that a blocked read returns. */
 void	sig_watch(int fd);
 
+/*
+ * Waits until fd is readable (1) or timeout_ms passed (0; -1 waits
+ * forever). A signal of ours, even one caught just before, ends the wait:
+ * -1 with EINTR.
+ */
+int	sig_wait(int fd, int timeout_ms);
+
 #endif

@@ -18,7 +18,6 @@
 #include <err.h>
 #include <errno.h>
 #include <histedit.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,20 +54,16 @@ show_prompt(EditLine *el)
 static int
 read_key(EditLine *el, wchar_t *wc)
 {
-	struct pollfd pfd;
 	unsigned char c;
 	ssize_t n;
 	int rc;
 
 	for (;;) {
-		if (sig_caught()) {
+		rc = sig_wait(STDIN_FILENO, idle_ms);
+		if (rc == -1 && sig_caught()) {
 			errno = EINTR;
 			return -1;
 		}
-		pfd.fd = STDIN_FILENO;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, idle_ms);
 		if (rc == 0) {
 			timed_out = 1;
 			errno = ETIMEDOUT;

@@ -579,6 +579,47 @@ test_interrupt(void **state)
 	assert_int_equal(sig_caught(), 0);
 }
 
+/*
+ * A Ctrl-C that lands after the prompt is shown but before the read
+ * starts still ends the wait on the terminal (which no signal shuts
+ * down). A child, so that a wait that never ends is a failure, not a hang.
+ */
+static void
+test_interrupt_before_the_wait(void **state)
+{
+	int p[2], status;
+	pid_t child;
+
+	assert_int_equal(pipe(p), 0);
+	if ((child = fork()) == 0) {
+		alarm(5);
+		sig_init(0);
+		raise(SIGINT);
+		if (sig_wait(p[0], -1) != -1 || errno != EINTR)
+			_exit(1);
+		_exit(sig_caught() == SIGINT ? 0 : 2);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	close(p[0]);
+	close(p[1]);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The wait still times out and still sees input. */
+static void
+test_wait_times_out_and_reads(void **state)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(sig_wait(p[0], 10), 0);
+	assert_true(write(p[1], "x", 1) == 1);
+	assert_int_equal(sig_wait(p[0], -1), 1);
+	close(p[0]);
+	close(p[1]);
+}
+
 static int
 before(void **state)
 {
@@ -759,6 +800,8 @@ main(void)
 		T(test_password_no_tty),
 		T(test_password_tty),
 		T(test_interrupt),
+		T(test_interrupt_before_the_wait),
+		T(test_wait_times_out_and_reads),
 		T(test_engines),
 		T(test_partial),
 	};
