@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TAG, inspect, logs, set_password, wait_for
+from conftest import TAG, as_user, inspect, logs, set_password, wait_for
 
 LOGGER = ["sh", "-c",
           "for i in $(seq 1 40); do echo out $i; echo err $i >&2; done; "
@@ -171,8 +171,8 @@ def test_no_such_container_leaves_on_the_quantum(make_broker, ctl, world):
         "t, b = rd(); print(time.monotonic() - t0, json.loads(b)['exit'])\n")
     for name in (world["bob_app"], f"{TAG}-does-not-exist", world["nolabel"]):
         for _ in range(3):
-            r = subprocess.run(["/usr/bin/python3", "-c", probe, b.socket, name], user=uid,
-                               group=gid, extra_groups=[], capture_output=True, text=True,
+            r = subprocess.run(as_user(uid, gid, ["/usr/bin/python3", "-c", probe, b.socket,
+                                                  name]), capture_output=True, text=True,
                                timeout=30)
             took, code = r.stdout.split()
             assert code == "3" and float(took) >= 0.3, (name, r.stdout, r.stderr)

@@ -8,7 +8,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import TAG, config_text, wait_for
+from conftest import TAG, as_user, config_text, wait_for
 
 # what a contained container needs that conftest's do not have
 CONTAINED = {"User": "1000:1000", "HostConfig": {"SecurityOpt": ["no-new-privileges"],
@@ -208,8 +208,8 @@ def test_sessions_per_user_are_bounded(make_broker, ctl, accounts, pam_service, 
     ctl.broker = b
     uid, gid = ctl.ids("alice")
     marker = f"m-{time.time_ns()}"
-    first = subprocess.Popen([ctl.bin, "exec", "-i", app, "--", "sh", "-c", "cat", marker],
-                             user=uid, group=gid, extra_groups=[], env=ctl.env(),
+    first = subprocess.Popen(as_user(uid, gid, [ctl.bin, "exec", "-i", app, "--", "sh", "-c",
+                                                "cat", marker]), env=ctl.env(),
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     try:
@@ -230,8 +230,8 @@ def test_an_idle_session_is_ended(make_broker, ctl, accounts, pam_service, app):
     b = own_broker(make_broker, accounts, pam_service, "limits = { exec_idle = 1; };\n")
     ctl.broker = b
     uid, gid = ctl.ids("alice")
-    p = subprocess.Popen([ctl.bin, "exec", "-i", app, "--", "cat"], user=uid, group=gid,
-                         extra_groups=[], env=ctl.env(), stdin=subprocess.PIPE,
+    p = subprocess.Popen(as_user(uid, gid, [ctl.bin, "exec", "-i", app, "--", "cat"]),
+                         env=ctl.env(), stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         p.wait(timeout=30)   # stdin stays open, and silent
@@ -356,8 +356,8 @@ def test_a_client_that_stops_reading_is_idle(make_broker, ctl, accounts, pam_ser
     ctl.broker = b
     uid, gid = ctl.ids("alice")
     # its stdout a pipe nobody reads: ctl blocks writing, then ctld
-    p = subprocess.Popen([ctl.bin, "exec", app, "--", "sh", "-c", "while :; do echo xxxxxxxx; done"],
-                         user=uid, group=gid, extra_groups=[], env=ctl.env(),
+    p = subprocess.Popen(as_user(uid, gid, [ctl.bin, "exec", app, "--", "sh", "-c",
+                                            "while :; do echo xxxxxxxx; done"]), env=ctl.env(),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert wait_for(lambda: any(r.get("result") == "idle: the client stopped reading"

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (TAG, config_text, cpath, engine, exists, image_id, inspect, remove, run,
-                      tag_image, wait_for)
+from conftest import (TAG, as_user, config_text, cpath, engine, exists, image_id, inspect, remove,
+                      run, tag_image, wait_for)
 from test_broker import HELLO, converse, done_of, frame
 
 pytestmark = pytest.mark.xdist_group("templates")  # other_image imported once
@@ -259,8 +259,7 @@ def test_concurrent_creates_and_provisions_all_succeed(tbroker, ctl, accounts):
     container now existing, not as a failure (fail=closed logins)."""
     user = accounts.users["alice"]
     uid, gid = ctl.ids("alice")
-    procs = [subprocess.Popen([ctl.bin, "create", "dev"], user=uid, group=gid,
-                              extra_groups=[], env=ctl.env(), stdout=subprocess.PIPE,
+    procs = [subprocess.Popen(as_user(uid, gid, [ctl.bin, "create", "dev"]), env=ctl.env(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd="/",
                               stdin=subprocess.DEVNULL) for _ in range(8)]
     outs = [p.communicate(timeout=60) for p in procs]
@@ -353,8 +352,8 @@ def test_quota_on_containers_from_templates(make_broker, ctl, accounts, pam_serv
     names = [f"{user}-q{i}" for i in range(6)]
     try:
         uid, gid = ctl.ids("alice")
-        procs = [subprocess.Popen([ctl.bin, "create", "dev", n], user=uid, group=gid,
-                                  extra_groups=[], env=ctl.env(), stdout=subprocess.PIPE,
+        procs = [subprocess.Popen(as_user(uid, gid, [ctl.bin, "create", "dev", n]),
+                                  env=ctl.env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, cwd="/",
                                   stdin=subprocess.DEVNULL) for n in names]
         outs = [p.communicate(timeout=120) for p in procs]
