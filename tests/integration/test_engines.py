@@ -48,11 +48,12 @@ def multi_config(accounts, pam_service, tls, unix, **kw):
 def run_on(eng, name, owner, cmd=IDLE):
     """docker run -d on eng, through the Engine API on its Unix socket (a
     docker CLI process, over TLS, costs several times dockerd's work);
-    contained (contain.c), so that exec may run in it."""
+    contained (contain.c), so that exec may run in it; no network (as
+    Containers.create: its setup re-executes dockerd twice a start)."""
     q = urllib.parse.quote(name)
     engine("POST", f"/containers/create?name={q}",
            {"Image": eng.image, "Cmd": cmd, "Labels": {"ctl.owner": owner},
-            "User": "1000:1000", "HostConfig": {"CgroupnsMode": "private",
+            "NetworkDisabled": True, "User": "1000:1000", "HostConfig": {"CgroupnsMode": "private",
                                                 "SecurityOpt": ["no-new-privileges"]}},
            sock=eng.socket)
     engine("POST", f"/containers/{q}/start", sock=eng.socket)
