@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -409,6 +410,14 @@ easy(const struct engine *e, const char *path, char *errbuf)
 
 typedef int (*path_fn)(const struct engine *e, size_t i, const void *arg,
     char *path, size_t len);
+
+/* What /_ping's headers say: the engine's API version. */
+struct ping {
+	char	api[sizeof(((struct engine *)0)->own_version)];
+};
+
+static int get_each_with(const struct engine *const *, size_t, path_fn,
+    const void *, long, int, struct engine_reply *, struct ping *);
 static int get_each(const struct engine *const *, size_t, path_fn,
     const void *, long, int, struct engine_reply *);
 
@@ -419,67 +428,75 @@ fixed_path(const struct engine *e, size_t i, const void *arg, char *path,
 	return path_print(path, len, e, "%s", (const char *)arg);
 }
 
-/* One engine's /info and /version answers, taken: 0, or -1 with err. */
+/*
+ * One engine's /_ping and /swarm answers, taken: 0, or -1 with err.
+ * /swarm answers a manager only; anyone else hears 503.
+ */
 static int
-warm_one(struct engine *e, struct engine_reply *info,
-    struct engine_reply *ver, char *err, size_t errlen)
+warm_one(struct engine *e, const struct engine_reply *r,
+    const struct ping *pg, const struct engine_reply *sw, char *err,
+    size_t errlen)
 {
-	const char *v = json_string_value(json_object_get(ver->body,
-	    "ApiVersion"));
-
-	e->swarm = -1;
+	e->swarm = sw->status == 200 ? 1 : sw->status == 503 ? 0 : -1;
 	e->own_version[0] = '\0';
-	if (info->status != 200) {
-		snprintf(err, errlen, "%s", info->error[0] ? info->error :
-		    "no answer to /info");
+	if (r->status != 200) {
+		snprintf(err, errlen, "%s", r->error[0] ? r->error :
+		    "no answer to /_ping");
 		return -1;
 	}
-	e->swarm = json_is_true(json_object_get(json_object_get(info->body,
-	    "Swarm"), "ControlAvailable"));
-	if (ver->status != 200 || !api_version_ok(v)) {
-		snprintf(err, errlen, "%s", ver->error[0] ? ver->error :
-		    "no API version in /version");
+	if (e->swarm == -1) {
+		snprintf(err, errlen, "%s", sw->error[0] ? sw->error :
+		    "no answer to /swarm");
 		return -1;
 	}
-	snprintf(e->own_version, sizeof(e->own_version), "%s", v);
+	if (!api_version_ok(pg->api)) {
+		snprintf(err, errlen, "no API version in /_ping's headers");
+		return -1;
+	}
+	snprintf(e->own_version, sizeof(e->own_version), "%s", pg->api);
 	return 0;
 }
 
 /*
  * What the main process asks every engine at start and on reload, all
- * side by side: whether it is a Swarm manager (/info; services are
- * looked for there only) and its own API version (/version). warn hears
- * each engine that did not answer.
+ * side by side: whether it is a Swarm manager (services are looked for
+ * there only: /swarm answers a manager alone) and its own API version
+ * (the headers of a HEAD /_ping). /info and /version would say as much,
+ * but make dockerd run runc and docker-init to report their versions.
+ * warn hears each engine that did not answer.
  */
 void
 engine_warm_all(struct engine *es, size_t n,
     void (*warn)(const struct engine *, const char *))
 {
 	const struct engine **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
-	struct engine_reply *info = calloc(n ? n : 1, sizeof(*info));
-	struct engine_reply *ver = calloc(n ? n : 1, sizeof(*ver));
+	struct engine_reply *r = calloc(n ? n : 1, sizeof(*r));
+	struct engine_reply *sw = calloc(n ? n : 1, sizeof(*sw));
+	struct ping *pg = calloc(n ? n : 1, sizeof(*pg));
 	char err[512];
 	size_t i;
 
-	if (ptrs == NULL || info == NULL || ver == NULL) {
+	if (ptrs == NULL || r == NULL || sw == NULL || pg == NULL) {
 		for (i = 0; i < n; i++)
 			warn(&es[i], "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++)
 		ptrs[i] = &es[i];
-	(void)get_each(ptrs, n, fixed_path, "/info", 0, -1, info);
-	(void)get_each(ptrs, n, fixed_path, "/version", 0, -1, ver);
+	(void)get_each_with(ptrs, n, fixed_path, "/_ping", 0, -1, r, pg);
+	(void)get_each(ptrs, n, fixed_path, "/swarm", 0, -1, sw);
 	for (i = 0; i < n; i++) {
-		if (warm_one(&es[i], &info[i], &ver[i], err, sizeof(err)) == -1)
+		if (warm_one(&es[i], &r[i], &pg[i], &sw[i], err,
+		    sizeof(err)) == -1)
 			warn(&es[i], err);
-		engine_reply_free(&info[i]);
-		engine_reply_free(&ver[i]);
+		engine_reply_free(&r[i]);
+		engine_reply_free(&sw[i]);
 	}
 done:
 	free(ptrs);
-	free(info);
-	free(ver);
+	free(r);
+	free(sw);
+	free(pg);
 }
 
 /* dockerd's {"message": "..."} or a generic text. */
@@ -768,11 +785,48 @@ struct sample {
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
+/* dst gets the value of header name if the line p (len bytes) is it; a
+ * value that does not fit is left out. */
+static void
+header_take(const char *p, size_t len, const char *name, char *dst,
+    size_t dstlen)
+{
+	size_t nl = strlen(name);
+
+	if (len <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+		return;
+	p += nl + 1;
+	len -= nl + 1;
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 && strchr(" \t\r\n", p[len - 1]) != NULL)
+		len--;
+	if (len >= dstlen)
+		return;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+}
+
+static size_t
+ping_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct ping *pg = arg;
+
+	header_take(p, size * n, "API-Version", pg->api, sizeof(pg->api));
+	return size * n;
+}
+
 static int
 sample_add(const struct engine *e, CURLM *m, const char *path, long timeout,
-    struct sample *s, struct engine_reply *r)
+    struct sample *s, struct engine_reply *r, struct ping *pg)
 {
 	if ((s->easy = easy(e, path, s->errbuf)) == NULL ||
+	    (pg != NULL && (curl_easy_setopt(s->easy, CURLOPT_NOBODY,
+	    1L) != CURLE_OK || curl_easy_setopt(s->easy,
+	    CURLOPT_HEADERFUNCTION, ping_header) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, pg) != CURLE_OK)) ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION,
 	    body_write) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, &s->b) != CURLE_OK ||
@@ -820,13 +874,14 @@ samples_run(CURLM *m, int client_fd)
 /*
  * n GETs side by side, paths[i] (NULL: refused, replies[i] says so) to
  * engines[i], each within timeouts[i] seconds; replies[i] is each's, as
- * call fills one. -1 when client_fd (if >= 0) left first: then no reply
+ * call fills one. With pings they are HEADs, and pings[i] is what its
+ * headers said. -1 when client_fd (if >= 0) left first: then no reply
  * holds anything.
  */
 static int
 get_many(const struct engine *const *engines, char *const *paths,
     const long *timeouts, size_t n, int client_fd,
-    struct engine_reply *replies)
+    struct engine_reply *replies, struct ping *pings)
 {
 	struct sample *s;
 	CURLM *m;
@@ -843,7 +898,7 @@ get_many(const struct engine *const *engines, char *const *paths,
 	for (i = 0; i < n; i++)
 		if (paths[i] != NULL)
 			(void)sample_add(engines[i], m, paths[i], timeouts[i],
-			    &s[i], &replies[i]);
+			    &s[i], &replies[i], pings ? &pings[i] : NULL);
 	gone = samples_run(m, client_fd);
 	for (i = 0; i < n; i++) {
 		if (s[i].easy == NULL)
@@ -867,12 +922,13 @@ get_many(const struct engine *const *engines, char *const *paths,
 
 /*
  * n GETs side by side, engines[i] asked for the path fn prints, within
- * timeout seconds (0: the engine's own); replies[i] is each's.
+ * timeout seconds (0: the engine's own); replies[i] is each's, pings[i]
+ * (if pings) what its headers said.
  */
 static int
-get_each(const struct engine *const *engines, size_t n, path_fn fn,
+get_each_with(const struct engine *const *engines, size_t n, path_fn fn,
     const void *arg, long timeout, int client_fd,
-    struct engine_reply *replies)
+    struct engine_reply *replies, struct ping *pings)
 {
 	long *timeouts = calloc(n ? n : 1, sizeof(*timeouts));
 	char **paths = calloc(n ? n : 1, sizeof(*paths));
@@ -895,11 +951,21 @@ get_each(const struct engine *const *engines, size_t n, path_fn fn,
 			refuse(&replies[i], "path");
 	}
 	if (timeouts != NULL && paths != NULL && buf != NULL)
-		rc = get_many(engines, paths, timeouts, n, client_fd, replies);
+		rc = get_many(engines, paths, timeouts, n, client_fd, replies,
+		    pings);
 	free(timeouts);
 	free(paths);
 	free(buf);
 	return rc;
+}
+
+static int
+get_each(const struct engine *const *engines, size_t n, path_fn fn,
+    const void *arg, long timeout, int client_fd,
+    struct engine_reply *replies)
+{
+	return get_each_with(engines, n, fn, arg, timeout, client_fd, replies,
+	    NULL);
 }
 
 static int

@@ -42,13 +42,13 @@ struct engine {
 	char	 key[ENGINE_PATH_MAX];
 	struct engine_pem pem[ENGINE_PEMS];	/* their bytes, when read */
 	char	 version[8];	/* pinned API version, "1.41" */
-	char	 own_version[8];	/* the engine's own, from /version; ""
+	char	 own_version[8];	/* the engine's own, from /_ping; ""
 				   not known: a service's spec is read and
 				   sent at it, lest an older version's
 				   defaults strip newer fields */
 	long	 timeout;	/* seconds ls and resolution wait for it */
 	int	 swarm;		/* a Swarm manager: 1, 0, or -1 not known
-				   (engine_warm asks /info) */
+				   (engine_warm_all asks /_ping) */
 	int	 line;		/* in ctld.conf; 0: the default one */
 };
 

@@ -390,6 +390,82 @@ test_ls_services(void **state)
 	assert_int_equal(fe_count_prefix(b->fe, "POST"), 0);
 }
 
+static char warned[512];
+
+static void
+warn_of(const struct engine *e, const char *why)
+{
+	snprintf(warned, sizeof(warned), "%s: %s", e->name, why);
+}
+
+/* A HEAD /_ping answered with these headers (no body: it is a HEAD),
+ * and /swarm with this status (200: a manager; 503: anyone else). */
+static void
+ping(const char *headers, int swarm)
+{
+	static char raw[512];
+	struct fe_reply r = { .method = "HEAD", .path = "/v1.41/_ping" };
+
+	fe_reset(b->fe);
+	snprintf(raw, sizeof(raw), "HTTP/1.1 200 OK\r\n%sContent-Length: 2"
+	    "\r\nConnection: close\r\n\r\n", headers);
+	r.raw = raw;
+	r.rawlen = strlen(raw);
+	fe_add(b->fe, &r);
+	fe_json(b->fe, "GET", "/v1.41/swarm", swarm, swarm == 200 ?
+	    "{\"ID\":\"s\"}" : "{\"message\":\"This node is not a swarm "
+	    "manager.\"}");
+	warned[0] = '\0';
+	engine_warm_all(b->cf->engines, b->cf->nengines, warn_of);
+}
+
+/* Whether an engine is a Swarm manager, and its own API version: HEAD
+ * /_ping and GET /swarm, never /info or /version (dockerd runs runc and
+ * docker-init to answer those). */
+static void
+test_warm_asks_ping_and_swarm(void **state)
+{
+	struct engine *e = &b->cf->engines[0];
+
+	ping("api-version:  1.43 \r\n", 200);
+	assert_int_equal(e->swarm, 1);
+	assert_string_equal(e->own_version, "1.43");
+	assert_string_equal(warned, "");
+	assert_int_equal(fe_count(b->fe), 2);
+	assert_int_equal(fe_count_prefix(b->fe, "HEAD /v1.41/_ping"), 1);
+	assert_int_equal(fe_count_prefix(b->fe, "GET /v1.41/swarm"), 1);
+
+	ping("API-Version: 1.41\r\n", 503);
+	assert_int_equal(e->swarm, 0);
+	assert_string_equal(e->own_version, "1.41");
+	assert_string_equal(warned, "");
+
+	/* no version, or one too long or not N.N: not known, and said */
+	ping("", 200);
+	assert_int_equal(e->swarm, 1);
+	assert_string_equal(e->own_version, "");
+	assert_non_null(strstr(warned, "no API version"));
+	ping("API-Version: 1.4100000000\r\n", 503);
+	assert_string_equal(e->own_version, "");
+	ping("API-Version: 1.x\r\n", 503);
+	assert_string_equal(e->own_version, "");
+	ping("Api-Versions: 1.43\r\n", 503);
+	assert_string_equal(e->own_version, "");
+
+	/* /swarm in error: whether a manager is not known, and said */
+	ping("API-Version: 1.41\r\n", 500);
+	assert_int_equal(e->swarm, -1);
+	assert_non_null(strstr(warned, "dockerd: This node"));
+
+	/* an error (a HEAD's has no message): neither known */
+	fe_reset(b->fe);
+	fe_json(b->fe, NULL, "*", 500, "{}");
+	engine_warm_all(b->cf->engines, b->cf->nengines, warn_of);
+	assert_int_equal(e->swarm, -1);
+	assert_string_equal(e->own_version, "");
+	assert_non_null(strstr(warned, "request failed"));
+}
+
 int
 main(void)
 {
@@ -407,6 +483,7 @@ main(void)
 		T(test_logs_prefixes),
 		T(test_logs_hung_lookup),
 		T(test_ls_services),
+		T(test_warm_asks_ping_and_swarm),
 #undef T
 	};
 
