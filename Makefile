@@ -176,8 +176,12 @@ integration: all
 .PHONY: integration
 
 # The unit test programs mostly wait out timeouts: they run beside the
-# integration tests, and their output follows.
-check: all $(UNIT_BIN)
+# integration tests, and their output follows. What they and the
+# integration tests need is built first with BUILD_JOBS jobs whatever
+# make's own -j: on a clean tree a serial build took 42 s here, two jobs 23.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+check:
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check-build
 	@rc=0; sh scripts/unit.sh $(UNIT_BIN) >$(B)/unit.log 2>&1 & unit=$$!; \
 	$(MAKE) --no-print-directory integration || rc=1; \
 	wait $$unit || rc=1; \
@@ -186,6 +190,9 @@ check: all $(UNIT_BIN)
 	test $$rc = 0 || echo "make check: some test failed (see above)"; \
 	exit $$rc
 .PHONY: check
+
+check-build: all $(UNIT_BIN)
+.PHONY: check-build
 
 # Line coverage of each source file from the unit tests alone (gcov),
 # built apart in $(B)/cov. CTL_COVERAGE: a test whose child ends with
