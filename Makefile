@@ -166,7 +166,7 @@ unit: $(UNIT_BIN)
 # or with IT_JOBS=0, one after another); those marked serial run after
 # them, one at a time, with no other test of this run beside them.
 PYTEST ?= /usr/bin/python3 -m pytest
-IT_JOBS ?= 4
+IT_JOBS ?= 3
 XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf -- '-n %s --dist loadgroup' $(IT_JOBS))
 integration: all
 	@rc=0; \
