@@ -922,8 +922,8 @@ get_many(const struct engine *const *engines, char *const *paths,
 
 /*
  * n GETs side by side, engines[i] asked for the path fn prints, within
- * timeout seconds (0: the engine's own); replies[i] is each's, pings[i]
- * (if pings) what its headers said.
+ * timeout seconds (0: the engine's own); replies[i] is each's. With pings
+ * they are HEADs, and pings[i] is what its headers said.
  */
 static int
 get_each_with(const struct engine *const *engines, size_t n, path_fn fn,

@@ -48,7 +48,7 @@ struct engine {
 				   defaults strip newer fields */
 	long	 timeout;	/* seconds ls and resolution wait for it */
 	int	 swarm;		/* a Swarm manager: 1, 0, or -1 not known
-				   (engine_warm_all asks /_ping) */
+				   (engine_warm_all asks /swarm) */
 	int	 line;		/* in ctld.conf; 0: the default one */
 };
 
