@@ -53,8 +53,8 @@ def run_on(eng, name, owner, cmd=IDLE):
     q = urllib.parse.quote(name)
     engine("POST", f"/containers/create?name={q}",
            {"Image": eng.image, "Cmd": cmd, "Labels": {"ctl.owner": owner},
-            "NetworkDisabled": True, "User": "1000:1000", "HostConfig": {"CgroupnsMode": "private",
-                                                "SecurityOpt": ["no-new-privileges"]}},
+            "NetworkDisabled": True, "User": "1000:1000",
+            "HostConfig": {"CgroupnsMode": "private", "SecurityOpt": ["no-new-privileges"]}},
            sock=eng.socket)
     engine("POST", f"/containers/{q}/start", sock=eng.socket)
     return name

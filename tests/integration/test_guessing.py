@@ -11,7 +11,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import PAM_SERVICE, as_user, TAG, config_text, pam_stack, set_password, wait_for
+from conftest import PAM_SERVICE, TAG, as_user, config_text, pam_stack, set_password, wait_for
 
 PASSWORD = f"pw-guess-{TAG}"
 
@@ -67,8 +67,9 @@ def failures(b):
 def no_tty(ctl, who, *args, input=None):
     """ctl as who, in a session of its own: no controlling terminal."""
     uid, gid = ctl.ids(who)
-    return subprocess.run(as_user(uid, gid, [ctl.bin, *args]), env=ctl.env(), capture_output=True, text=True, timeout=60,
-                          input=input, stdin=None if input is not None else subprocess.DEVNULL,
+    return subprocess.run(as_user(uid, gid, [ctl.bin, *args]), env=ctl.env(),
+                          capture_output=True, text=True, timeout=60, input=input,
+                          stdin=None if input is not None else subprocess.DEVNULL,
                           start_new_session=True, cwd="/")
 
 
@@ -140,8 +141,9 @@ def test_guessing_is_bounded_across_connections(guess_broker, ctl, accounts):
     uid, gid = ctl.ids("carol")
     for i in range(8):
         procs.append(subprocess.Popen(
-            as_user(uid, gid, [ctl.bin, "-S", "start", target]), env=ctl.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, start_new_session=True, cwd="/"))
+            as_user(uid, gid, [ctl.bin, "-S", "start", target]), env=ctl.env(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True, cwd="/"))
     outs = [p.communicate(input=f"wrong-{i}\n", timeout=60) for i, p in enumerate(procs)]
     assert all(p.returncode == 4 for p in procs), outs
     assert calls() <= 3, calls()

@@ -259,8 +259,8 @@ def test_concurrent_creates_and_provisions_all_succeed(tbroker, ctl, accounts):
     container now existing, not as a failure (fail=closed logins)."""
     user = accounts.users["alice"]
     uid, gid = ctl.ids("alice")
-    procs = [subprocess.Popen(as_user(uid, gid, [ctl.bin, "create", "dev"]), env=ctl.env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd="/",
+    procs = [subprocess.Popen(as_user(uid, gid, [ctl.bin, "create", "dev"]), env=ctl.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/",
                               stdin=subprocess.DEVNULL) for _ in range(8)]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, outs
