@@ -28,6 +28,9 @@
 #include "execconf.h"
 #include "tmplconf.h"
 
+/* Not one of libconfig's types: a whole or decimal number of seconds. */
+#define TYPE_SECONDS	(-1)
+
 struct keyspec {
 	const char	*name;
 	int		 type;
@@ -233,7 +236,7 @@ st_reauth_verbs(struct confctx *c, config_setting_t *s, struct config *cf)
 static int
 st_reauth_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return conf_int(c, s, 0, 86400, &cf->reauth_timeout);
+	return conf_seconds(c, s, 0, 86400 * 1000, &cf->reauth_timeout_ms);
 }
 
 static int
@@ -269,7 +272,7 @@ st_lock_time(struct confctx *c, config_setting_t *s, struct config *cf)
 static int
 st_pam_timeout(struct confctx *c, config_setting_t *s, struct config *cf)
 {
-	return conf_int(c, s, 5, 3600, &cf->pam_timeout);
+	return conf_seconds(c, s, 100, 3600 * 1000, &cf->pam_timeout_ms);
 }
 
 static int
@@ -320,10 +323,10 @@ static const struct keyspec limits_keys[] = {
 };
 static const struct keyspec reauth_keys[] = {
 	{ "verbs", CONFIG_TYPE_ARRAY, st_reauth_verbs },
-	{ "timeout", CONFIG_TYPE_INT, st_reauth_timeout },
+	{ "timeout", TYPE_SECONDS, st_reauth_timeout },
 	{ "tries", CONFIG_TYPE_INT, st_reauth_tries },
 	{ "fail_delay_ms", CONFIG_TYPE_INT, st_fail_delay },
-	{ "pam_timeout", CONFIG_TYPE_INT, st_pam_timeout },
+	{ "pam_timeout", TYPE_SECONDS, st_pam_timeout },
 	{ "max_failures", CONFIG_TYPE_INT, st_max_failures },
 	{ "failure_window", CONFIG_TYPE_INT, st_failure_window },
 	{ "lock_time", CONFIG_TYPE_INT, st_lock_time },
@@ -397,12 +400,26 @@ type_name(int type)
 	switch (type) {
 	case CONFIG_TYPE_GROUP:		return "a group { ... }";
 	case CONFIG_TYPE_INT:		return "an integer";
+	case TYPE_SECONDS:		return "a number of seconds (60, 0.5)";
 	case CONFIG_TYPE_STRING:	return "a string";
 	case CONFIG_TYPE_BOOL:		return "true or false";
 	case CONFIG_TYPE_ARRAY:		return "an array [ ... ]";
 	case CONFIG_TYPE_LIST:		return "a list ( ... )";
 	}
 	return "another type";
+}
+
+/* An empty list () passes for an empty array []. */
+static int
+type_fits(int want, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	if (want == TYPE_SECONDS)
+		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+		    t == CONFIG_TYPE_FLOAT;
+	return t == want || (want == CONFIG_TYPE_ARRAY &&
+	    t == CONFIG_TYPE_LIST && config_setting_length(s) == 0);
 }
 
 static int
@@ -427,10 +444,7 @@ load_section(struct confctx *c, config_setting_t *grp, const struct keyspec *ks,
 			    config_setting_name(grp), config_setting_name(s));
 			return -1;
 		}
-		if (config_setting_type(s) != k->type &&
-		    !(k->type == CONFIG_TYPE_ARRAY &&
-		    config_setting_type(s) == CONFIG_TYPE_LIST &&
-		    config_setting_length(s) == 0)) {
+		if (!type_fits(k->type, s)) {
 			conf_fail(c, s, "%s.%s: must be %s",
 			    config_setting_name(grp), k->name,
 			    type_name(k->type));
@@ -536,13 +550,13 @@ set_defaults(struct config *cf)
 	cf->exec_idle = 3600;
 	cf->idle_timeout = 900;
 	cf->warnings = 5;
-	cf->reauth_timeout = 300;
+	cf->reauth_timeout_ms = 300 * 1000;
 	cf->reauth_tries = 3;
 	cf->fail_delay_ms = 2000;
 	cf->failures.max = 5;
 	cf->failures.window = 600;
 	cf->failures.lock_time = 300;
-	cf->pam_timeout = 60;
+	cf->pam_timeout_ms = 60 * 1000;
 	cf->ticket_dir = strdup("/run/ctl/tickets");
 	if (cf->listen_path == NULL || cf->docker_socket == NULL ||
 	    cf->api_version == NULL || cf->pam_service == NULL ||

@@ -75,6 +75,40 @@ conf_int(struct confctx *c, config_setting_t *s, int lo, int hi, int *dst)
 }
 
 /*
+ * A duration in seconds, whole (60) or decimal (0.5), kept in
+ * milliseconds; the bounds are milliseconds too. Checked as a double
+ * before any conversion, so that no value, NaN included, reaches an
+ * out-of-range cast.
+ */
+int
+conf_seconds(struct confctx *c, config_setting_t *s, int lo_ms, int hi_ms,
+    int *dst)
+{
+	double v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	default:
+		v = config_setting_get_float(s);
+		break;
+	}
+	v *= 1000;
+	if (!(v >= lo_ms && v <= hi_ms) || (v > 0 && v < 0.5)) {
+		conf_fail(c, s, "%s: must be between %g and %g seconds%s",
+		    config_setting_name(s), lo_ms / 1000.0, hi_ms / 1000.0,
+		    lo_ms == 0 ? " (0, or 0.001 at least)" : "");
+		return -1;
+	}
+	*dst = (int)(v + 0.5);
+	return 0;
+}
+
+/*
  * Verbs no list names: each comes with another's grant, deny and
  * password. inspect shows the container status does, more fully, and
  * what keeps secrets out of it is inspect.c's allow-list, not a grant.

@@ -19,6 +19,7 @@ void	conf_fail(struct confctx *, const config_setting_t *, const char *,
 int	conf_string(struct confctx *, config_setting_t *, char **);
 int	conf_abspath(struct confctx *, config_setting_t *, char **);
 int	conf_int(struct confctx *, config_setting_t *, int, int, int *);
+int	conf_seconds(struct confctx *, config_setting_t *, int, int, int *);
 int	conf_verbs(struct confctx *, config_setting_t *, unsigned *);
 char	**conf_strlist(struct confctx *, config_setting_t *, int patterns);
 void	strv_free(char **);

@@ -95,10 +95,10 @@ struct config {
 	char		**exec_runtimes;	/* besides runc; NULL */
 	int		 exec_allow_root;
 	int		 exec_line;		/* of bind_allow, for errors */
-	int		 reauth_timeout;	/* ticket lifetime, seconds */
+	int		 reauth_timeout_ms;	/* ticket lifetime */
 	int		 reauth_tries;
 	int		 fail_delay_ms;		/* after a wrong password */
-	int		 pam_timeout;		/* seconds for one PAM call */
+	int		 pam_timeout_ms;	/* for one PAM call */
 	struct failure_limits	 failures;	/* across connections */
 	char		*ticket_dir;
 	char		**trusted;		/* image allowlist */

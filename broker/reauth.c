@@ -7,9 +7,9 @@
  *    login session exists (ticket.c).
  * 2. Every failed attempt is its own audit record; the password is never
  *    in one.
- * 3. PAM gets reauth.pam_timeout seconds in all. A module that never
- *    answers ends this session with a refusal that is sent and audited
- *    from the alarm handler, using only write(2) on bytes prepared in
+ * 3. PAM gets reauth.pam_timeout in all. A module that never answers
+ *    ends this session with a refusal that is sent and audited from the
+ *    timer's handler, using only write(2) on bytes prepared in
  *    advance; other sessions, in other processes, go on.
  * 4. PAM is never called for a client that cannot answer a prompt, nor
  *    for a uid that failures.c has locked or whose attempts in flight
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ctld.h"
@@ -44,11 +45,12 @@ on_alarm(int sig)
 	_exit(1);
 }
 
-/* Prepares the timeout answer and audit line, then arms the alarm. */
+/* Prepares the timeout answer and audit line, then arms the timer. */
 static int
 guard_arm(const struct config *cf, int fd, const struct audit_rec *a)
 {
 	struct audit_rec t = *a;
+	struct itimerval it = { 0 };
 	const char *msg = "{\"exit\":4,\"error\":\"authentication timed out\"}";
 	size_t len = strlen(msg);
 	ssize_t n;
@@ -57,7 +59,7 @@ guard_arm(const struct config *cf, int fd, const struct audit_rec *a)
 	t.exit = EXIT_AUTH;
 	t.result = "authentication timed out";
 	snprintf(t.reason, sizeof(t.reason), "PAM did not answer within "
-	    "%d seconds", cf->pam_timeout);
+	    "%g seconds", cf->pam_timeout_ms / 1000.0);
 	if ((n = auditlog_render(&t, guard_audit, sizeof(guard_audit))) == -1)
 		return -1;
 	guard_audit_len = (size_t)n;
@@ -66,15 +68,22 @@ guard_arm(const struct config *cf, int fd, const struct audit_rec *a)
 	memcpy(guard_done + PROTO_HDR_LEN, msg, len);
 	guard_done_len = PROTO_HDR_LEN + len;
 	guard_fd = fd;
+	it.it_value.tv_sec = cf->pam_timeout_ms / 1000;
+	it.it_value.tv_usec = (cf->pam_timeout_ms % 1000) * 1000;
 	signal(SIGALRM, on_alarm);
-	alarm((unsigned)cf->pam_timeout);
+	if (setitimer(ITIMER_REAL, &it, NULL) == -1) {
+		signal(SIGALRM, SIG_DFL);
+		return -1;
+	}
 	return 0;
 }
 
 static void
 guard_disarm(void)
 {
-	alarm(0);
+	static const struct itimerval off;
+
+	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_DFL);
 	guard_fd = -1;
 }

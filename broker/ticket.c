@@ -9,8 +9,10 @@
  * 2. A ticket names the uid, the session id and the session leader's
  *    start time, so it dies with the login session and a reused pid or
  *    session id never inherits it.
- * 3. Times are CLOCK_BOOTTIME: setting the wall clock neither extends
- *    nor revives a ticket; a ticket from the future is invalid.
+ * 3. Times are CLOCK_BOOTTIME milliseconds: setting the wall clock
+ *    neither extends nor revives a ticket; a ticket from the future is
+ *    invalid, and one an earlier ctld wrote in seconds lies far in the
+ *    past.
  * 4. Anything unexpected means "no ticket": the user is asked again.
  */
 #include <errno.h>
@@ -25,13 +27,13 @@
 #include "ctld.h"
 
 static long long
-boottime(void)
+boottime_ms(void)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1)
 		return -1;
-	return (long long)ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -71,7 +73,7 @@ ticket_valid(const struct config *cf, uid_t uid, const struct peer *p)
 	ssize_t n;
 	int dfd, fd, ok = 0;
 
-	if (p->sid <= 0 || cf->reauth_timeout == 0 ||
+	if (p->sid <= 0 || cf->reauth_timeout_ms == 0 ||
 	    (dfd = open_dir(cf, 0)) == -1)
 		return 0;
 	ticket_name(uid, p, name, sizeof(name));
@@ -84,8 +86,8 @@ ticket_valid(const struct config *cf, uid_t uid, const struct peer *p)
 	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
 		t = strtoll(buf, NULL, 10);
-		now = boottime();
-		ok = t > 0 && now >= t && now - t < cf->reauth_timeout;
+		now = boottime_ms();
+		ok = t > 0 && now >= t && now - t < cf->reauth_timeout_ms;
 	}
 	close(fd);
 	return ok;
@@ -97,7 +99,7 @@ ticket_write(const struct config *cf, uid_t uid, const struct peer *p)
 	char name[96], buf[32];
 	int dfd, fd, len, rc = -1;
 
-	if (p->sid <= 0 || cf->reauth_timeout == 0)
+	if (p->sid <= 0 || cf->reauth_timeout_ms == 0)
 		return 0;
 	if ((dfd = open_dir(cf, 1)) == -1)
 		return -1;
@@ -108,7 +110,7 @@ ticket_write(const struct config *cf, uid_t uid, const struct peer *p)
 	close(dfd);
 	if (fd == -1)
 		return -1;
-	len = snprintf(buf, sizeof(buf), "%lld\n", boottime());
+	len = snprintf(buf, sizeof(buf), "%lld\n", boottime_ms());
 	if (write(fd, buf, (size_t)len) == len)
 		rc = 0;
 	close(fd);

@@ -219,10 +219,10 @@ test_defaults(void **state)
 	assert_int_equal(cf->exec_idle, 3600);
 	assert_int_equal(cf->idle_timeout, 900);
 	assert_int_equal(cf->reauth_verbs, 0);
-	assert_int_equal(cf->reauth_timeout, 300);
+	assert_int_equal(cf->reauth_timeout_ms, 300000);
 	assert_int_equal(cf->reauth_tries, 3);
 	assert_int_equal(cf->fail_delay_ms, 2000);
-	assert_int_equal(cf->pam_timeout, 60);
+	assert_int_equal(cf->pam_timeout_ms, 60000);
 	assert_string_equal(cf->ticket_dir, "/run/ctl/tickets");
 	assert_null(cf->audit_sessions);	/* not recording */
 	assert_int_equal(cf->audit_sessions_input, 0);
@@ -290,11 +290,26 @@ test_reauth(void **state)
 	    &cf);
 	assert_int_equal(cf->reauth_verbs,
 	    VERB_BIT(VERB_STOP) | VERB_BIT(VERB_RM));
-	assert_int_equal(cf->reauth_timeout, 0);
+	assert_int_equal(cf->reauth_timeout_ms, 0);
 	assert_int_equal(cf->reauth_tries, 10);
 	assert_int_equal(cf->fail_delay_ms, 0);
-	assert_int_equal(cf->pam_timeout, 5);
+	assert_int_equal(cf->pam_timeout_ms, 5000);
 	assert_string_equal(cf->ticket_dir, "/var/lib/ctl/t");
+	config_free(cf);
+
+	/* Decimal seconds, kept in milliseconds: sub-second ones for tests. */
+	must_load("reauth = { timeout = 0.25; pam_timeout = 0.1; };\n", &cf);
+	assert_int_equal(cf->reauth_timeout_ms, 250);
+	assert_int_equal(cf->pam_timeout_ms, 100);
+	config_free(cf);
+	must_load("reauth = { timeout = 86400.0; pam_timeout = 2.0005; };\n",
+	    &cf);
+	assert_int_equal(cf->reauth_timeout_ms, 86400000);
+	assert_int_equal(cf->pam_timeout_ms, 2001);
+	config_free(cf);
+	must_load("reauth = { timeout = 0.001; pam_timeout = 3600; };\n", &cf);
+	assert_int_equal(cf->reauth_timeout_ms, 1);
+	assert_int_equal(cf->pam_timeout_ms, 3600000);
 	config_free(cf);
 
 	must_fail("reauth = {\n  verbs = [\"stop\", \"sudo\"]; };\n", 2,
@@ -309,7 +324,18 @@ test_reauth(void **state)
 	must_fail("reauth = { fail_delay_ms = -1; };\n", 1, "fail_delay_ms");
 	must_fail("reauth = { timeout = 86401; };\n", 1, "timeout");
 	must_fail("reauth = { timeout = -1; };\n", 1, "timeout");
-	must_fail("reauth = { pam_timeout = 4; };\n", 1, "pam_timeout");
+	must_fail("reauth = { pam_timeout = 0.09; };\n", 1,
+	    "pam_timeout: must be between 0.1 and 3600 seconds");
+	must_fail("reauth = { pam_timeout = 3600.001; };\n", 1, "pam_timeout");
+	must_fail("reauth = { timeout = 0.0004; };\n", 1,
+	    "timeout: must be between 0 and 86400 seconds (0, or 0.001 at least)");
+	must_fail("reauth = { timeout = -0.5; };\n", 1, "timeout");
+	must_fail("reauth = { timeout = 1e300; };\n", 1, "timeout");
+	must_fail("reauth = { timeout = 5000000000; };\n", 1, "timeout");
+	must_fail("reauth = { timeout = \"5s\"; };\n", 1,
+	    "reauth.timeout: must be a number of seconds (60, 0.5)");
+	must_fail("reauth = { pam_timeout = true; };\n", 1,
+	    "reauth.pam_timeout: must be a number of seconds");
 	must_fail("reauth = { ttl = 5; };\n", 1, "unknown setting reauth.ttl");
 }
 
