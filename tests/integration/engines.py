@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.parse
 from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -567,15 +568,31 @@ def certs(tmpdir_shared):
 
 
 @pytest.fixture(scope="session")
-def tls_engine(tmpdir_shared, certs, image):
-    """A TLSDockerd with the test image (image) loaded."""
-    yield from _engine(TLSDockerd(tmpdir_shared, "t", certs), image)
+def engine_pair(tmpdir_shared, certs, image):
+    """A TLSDockerd and a plain PrivateDockerd, started and taken down
+    side by side: the tests that use one (xdist group "engines") use both."""
+    ds = [TLSDockerd(tmpdir_shared, "t", certs), PrivateDockerd(tmpdir_shared, "u")]
+    gens = [_engine(d, image) for d in ds]
+    with ThreadPoolExecutor(2) as pool:
+        up = [pool.submit(next, g) for g in gens]
+        try:
+            yield [f.result() for f in up]
+        finally:
+            downs = [pool.submit(lambda g: next(g, None), g) for g in gens]
+            for f in downs:
+                f.result()
 
 
 @pytest.fixture(scope="session")
-def second_engine(tmpdir_shared, image):
+def tls_engine(engine_pair):
+    """A TLSDockerd with the test image (image) loaded."""
+    return engine_pair[0]
+
+
+@pytest.fixture(scope="session")
+def second_engine(engine_pair):
     """A plain PrivateDockerd (socket, host, docker()) with the test image."""
-    yield from _engine(PrivateDockerd(tmpdir_shared, "u"), image)
+    return engine_pair[1]
 
 
 @pytest.fixture(scope="session")

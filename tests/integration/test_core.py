@@ -155,27 +155,33 @@ def test_no_such_container_leaves_on_the_quantum(make_broker, ctl, world):
     b = make_broker(extra="limits = { miss_quantum_ms = 300; };\n")
     ctl.broker = b
     uid, gid = ctl.ids("alice")
+    # one connection per request, all at once: the quantum is each one's
     probe = (
-        "import json, socket, struct, sys, time\n"
-        "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "import json, socket, struct, sys, threading, time\n"
         "def f(t, o):\n"
         "    b = json.dumps(o).encode(); return struct.pack('>BI', t, len(b)) + b\n"
-        "def rd():\n"
+        "def rd(s):\n"
         "    h = b''\n"
         "    while len(h) < 5: h += s.recv(5 - len(h))\n"
         "    n = struct.unpack('>BI', h)[1]; b = b''\n"
         "    while len(b) < n: b += s.recv(n - len(b))\n"
         "    return h[0], b\n"
-        "s.sendall(f(1, {'proto': 1})); rd(); t0 = time.monotonic()\n"
-        "s.sendall(f(3, {'verb': 'status', 'name': sys.argv[2]}))\n"
-        "t, b = rd(); print(time.monotonic() - t0, json.loads(b)['exit'])\n")
-    for name in (world["bob_app"], f"{TAG}-does-not-exist", world["nolabel"]):
-        for _ in range(3):
-            r = subprocess.run(as_user(uid, gid, ["/usr/bin/python3", "-c", probe, b.socket,
-                                                  name]), capture_output=True, text=True,
-                               timeout=30)
-            took, code = r.stdout.split()
-            assert code == "3" and float(took) >= 0.3, (name, r.stdout, r.stderr)
+        "def ask(name, out):\n"
+        "    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "    s.sendall(f(1, {'proto': 1})); rd(s); t0 = time.monotonic()\n"
+        "    s.sendall(f(3, {'verb': 'status', 'name': name}))\n"
+        "    t, b = rd(s); out.append((name, time.monotonic() - t0, json.loads(b)['exit']))\n"
+        "out = []\n"
+        "ts = [threading.Thread(target=ask, args=(n, out)) for n in sys.argv[2:]]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(json.dumps(out))\n")
+    names = [world["bob_app"], f"{TAG}-does-not-exist", world["nolabel"]] * 3
+    r = subprocess.run(as_user(uid, gid, ["/usr/bin/python3", "-c", probe, b.socket, *names]),
+                       capture_output=True, text=True, timeout=30)
+    answers = json.loads(r.stdout or "null")
+    assert answers and sorted(a[0] for a in answers) == sorted(names), (r.stdout, r.stderr)
+    for name, took, code in answers:
+        assert code == 3 and took >= 0.3, (name, took, code)
 
 
 def test_unlabelled_container_looks_missing(ctl, world):

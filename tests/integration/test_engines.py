@@ -114,7 +114,8 @@ def test_ls_asks_every_engine(mctl, fleet):
 
 def test_every_verb_reaches_the_engine_that_has_it(mctl, fleet, tls_engine, second_engine):
     n, b = fleet
-    for name, eng in ((n["two"], tls_engine), (n["three"], second_engine)):
+
+    def every_verb(name, eng):  # on both engines at once
         cid = eng.docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
         st = mctl("alice", "status", name)
         assert st.returncode == 0 and cid[:12] in st.stdout + mctl("alice", "inspect", name).stdout
@@ -126,6 +127,12 @@ def test_every_verb_reaches_the_engine_that_has_it(mctl, fleet, tls_engine, seco
         assert mctl("alice", "stats", "--no-stream", name).returncode == 0
         ex = mctl("alice", "exec", name, "--", "sh", "-c", "echo on $0; exit 4", eng.host)
         assert ex.returncode == 4 and ex.stdout == f"on {eng.host}\n", ex.stderr
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(every_verb, n["two"], tls_engine),
+                pool.submit(every_verb, n["three"], second_engine)]
+        for f in done:
+            f.result()
     recs = [r for r in b.audit_lines() if r.get("container") == n["three"]]
     assert recs and all(r["engine"] == "build03" for r in recs), recs[-1]
 

@@ -203,7 +203,7 @@ LINES = 40000  # 4.6 MB of log: more than a relay queues for one follower (1 MiB
 # and the sockets and pipes behind it hold (some 1.3 MB)
 
 
-@pytest.mark.serial  # the fast follower must keep pace with an 11.6 MB flood
+@pytest.mark.serial  # the fast follower must keep pace with a 4.6 MB flood
 def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_containers):
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""
@@ -487,7 +487,6 @@ def test_a_stalled_follower_delays_nobody(make_broker, ctl, accounts, own_contai
     assert cut[0]["result"] == "cut: fell behind" and cut[0]["exit"] == 1, cut
 
 
-@pytest.mark.serial
 def test_a_uid_cut_too_often_reads_dockerd(make_broker, ctl, accounts, own_containers):
     """alice stalls three follows at once (RELAY_CUTS_MAX): each is cut and
     audited; her next follow of that container reads dockerd itself, and
