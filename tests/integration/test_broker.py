@@ -160,7 +160,7 @@ def test_config_writable_by_others_refused(bins, broker, tmpdir_shared):
 
 
 def test_explain(bins, broker, accounts, containers):
-    name = containers.create(f"web-{TAG}-explain", owner=accounts.users["bob"])
+    name = containers.create(f"web-{TAG}-explain", owner=accounts.users["bob"], start=False)
     r = run(bins["ctld"], "--explain", accounts.users["bob"], "status", name,
             "-f", broker.conf, check=False)
     assert r.returncode == 0 and "allowed" in r.stdout and "owner" in r.stdout
@@ -179,7 +179,7 @@ def test_explain(bins, broker, accounts, containers):
 def test_reload_keeps_old_config_when_new_is_broken(make_broker, ctl, accounts, containers):
     b = make_broker()
     ctl.broker = b
-    name = containers.create(f"{TAG}-reload", owner=accounts.users["bob"])
+    name = containers.create(f"{TAG}-reload", owner=accounts.users["bob"], start=False)
     assert ctl("carol", "status", name).returncode == 0
     good = open(b.conf).read()
     b.write_config(good + "\nthis is not libconfig\n")

@@ -41,14 +41,20 @@ def counted(tmpdir_shared):
     os.unlink(f"/etc/pam.d/{name}")
 
 
+@pytest.fixture(scope="module")
+def guess_target(accounts, containers):
+    """carol's, running, and asked to start: the password is what these
+    tests are about, and a start that changes nothing costs dockerd
+    nothing, so one container serves the module."""
+    return containers.create(f"{TAG}-guess-{time.time_ns() % 100000}",
+                             owner=accounts.users["carol"])
+
+
 @pytest.fixture
-def guess_broker(make_broker, accounts, counted, ctl, containers):
+def guess_broker(make_broker, accounts, counted, ctl, guess_target):
     name, calls = counted
-    user = accounts.users["carol"]
-    set_password(user, PASSWORD)
-    # running, and asked to start: the password is what these tests are
-    # about, and a start that changes nothing costs dockerd no restart
-    target = containers.create(f"{TAG}-guess-{time.time_ns() % 100000}", owner=user)
+    set_password(accounts.users["carol"], PASSWORD)
+    target = guess_target
 
     def make(extra=""):
         b = make_broker(config_text(

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import TAG, inspect
 
+pytestmark = pytest.mark.xdist_group("hostile_shell")  # target made once
+
 CANARY = f"/tmp/ctl-pwned-{TAG}"
 T = f"{TAG}-target"   # the target container, created by the fixture
 

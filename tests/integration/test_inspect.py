@@ -12,6 +12,8 @@ import pytest
 from conftest import IDLE, TAG, engine, inspect, wait_for
 from test_templates import image_id, other_image, tbroker  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.xdist_group("inspect")  # other_image imported once
+
 KEYS = {"name", "id", "image", "created", "state", "exit_code", "error", "oom_killed",
         "started_at", "finished_at", "health", "failing_streak", "health_log",
         "restart_count", "restart_policy", "restart_max", "tty", "memory", "cpus", "pids",

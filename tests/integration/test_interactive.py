@@ -8,6 +8,8 @@ import pytest
 
 from conftest import TAG, logs, wait_for
 
+pytestmark = pytest.mark.xdist_group("interactive")  # mine, hostile made once
+
 
 @pytest.fixture(scope="module")
 def mine(module_containers, accounts):

@@ -41,8 +41,10 @@ def hang_service(tmpdir_shared):
         os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def target(containers, accounts):
+    """alice's, running; no test here changes it: restarts are refused,
+    and a start of a running container changes nothing."""
     return containers.create(f"{TAG}-reauth-{os.getpid()}-{time.time_ns() % 10000}",
                              owner=accounts.users["alice"])
 

@@ -29,7 +29,8 @@ def test_stop_start_several_with_one_not_permitted(ctl, broker, own_containers, 
 
 def test_status_json_of_several_is_an_array(ctl, own_containers, accounts):
     u = accounts.users
-    a1, a2 = own_containers.create_many([f"{TAG}-sevj-a1", f"{TAG}-sevj-a2"], owner=u["alice"])
+    a1, a2 = own_containers.create_many([f"{TAG}-sevj-a1", f"{TAG}-sevj-a2"], owner=u["alice"],
+                                        start=False)
     r = ctl("alice", "status", "--json", a1, a2)
     assert r.returncode == 0, r.stderr
     assert [s["name"] for s in json.loads(r.stdout)] == [a1, a2]
@@ -39,28 +40,29 @@ def test_status_json_of_several_is_an_array(ctl, own_containers, accounts):
 
 
 def test_one_password_for_several_names(make_broker, ctl, accounts, pam_service, own_containers):
-    """restart a b with reauth: the password is read once (-S takes the
-    first line of stdin); the second name passes on the ticket the first
-    left, and a wrong password stops the prompts for the rest."""
+    """start a b with reauth (both running: nothing else changes): the
+    password is read once (-S takes the first line of stdin); the second
+    name passes on the ticket the first left, and a wrong password stops
+    the prompts for the rest."""
     u = accounts.users
     a1, a2 = own_containers.create_many([f"{TAG}-sevp-a1", f"{TAG}-sevp-a2"], owner=u["alice"])
     b = make_broker(config_text("@DIR@", accounts, pam_service,
-                                extra='reauth = { verbs = ["restart"]; '
+                                extra='reauth = { verbs = ["start"]; '
                                       'dir = "@DIR@/tickets"; };\n'))
     ctl.broker = b
     set_password(u["alice"], f"pw-{TAG}")
     sess = LoginSession(ctl, "alice")
     try:
-        r = sess("-S", "restart", "-t", "0", a1, a2, input=f"pw-{TAG}\n")
+        r = sess("-S", "start", a1, a2, input=f"pw-{TAG}\n")
         assert r.returncode == 0, r.stderr
-        assert r.stdout == f"{a1}: restarted\n{a2}: restarted\n"
+        assert r.stdout == f"{a1}: already running\n{a2}: already running\n"
         assert r.stderr.count("assword") == 1, r.stderr
     finally:
         sess.close()
     # wrong: one authentication (PAM's three tries) for the command; the
     # second name is not asked again, it is told a password is needed
     before = len(b.audit_lines())
-    r = ctl("alice", "-S", "restart", "-t", "0", a1, a2,
+    r = ctl("alice", "-S", "start", a1, a2,
             input="wrong\nwrong\nwrong\nwrong\nwrong\nwrong\n")
     assert r.returncode == 4
     assert r.stderr.count("incorrect password attempts") == 1, r.stderr

@@ -42,18 +42,16 @@ def quiet(accounts, containers):
 
 
 @pytest.fixture
-def mine(request, quiet, own_containers, accounts):
-    """The module's containers; for the serial test that compares with
-    docker, "busy" spins (beside the parallel tests a spinning loop would
-    take a core from them, and they from it)."""
-    if request.node.get_closest_marker("serial") is None:
-        return quiet
-    busy = own_containers.create(f"{TAG}-st-busy", owner=accounts.users["alice"], cmd=BUSY)
-    return dict(quiet, busy=busy)
+def spinning(own_containers, accounts):
+    """For the serial test that compares with docker, alice's container
+    that spins (beside the parallel tests a spinning loop would take a
+    core from them, and they from it); it alone, so that the serial run
+    makes no other."""
+    return own_containers.create(f"{TAG}-st-busy", owner=accounts.users["alice"], cmd=BUSY)
 
 
 @pytest.mark.serial  # a busy loop's CPU %, compared: on a machine doing nothing else
-def test_a_sample_is_what_docker_stats_says(ctl, mine):
+def test_a_sample_is_what_docker_stats_says(ctl, spinning):
     """Both asked at once, so their one-second windows overlap. The CPU %
     of a busy loop is its share of one CPU over each window; even alone
     on two cores that share moves by some points from second to second,
@@ -61,13 +59,13 @@ def test_a_sample_is_what_docker_stats_says(ctl, mine):
     same counter less the same cache, read a moment apart: within 1 MiB
     or 10 %. The limit, the PIDs and the (idle) I/O must be equal."""
     # past the loop's start: both windows see it spinning
-    assert wait_for(lambda: cpu_seconds(inspect(mine["busy"])["State"]["Pid"]) >= 0.3, 10)
+    assert wait_for(lambda: cpu_seconds(inspect(spinning)["State"]["Pid"]) >= 0.3, 10)
     # the table's sample too: its I/O cells, idle, are docker's whatever the window
     with ThreadPoolExecutor(3) as pool:
-        ours = pool.submit(ctl, "alice", "stats", "--no-stream", "--json", mine["busy"])
+        ours = pool.submit(ctl, "alice", "stats", "--no-stream", "--json", spinning)
         theirs = pool.submit(docker, "stats", "--no-stream", "--format", "{{json .}}",
-                             mine["busy"])
-        table = pool.submit(ctl, "alice", "stats", "--no-stream", mine["busy"])
+                             spinning)
+        table = pool.submit(ctl, "alice", "stats", "--no-stream", spinning)
         ours, theirs, r = ours.result(), theirs.result(), table.result()
     assert ours.returncode == 0, ours.stderr
     row = json.loads(ours.stdout)["containers"][0]
@@ -81,63 +79,68 @@ def test_a_sample_is_what_docker_stats_says(ctl, mine):
     assert str(row["pids"]) == d["PIDs"]
     assert r.returncode == 0, r.stderr
     cells = re.split(r"\s{2,}", r.stdout.splitlines()[1].strip())
-    assert cells[0] == mine["busy"]
+    assert cells[0] == spinning
     assert cells[4] == d["NetIO"] and cells[5] == d["BlockIO"], (cells, d)
 
 
-def test_table_and_json_shape(ctl, mine):
-    r = ctl("alice", "stats", "--no-stream", mine["idle"], mine["busy"])
+def both(*calls):
+    """ctl calls side by side: each waits out its own sample's window."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result() for f in [pool.submit(*c) for c in calls]]
+
+
+def test_table_and_json_shape(ctl, quiet):
+    r, j = both((ctl, "alice", "stats", "--no-stream", quiet["idle"], quiet["busy"]),
+                (ctl, "alice", "stats", "--no-stream", "--json", quiet["idle"]))
     assert r.returncode == 0 and r.stderr == "", r.stderr
     lines = r.stdout.splitlines()
     assert re.split(r"\s{2,}", lines[0].strip()) == [
         "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
-    assert [l.split()[0] for l in lines[1:]] == [mine["idle"], mine["busy"]]
-    r = ctl("alice", "stats", "--no-stream", "--json", mine["idle"])
-    data = json.loads(r.stdout)
+    assert [l.split()[0] for l in lines[1:]] == [quiet["idle"], quiet["busy"]]
+    data = json.loads(j.stdout)
     assert set(data) == {"containers"}
     (row,) = data["containers"]
     assert set(row) == {"name", "id", "cpu_percent", "memory_used", "memory_limit",
                         "memory_percent", "net_rx", "net_tx", "block_read",
                         "block_write", "pids"}
-    assert row["name"] == mine["idle"] and len(row["id"]) == 64
+    assert row["name"] == quiet["idle"] and len(row["id"]) == 64
 
 
-def test_a_name_not_permitted_is_not_found(ctl, broker, mine):
+def test_a_name_not_permitted_is_not_found(ctl, broker, quiet):
     before = len(broker.audit_lines())
-    r = ctl("alice", "stats", "--no-stream", mine["idle"], mine["bobs"])
-    missing = ctl("alice", "stats", "--no-stream", mine["idle"], f"{TAG}-st-missing")
+    r, missing = both((ctl, "alice", "stats", "--no-stream", quiet["idle"], quiet["bobs"]),
+                      (ctl, "alice", "stats", "--no-stream", quiet["idle"], f"{TAG}-st-missing"))
     assert r.returncode == missing.returncode == 3
-    assert r.stderr == f"ctl: no such container: {mine['bobs']}\n"
-    assert r.stderr.replace(mine["bobs"], "X") == \
+    assert r.stderr == f"ctl: no such container: {quiet['bobs']}\n"
+    assert r.stderr.replace(quiet["bobs"], "X") == \
         missing.stderr.replace(f"{TAG}-st-missing", "X")
-    assert mine["bobs"] not in r.stdout and mine["idle"] in r.stdout
+    assert quiet["bobs"] not in r.stdout and quiet["idle"] in r.stdout
     recs = [x for x in broker.audit_lines()[before:] if x.get("container")]
-    assert [(x["container"], x["decision"]) for x in recs[:2]] == [
-        (mine["idle"], "allow"), (mine["bobs"], "deny")] or \
-        [(x["container"], x["decision"]) for x in recs[:2]] == [
-        (mine["bobs"], "deny"), (mine["idle"], "allow")]
+    assert sorted((x["container"], x["decision"]) for x in recs) == sorted([
+        (quiet["idle"], "allow"), (quiet["bobs"], "deny"),
+        (quiet["idle"], "allow"), (f"{TAG}-st-missing", "deny")]), recs
 
 
-def test_no_name_is_all_the_callers_running(ctl, mine):
-    r = ctl("alice", "stats", "--no-stream", "--json")
+def test_no_name_is_all_the_callers_running(ctl, quiet):
+    r, rb = both((ctl, "alice", "stats", "--no-stream", "--json"),
+                 (ctl, "bob", "stats", "--no-stream", "--json"))
     assert r.returncode == 0, r.stderr
     names = {c["name"] for c in json.loads(r.stdout)["containers"]}
-    assert {mine["busy"], mine["idle"]} <= names
-    assert mine["off"] not in names and mine["bobs"] not in names
-    r = ctl("bob", "stats", "--no-stream", "--json")
-    names = {c["name"] for c in json.loads(r.stdout)["containers"]}
-    assert mine["bobs"] in names and mine["idle"] not in names
+    assert {quiet["busy"], quiet["idle"]} <= names
+    assert quiet["off"] not in names and quiet["bobs"] not in names
+    names = {c["name"] for c in json.loads(rb.stdout)["containers"]}
+    assert quiet["bobs"] in names and quiet["idle"] not in names
 
 
-def test_stream_lines_until_sigint(ctl, broker, mine):
-    p = ctl.popen("alice", "stats", mine["idle"], stdout=subprocess.PIPE,
+def test_stream_lines_until_sigint(ctl, broker, quiet):
+    p = ctl.popen("alice", "stats", quiet["idle"], stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:
         header = p.stdout.readline()
         first = p.stdout.readline()
         second = p.stdout.readline()  # a line per round on a pipe, no header again
         assert header.split()[0] == "NAME"
-        assert first.split()[0] == second.split()[0] == mine["idle"]
+        assert first.split()[0] == second.split()[0] == quiet["idle"]
         p.send_signal(signal.SIGINT)
         assert p.wait(timeout=10) == 130
     finally:
@@ -147,18 +150,18 @@ def test_stream_lines_until_sigint(ctl, broker, mine):
                                 for x in broker.audit_lines()[-5:]), 10)
 
 
-def test_stream_on_a_terminal_redraws_one_table(ctl, mine):
+def test_stream_on_a_terminal_redraws_one_table(ctl, quiet):
     """A refused name is said under each table, which the next redraw
     would otherwise wipe."""
     pexpect = pytest.importorskip("pexpect")
-    argv = ctl.spawn_argv("alice", "stats", mine["idle"], mine["bobs"])
+    argv = ctl.spawn_argv("alice", "stats", quiet["idle"], quiet["bobs"])
     child = pexpect.spawn(argv[0], argv[1:], timeout=15, encoding="utf-8")
     try:
         for _ in range(2):  # the next round drawn over the first
             child.expect_exact("\x1b[H\x1b[J")
             child.expect_exact("NAME")
-            child.expect_exact(mine["idle"])
-            child.expect_exact(f"ctl: no such container: {mine['bobs']}")
+            child.expect_exact(quiet["idle"])
+            child.expect_exact(f"ctl: no such container: {quiet['bobs']}")
         child.sendintr()
         child.expect(pexpect.EOF)
     finally:
@@ -166,19 +169,19 @@ def test_stream_on_a_terminal_redraws_one_table(ctl, mine):
     assert child.exitstatus == 130 or child.signalstatus == signal.SIGINT
 
 
-def test_reload_revokes_a_name_from_a_stream(make_broker, ctl, accounts, pam_service, mine):
+def test_reload_revokes_a_name_from_a_stream(make_broker, ctl, accounts, pam_service, quiet):
     """dave sees alice's container through a rule: a reload that drops the
     rule takes it out of his stream, told and audited, which then ends."""
     base = config_text("@DIR@", accounts, pam_service)
-    rule = (f'  {{ users = ["{accounts.users["dave"]}"]; containers = ["{mine["idle"]}"]; '
+    rule = (f'  {{ users = ["{accounts.users["dave"]}"]; containers = ["{quiet["idle"]}"]; '
             'verbs = ["stats"]; },\n')
     b = make_broker(base.replace("rules = (\n", "rules = (\n" + rule))
     ctl.broker = b
-    p = ctl.popen("dave", "stats", mine["idle"], stdout=subprocess.PIPE,
+    p = ctl.popen("dave", "stats", quiet["idle"], stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().split()[0] == "NAME"
-        assert p.stdout.readline().split()[0] == mine["idle"]
+        assert p.stdout.readline().split()[0] == quiet["idle"]
         n = b.logtext().count("configuration reloaded")
         b.write_config(base.replace("@DIR@", b.dir))
         b.proc.send_signal(signal.SIGHUP)
@@ -188,8 +191,8 @@ def test_reload_revokes_a_name_from_a_stream(make_broker, ctl, accounts, pam_ser
         p.kill()
         p.wait()
     assert p.returncode == 3, err
-    assert f"ctl: access to {mine['idle']} was revoked\n" in err
+    assert f"ctl: access to {quiet['idle']} was revoked\n" in err
     assert "stats ended: no container left to sample" in err
-    recs = [a for a in b.audit_lines() if a.get("container") == mine["idle"]]
+    recs = [a for a in b.audit_lines() if a.get("container") == quiet["idle"]]
     assert recs[-1]["result"] == "revoked" and recs[-1]["decision"] == "deny", recs
     assert recs[-1]["reason"].startswith("revoked on reload: ")
