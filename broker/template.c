@@ -9,8 +9,9 @@
  *    template's allowed capabilities, no-new-privileges, a PID limit,
  *    private IPC and cgroup namespaces (dockerd's default for the latter
  *    on cgroup v1 is the host's), no host binds, no devices, no host
- *    PID/network/user namespace, a non-root user unless run_as_root
- *    was said: contained (contain.c) by construction, but for root.
+ *    PID/network/user namespace (network = false: none at all), a
+ *    non-root user unless run_as_root was said: contained (contain.c)
+ *    by construction, but for root.
  * 3. The image must match images.trusted; an entry pinned by digest
  *    matches only if the local image has exactly that digest. The create
  *    request names the image by the ID that was checked, so a retag in
@@ -171,6 +172,8 @@ host_config(const struct template *t, const char *volume)
 	    "RestartPolicy", "Name", t->restart ? t->restart : "no");
 	if (hc == NULL)
 		return NULL;
+	if (t->no_network)
+		json_object_set_new(hc, "NetworkMode", json_string("none"));
 	if (t->memory > 0)
 		json_object_set_new(hc, "Memory", json_integer(t->memory));
 	if (t->nano_cpus > 0)

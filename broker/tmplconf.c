@@ -212,6 +212,11 @@ t_key(struct confctx *c, config_setting_t *s, struct template *t)
 		return config_setting_type(s) == CONFIG_TYPE_BOOL ? 0 :
 		    (conf_fail(c, s, "run_as_root: must be true or false"), -1);
 	}
+	if (strcmp(k, "network") == 0) {
+		t->no_network = !config_setting_get_bool(s);
+		return config_setting_type(s) == CONFIG_TYPE_BOOL ? 0 :
+		    (conf_fail(c, s, "network: must be true or false"), -1);
+	}
 	if (strcmp(k, "memory") == 0) {
 		if (memory_value(s, &t->memory) == -1) {
 			conf_fail(c, s, "memory: bytes or a size such as "

@@ -967,5 +967,5 @@ def pytest_collection_modifyitems(config, items):
 
 # The fixtures of more engines (TLS, a second dockerd, Swarm): engines.py
 # imports from this module, so they come in once all above is defined.
-from engines import (certs, engine_pair, second_engine, swarm_engine, tls_engine,  # noqa: E402,F401,I001
-                     wrong_host_server)
+from engines import (certs, engine_pair, second_engine,  # noqa: E402,F401,I001
+                     swarm_engine, tls_engine, wrong_host_server)

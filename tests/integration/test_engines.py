@@ -192,7 +192,7 @@ def test_create_on_the_templates_engine(make_broker, ctl, accounts, pam_service,
     tmpl = (f'images = {{ trusted = ["{image}"]; }};\n'
             'templates = ( { name = "dev"; container = "%u-' + TAG + '-dev"; '
             f'image = "{image}"; engine = "build03"; command = {json.dumps(IDLE)}; '
-            f'users = ["{alice}"]; }} );\n')
+            f'network = false; users = ["{alice}"]; }} );\n')
     b = make_broker(multi_config(accounts, pam_service, tls_engine, second_engine) + tmpl)
     ctl.broker = b
     name = f"{alice}-{TAG}-dev"

@@ -297,7 +297,7 @@ def templates(accounts, image):
     return (f'images = {{ trusted = ["{repo}@{image_id(image)}"]; }};\n'
             'templates = (\n'
             f'  {{ name = "cx"; container = "%u-cx"; image = "{image}"; command = [{idle}];\n'
-            '    capabilities = ["CHOWN", "KILL"]; memory = "64m"; pids = 32;\n'
+            '    capabilities = ["CHOWN", "KILL"]; memory = "64m"; pids = 32; network = false;\n'
             '    volume = { name = "%u-cxhome"; path = "/home/cx"; };\n'
             f'    users = ["{accounts.users["alice"]}"]; }}\n'
             ');\n')

@@ -43,7 +43,7 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
         '    command = ["sh", "-c", "trap \'exit 0\' TERM; echo dev up; while true; do sleep 86400 & wait $!; done"];\n'
-        '    user = "1000:1000"; pids = 64; memory = "64m";\n'
+        '    user = "1000:1000"; pids = 64; memory = "64m"; network = false;\n'
         f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }}\n'
         ');\n'
         f'provision = ( {{ group = "{a.dev}"; templates = ["dev"]; start = true; }} );\n'

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (TAG, as_user, config_text, cpath, engine, exists, image_id, inspect, remove,
-                      run, tag_image, wait_for)
+from conftest import (TAG, as_user, config_text, cpath, engine, engine_raw, exists, image_id,
+                      inspect, remove, run, tag_image, wait_for)
 from test_broker import HELLO, converse, done_of, frame
 
 pytestmark = pytest.mark.xdist_group("templates")  # other_image imported once
@@ -43,12 +43,13 @@ def template_config(accounts, pam_service, image, other_image):
         'templates = (\n'
         f'  {{ name = "dev"; container = "dev-%u"; image = "{image}";\n'
         '    command = ["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 86400 & wait $!; done"];\n'
-        '    env = ["EDITOR=vi"]; workdir = "/";\n'
+        '    env = ["EDITOR=vi"]; workdir = "/"; network = false;\n'
         '    memory = "64m"; cpus = 0.5; pids = 50; restart = "unless-stopped";\n'
         '    capabilities = ["KILL", "NET_BIND_SERVICE"];\n'
         f'    volume = {{ name = "home-%u"; path = "/home/dev"; }}; groups = ["{a.dev}"]; }},\n'
         f'  {{ name = "rooty"; container = "rooty-%u"; image = "{image}"; command = ["sleep", "9"];\n'
-        f'    user = "0"; run_as_root = true; users = ["{a.users["alice"]}"]; }},\n'
+        f'    user = "0"; run_as_root = true; network = false;\n'
+        f'    users = ["{a.users["alice"]}"]; }},\n'
         f'  {{ name = "evil"; container = "evil-%u"; image = "{other_image}";\n'
         f'    command = ["sh"]; users = ["{a.users["alice"]}"]; }},\n'
         f'  {{ name = "box"; container = "%u-box"; image = "{image}"; command = ["sleep", "9"];\n'
@@ -99,7 +100,11 @@ def test_provision_builds_a_safe_container(tbroker, accounts, image):
     assert hc["IpcMode"] == "private"
     assert hc["CgroupnsMode"] == "private"  # not dockerd's default on cgroup v1: "host"
     assert hc["PidMode"] == "" and hc["UsernsMode"] == ""
-    assert hc["NetworkMode"] in ("default", "bridge")
+    assert hc["NetworkMode"] == "none"  # network = false
+    ex = engine("POST", f"/containers/dev-{user}/exec",
+                {"Cmd": ["sh", "-c", "echo /sys/class/net/*"], "AttachStdout": True})
+    out = engine_raw("POST", f"/exec/{ex['Id']}/start", {"Detach": False})[1]
+    assert out.endswith(b"/sys/class/net/lo\n"), out  # nothing but loopback
     assert not hc.get("Binds") and not hc.get("Devices")
     assert hc["RestartPolicy"]["Name"] == "unless-stopped"
     mounts = info["Mounts"]

@@ -583,6 +583,26 @@ test_template_numbers_and_units(void **state)
 	template_fails("pids = 99999999999L", "pids");
 }
 
+static void
+test_template_network(void **state)
+{
+	struct config *cf;
+
+	template_fails("network = \"none\"", "network: must be true or false");
+	template_fails("network = 0", "network: must be true or false");
+	must_load("templates = ( { name = \"a\"; container = \"a-%u\"; "
+	    "image = \"x/y:1\"; network = false; groups = [\"g\"]; },\n"
+	    "  { name = \"b\"; container = \"b-%u\"; image = \"x/y:1\"; "
+	    "network = true; groups = [\"g\"]; },\n"
+	    "  { name = \"c\"; container = \"c-%u\"; image = \"x/y:1\"; "
+	    "groups = [\"g\"]; } );\nimages = { trusted = [\"x/\"]; };\n",
+	    &cf);
+	assert_int_equal(cf->templates[0].no_network, 1);
+	assert_int_equal(cf->templates[1].no_network, 0);
+	assert_int_equal(cf->templates[2].no_network, 0);
+	config_free(cf);
+}
+
 /*
  * libconfig would read an @include'd file with none of ctld's checks
  * (a file anyone may write, rules attributed to the main file's line).
@@ -1000,6 +1020,7 @@ main(void)
 		T(test_rule_errors),
 		T(test_inspect_comes_with_status),
 		T(test_template_numbers_and_units),
+		T(test_template_network),
 		T(test_include_refused),
 		T(test_relative_paths),
 		T(test_api_version),

@@ -42,7 +42,7 @@ static const char templates[] =
     " { name = \"evil\"; container = \"evil-%%u\"; image = \"evil/x:1\";\n"
     "   users = [\"alice\"]; },\n"
     " { name = \"pin\"; container = \"pin-%%u\"; image = \"reg/pin:1\";\n"
-    "   users = [\"alice\"]; run_as_root = true; },\n"
+    "   users = [\"alice\"]; run_as_root = true; network = false; },\n"
     " { name = \"ops\"; container = \"ops-%%u\"; image = \"reg/dev:1\";\n"
     "   groups = [\"ops\"]; }\n"
     ");\n"
@@ -319,6 +319,8 @@ test_create_pinned_digest(void **state)
 	    "\"Image\":\"" DIGEST "\""));
 	assert_non_null(strstr(fe_body(b->fe, find("POST")),
 	    "\"User\":\"0:0\""));
+	assert_non_null(strstr(fe_body(b->fe, find("POST")),
+	    "\"NetworkMode\":\"none\""));	/* network = false */
 
 	fe_reset(b->fe);
 	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
