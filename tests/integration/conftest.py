@@ -346,11 +346,19 @@ class PrivateDockerd:
         return run("docker", "-H", self.host, *args, check=check, **kw)
 
     def load_image(self, ref):
-        """Copies an image from the host's dockerd: nothing can be pulled."""
-        save = subprocess.Popen(["docker", "save", ref], stdout=subprocess.PIPE)
-        self.docker("load", stdin=save.stdout)
-        save.stdout.close()
-        assert save.wait() == 0
+        """Copies an image from the host's dockerd (nothing can be pulled),
+        from one Engine API to the other: no docker CLI processes."""
+        status, tar = engine_raw("GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/get")
+        assert status == 200, (status, tar[:300])
+        conn = _UnixHTTP(self.socket)
+        try:
+            conn.request("POST", "/v1.41/images/load?quiet=1", body=tar,
+                         headers={"Content-Type": "application/x-tar"})
+            r = conn.getresponse()
+            out = r.read()
+            assert r.status == 200 and b'"error' not in out, (r.status, out[:300])
+        finally:
+            conn.close()
 
     def logtext(self):
         try:

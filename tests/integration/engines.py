@@ -435,7 +435,11 @@ class SwarmDockerd(PrivateDockerd):
             cmd = cmd or ["true"]
         else:
             raise ValueError(mode)
-        task = {"ContainerSpec": {"Image": image, "Command": cmd or IDLE, "Labels": lab}}
+        # the host's network: a task on a bridge costs dockerd two
+        # re-executions of itself to set up (Swarm has no "none"); these
+        # tasks only sleep or exit
+        task = {"ContainerSpec": {"Image": image, "Command": cmd or IDLE, "Labels": lab},
+                "Networks": [{"Target": "host"}]}
         if mode == "replicated-job":
             task["RestartPolicy"] = {"Condition": "none"}
         spec = {"Name": name, "Labels": lab, "Mode": spec_mode, "TaskTemplate": task}

@@ -18,7 +18,8 @@ def test_dockerd_stopped_and_back(private_dockerd, make_broker, ctl, accounts, p
     pd = private_dockerd()
     pd.load_image(image)
     name = f"{TAG}-down"
-    pd.docker("run", "-d", "--name", name, "--label", f"ctl.owner={accounts.users['alice']}",
+    pd.docker("run", "-d", "--network", "none", "--name", name,
+              "--label", f"ctl.owner={accounts.users['alice']}",
               image, *TICK)
     b = make_broker(config_text("@DIR@", accounts, pam_service, docker_socket=pd.socket))
     ctl.broker = b

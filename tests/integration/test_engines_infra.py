@@ -1,15 +1,16 @@
 """The engines of engines.py are what they claim, the docker CLI (or
 openssl) being the client: TLS that lets in ca's clients only, refuses
-the wrong ones and a server for another host, a second dockerd, and a
-Swarm manager running labelled services. The host's dockerd is left as
-it was: conftest's host_dockerd_untouched checks that at the end."""
+the wrong ones and a server for another host, and a second dockerd (the
+Swarm manager is checked in test_swarm.py, on the services made there).
+The host's dockerd is left as it was: conftest's host_dockerd_untouched
+checks that at the end."""
 import os
 import re
 import stat
 
 import pytest
 
-from conftest import TAG, run
+from conftest import run
 from engines import TLSServer, docker_tls
 
 pytestmark = pytest.mark.xdist_group("engines")
@@ -96,30 +97,3 @@ def test_second_engine(second_engine, image):
     assert second_engine.socket != "/var/run/docker.sock"
     assert image in second_engine.docker("images", "--format",
                                          "{{.Repository}}:{{.Tag}}").stdout
-
-
-@pytest.mark.xdist_group("swarm")  # on test_swarm's worker, which has swarm_engine
-def test_swarm_engine_services(swarm_engine, image):
-    info = swarm_engine.docker("info", "--format",
-                               "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} "
-                               "{{.Swarm.NodeAddr}}").stdout.split()
-    assert info == ["active", "true", swarm_engine.addr]
-    web = f"{TAG}-web"
-    swarm_engine.service(web, image, replicas=2, owner="alice", wait=False)
-    agent = swarm_engine.service(f"{TAG}-agent", image, mode="global", owner="bob", wait=False)
-    job = swarm_engine.service(f"{TAG}-job", image, mode="replicated-job", replicas=2,
-                               wait=False)
-    for name in (web, agent, job):
-        swarm_engine.wait_service(name)
-    ls = swarm_engine.docker("service", "ls", "--filter", "label=ctl.owner=alice",
-                             "--format", "{{.Name}} {{.Mode}} {{.Replicas}}").stdout
-    assert ls.split("\n")[0].split() == [web, "replicated", "2/2"], ls
-    ps = swarm_engine.docker("ps", "--filter", f"label=com.docker.swarm.service.name={web}",
-                             "--filter", "label=ctl.owner=alice", "--format",
-                             "{{.State}}").stdout.split()
-    assert ps == ["running", "running"]
-    assert [t["Status"]["State"] for t in swarm_engine.tasks(agent)] == ["running"]
-    assert sorted(t["Status"]["State"] for t in swarm_engine.tasks(job)) == ["complete"] * 2
-    swarm_engine.remove_service(agent)
-    assert swarm_engine.docker("service", "ls", "-q", "--filter",
-                               f"name={agent}").stdout.strip() == ""

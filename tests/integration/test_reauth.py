@@ -140,7 +140,7 @@ def test_ticket_dir_must_be_root_only(make_broker, ctl, accounts, pam_service, t
         sess.close()
 
 
-TICKET_S = 0.4  # reauth.timeout: sub-second, so that the test waits it out
+TICKET_S = 0.75  # reauth.timeout: sub-second, so that the test waits it out
 
 
 def ticket_ms(b):

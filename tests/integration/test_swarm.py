@@ -42,8 +42,8 @@ def swarm(swarm_engine, accounts, pam_service, bins, tmpdir_shared):
                update={"Parallelism": 1, "Monitor": 100_000_000})
     sw.service(n["capped"], sw.image, owner=alice, cmd=IDLE,
                labels={"ctl.max_replicas": "1"}, wait=False)
-    sw.docker("run", "-d", "--name", n["twin"], "--label", f"ctl.owner={alice}",
-              sw.image, *IDLE)
+    sw.docker("run", "-d", "--network", "none", "--name", n["twin"],
+              "--label", f"ctl.owner={alice}", sw.image, *IDLE)
     for name in n.values():
         sw.wait_service(name)
     b = Broker(bins, tmpdir_shared, swarm_config(accounts, pam_service, sw))
@@ -66,6 +66,29 @@ def spec(sw, name):
 
 def replicas(sw, name):
     return spec(sw, name)["Spec"]["Mode"]["Replicated"]["Replicas"]
+
+
+def test_the_swarm_engine_runs_services_of_every_mode(swarm, accounts):
+    """The test engine itself (engines.py's SwarmDockerd and its service
+    helper), the docker CLI being the client: a manager of its own swarm,
+    whose replicated, global and job services run (or complete) their
+    labelled tasks, and a service removed is gone."""
+    n, _, sw = swarm
+    info = sw.docker("info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} "
+                     "{{.Swarm.NodeAddr}}").stdout.split()
+    assert info == ["active", "true", sw.addr]
+    ls = sw.docker("service", "ls", "--filter", f"name={n['web']}",
+                   "--format", "{{.Name}} {{.Mode}} {{.Replicas}}").stdout
+    assert ls.split() == [n["web"], "replicated", "2/2"], ls
+    ps = sw.docker("ps", "--filter", f"label=com.docker.swarm.service.name={n['web']}",
+                   "--filter", f"label=ctl.owner={accounts.users['alice']}",
+                   "--format", "{{.State}}").stdout.split()
+    assert ps == ["running", "running"]
+    assert [t["Status"]["State"] for t in sw.tasks(n["glob"])] == ["running"]
+    assert [t["Status"]["State"] for t in sw.tasks(n["job"])] == ["complete"]
+    gone = sw.service(f"{TAG}-s-gone", sw.image, replicas=0)  # no task to start
+    sw.remove_service(gone)
+    assert sw.docker("service", "ls", "-q", "--filter", f"name={gone}").stdout.strip() == ""
 
 
 def test_ls_lists_services_not_their_tasks(sctl, swarm):
