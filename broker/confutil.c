@@ -98,7 +98,7 @@ conf_seconds(struct confctx *c, config_setting_t *s, int lo_ms, int hi_ms,
 		break;
 	}
 	v *= 1000;
-	if (!(v >= lo_ms && v <= hi_ms) || (v > 0 && v < 0.5)) {
+	if (!(v >= lo_ms && v <= hi_ms) || (v > 0 && v < 1)) {
 		conf_fail(c, s, "%s: must be between %g and %g seconds%s",
 		    config_setting_name(s), lo_ms / 1000.0, hi_ms / 1000.0,
 		    lo_ms == 0 ? " (0, or 0.001 at least)" : "");

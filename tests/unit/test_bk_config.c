@@ -327,7 +327,7 @@ test_reauth(void **state)
 	must_fail("reauth = { pam_timeout = 0.09; };\n", 1,
 	    "pam_timeout: must be between 0.1 and 3600 seconds");
 	must_fail("reauth = { pam_timeout = 3600.001; };\n", 1, "pam_timeout");
-	must_fail("reauth = { timeout = 0.0004; };\n", 1,
+	must_fail("reauth = { timeout = 0.0009; };\n", 1,
 	    "timeout: must be between 0 and 86400 seconds (0, or 0.001 at least)");
 	must_fail("reauth = { timeout = -0.5; };\n", 1, "timeout");
 	must_fail("reauth = { timeout = 1e300; };\n", 1, "timeout");
