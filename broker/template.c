@@ -210,6 +210,9 @@ template_body(const struct template *t, const char *user,
 	    "HostConfig", hc);
 	if (body == NULL)
 		return NULL;
+	/* mode none for all to see, and no sandbox for dockerd to set up */
+	if (t->no_network)
+		json_object_set_new(body, "NetworkDisabled", json_true());
 	if (t->cmd != NULL)
 		json_object_set_new(body, "Cmd", strv_json(t->cmd));
 	if (t->workdir != NULL)

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import PRIVATE_MARK, TAG, config_text, docker_ping, host_daemons, wait_for
+from conftest import (PRIVATE_MARK, TAG, config_text, docker_ping, engine, host_daemons,
+                      wait_for)
 
 TICK = ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick; sleep 0.2 & wait $!; done"]
 
@@ -18,9 +19,11 @@ def test_dockerd_stopped_and_back(private_dockerd, make_broker, ctl, accounts, p
     pd = private_dockerd()
     pd.load_image(image)
     name = f"{TAG}-down"
-    pd.docker("run", "-d", "--network", "none", "--name", name,
-              "--label", f"ctl.owner={accounts.users['alice']}",
-              image, *TICK)
+    # no network: the setup of one (even "none") re-executes dockerd
+    engine("POST", f"/containers/create?name={name}",
+           {"Image": image, "Cmd": TICK, "Labels": {"ctl.owner": accounts.users["alice"]},
+            "NetworkDisabled": True}, sock=pd.socket)
+    engine("POST", f"/containers/{name}/start", sock=pd.socket)
     b = make_broker(config_text("@DIR@", accounts, pam_service, docker_socket=pd.socket))
     ctl.broker = b
     assert ctl("alice", "status", name).returncode == 0

@@ -42,8 +42,11 @@ def swarm(swarm_engine, accounts, pam_service, bins, tmpdir_shared):
                update={"Parallelism": 1, "Monitor": 100_000_000})
     sw.service(n["capped"], sw.image, owner=alice, cmd=IDLE,
                labels={"ctl.max_replicas": "1"}, wait=False)
-    sw.docker("run", "-d", "--network", "none", "--name", n["twin"],
-              "--label", f"ctl.owner={alice}", sw.image, *IDLE)
+    # no network: the setup of one (even "none") re-executes dockerd
+    sw.api("POST", f"/containers/create?name={n['twin']}",
+           {"Image": sw.image, "Cmd": IDLE, "Labels": {"ctl.owner": alice},
+            "NetworkDisabled": True})
+    sw.api("POST", f"/containers/{n['twin']}/start")
     for name in n.values():
         sw.wait_service(name)
     b = Broker(bins, tmpdir_shared, swarm_config(accounts, pam_service, sw))

@@ -100,7 +100,7 @@ def test_provision_builds_a_safe_container(tbroker, accounts, image):
     assert hc["IpcMode"] == "private"
     assert hc["CgroupnsMode"] == "private"  # not dockerd's default on cgroup v1: "host"
     assert hc["PidMode"] == "" and hc["UsernsMode"] == ""
-    assert hc["NetworkMode"] == "none"  # network = false
+    assert hc["NetworkMode"] == "none" and info["Config"]["NetworkDisabled"] is True
     ex = engine("POST", f"/containers/dev-{user}/exec",
                 {"Cmd": ["sh", "-c", "echo /sys/class/net/*"], "AttachStdout": True})
     out = engine_raw("POST", f"/exec/{ex['Id']}/start", {"Detach": False})[1]

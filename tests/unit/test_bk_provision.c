@@ -209,6 +209,7 @@ test_create_body(void **state)
 	assert_json(body, "HostConfig.Mounts", "[{\"Type\":\"volume\","
 	    "\"Source\":\"h-alice\",\"Target\":\"/h\"}]");
 	assert_null(jget(body, "HostConfig.NetworkMode"));
+	assert_null(jget(body, "NetworkDisabled"));
 	assert_null(jget(body, "HostConfig.PidMode"));
 	json_decref(body);
 	assert_string_equal(bk_audit_str(b, "result"), "created");
@@ -321,6 +322,8 @@ test_create_pinned_digest(void **state)
 	    "\"User\":\"0:0\""));
 	assert_non_null(strstr(fe_body(b->fe, find("POST")),
 	    "\"NetworkMode\":\"none\""));	/* network = false */
+	assert_non_null(strstr(fe_body(b->fe, find("POST")),
+	    "\"NetworkDisabled\":true"));
 
 	fe_reset(b->fe);
 	fe_json(b->fe, "GET", "/v1.41/containers/*/json", 404, "{}");
