@@ -91,7 +91,10 @@ def ssh_world(bins, tmpdir_shared, accounts, pam_service, image, containers):
                 "Subsystem sftp internal-sftp\nLogLevel VERBOSE\n" + snippet)
     os.makedirs("/run/sshd", exist_ok=True)
     log = open(f"{d}/sshd.log", "w")
-    proc = subprocess.Popen([prog, "-D", "-e", "-f", f"{d}/sshd_config"],
+    # -r: no re-execution of sshd for each connection (a fresh address
+    # space per connection, which nothing here is about): the ssh tests'
+    # CPU went from 19.1 to 15.8 s
+    proc = subprocess.Popen([prog, "-D", "-r", "-e", "-f", f"{d}/sshd_config"],
                             stdout=log, stderr=subprocess.STDOUT)
     assert wait_for(lambda: port_open(port), 10), open(f"{d}/sshd.log").read()
     w = {"dir": d, "port": port, "broker": broker, "service": service,
