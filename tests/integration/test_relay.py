@@ -89,6 +89,19 @@ def cid(name):
     return inspect(name)["Id"]
 
 
+@pytest.fixture(scope="module")
+def ticker(module_containers, accounts):
+    """alice's TICKER for the tests that only follow it, each through a
+    broker (and so relays) of its own: one container, not one a test."""
+    return module_containers.create(f"{TAG}-ticker", owner=accounts.users["alice"], cmd=TICKER)
+
+
+def broker_for(make_broker, ctl):
+    b = make_broker()
+    ctl.broker = b
+    return b
+
+
 def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):
     """A container of alice's running cmd, and a broker of its own."""
     name = own_containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
@@ -97,8 +110,8 @@ def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):
     return name, b
 
 
-def test_followers_share_one_relay(make_broker, ctl, accounts, own_containers):
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker", TICKER)
+def test_followers_share_one_relay(make_broker, ctl, ticker):
+    name, b = ticker, broker_for(make_broker, ctl)
     fs = [follow(ctl, "-n", "0", name) for _ in range(5)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     assert all(f.wait(lines(20)) for f in fs)
@@ -294,8 +307,8 @@ def follow_briefly(ctl, b, name):
     return out
 
 
-def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, own_containers):
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-d", TICKER)
+def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, ticker):
+    name, b = ticker, broker_for(make_broker, ctl)
     d, fake = fake_relay(b, name, 0)  # root's socket, in a directory anyone may enter
     try:
         os.chmod(d, 0o755)
@@ -309,8 +322,8 @@ def test_relay_dir_others_may_enter_is_not_believed(make_broker, ctl, accounts, 
         fake.wait()
 
 
-def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, accounts, own_containers):
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-u", TICKER)
+def test_relay_whose_peer_is_not_root_is_not_believed(make_broker, ctl, ticker):
+    name, b = ticker, broker_for(make_broker, ctl)
     uid = ctl.ids("bob")[0]
     d, fake = fake_relay(b, name, uid)
     try:
@@ -341,10 +354,10 @@ except (BrokenPipeError, ConnectionResetError):
 """
 
 
-def test_relay_serves_root_alone(make_broker, ctl, accounts, own_containers):
+def test_relay_serves_root_alone(make_broker, ctl, ticker):
     """Even reached (the directory opened up for the test), a relay
     refuses a peer that is not root."""
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "ticker-k", TICKER)
+    name, b = ticker, broker_for(make_broker, ctl)
     p = follow(ctl, "-n", "0", name)
     try:
         assert wait_for(lambda: len(relays(b)) == 1, 10)
@@ -591,10 +604,10 @@ def test_a_relayed_follow_keeps_no_session(make_broker, ctl, accounts, own_conta
     assert b.keeper() == keeper
 
 
-def test_kept_follows_count_as_sessions(make_broker, ctl, accounts, own_containers):
+def test_kept_follows_count_as_sessions(make_broker, ctl, ticker):
     """limits.max_per_user counts the follows the keeper holds for a user
     as the sessions they were: they are not a way around it."""
-    name = own_containers.create(f"{TAG}-kept-limit", owner=accounts.users["alice"], cmd=TICKER)
+    name = ticker
     b = make_broker(extra="limits = { max_per_user = 2; };\n")
     ctl.broker = b
     fs = [follow(ctl, "-n", "0", name) for _ in range(2)]
@@ -656,11 +669,11 @@ c.recv(1)
 """
 
 
-def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_containers):
+def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_containers, ticker):
     """alice's follow is given back cut while her client reads nothing,
     so its answer cannot go out; the keeper meanwhile ends and answers
     another follow: it never blocks on one client."""
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "k-stuck", TICKER)
+    name, b = ticker, broker_for(make_broker, ctl)
     other = own_containers.create(f"{TAG}-k-exits", owner=accounts.users["alice"], cmd=EXITS_1)
     d, relay = fake_relay(b, name, 0, FILLING_RELAY)
     try:
