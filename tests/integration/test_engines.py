@@ -45,18 +45,20 @@ def multi_config(accounts, pam_service, tls, unix, **kw):
     return "\n".join(line for line in text.splitlines() if not line.startswith("docker ="))
 
 
-def run_on(eng, name, owner, cmd=IDLE):
-    """docker run -d on eng, through the Engine API on its Unix socket (a
-    docker CLI process, over TLS, costs several times dockerd's work);
-    contained (contain.c), so that exec may run in it; no network (as
-    Containers.create: its setup re-executes dockerd twice a start)."""
+def run_on(eng, name, owner, cmd=IDLE, start=True):
+    """docker run -d on eng (docker create, start=False), through the
+    Engine API on its Unix socket (a docker CLI process, over TLS, costs
+    several times dockerd's work); contained (contain.c), so that exec may
+    run in it; no network (as Containers.create: its setup re-executes
+    dockerd twice a start)."""
     q = urllib.parse.quote(name)
     engine("POST", f"/containers/create?name={q}",
            {"Image": eng.image, "Cmd": cmd, "Labels": {"ctl.owner": owner},
             "NetworkDisabled": True, "User": "1000:1000",
             "HostConfig": {"CgroupnsMode": "private", "SecurityOpt": ["no-new-privileges"]}},
            sock=eng.socket)
-    engine("POST", f"/containers/{q}/start", sock=eng.socket)
+    if start:
+        engine("POST", f"/containers/{q}/start", sock=eng.socket)
     return name
 
 
@@ -69,12 +71,15 @@ def fleet(tls_engine, second_engine, accounts, pam_service, bins, tmpdir_shared,
         "bobs": f"{TAG}-e-bobs", "shadow": f"{TAG}-e-shadow", "loc": f"{TAG}-e-loc",
     }
     local = SimpleNamespace(socket="/var/run/docker.sock", image=image)
+    # running: those verbs, logs and exec reach; the others are only
+    # listed and looked up, which a stopped container serves as well
     made = [(tls_engine, n["two"], alice, TICK), (second_engine, n["three"], alice),
-            (tls_engine, n["both"], alice), (second_engine, n["both"], alice),
-            (tls_engine, n["bobs"], bob),
-            (tls_engine, n["shadow"], alice),      # alice's here,
-            (second_engine, n["shadow"], bob),     # bob's there: not hers to count
-            (local, n["loc"], alice)]
+            (tls_engine, n["both"], alice, IDLE, False),
+            (second_engine, n["both"], alice, IDLE, False),
+            (tls_engine, n["bobs"], bob, IDLE, False),
+            (tls_engine, n["shadow"], alice, IDLE, False),      # alice's here,
+            (second_engine, n["shadow"], bob, IDLE, False),     # bob's there: not hers
+            (local, n["loc"], alice, IDLE, False)]
     with ThreadPoolExecutor(8) as pool:  # dockerd serves them side by side
         list(pool.map(lambda a: run_on(*a), made))
     b = Broker(bins, tmpdir_shared, multi_config(accounts, pam_service, tls_engine,
@@ -216,8 +221,8 @@ def test_an_engine_that_stops_answering_holds_up_nobody(private_dockerd, make_br
     pd.load_image(tls_engine.image)
     alice = accounts.users["alice"]
     gone, here = f"{TAG}-e-gone", f"{TAG}-e-here"
-    run_on(pd, gone, alice)
-    run_on(tls_engine, here, alice)
+    run_on(pd, gone, alice, start=False)  # status and ls serve stopped ones too
+    run_on(tls_engine, here, alice, start=False)
     try:
         ctl.broker = make_broker(multi_config(accounts, pam_service, tls_engine, pd))
         assert ctl("alice", "status", gone).returncode == 0
