@@ -111,9 +111,9 @@ def cpath(name):
     return "/containers/" + urllib.parse.quote(name, safe="")
 
 
-def inspect(name):
-    """docker inspect NAME, for a container."""
-    return engine("GET", cpath(name) + "/json")
+def inspect(name, sock="/var/run/docker.sock"):
+    """docker inspect NAME, for a container (of the dockerd at sock)."""
+    return engine("GET", cpath(name) + "/json", sock=sock)
 
 
 def exists(name):

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import IDLE, TAG, Broker, config_text, docker, engine, wait_for
+from conftest import (IDLE, TAG, Broker, config_text, docker, engine, engine_raw, inspect,
+                      wait_for)
 
 pytestmark = pytest.mark.xdist_group("engines")
 
@@ -121,14 +122,14 @@ def test_every_verb_reaches_the_engine_that_has_it(mctl, fleet, tls_engine, seco
     n, b = fleet
 
     def every_verb(name, eng):  # on both engines at once
-        cid = eng.docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
+        cid = inspect(name, sock=eng.socket)["Id"]
         st = mctl("alice", "status", name)
         assert st.returncode == 0 and cid[:12] in st.stdout + mctl("alice", "inspect", name).stdout
         assert mctl("alice", "stop", "-t", "1", name).returncode == 0
-        assert eng.docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "false"
+        assert inspect(name, sock=eng.socket)["State"]["Running"] is False
         assert mctl("alice", "start", name).returncode == 0
         assert mctl("alice", "restart", "-t", "1", name).returncode == 0
-        assert eng.docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
+        assert inspect(name, sock=eng.socket)["State"]["Running"] is True
         assert mctl("alice", "stats", "--no-stream", name).returncode == 0
         ex = mctl("alice", "exec", name, "--", "sh", "-c", "echo on $0; exit 4", eng.host)
         assert ex.returncode == 4 and ex.stdout == f"on {eng.host}\n", ex.stderr
@@ -145,7 +146,10 @@ def test_every_verb_reaches_the_engine_that_has_it(mctl, fleet, tls_engine, seco
 def test_logs_from_a_tls_engine_are_dockers_bytes(mctl, fleet, tls_engine):
     n, _ = fleet
     name = n["two"]
-    assert wait_for(lambda: "tick 5" in tls_engine.docker("logs", name).stdout, 15)
+    # waited for through the API (a docker CLI over TLS costs ~0.1 CPU-s a poll)
+    logged = lambda: b"tick 5" in engine_raw("GET", f"/containers/{name}/logs?stdout=1",
+                                              sock=tls_engine.socket)[1]
+    assert wait_for(logged, 15, step=0.2)
     ours = mctl("alice", "logs", "-t", f"build02/{name}", text=False)
     theirs = tls_engine.docker("logs", "-t", name, text=False)
     common = min(len(ours.stdout), len(theirs.stdout))

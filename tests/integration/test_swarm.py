@@ -133,7 +133,7 @@ def test_logs_are_docker_service_logs(sctl, swarm):
     name = n["web"]
     # until each of its two tasks has ticked twice
     assert wait_for(lambda: len(sw.docker("service", "logs", "--tail", "2", name)
-                                .stdout.splitlines()) == 4, 20)
+                                .stdout.splitlines()) == 4, 20, step=0.3)  # a CLI a poll
     ours = sctl("alice", "logs", "-n", "2", name)
     theirs = sw.docker("service", "logs", "--tail", "2", name)
     assert ours.returncode == 0, ours.stderr
