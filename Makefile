@@ -191,7 +191,12 @@ check:
 	exit $$rc
 .PHONY: check
 
-check-build: all $(UNIT_BIN)
+# What the integration tests run ctl as a test user through.
+$(B)/tests/asuser: tests/asuser.c
+	@mkdir -p $(@D)
+	$(CC) $(LAUNCH_CFLAGS) -static $(LDFLAGS) $< -o $@
+
+check-build: all $(UNIT_BIN) $(B)/tests/asuser
 .PHONY: check-build
 
 # Line coverage of each source file from the unit tests alone (gcov),
