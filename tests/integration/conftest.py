@@ -959,12 +959,13 @@ def pytest_configure(config):
                    "so that it does not end a parallel run alone")
 
 
-# The xdist groups, longest first: what each took on one worker alone
-# (2026-12-01), a group missing here counted as the shortest. A worker
-# takes the next group when it is nearly done with its last: the longest
-# started first, none of them is left to end a parallel run alone.
-GROUP_SECONDS = {"ssh": 58, "engines": 45, "exec_contain": 36, "exec": 28, "core": 26,
-                 "swarm": 25, "stats": 24, "templates": 18}
+# The xdist groups, longest first: what each took on one worker in a
+# parallel run (2026-12-02), a group missing here counted as the shortest.
+# A worker takes the next group when it is nearly done with its last: the
+# longest started first, none of them is left to end a parallel run alone.
+GROUP_SECONDS = {"ssh": 45, "engines": 25, "exec_contain": 22, "stats": 20, "exec": 16,
+                 "templates": 16, "core": 15, "hostile_shell": 15, "swarm": 13,
+                 "interactive": 10, "inspect": 7, "install": 4}
 
 
 def pytest_collection_modifyitems(config, items):
