@@ -80,7 +80,9 @@ init(void)
 	    "images = { trusted = [\"reg/\"]; };\n"
 	    "templates = ( { name = \"dev\"; container = \"dev-%%u\"; "
 	    "image = \"reg/dev:1\"; users = [\"*\"]; memory = \"64m\"; "
-	    "volume = { name = \"h-%%u\"; path = \"/h\"; }; } );\n"
+	    "volume = { name = \"h-%%u\"; path = \"/h\"; }; },\n"
+	    "  { name = \"off\"; container = \"off-%%u\"; "
+	    "image = \"reg/dev:1\"; users = [\"*\"]; network = false; } );\n"
 	    "provision = ( { group = \"root\"; templates = [\"dev\"]; "
 	    "start = true; } );\n", fe_socket(fe), audit) == -1)
 		abort();
