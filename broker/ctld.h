@@ -39,7 +39,7 @@ struct template {
 	char		*workdir;
 	char		*user;		/* "uid:gid"; default 65534:65534 */
 	int		 run_as_root;
-	int		 no_network;	/* network = false: NetworkMode none */
+	int		 no_network;	/* network = false: none at all */
 	long long	 memory;	/* bytes; 0: no limit */
 	long long	 nano_cpus;	/* 0: no limit */
 	long long	 pids;		/* always set: default 512 */

@@ -11,8 +11,8 @@
  *    session id never inherits it.
  * 3. Times are CLOCK_BOOTTIME milliseconds: setting the wall clock
  *    neither extends nor revives a ticket; a ticket from the future is
- *    invalid, and one an earlier ctld wrote in seconds lies far in the
- *    past.
+ *    invalid, and one an earlier ctld wrote in seconds reads as older
+ *    than it is, never younger.
  * 4. Anything unexpected means "no ticket": the user is asked again.
  */
 #include <errno.h>
