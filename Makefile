@@ -165,13 +165,18 @@ unit: $(UNIT_BIN)
 # Most run in IT_JOBS parallel workers (python3-pytest-xdist; without it,
 # or with IT_JOBS=0, one after another); those marked serial run after
 # them, one at a time, with no other test of this run beside them.
+# pytest keeps its assertion-rewritten test modules in
+# tests/integration/__pycache__ (ignored, removed by make clean) even
+# where the environment says PYTHONDONTWRITEBYTECODE: rewriting them
+# again costs each pytest process about a second of CPU.
 PYTEST ?= /usr/bin/python3 -m pytest
 IT_JOBS ?= 3
 XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf -- '-n %s --dist loadgroup' $(IT_JOBS))
+IT_ENV = CTL_SANITIZE="$(SANITIZE)" PYTHONDONTWRITEBYTECODE=
 integration: all
 	@rc=0; \
-	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v $(XDIST) -m "not serial" tests/integration || rc=1; \
-	CTL_SANITIZE="$(SANITIZE)" $(PYTEST) -v -m serial tests/integration || rc=1; \
+	$(IT_ENV) $(PYTEST) -v $(XDIST) -m "not serial" tests/integration || rc=1; \
+	$(IT_ENV) $(PYTEST) -v -m serial tests/integration || rc=1; \
 	exit $$rc
 .PHONY: integration
 

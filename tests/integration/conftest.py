@@ -965,7 +965,7 @@ def pytest_configure(config):
 # longest started first, none of them is left to end a parallel run alone.
 GROUP_SECONDS = {"ssh": 45, "engines": 25, "exec_contain": 22, "stats": 20, "exec": 16,
                  "templates": 16, "core": 15, "hostile_shell": 15, "swarm": 13,
-                 "interactive": 10, "inspect": 7, "install": 4}
+                 "interactive": 10, "guessing": 10, "inspect": 7, "install": 4, "reauth": 3}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,6 +13,9 @@ import pytest
 
 from conftest import PAM_SERVICE, TAG, as_user, config_text, pam_stack, set_password, wait_for
 
+# one worker: its guess_target is made once, not on each worker
+pytestmark = pytest.mark.xdist_group("guessing")
+
 PASSWORD = f"pw-guess-{TAG}"
 
 

@@ -75,10 +75,12 @@ def test_template_container_by_its_image_name(tbroker, ctl, accounts, image):
     assert json.loads(r.stdout)["image"] == image
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def handmade(accounts, image):
     """An admin's container: a published port, a bind mount, a volume, a
-    password in its environment, a health check that prints."""
+    password in its environment, a health check that prints. Made once:
+    the tests only read it, and each start on the bridge costs dockerd as
+    much CPU as a dozen ctl commands, each health check an exec."""
     user = accounts.users["alice"]
     name, vol = f"hand-{TAG}", f"vol-{TAG}"
     src = tempfile.mkdtemp(prefix="ctl-bind-secret-")

@@ -11,6 +11,9 @@ import pytest
 
 from conftest import PAM_SERVICE, TAG, LoginSession, config_text, inspect, set_password, wait_for
 
+# one worker: its target is made once, not on each worker
+pytestmark = pytest.mark.xdist_group("reauth")
+
 
 def running(exe):
     """Pids of the processes running the program at path exe."""

@@ -4,15 +4,17 @@ from the relay's ring; a follower that falls behind is told; and a relay
 socket believed only when it is root's alone, at both ends."""
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import IDLE_SH, TAG, config_text, docker, inspect, wait_for
+from conftest import IDLE_SH, TAG, config_text, engine, inspect, wait_for
 
 # A pause that starts no process: busybox's sleep is one each time, and
 # at fifty a second in several containers those were a tenth of the
@@ -103,8 +105,9 @@ def broker_for(make_broker, ctl):
 
 
 def alice_with(make_broker, ctl, accounts, own_containers, suffix, cmd):
-    """A container of alice's running cmd, and a broker of its own."""
-    name = own_containers.create(f"{TAG}-{suffix}", owner=accounts.users["alice"], cmd=cmd)
+    """A container of alice's running cmd, with a gate, and a broker of its own."""
+    name = f"{TAG}-{suffix}"
+    own_containers.create(name, owner=accounts.users["alice"], cmd=cmd, body=gated(name))
     b = make_broker()
     ctl.broker = b
     return name, b
@@ -137,15 +140,32 @@ def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, own_containe
     assert first[:4].isdigit() and "Z line " in first
 
 
-# Containers that wait for go(name) before they write what a test watches.
-AFTER_GO = PAUSE_ON + "while [ ! -e /go ]; do " + PAUSE + "; done; "
+# Containers that wait for go(name) before they write what a test watches:
+# for /gate/go, which go() makes in a directory of the host's bound in at
+# /gate. A docker exec would cost a runc exec and a docker CLI each time.
+GATES = os.path.join(tempfile.gettempdir(), f"ctl-gates-{TAG}")
+AFTER_GO = PAUSE_ON + "while [ ! -e /gate/go ]; do " + PAUSE + "; done; "
 IDLE_ON = IDLE_SH
 BURST = ["sh", "-c", AFTER_GO + "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
          "echo err $i >&2; done; " + IDLE_ON]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def gates():
+    os.makedirs(GATES, exist_ok=True)
+    yield
+    shutil.rmtree(GATES, ignore_errors=True)
+
+
+def gated(name):
+    """More of create()'s body: name's gate, shut."""
+    d = os.path.join(GATES, name)
+    os.makedirs(d)
+    return {"HostConfig": {"Binds": [f"{d}:/gate:ro"]}}
+
+
 def go(name):
-    docker("exec", name, "sh", "-c", ": > /go")
+    open(os.path.join(GATES, name, "go"), "x").close()
 
 
 def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, own_containers):
@@ -177,7 +197,7 @@ def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_c
     fs = [follow(ctl, "-n", "0", name) for _ in range(3)]
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     assert all(f.wait(lines(1)) for f in fs)
-    docker("stop", "-t", "5", name)
+    engine("POST", f"/containers/{name}/stop?t=5")
     for f in fs:
         out, err = f.communicate(timeout=20)
         assert f.returncode == 0 and err == f"ctl: {name} exited with code 0\n", err
@@ -222,8 +242,8 @@ def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_co
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""
     name, b = alice_with(make_broker, ctl, accounts, own_containers, "flood",
-                         ["sh", "-c", PAUSE_ON + "while [ ! -e /go ]; do echo wait; " + PAUSE + "; done; "
-                          f"seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
+                         ["sh", "-c", PAUSE_ON + "while [ ! -e /gate/go ]; do echo wait; " + PAUSE
+                          + "; done; " f"seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
     fast = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
     assert wait_for(lambda: len(relays(b)) == 1, 10)
@@ -410,7 +430,7 @@ def test_a_relay_in_trouble_holds_up_nobody(make_broker, ctl, accounts, own_cont
         more = [follow(ctl, "-n", "0", name) for _ in range(3)]
         # their sessions knock, or the relay took them and they are kept
         assert wait_for(lambda: len(b.children()) + kept(b) - held >= 3, 10)
-        docker("stop", "-t", "5", name)  # the relay ends while they knock
+        engine("POST", f"/containers/{name}/stop?t=5")  # the relay ends while they knock
         elsewhere = follow(ctl, "-n", "0", other)
         assert elsewhere.wait(lambda t: t.startswith("line "), 15), "held up by another relay"
         for p in [first, *more]:
@@ -674,7 +694,8 @@ def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_container
     so its answer cannot go out; the keeper meanwhile ends and answers
     another follow: it never blocks on one client."""
     name, b = ticker, broker_for(make_broker, ctl)
-    other = own_containers.create(f"{TAG}-k-exits", owner=accounts.users["alice"], cmd=EXITS_1)
+    other = own_containers.create(f"{TAG}-k-exits", owner=accounts.users["alice"], cmd=EXITS_1,
+                                  body=gated(f"{TAG}-k-exits"))
     d, relay = fake_relay(b, name, 0, FILLING_RELAY)
     try:
         stuck = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
