@@ -439,6 +439,18 @@ def host_dockerd_untouched():
                          f"were stopped or restarted during it: {changed}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind():
+    """No container or volume of this session's names (they all hold TAG)
+    outlives it on the host's dockerd: each test and fixture removes what
+    it made."""
+    yield
+    names = "filters=" + urllib.parse.quote(json.dumps({"name": [TAG]}))
+    left = [c["Names"][0] for c in engine("GET", "/containers/json?all=1&" + names)]
+    left += [v["Name"] for v in engine("GET", "/volumes?" + names)["Volumes"] or []]
+    assert not left, f"left behind on the host's dockerd: {left}"
+
+
 class Accounts:
     """Real users and groups for one test session."""
 
@@ -550,7 +562,9 @@ class Containers:
 
 
 @pytest.fixture(scope="session")
-def containers(image):
+def containers(image, nothing_left_behind):
+    """Removed at the session's end, before nothing_left_behind looks (a
+    session fixture that every test uses is finished first otherwise)."""
     c = Containers(image)
     yield c
     c.cleanup()

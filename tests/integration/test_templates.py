@@ -380,4 +380,4 @@ def test_quota_on_containers_from_templates(make_broker, ctl, accounts, pam_serv
         r = ctl("alice", "create", "box", f"{user}-box2")
         assert r.returncode == 1 and "from template box, the limit is 1" in r.stderr, r.stderr
     finally:
-        remove(*names, f"{user}-box", f"{user}-box2", f"dev-{user}")
+        remove(*names, f"{user}-box", f"{user}-box2", f"dev-{user}", volumes=[f"home-{user}"])
