@@ -977,9 +977,9 @@ def pytest_configure(config):
 # parallel run (2026-12-02), a group missing here counted as the shortest.
 # A worker takes the next group when it is nearly done with its last: the
 # longest started first, none of them is left to end a parallel run alone.
-GROUP_SECONDS = {"ssh": 45, "engines": 25, "exec_contain": 22, "stats": 20, "exec": 16,
-                 "templates": 16, "core": 15, "hostile_shell": 15, "swarm": 13,
-                 "interactive": 10, "guessing": 10, "inspect": 7, "install": 4, "reauth": 3}
+GROUP_SECONDS = {"ssh": 28, "stats": 20, "engines": 19, "hostile_shell": 17,
+                 "exec_contain": 16, "templates": 13, "swarm": 13, "core": 12, "guessing": 12,
+                 "exec": 12, "interactive": 10, "install": 5, "inspect": 4, "reauth": 4}
 
 
 def pytest_collection_modifyitems(config, items):

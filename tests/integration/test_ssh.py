@@ -5,9 +5,11 @@ import json
 import os
 import pwd
 import re
+import select
 import shutil
 import socket
 import subprocess
+import time
 
 import pexpect
 import pytest
@@ -184,13 +186,21 @@ def test_port_forwarding_refused(ssh_world, accounts):
     listener.listen(1)
     target = listener.getsockname()[1]
     local = free_port()
-    p = subprocess.Popen(ssh_args(ssh_world, accounts, "alice", "-N", "-L",
-                                  f"{local}:127.0.0.1:{target}"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    args = ssh_args(ssh_world, accounts, "alice", "-N", "-L", f"{local}:127.0.0.1:{target}")
+    args[args.index("LogLevel=ERROR")] = "LogLevel=INFO"  # where ssh says a channel failed
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert wait_for(lambda: port_open(local), 10)
         c = socket.create_connection(("127.0.0.1", local), 5)
-        listener.settimeout(2)
+        # sshd refuses each forwarded connection's channel at once (the
+        # probe's and c's) rather than connect to the target
+        err = b""
+        end = time.time() + 10
+        while err.count(b"open failed") < 2 and time.time() < end:
+            if select.select([p.stderr], [], [], 0.1)[0]:
+                err += os.read(p.stderr.fileno(), 4096)
+        assert err.count(b"open failed: administratively prohibited") >= 2, err
+        listener.settimeout(0.1)
         with pytest.raises(socket.timeout):
             listener.accept()
         c.close()
