@@ -130,14 +130,14 @@ def exists(name):
     return status == 200
 
 
-def remove(*names, volumes=()):
+def remove(*names, volumes=(), sock="/var/run/docker.sock"):
     """docker rm -f NAMES, then docker volume rm VOLUMES, none of which
-    need exist; the removals side by side."""
+    need exist; the removals side by side (on the dockerd at sock)."""
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda n: engine("DELETE", cpath(n) + "?force=1", ok=(204, 404, 409)),
-                      names))
+        list(pool.map(lambda n: engine("DELETE", cpath(n) + "?force=1", ok=(204, 404, 409),
+                                       sock=sock), names))
         list(pool.map(lambda v: engine("DELETE", "/volumes/" + urllib.parse.quote(v, safe=""),
-                                       ok=(204, 404, 409)), volumes))
+                                       ok=(204, 404, 409), sock=sock), volumes))
 
 
 def image_id(ref):

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (IDLE, TAG, Broker, config_text, docker, engine, engine_raw, inspect,
-                      wait_for)
+from conftest import (IDLE, TAG, Broker, config_text, cpath, engine, engine_raw, inspect,
+                      remove, wait_for)
 
 pytestmark = pytest.mark.xdist_group("engines")
 
@@ -87,9 +87,9 @@ def fleet(tls_engine, second_engine, accounts, pam_service, bins, tmpdir_shared,
                                                  second_engine))
     yield n, b
     b.stop()
-    docker("rm", "-f", n["loc"], check=False)
+    remove(n["loc"])
     for e in (tls_engine, second_engine):
-        e.docker("rm", "-f", *n.values(), check=False)
+        remove(*n.values(), sock=e.socket)
 
 
 @pytest.fixture
@@ -208,14 +208,13 @@ def test_create_on_the_templates_engine(make_broker, ctl, accounts, pam_service,
     try:
         r = ctl("alice", "create", "dev")
         assert r.returncode == 0, r.stderr
-        made = second_engine.docker("inspect", "-f", "{{index .Config.Labels \"ctl.owner\"}}",
-                                    name)
-        assert made.stdout.strip() == alice
-        assert docker("inspect", name, check=False).returncode != 0
+        made = engine("GET", cpath(name) + "/json", sock=second_engine.socket)
+        assert made["Config"]["Labels"]["ctl.owner"] == alice
+        assert engine_raw("GET", cpath(name) + "/json")[0] == 404
         assert ctl("alice", "rm", "-f", name).returncode == 0
-        assert second_engine.docker("inspect", name, check=False).returncode != 0
+        assert engine_raw("GET", cpath(name) + "/json", sock=second_engine.socket)[0] == 404
     finally:
-        second_engine.docker("rm", "-f", name, check=False)
+        remove(name, sock=second_engine.socket)
 
 
 def test_an_engine_that_stops_answering_holds_up_nobody(private_dockerd, make_broker, ctl,
@@ -241,7 +240,7 @@ def test_an_engine_that_stops_answering_holds_up_nobody(private_dockerd, make_br
         assert "say ENGINE/" in r.stderr
         assert ctl("alice", "status", f"build02/{here}").returncode == 0
     finally:
-        tls_engine.docker("rm", "-f", here, check=False)
+        remove(here, sock=tls_engine.socket)
 
 
 @pytest.mark.parametrize("what", ["wrong_ca", "expired_client", "other_client"])

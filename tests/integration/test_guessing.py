@@ -197,7 +197,7 @@ def test_rm_checks_ownership_before_the_password(make_broker, accounts, counted,
     name, calls = counted
     user = accounts.users["carol"]
     theirs = containers.create(f"{TAG}-rm-theirs-{time.time_ns() % 100000}",
-                               owner=accounts.users["bob"])
+                               owner=accounts.users["bob"], start=False)
     mine = containers.create(f"{TAG}-rm-mine-{time.time_ns() % 100000}", owner=user)
     text = config_text("@DIR@", accounts, name,
                        extra='reauth = { verbs = ["rm"]; dir = "@DIR@/tickets"; };\n')

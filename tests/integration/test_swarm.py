@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import IDLE, TAG, Broker, config_text, wait_for
+from conftest import IDLE, TAG, Broker, config_text, remove, wait_for
 
 pytestmark = pytest.mark.xdist_group("swarm")  # swarm_engine started once
 
@@ -52,7 +52,7 @@ def swarm(swarm_engine, accounts, pam_service, bins, tmpdir_shared):
     b = Broker(bins, tmpdir_shared, swarm_config(accounts, pam_service, sw))
     yield n, b, sw
     b.stop()
-    sw.docker("rm", "-f", n["twin"], check=False)
+    remove(n["twin"], sock=sw.socket)
     for name in n.values():
         sw.remove_service(name)
 
