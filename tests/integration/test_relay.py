@@ -171,7 +171,10 @@ def go(name):
 def test_tail_from_the_ring_is_dockers_tail(make_broker, ctl, accounts, own_containers):
     name, b = alice_with(make_broker, ctl, accounts, own_containers, "burst", BURST)
     first = follow(ctl, "-n", "0", name)
-    assert wait_for(lambda: len(relays(b)) == 1, 10), "no relay before the burst"
+    # the relay took the follow (its session ended, the keeper holds it)
+    # only once dockerd answered it: from then on it sees every line
+    assert wait_for(lambda: len(relays(b)) == 1 and not b.children(), 10), \
+        "no relay before the burst"
     go(name)
     # the relay has seen all 80 lines once its follower has
     assert first.wait(lambda t: "line 40\n" in t)
@@ -209,6 +212,9 @@ def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_c
 
 
 EXITS_1 = ["sh", "-c", "echo ready; " + AFTER_GO + "echo bye; echo oops >&2; exit 1"]
+# the same, saying on stderr that it waits: a follow that hears it is live
+EXITS_1_SAYING = ["sh", "-c", "echo ready; " + PAUSE_ON + "while [ ! -e /gate/go ]; do "
+                  "echo waiting >&2; " + PAUSE + "; done; echo bye; echo oops >&2; exit 1"]
 
 
 def test_follow_says_how_the_container_exited(make_broker, ctl, accounts, own_containers):
@@ -645,13 +651,15 @@ def test_follows_go_on_when_the_keeper_dies(make_broker, ctl, accounts, own_cont
     """A keeper that dies loses the ends of the follows it held (said in
     ctld's log); new follows are kept by their sessions until another
     keeper starts, and are answered and audited all the same."""
-    name, b = alice_with(make_broker, ctl, accounts, own_containers, "keeper-dies", EXITS_1)
+    name, b = alice_with(make_broker, ctl, accounts, own_containers, "keeper-dies",
+                         EXITS_1_SAYING)
     assert wait_for(lambda: b.keeper() is not None, 10)
     os.kill(b.keeper(), signal.SIGKILL)
     assert wait_for(lambda: "the follow keeper" in b.logtext(), 10)
     f = follow(ctl, "-n", "0", name)
     assert wait_for(lambda: len(relays(b)) == 1, 10)
     assert wait_for(lambda: len(b.children()) == 1, 10)  # its session waits
+    assert f.wait(lambda t: "waiting" in t, key="err")  # the relay reads dockerd
     go(name)
     out, err = f.communicate(timeout=20)
     assert f.returncode == 0 and out == "bye\n", (out, err)
@@ -702,7 +710,8 @@ def test_the_keeper_waits_on_no_client(make_broker, ctl, accounts, own_container
                           stderr=subprocess.PIPE)
         assert wait_for(lambda: [a["result"] for a in logs_audit(b)] == ["cut: fell behind"], 60)
         quick = follow(ctl, "-n", "0", other)
-        assert wait_for(lambda: len(relays(b)) == 1, 10)
+        # taken by the relay, so read from dockerd, once its session ends
+        assert wait_for(lambda: len(relays(b)) == 1 and not b.children(), 10)
         go(other)
         out, err = quick.communicate(timeout=8)  # alice's answer waits up to 10 s
         assert quick.returncode == 0 and out == "bye\n", (out, err)
