@@ -123,9 +123,10 @@ def inspect(name, sock="/var/run/docker.sock"):
     return engine("GET", cpath(name) + "/json", sock=sock)
 
 
-def exists(name):
-    """Whether a container NAME exists (docker inspect NAME succeeds)."""
-    status, data = engine_raw("GET", cpath(name) + "/json")
+def exists(name, sock="/var/run/docker.sock"):
+    """Whether a container NAME exists (docker inspect NAME succeeds) on
+    the dockerd at sock."""
+    status, data = engine_raw("GET", cpath(name) + "/json", sock=sock)
     assert status in (200, 404), f"inspect {name}: {status} {data[:500]!r}"
     return status == 200
 

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (IDLE, TAG, Broker, config_text, cpath, engine, engine_raw, inspect,
+from conftest import (IDLE, TAG, Broker, config_text, engine, engine_raw, exists, inspect,
                       remove, wait_for)
 
 pytestmark = pytest.mark.xdist_group("engines")
@@ -208,11 +208,11 @@ def test_create_on_the_templates_engine(make_broker, ctl, accounts, pam_service,
     try:
         r = ctl("alice", "create", "dev")
         assert r.returncode == 0, r.stderr
-        made = engine("GET", cpath(name) + "/json", sock=second_engine.socket)
+        made = inspect(name, sock=second_engine.socket)
         assert made["Config"]["Labels"]["ctl.owner"] == alice
-        assert engine_raw("GET", cpath(name) + "/json")[0] == 404
+        assert not exists(name)
         assert ctl("alice", "rm", "-f", name).returncode == 0
-        assert engine_raw("GET", cpath(name) + "/json", sock=second_engine.socket)[0] == 404
+        assert not exists(name, sock=second_engine.socket)
     finally:
         remove(name, sock=second_engine.socket)
 

@@ -144,7 +144,14 @@ def test_timestamps_get_their_own_relay(make_broker, ctl, accounts, own_containe
 # for /gate/go, which go() makes in a directory of the host's bound in at
 # /gate. A docker exec would cost a runc exec and a docker CLI each time.
 GATES = os.path.join(tempfile.gettempdir(), f"ctl-gates-{TAG}")
-AFTER_GO = PAUSE_ON + "while [ ! -e /gate/go ]; do " + PAUSE + "; done; "
+
+
+def until_go(each=""):
+    """Shell that waits at the gate, running each between looks."""
+    return PAUSE_ON + "while [ ! -e /gate/go ]; do " + each + PAUSE + "; done; "
+
+
+AFTER_GO = until_go()
 IDLE_ON = IDLE_SH
 BURST = ["sh", "-c", AFTER_GO + "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; "
          "echo err $i >&2; done; " + IDLE_ON]
@@ -213,8 +220,8 @@ def test_stopped_container_ends_every_follower(make_broker, ctl, accounts, own_c
 
 EXITS_1 = ["sh", "-c", "echo ready; " + AFTER_GO + "echo bye; echo oops >&2; exit 1"]
 # the same, saying on stderr that it waits: a follow that hears it is live
-EXITS_1_SAYING = ["sh", "-c", "echo ready; " + PAUSE_ON + "while [ ! -e /gate/go ]; do "
-                  "echo waiting >&2; " + PAUSE + "; done; echo bye; echo oops >&2; exit 1"]
+EXITS_1_SAYING = ["sh", "-c", "echo ready; " + until_go("echo waiting >&2; ") + "echo bye; "
+                  "echo oops >&2; exit 1"]
 
 
 def test_follow_says_how_the_container_exited(make_broker, ctl, accounts, own_containers):
@@ -248,8 +255,8 @@ def test_a_follower_that_falls_behind_is_told(make_broker, ctl, accounts, own_co
     """One client stops reading while the log floods: it is cut off with
     a message after a gap-free prefix; the other gets every line."""
     name, b = alice_with(make_broker, ctl, accounts, own_containers, "flood",
-                         ["sh", "-c", PAUSE_ON + "while [ ! -e /gate/go ]; do echo wait; " + PAUSE
-                          + "; done; " f"seq 1 {LINES} | busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
+                         ["sh", "-c", until_go("echo wait; ") + f"seq 1 {LINES} | "
+                          f"busybox sed 's/$/ {PAD}/'; " + IDLE_ON])
     fast = ctl.popen("alice", "logs", "-f", "-n", "0", name, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
     assert wait_for(lambda: len(relays(b)) == 1, 10)

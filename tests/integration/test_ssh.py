@@ -317,7 +317,8 @@ def test_reauth_password_from_stdin(ssh_world, accounts):
     r = ssh(ssh_world, accounts, "alice", "ctl", "-S", "start", f"dev-{user}",
             input="wrong\n")
     assert r.returncode == 4, r.stderr
-    r = ssh(ssh_world, accounts, "alice", "ctl", "-k", "-S", "start", f"dev-{user}", input=f"pw-alice-{TAG}\n")
+    r = ssh(ssh_world, accounts, "alice", "ctl", "-k", "-S", "start", f"dev-{user}",
+            input=f"pw-alice-{TAG}\n")
     assert r.returncode == 0, r.stderr
     assert re.search(STARTED.format(user), r.stdout), r.stdout
     assert f"pw-alice-{TAG}" not in r.stdout + r.stderr
